@@ -1,0 +1,27 @@
+"""kospi_fast: the KOSPI index family computed at tick rate, exactly as KRX defines it."""
+
+from kospi_fast import krx, reference
+from kospi_fast._aggregate import aggregate_cap
+from kospi_fast._rebase import rebase_divisor
+from kospi_fast._ticks import replay
+from kospi_fast.engine import IndexEngine, RebaseRecord, published
+from kospi_fast.sample import SimulatedDay, sample_universe, simulate_day
+from kospi_fast.universe import Universe
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IndexEngine",
+    "RebaseRecord",
+    "SimulatedDay",
+    "Universe",
+    "__version__",
+    "aggregate_cap",
+    "krx",
+    "published",
+    "rebase_divisor",
+    "reference",
+    "replay",
+    "sample_universe",
+    "simulate_day",
+]

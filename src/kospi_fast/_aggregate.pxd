@@ -1,0 +1,20 @@
+# cython: language_level=3
+"""Cap aggregation kernels, for ``cimport`` by other Cython code.
+
+All kernels take raw pointers to C-contiguous data and a length; they never raise and never
+touch Python objects, so they can run with the GIL released.
+"""
+
+from libc.stdint cimport int64_t
+
+# Σ prices[i] * shares[i], exact. Caller guarantees the sum fits in int64.
+cdef int64_t sum_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_t n) noexcept nogil
+
+# Same sum, checked: returns -1 and writes the sum to *out when every price is > 0, every share
+# count >= 0 and the sum is below ``limit``; else the index of the first bad element, or n when
+# only the sum is too large.
+cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_t n,
+                                double limit, int64_t* out) noexcept nogil
+
+# Σ prices[i] * shares[i] in float64 with Neumaier compensated summation.
+cdef double sum_cap_f64(const double* prices, const double* shares, Py_ssize_t n) noexcept nogil

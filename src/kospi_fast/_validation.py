@@ -1,0 +1,197 @@
+"""The one place that checks inputs.
+
+Everything public funnels its arguments through these helpers, which either return a
+C-contiguous array of the canonical dtype or raise ``TypeError`` (wrong kind of thing) /
+``ValueError`` (wrong value) with a message that names the argument and echoes the value.
+Kernels behind them run without bounds checks.
+
+Canonical dtypes: prices and shares ``int64`` (won and share counts are integers), ids
+``intp``, levels and divisors ``float64``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+import numpy as np
+
+INT64_MAX = int(np.iinfo(np.int64).max)
+
+#: Aggregate caps are kept below this bound, so that every intermediate int64 sum (and the
+#: float64 guard sum the kernels keep beside it) is exact-or-safe. 9.0e18 < 2**63 ≈ 9.22e18.
+CAP_LIMIT = 9_000_000_000_000_000_000
+
+_CODE_RE = re.compile(r"^[0-9A-Z]{6}$")
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"ndarray(dtype={value.dtype}, shape={value.shape})"
+    return repr(value)
+
+
+def int64_array(value: object, name: str, *, ndim: int = 1, allow_float: bool = True) -> np.ndarray:
+    """Return ``value`` as a C-contiguous int64 array.
+
+    Integer arrays of any width are accepted. Float arrays are accepted only if every element is
+    finite and integral (prices arrive as floats from many feeds); a NaN, infinity or fraction is a
+    ``ValueError`` naming its index. Booleans, strings and objects are a ``TypeError``.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be an array of integers, got {_describe(value)}")
+    arr = np.asarray(value)
+    if arr.ndim != ndim:
+        raise ValueError(f"`{name}` must be {ndim}-dimensional, got shape {arr.shape}")
+    kind = arr.dtype.kind
+    if kind in "iu":
+        if kind == "u" and arr.dtype.itemsize >= 8 and arr.size and arr.max() > INT64_MAX:
+            idx = int(np.argmax(arr > INT64_MAX))
+            raise ValueError(f"`{name}[{idx}]` does not fit in int64, got {arr[idx]}")
+        return np.ascontiguousarray(arr, dtype=np.int64)
+    if kind == "f" and allow_float:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            idx = int(np.argmax(bad))
+            raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx]!r}")
+        frac = arr != np.floor(arr)
+        if frac.any():
+            idx = int(np.argmax(frac))
+            raise ValueError(f"`{name}[{idx}]` must be a whole number of won/shares, got {arr[idx]!r}")
+        too_big = np.abs(arr) > 2.0**62
+        if too_big.any():
+            idx = int(np.argmax(too_big))
+            raise ValueError(f"`{name}[{idx}]` is out of the int64 range, got {arr[idx]!r}")
+        return np.ascontiguousarray(arr, dtype=np.int64)
+    raise TypeError(f"`{name}` must be an integer array (int64), got dtype {arr.dtype}")
+
+
+def float64_array(value: object, name: str) -> np.ndarray:
+    """Return ``value`` as a C-contiguous 1-d float64 array of finite numbers."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be an array of numbers, got {_describe(value)}")
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must be a numeric array, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = int(np.argmax(bad))
+        raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx]!r}")
+    return arr
+
+
+def id_array(value: object, name: str, n_stocks: int) -> np.ndarray:
+    """Return ``value`` as a C-contiguous intp array of ids in ``[0, n_stocks)``."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be an array of integer ids, got {_describe(value)}")
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must be an integer array of ids, got dtype {arr.dtype}")
+    if arr.size:
+        bad = (arr < 0) | (arr >= n_stocks)
+        if bad.any():
+            idx = int(np.argmax(bad))
+            raise ValueError(
+                f"`{name}[{idx}]` is out of range: ids must be in [0, {n_stocks}), got {arr[idx]}"
+            )
+    return np.ascontiguousarray(arr, dtype=np.intp)
+
+
+def check_same_length(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"`{a_name}` and `{b_name}` must have the same length, got {a.shape[0]} and {b.shape[0]}"
+        )
+
+
+def check_positive(arr: np.ndarray, name: str) -> None:
+    if arr.size:
+        bad = arr <= 0
+        if bad.any():
+            idx = int(np.argmax(bad))
+            raise ValueError(f"`{name}[{idx}]` must be > 0, got {arr[idx]}")
+
+
+def check_non_negative(arr: np.ndarray, name: str) -> None:
+    if arr.size:
+        bad = arr < 0
+        if bad.any():
+            idx = int(np.argmax(bad))
+            raise ValueError(f"`{name}[{idx}]` must be >= 0, got {arr[idx]}")
+
+
+def positive_float(value: object, name: str) -> float:
+    """A finite number > 0 (divisors, base caps, levels, base values)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
+    out = float(value)
+    if not math.isfinite(out) or out <= 0.0:
+        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+    return out
+
+
+def price_scalar(value: object, name: str = "price") -> int:
+    """One price in won: an int > 0 (a float is accepted when it is finite and whole)."""
+    if isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an integer number of won, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        out = int(value)
+    elif isinstance(value, numbers.Real):
+        f = float(value)
+        if not math.isfinite(f) or f != math.floor(f):
+            raise ValueError(f"`{name}` must be a whole, finite number of won, got {value!r}")
+        out = int(f)
+    else:
+        raise TypeError(f"`{name}` must be an integer number of won, got {_describe(value)}")
+    if out <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value!r}")
+    if out > INT64_MAX:
+        raise ValueError(f"`{name}` does not fit in int64, got {value!r}")
+    return out
+
+
+def check_codes(codes: object, name: str = "codes") -> list[str]:
+    """Stock codes: unique 6-character strings (KRX short codes such as '005930')."""
+    if isinstance(codes, (str, bytes)):
+        raise TypeError(f"`{name}` must be a sequence of 6-character code strings, got {codes!r}")
+    out = []
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):  # type: ignore[arg-type]
+        if not isinstance(code, str):
+            raise TypeError(f"`{name}[{i}]` must be a str such as '005930', got {code!r}")
+        if not _CODE_RE.match(code):
+            raise ValueError(f"`{name}[{i}]` must be a 6-character KRX code such as '005930', got {code!r}")
+        if code in seen:
+            raise ValueError(f"`{name}[{i}]` duplicates `{name}[{seen[code]}]`: {code!r}")
+        seen[code] = i
+        out.append(code)
+    return out
+
+
+def price_bound(shares: np.ndarray) -> int:
+    """The largest price every stock may take while Σ price × shares stays below CAP_LIMIT.
+
+    With every price ≤ this bound the aggregate cap is at most ``bound × Σ shares ≤ CAP_LIMIT``, so
+    the int64 running cap of the tick kernel can never overflow, whatever the order of ticks.
+    """
+    total = int(shares.sum(dtype=object)) if shares.size else 0
+    if total <= 0:
+        return INT64_MAX
+    return CAP_LIMIT // total
+
+
+def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
+    if prices.size:
+        bad = prices > bound
+        if bad.any():
+            idx = int(np.argmax(bad))
+            raise ValueError(
+                f"`{name}[{idx}]` = {prices[idx]} could overflow the int64 aggregate cap: prices "
+                f"must be <= {bound} won for this universe"
+            )
