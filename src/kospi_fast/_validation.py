@@ -48,21 +48,21 @@ def int64_array(value: object, name: str, *, ndim: int = 1, allow_float: bool = 
     if kind in "iu":
         if kind == "u" and arr.dtype.itemsize >= 8 and arr.size and arr.max() > INT64_MAX:
             idx = int(np.argmax(arr > INT64_MAX))
-            raise ValueError(f"`{name}[{idx}]` does not fit in int64, got {arr[idx]}")
+            raise ValueError(f"`{name}[{idx}]` does not fit in int64, got {arr[idx].item()}")
         return np.ascontiguousarray(arr, dtype=np.int64)
     if kind == "f" and allow_float:
         bad = ~np.isfinite(arr)
         if bad.any():
             idx = int(np.argmax(bad))
-            raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx]!r}")
+            raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx].item()!r}")
         frac = arr != np.floor(arr)
         if frac.any():
             idx = int(np.argmax(frac))
-            raise ValueError(f"`{name}[{idx}]` must be a whole number of won/shares, got {arr[idx]!r}")
+            raise ValueError(f"`{name}[{idx}]` must be a whole number of won/shares, got {arr[idx].item()!r}")
         too_big = np.abs(arr) > 2.0**62
         if too_big.any():
             idx = int(np.argmax(too_big))
-            raise ValueError(f"`{name}[{idx}]` is out of the int64 range, got {arr[idx]!r}")
+            raise ValueError(f"`{name}[{idx}]` is out of the int64 range, got {arr[idx].item()!r}")
         return np.ascontiguousarray(arr, dtype=np.int64)
     raise TypeError(f"`{name}` must be an integer array (int64), got dtype {arr.dtype}")
 
@@ -80,7 +80,7 @@ def float64_array(value: object, name: str) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = int(np.argmax(bad))
-        raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx]!r}")
+        raise ValueError(f"`{name}[{idx}]` must be a finite number, got {arr[idx].item()!r}")
     return arr
 
 
@@ -98,7 +98,7 @@ def id_array(value: object, name: str, n_stocks: int) -> np.ndarray:
         if bad.any():
             idx = int(np.argmax(bad))
             raise ValueError(
-                f"`{name}[{idx}]` is out of range: ids must be in [0, {n_stocks}), got {arr[idx]}"
+                f"`{name}[{idx}]` is out of range: ids must be in [0, {n_stocks}), got {arr[idx].item()}"
             )
     return np.ascontiguousarray(arr, dtype=np.intp)
 
@@ -115,7 +115,7 @@ def check_positive(arr: np.ndarray, name: str) -> None:
         bad = arr <= 0
         if bad.any():
             idx = int(np.argmax(bad))
-            raise ValueError(f"`{name}[{idx}]` must be > 0, got {arr[idx]}")
+            raise ValueError(f"`{name}[{idx}]` must be > 0, got {arr[idx].item()}")
 
 
 def check_non_negative(arr: np.ndarray, name: str) -> None:
@@ -123,7 +123,7 @@ def check_non_negative(arr: np.ndarray, name: str) -> None:
         bad = arr < 0
         if bad.any():
             idx = int(np.argmax(bad))
-            raise ValueError(f"`{name}[{idx}]` must be >= 0, got {arr[idx]}")
+            raise ValueError(f"`{name}[{idx}]` must be >= 0, got {arr[idx].item()}")
 
 
 def positive_float(value: object, name: str) -> float:
@@ -192,6 +192,6 @@ def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
         if bad.any():
             idx = int(np.argmax(bad))
             raise ValueError(
-                f"`{name}[{idx}]` = {prices[idx]} could overflow the int64 aggregate cap: prices "
+                f"`{name}[{idx}]` = {prices[idx].item()} could overflow the int64 aggregate cap: prices "
                 f"must be <= {bound} won for this universe"
             )

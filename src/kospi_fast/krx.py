@@ -1,0 +1,812 @@
+"""KRX market rules: tick sizes, daily price limits and base prices after corporate actions.
+
+Pure Python + NumPy; nothing here imports the compiled extensions.
+
+Everything is exact. Scalars are turned into :class:`fractions.Fraction` before any arithmetic,
+so a theoretical price such as 29000/3 (9666.66...) is never a float on its way to the tick grid.
+A float argument is taken to mean the decimal it prints as (``0.3`` means 3/10, not the binary
+double nearest to it); for prices this changes nothing, because every grid price and every
+half-way point between two grid prices is exactly representable as a double.
+
+Two tick-size tables are known (methodology 3.1):
+
+* the unified KOSPI/KOSDAQ/KONEX table in force from :data:`UNIFIED_TABLE_DATE` (2023-01-25),
+* the previous KOSPI table, used for every earlier date (its own start in 2010 is unconfirmed,
+  so older dates also get it). The pre-2023 KOSDAQ table is not modelled.
+
+The *grid* of a table is the set of valid prices ``p >= 1`` with ``p % tick_size(p) == 0``.
+Every band of both tables starts on a multiple of its own tick, so within a band the grid is an
+arithmetic progression and the first price of the next band is the next grid price after the
+last one of the band. Rounding therefore only ever needs the tick of the band that ``x`` lies in.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import math
+import numbers
+import re
+from decimal import Decimal
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "UNIFIED_TABLE_DATE",
+    "tick_table",
+    "tick_size",
+    "is_on_tick",
+    "round_to_tick",
+    "price_limit_amount",
+    "price_limits",
+    "theoretical_ex_rights_price",
+    "ex_rights_price",
+    "bonus_issue_price",
+    "stock_dividend_price",
+    "split_price",
+]
+
+#: First trading day of the unified tick-size table (methodology 3.1).
+UNIFIED_TABLE_DATE = datetime.date(2023, 1, 25)
+
+_UNIFIED_DAY = np.datetime64(UNIFIED_TABLE_DATE.isoformat(), "D")
+_ROUNDING_MODES = ("up", "down", "nearest")
+_INT64_MAX = int(np.iinfo(np.int64).max)
+# Float arrays are only exact for integers below 2**53.
+_FLOAT_EXACT_LIMIT = 2.0**53
+_RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
+
+
+class _TickTable(NamedTuple):
+    bounds: tuple[int, ...]  # lower edge of every band but the first (which starts at 0)
+    ticks: tuple[int, ...]  # len(bounds) + 1 tick sizes
+    bounds_arr: np.ndarray  # read-only int64 copies for the vectorised paths
+    ticks_arr: np.ndarray
+
+
+def _make_table(bounds: tuple[int, ...], ticks: tuple[int, ...]) -> _TickTable:
+    b = np.array(bounds, dtype=np.int64)
+    t = np.array(ticks, dtype=np.int64)
+    b.flags.writeable = False
+    t.flags.writeable = False
+    return _TickTable(bounds, ticks, b, t)
+
+
+_UNIFIED = _make_table(
+    (2_000, 5_000, 20_000, 50_000, 200_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
+)
+_PRE_2023 = _make_table(
+    (1_000, 5_000, 10_000, 50_000, 100_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
+)
+
+
+# --------------------------------------------------------------------------------------------
+# argument checking
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_table(date) -> _TickTable:
+    """Pick the tick table in force on `date` (None -> current, i.e. unified)."""
+    if date is None:
+        return _UNIFIED
+    if isinstance(date, datetime.datetime):  # before date: datetime subclasses date
+        day = date.date()
+    elif isinstance(date, datetime.date):
+        day = date
+    elif isinstance(date, np.datetime64):
+        if np.isnat(date):
+            raise ValueError(f"`date` must not be NaT, got {date!r}")
+        return _UNIFIED if date.astype("datetime64[D]") >= _UNIFIED_DAY else _PRE_2023
+    elif isinstance(date, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise ValueError(f"`date` must be an ISO date 'YYYY-MM-DD', got {date!r}")
+        try:
+            day = datetime.date.fromisoformat(date)
+        except ValueError:
+            msg = f"`date` must be a valid ISO date 'YYYY-MM-DD', got {date!r}"
+            raise ValueError(msg) from None
+    else:
+        raise TypeError(
+            "`date` must be None, a datetime.date, datetime.datetime, numpy.datetime64 or an "
+            f"ISO string 'YYYY-MM-DD', got {type(date).__name__}"
+        )
+    return _UNIFIED if day >= UNIFIED_TABLE_DATE else _PRE_2023
+
+
+def _check_mode(mode, name: str) -> str:
+    if not isinstance(mode, str) or mode not in _ROUNDING_MODES:
+        raise ValueError(f"`{name}` must be one of 'up', 'down', 'nearest', got {mode!r}")
+    return mode
+
+
+def _exact(value, name: str, bound: str) -> Fraction | int:
+    """Turn a real scalar into an exact int/Fraction; `bound` is only used in messages.
+
+    Raises TypeError for anything that is not a real number (bools and strings included) and
+    ValueError for NaN/inf.
+    """
+    if type(value) is int:  # the common case, kept cheap
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a real number, not a bool, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, (float, np.floating, Decimal)):
+        if isinstance(value, Decimal):
+            finite = value.is_finite()
+        else:
+            finite = math.isfinite(value)
+        if not finite:
+            raise ValueError(f"`{name}` must be a finite number {bound}, got {value}")
+        # str() of a float is its shortest round-trip decimal: 0.3 -> 3/10.
+        return Fraction(str(value)) if not isinstance(value, Decimal) else Fraction(value)
+    if isinstance(value, numbers.Rational):
+        return Fraction(value.numerator, value.denominator)
+    raise TypeError(
+        f"`{name}` must be a real number (int, float, Fraction or Decimal), "
+        f"got {type(value).__name__}: {value!r}"
+    )
+
+
+def _positive(value, name: str) -> Fraction | int:
+    x = _exact(value, name, "> 0")
+    if x <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value}")
+    return x
+
+
+def _nonnegative(value, name: str) -> Fraction | int:
+    x = _exact(value, name, ">= 0")
+    if x < 0:
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value}")
+    return x
+
+
+def _whole_positive(value, name: str) -> int:
+    x = _positive(value, name)
+    if isinstance(x, Fraction):
+        if x.denominator != 1:
+            raise ValueError(f"`{name}` must be a whole number of won, got {value}")
+        x = x.numerator
+    return x
+
+
+def _is_array_like(value) -> bool:
+    return isinstance(value, (np.ndarray, list, tuple))
+
+
+def _index_name(name: str, index: tuple[int, ...]) -> str:
+    if not index:
+        return f"`{name}`"
+    return f"`{name}[{', '.join(str(int(i)) for i in index)}]`"
+
+
+def _as_array(value, name: str) -> np.ndarray:
+    """Array-like -> int64 or float64 ndarray (no value checks)."""
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind in "iu":
+        if kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
+            i = tuple(np.argwhere(arr > _INT64_MAX)[0])
+            raise ValueError(f"{_index_name(name, i)} must fit in int64, got {arr[i]}")
+        return arr.astype(np.int64, copy=False)
+    if kind == "f":
+        return arr.astype(np.float64, copy=False)
+    raise TypeError(f"`{name}` must have an integer or float dtype, got dtype {arr.dtype}")
+
+
+def _first_bad(bad: np.ndarray) -> tuple[int, ...] | None:
+    if not bad.any():
+        return None
+    return tuple(np.argwhere(bad)[0])
+
+
+def _check_positive_array(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first element that is not a finite number > 0."""
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        i = _first_bad(~finite)
+        if i is not None:
+            raise ValueError(f"{_index_name(name, i)} must be a finite number > 0, got {arr[i]}")
+        i = _first_bad(arr >= _FLOAT_EXACT_LIMIT)
+        if i is not None:
+            raise ValueError(
+                f"{_index_name(name, i)} must be < 2**53 in a float array, got {arr[i]}"
+            )
+    i = _first_bad(~(arr > 0))
+    if i is not None:
+        raise ValueError(f"{_index_name(name, i)} must be > 0, got {arr[i]}")
+
+
+# --------------------------------------------------------------------------------------------
+# tick grid
+# --------------------------------------------------------------------------------------------
+
+
+def tick_table(date=None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the tick-size table in force on `date`.
+
+    Parameters
+    ----------
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date (ISO 'YYYY-MM-DD' for strings). None means the current (unified) table.
+
+    Returns
+    -------
+    bounds : ndarray of int64, shape (6,)
+        Lower edge of every band after the first (the first band starts at 0), read-only.
+    ticks : ndarray of int64, shape (7,)
+        Tick of each band, read-only. The tick of price ``p`` is
+        ``ticks[np.searchsorted(bounds, p, side="right")]``.
+
+    Raises
+    ------
+    TypeError
+        If `date` is not one of the accepted kinds.
+    ValueError
+        If a `date` string is not a valid ISO date, or `date` is NaT.
+
+    Examples
+    --------
+    >>> bounds, ticks = tick_table("2023-01-25")
+    >>> bounds.tolist(), ticks.tolist()
+    ([2000, 5000, 20000, 50000, 200000, 500000], [1, 5, 10, 50, 100, 500, 1000])
+    """
+    table = _resolve_table(date)
+    return table.bounds_arr, table.ticks_arr
+
+
+def _tick_of(x, table: _TickTable) -> int:
+    return table.ticks[bisect.bisect_right(table.bounds, x)]
+
+
+def tick_size(price, date=None):
+    """Tick size (호가가격단위) at the level of `price`.
+
+    Parameters
+    ----------
+    price : int, float, Fraction, Decimal or array_like of int/float
+        Price(s) in won, each > 0. Need not lie on the grid: the band is picked by value.
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date selecting the table; None means the current (unified) table.
+
+    Returns
+    -------
+    int or ndarray of int64
+        A Python int for a scalar, an int64 array of the same shape for array input.
+
+    Raises
+    ------
+    TypeError
+        If `price` is not a real number / numeric array, or `date` has a wrong kind.
+    ValueError
+        If a price is <= 0 or not finite (the message gives the index for arrays).
+
+    Examples
+    --------
+    >>> tick_size(1999), tick_size(2000), tick_size(1999, date="2023-01-24")
+    (1, 5, 5)
+    >>> tick_size([4999, 5000, 250000]).tolist()
+    [5, 10, 500]
+    """
+    table = _resolve_table(date)
+    if _is_array_like(price):
+        arr = _as_array(price, "price")
+        _check_positive_array(arr, "price")
+        return table.ticks_arr[np.searchsorted(table.bounds_arr, arr, side="right")]
+    return _tick_of(_positive(price, "price"), table)
+
+
+def is_on_tick(price, date=None):
+    """Whether `price` is a valid price on the tick grid in force on `date`.
+
+    A valid price is a whole number of won, > 0, and a multiple of the tick at its own level.
+    Non-positive, fractional, NaN or infinite values are simply not on the grid (False), so the
+    function can be used to count bad ticks without raising.
+
+    Parameters
+    ----------
+    price : int, float, Fraction, Decimal or array_like of int/float
+        Price(s) in won.
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date selecting the table; None means the current (unified) table.
+
+    Returns
+    -------
+    bool or ndarray of bool
+        A Python bool for a scalar, a bool array of the same shape for array input.
+
+    Raises
+    ------
+    TypeError
+        If `price` is not a real number / numeric array, or `date` has a wrong kind.
+
+    Examples
+    --------
+    >>> is_on_tick(2005), is_on_tick(2003), is_on_tick(2003, date="2023-01-24")
+    (True, False, False)
+    >>> is_on_tick([12970, 12975, 0]).tolist()
+    [True, False, False]
+    """
+    table = _resolve_table(date)
+    if _is_array_like(price):
+        arr = _as_array(price, "price")
+        ticks = table.ticks_arr[np.searchsorted(table.bounds_arr, arr, side="right")]
+        if arr.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                ok = np.isfinite(arr) & (arr > 0) & (np.fmod(arr, ticks) == 0)
+            return ok
+        return (arr > 0) & (arr % ticks == 0)
+    try:
+        x = _exact(price, "price", "> 0")
+    except ValueError:  # NaN / inf: not a price
+        return False
+    if x <= 0:
+        return False
+    if isinstance(x, Fraction):
+        if x.denominator != 1:
+            return False
+        x = x.numerator
+    return x % _tick_of(x, table) == 0
+
+
+def _round_exact(x, mode: str, table: _TickTable, what: str) -> int:
+    """Round an exact positive number `x` to the grid; see :func:`round_to_tick`."""
+    t = _tick_of(x, table)
+    # x lies in a band that starts on a multiple of t and ends on one, so floor/ceil to a
+    # multiple of t never leave the band (ceil may land on the next band's first price,
+    # which is itself a grid price).
+    down = (x // t) * t
+    up = down if down == x else down + t
+    if mode == "up":
+        return int(up)
+    if mode == "down":
+        if down == 0:
+            raise ValueError(
+                f"{what} must be >= 1 to round down (no tick price lies below 1), got {x}"
+            )
+        return int(down)
+    # nearest, ties up; 0 is not a price, so anything below 1 goes to 1
+    if down == 0 or (up - x) <= (x - down):
+        return int(up)
+    return int(down)
+
+
+def _round_array(arr: np.ndarray, mode: str, table: _TickTable) -> np.ndarray:
+    ticks = table.ticks_arr[np.searchsorted(table.bounds_arr, arr, side="right")]
+    # floor_divide is exact for float64 (numpy builds it on fmod) and for int64.
+    q = np.floor_divide(arr, ticks)
+    down = q * ticks
+    up = np.where(down == arr, down, down + ticks)
+    if mode == "up":
+        out = up
+    elif mode == "down":
+        i = _first_bad(down == 0)
+        if i is not None:
+            raise ValueError(
+                f"{_index_name('price', i)} must be >= 1 to round down "
+                f"(no tick price lies below 1), got {arr[i]}"
+            )
+        out = down
+    else:
+        # r = arr - down is exact (down is within one tick of arr); ties go up
+        r = arr - down
+        out = np.where((down == 0) | (2 * r >= ticks), up, down)
+    return out.astype(np.int64, copy=False)
+
+
+def round_to_tick(price, mode="up", date=None):
+    """Round `price` to the tick grid in force on `date`, exactly.
+
+    Grid semantics: ``"up"`` gives the smallest grid price >= `price`, ``"down"`` the largest
+    grid price <= `price`, ``"nearest"`` the nearer of the two (ties go up). The tick used is
+    the one of the band `price` lies in, so across a band edge the result may be the next
+    band's first price (1999.5 up -> 2000).
+
+    Parameters
+    ----------
+    price : int, float, Fraction, Decimal or array_like of int/float
+        Value(s) in won, each > 0. Scalars are rounded exactly (Fraction arithmetic).
+    mode : {"up", "down", "nearest"}, optional
+        Rounding direction, default "up" (KRX's "rounded up", methodology decision 6).
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date selecting the table; None means the current (unified) table.
+
+    Returns
+    -------
+    int or ndarray of int64
+        A Python int for a scalar, an int64 array of the same shape for array input.
+
+    Raises
+    ------
+    TypeError
+        If `price` is not a real number / numeric array, or `date` has a wrong kind.
+    ValueError
+        If `mode` is unknown, a price is <= 0 or not finite, or `mode` is "down" and a
+        price is below 1 (no grid price lies below 1).
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> round_to_tick(Fraction(29000, 3))  # 9666.66...
+    9670
+    >>> round_to_tick(1999.5), round_to_tick(2003, "down"), round_to_tick(2002.5, "nearest")
+    (2000, 2000, 2005)
+    """
+    mode = _check_mode(mode, "mode")
+    table = _resolve_table(date)
+    if _is_array_like(price):
+        arr = _as_array(price, "price")
+        _check_positive_array(arr, "price")
+        return _round_array(arr, mode, table)
+    return _round_exact(_positive(price, "price"), mode, table, "`price`")
+
+
+# --------------------------------------------------------------------------------------------
+# daily price limits
+# --------------------------------------------------------------------------------------------
+
+
+def _rate(rate) -> Fraction:
+    r = _positive(rate, "rate")
+    return Fraction(r)
+
+
+def _limit_amount_scalar(base: int, rate: Fraction, table: _TickTable) -> int:
+    # Step 1: base x rate; step 2: truncate to the tick at the BASE price's level.
+    t = _tick_of(base, table)
+    return ((base * rate) // t) * t
+
+
+def _floor_grid_scalar(x: int, table: _TickTable) -> int:
+    t = _tick_of(x, table)
+    return (x // t) * t
+
+
+def price_limit_amount(base_price, date=None, rate=0.30):
+    """Daily price-limit amount (가격제한폭): ``base_price × rate`` truncated to the base tick.
+
+    Parameters
+    ----------
+    base_price : int or array_like of int
+        Base price(s) (기준가) in won: whole numbers > 0.
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date selecting the tick table; None means the current (unified) table.
+    rate : int, float, Fraction or Decimal, optional
+        Limit rate, > 0. Default 0.30 (KOSPI since 2015-06-15; pass 0.15 for older dates).
+        A float is read as the decimal it prints as, so 9980 × 0.3 is exactly 2994.
+
+    Returns
+    -------
+    int or ndarray of int64
+
+    Raises
+    ------
+    TypeError
+        For a wrong kind of `base_price`, `rate` or `date`.
+    ValueError
+        If `base_price` is not a whole number > 0, or `rate` is not a finite number > 0.
+
+    Examples
+    --------
+    >>> price_limit_amount(9980)  # 2994 truncated to the 10-won tick of 9980
+    2990
+    """
+    table = _resolve_table(date)
+    r = _rate(rate)
+    if _is_array_like(base_price):
+        base = _as_base_array(base_price)
+        return _limits_array(base, r, table)[0]
+    return _limit_amount_scalar(_whole_positive(base_price, "base_price"), r, table)
+
+
+def _as_base_array(base_price) -> np.ndarray:
+    arr = _as_array(base_price, "base_price")
+    _check_positive_array(arr, "base_price")
+    if arr.dtype.kind == "f":
+        i = _first_bad(arr != np.floor(arr))
+        if i is not None:
+            raise ValueError(
+                f"{_index_name('base_price', i)} must be a whole number of won, got {arr[i]}"
+            )
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def _limits_array(base: np.ndarray, rate: Fraction, table: _TickTable):
+    """Return (limit, lower, upper) int64 arrays for int64 `base`."""
+    n, d = rate.numerator, rate.denominator
+    work = base
+    if base.size and int(base.max()) > _INT64_MAX // max(n, 1):
+        # base * n would overflow int64: do the same steps on Python ints.
+        work = base.astype(object)
+
+    def tick_at(x):
+        return table.ticks_arr[np.searchsorted(table.bounds_arr, x.astype(np.int64), side="right")]
+
+    t_base = tick_at(base)
+    # floor(floor(base*n/d) / t) == floor(base*n/(d*t)) for integer t
+    limit = ((work * n) // d // t_base) * t_base
+    limit = np.asarray(limit).astype(np.int64)
+    upper_raw = base + limit
+    upper = (upper_raw // tick_at(upper_raw)) * tick_at(upper_raw)
+    lower_raw = base - limit
+    t_low = tick_at(np.maximum(lower_raw, 1))
+    lower = np.maximum((lower_raw // t_low) * t_low, 1)
+    return limit, lower.astype(np.int64), upper.astype(np.int64)
+
+
+def price_limits(base_price, date=None, rate=0.30):
+    """Daily lower and upper price limits (하한가, 상한가) around `base_price`.
+
+    KRX's steps (methodology 3.2, conformance ``krx_price_limit_base_9980.json``):
+
+    1. ``raw = base_price × rate`` (exact);
+    2. ``limit = raw`` truncated down to a multiple of the tick at the *base price's* level;
+    3. ``upper = base_price + limit`` and ``lower = base_price - limit``, each truncated down
+       to the grid at its own level.
+
+    For a base on the grid, step 3 never moves ``lower``: ``lower`` is a multiple of the base's
+    tick, and every smaller band's tick divides it, so ``lower = base - limit >= base × (1 -
+    rate)`` exactly. ``upper`` can move when it lands in a band with a coarser tick (KOSDAQ's
+    pre-2023 example: 9940 + 2980 = 12920 -> 12900). An off-grid base gets step 3 literally
+    (truncated down) for both sides. ``lower`` is never below 1 (relevant for rate >= 1).
+
+    Parameters
+    ----------
+    base_price : int or array_like of int
+        Base price(s) (기준가) in won: whole numbers > 0.
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Trading date selecting the tick table; None means the current (unified) table.
+    rate : int, float, Fraction or Decimal, optional
+        Limit rate, > 0. Default 0.30 (KOSPI since 2015-06-15; pass 0.15 for older dates).
+        A float is read as the decimal it prints as, so 9980 × 0.3 is exactly 2994.
+
+    Returns
+    -------
+    lower, upper : int or ndarray of int64
+        Python ints for a scalar base, int64 arrays of the base's shape for array input.
+
+    Raises
+    ------
+    TypeError
+        For a wrong kind of `base_price`, `rate` or `date`.
+    ValueError
+        If `base_price` is not a whole number > 0, or `rate` is not a finite number > 0.
+
+    Examples
+    --------
+    >>> price_limits(9980)
+    (6990, 12970)
+    >>> price_limits(9980, date="2023-01-24")  # 12970 truncated to the old 50-won tick
+    (6990, 12950)
+    """
+    table = _resolve_table(date)
+    r = _rate(rate)
+    if _is_array_like(base_price):
+        base = _as_base_array(base_price)
+        _, lower, upper = _limits_array(base, r, table)
+        return lower, upper
+    base = _whole_positive(base_price, "base_price")
+    limit = _limit_amount_scalar(base, r, table)
+    upper = _floor_grid_scalar(base + limit, table)
+    lower_raw = base - limit
+    lower = _floor_grid_scalar(lower_raw, table) if lower_raw >= 1 else 1
+    return int(lower), int(upper)
+
+
+# --------------------------------------------------------------------------------------------
+# base prices after corporate actions (methodology 1.6)
+# --------------------------------------------------------------------------------------------
+
+
+def theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares) -> Fraction:
+    """Exact theoretical ex-rights price, before rounding to the tick grid.
+
+    ``(cum_price × old_shares + issue_price × new_shares) / (old_shares + new_shares)``.
+    Only the ratio of the share counts matters, so fractional counts (a per-share allotment
+    ratio such as 0.2 against 1) are accepted.
+
+    Parameters
+    ----------
+    cum_price : int, float, Fraction or Decimal
+        Cum-rights price (normally the previous close), > 0.
+    old_shares : int, float, Fraction or Decimal
+        Shares before the issue, > 0.
+    issue_price : int, float, Fraction or Decimal
+        Issue price of the new shares, >= 0 (0 for a bonus issue).
+    new_shares : int, float, Fraction or Decimal
+        Shares allotted, > 0.
+
+    Returns
+    -------
+    fractions.Fraction
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number (strings and bools included).
+    ValueError
+        If a price or share count is out of range or not finite.
+
+    Examples
+    --------
+    >>> theoretical_ex_rights_price(10000, 100, 8000, 20)
+    Fraction(29000, 3)
+    """
+    cum = _positive(cum_price, "cum_price")
+    old = _positive(old_shares, "old_shares")
+    issue = _nonnegative(issue_price, "issue_price")
+    new = _positive(new_shares, "new_shares")
+    return Fraction(cum * old + issue * new) / (old + new)
+
+
+def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up", date=None):
+    """KRX base price on the ex-rights date of a paid-in rights issue (권리락 기준가).
+
+    The exact theoretical price (see :func:`theoretical_ex_rights_price`) rounded to the tick
+    grid in force on `date`.
+
+    Parameters
+    ----------
+    cum_price, old_shares, issue_price, new_shares
+        As in :func:`theoretical_ex_rights_price`.
+    rounding : {"up", "down", "nearest"}, optional
+        Rounding to the grid, default "up" (methodology decision 6).
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Ex-date selecting the tick table; None means the current (unified) table.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If an argument has a wrong kind.
+    ValueError
+        If an argument is out of range, or `rounding` is unknown.
+
+    Examples
+    --------
+    >>> ex_rights_price(10000, 100, 8000, 20)  # 9666.67 -> up to the 10-won tick
+    9670
+    """
+    mode = _check_mode(rounding, "rounding")
+    table = _resolve_table(date)
+    p = theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares)
+    return _round_exact(p, mode, table, "the theoretical ex-rights price")
+
+
+def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=None):
+    """KRX base price on the ex-date of a bonus issue (무상증자): issue price 0.
+
+    ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
+
+    Parameters
+    ----------
+    cum_price : int, float, Fraction or Decimal
+        Cum-rights price, > 0.
+    old_shares, new_shares : int, float, Fraction or Decimal
+        Shares before the issue and shares allotted, both > 0.
+    rounding : {"up", "down", "nearest"}, optional
+        Rounding to the grid, default "up" (methodology decision 6).
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Ex-date selecting the tick table; None means the current (unified) table.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If an argument has a wrong kind.
+    ValueError
+        If an argument is out of range, or `rounding` is unknown.
+
+    Examples
+    --------
+    >>> bonus_issue_price(10000, 100, 50)  # 6666.67 -> 6670
+    6670
+    """
+    mode = _check_mode(rounding, "rounding")
+    table = _resolve_table(date)
+    p = theoretical_ex_rights_price(cum_price, old_shares, 0, new_shares)
+    return _round_exact(p, mode, table, "the theoretical bonus-issue price")
+
+
+def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=None):
+    """KRX base price on a stock-dividend ex-date (주식배당 락).
+
+    ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
+
+    Parameters
+    ----------
+    cum_price : int, float, Fraction or Decimal
+        Cum-dividend price, > 0.
+    old_shares, new_shares : int, float, Fraction or Decimal
+        Shares before the dividend and shares distributed, both > 0.
+    rounding : {"up", "down", "nearest"}, optional
+        Rounding to the grid, default "up" (methodology decision 6).
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Ex-date selecting the tick table; None means the current (unified) table.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If an argument has a wrong kind.
+    ValueError
+        If an argument is out of range, or `rounding` is unknown.
+
+    Examples
+    --------
+    >>> stock_dividend_price(21000, 100, 5)  # 20000 exactly
+    20000
+    """
+    mode = _check_mode(rounding, "rounding")
+    table = _resolve_table(date)
+    cum = _positive(cum_price, "cum_price")
+    old = _positive(old_shares, "old_shares")
+    new = _positive(new_shares, "new_shares")
+    p = Fraction(cum * old) / (old + new)
+    return _round_exact(p, mode, table, "the theoretical stock-dividend price")
+
+
+def _split_ratio(ratio) -> Fraction:
+    if isinstance(ratio, str):
+        m = _RATIO_RE.match(ratio)
+        if m is None:
+            raise ValueError(f"`ratio` must be a string 'old:new' such as '1:10', got {ratio!r}")
+        old, new = Fraction(m.group(1)), Fraction(m.group(2))
+        if old == 0 or new == 0:
+            raise ValueError(f"`ratio` must have both sides > 0, got {ratio!r}")
+        return new / old
+    return Fraction(_positive(ratio, "ratio"))
+
+
+def split_price(prev_close, ratio, rounding="up", date=None):
+    """KRX base price after a stock split or consolidation: ``prev_close / ratio``.
+
+    Parameters
+    ----------
+    prev_close : int, float, Fraction or Decimal
+        Previous close, > 0.
+    ratio : int, float, Fraction, Decimal or str
+        New shares per old share, > 0: 10 for a 1-to-10 split (price / 10), 0.1 or
+        ``Fraction(1, 10)`` for a 10-to-1 consolidation (price × 10). A string ``"a:b"`` means
+        ``a`` old shares become ``b`` new ones ("1:10" is the same as 10).
+    rounding : {"up", "down", "nearest"}, optional
+        Rounding to the grid, default "up" (methodology decision 6).
+    date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
+        Ex-date selecting the tick table; None means the current (unified) table.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If an argument has a wrong kind.
+    ValueError
+        If `prev_close` or `ratio` is out of range or malformed, or `rounding` is unknown.
+
+    Examples
+    --------
+    >>> split_price(10000, "1:10"), split_price(10000, 10), split_price(1000, 0.1)
+    (1000, 1000, 10000)
+    """
+    mode = _check_mode(rounding, "rounding")
+    table = _resolve_table(date)
+    close = _positive(prev_close, "prev_close")
+    r = _split_ratio(ratio)
+    return _round_exact(Fraction(close) / r, mode, table, "the theoretical split price")

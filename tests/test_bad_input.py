@@ -1,0 +1,231 @@
+"""Every public entry point: bad input gets a clear error naming the argument and value."""
+
+import numpy as np
+import pytest
+
+import kospi_fast as kf
+
+P = np.array([100, 200, 300], dtype=np.int64)
+S = np.array([10, 20, 30], dtype=np.int64)
+IDS = np.array([0, 1, 2], dtype=np.intp)
+NP = np.array([110, 190, 310], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- aggregate_cap
+@pytest.mark.parametrize(
+    "prices,shares,exc,msg",
+    [
+        (P.astype(str), S, TypeError, r"`prices` must be an integer array"),
+        ("100", S, TypeError, r"`prices`"),
+        (P, S.astype(object), TypeError, r"`shares`"),
+        (P.reshape(3, 1), S, ValueError, r"`prices` must be 1-dimensional"),
+        (P, S[:2], ValueError, r"same length, got 3 and 2"),
+        (np.array([100, -500, 300]), S, ValueError, r"`prices\[1\]` must be > 0, got -500"),
+        (np.array([100, 0, 300]), S, ValueError, r"`prices\[1\]` must be > 0, got 0"),
+        (P, np.array([10, -1, 30]), ValueError, r"`shares\[1\]` must be >= 0, got -1"),
+        (np.array([100.0, np.nan, 3.0]), S, ValueError, r"`prices\[1\]` must be a finite number, got nan"),
+        (np.array([100.0, np.inf, 3.0]), S, ValueError, r"`prices\[1\]` must be a finite number, got inf"),
+        (np.array([True, False, True]), S, TypeError, r"`prices`"),
+    ],
+)
+def test_aggregate_cap_bad(prices, shares, exc, msg):
+    with pytest.raises(exc, match=msg):
+        kf.aggregate_cap(prices, shares)
+
+
+# ---------------------------------------------------------------- replay
+@pytest.mark.parametrize(
+    "kwargs,exc,msg",
+    [
+        (dict(divisor=0.0), ValueError, r"`divisor` must be a finite number > 0, got 0.0"),
+        (dict(divisor=-1.0), ValueError, r"`divisor`.*-1.0"),
+        (dict(divisor=float("nan")), ValueError, r"`divisor`.*nan"),
+        (dict(divisor="1"), TypeError, r"`divisor` must be a real number"),
+        (dict(ids=np.array([0, 3, 1])), ValueError, r"`ids\[1\]` is out of range: ids must be in \[0, 3\), got 3"),
+        (dict(ids=np.array([0, -1, 1])), ValueError, r"`ids\[1\]` is out of range.*got -1"),
+        (dict(ids=np.array([0.0, 1.0, 2.0])), TypeError, r"`ids` must be an integer array"),
+        (dict(ids=np.array([0, 1])), ValueError, r"`ids` and `new_prices` must have the same length, got 2 and 3"),
+        (dict(new_prices=np.array([110, 0, 5])), ValueError, r"`new_prices\[1\]` must be > 0, got 0"),
+        (dict(new_prices=np.array([110, -7, 5])), ValueError, r"`new_prices\[1\]` must be > 0, got -7"),
+        (dict(new_prices=np.array([110.0, np.nan, 5.0])), ValueError, r"`new_prices\[1\]` must be a finite number, got nan"),
+        (dict(new_prices=np.array([110.5, 1.0, 5.0])), ValueError, r"`new_prices\[0\]` must be a whole number"),
+        (dict(new_prices=np.array([110, 2**62, 5])), ValueError, r"`new_prices\[1\]` = 4611686018427387904 could overflow"),
+        (dict(shares=np.array([10, -20, 30])), ValueError, r"`shares\[1\]` must be >= 0, got -20"),
+        (dict(prices=np.array([100, 200])), ValueError, r"`shares` and `prices` must have the same length"),
+        (dict(prices=np.array([[100, 200, 300]])), ValueError, r"`prices` must be 1-dimensional"),
+    ],
+)
+def test_replay_bad(kwargs, exc, msg):
+    args = dict(shares=S, prices=P, divisor=1.0, ids=IDS, new_prices=NP)
+    args.update(kwargs)
+    before = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+    with pytest.raises(exc, match=msg):
+        kf.replay(**args)
+    for k, v in args.items():  # inputs never mutated, even on error
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(v, before[k])
+
+
+# ---------------------------------------------------------------- rebase_divisor
+@pytest.mark.parametrize(
+    "args,exc,msg",
+    [
+        ((0.0, 1, 2), ValueError, r"`divisor`"),
+        ((1.0, 0, 2), ValueError, r"`cap_before` must be a finite number > 0, got 0"),
+        ((1.0, 1, -2), ValueError, r"`cap_after`.*-2"),
+        ((1.0, 1, float("inf")), ValueError, r"`cap_after`.*inf"),
+        ((1.0, "1", 2), TypeError, r"`cap_before` must be a real number"),
+    ],
+)
+def test_rebase_divisor_bad(args, exc, msg):
+    with pytest.raises(exc, match=msg):
+        kf.rebase_divisor(*args)
+
+
+# ---------------------------------------------------------------- Universe
+@pytest.mark.parametrize(
+    "kwargs,exc,msg",
+    [
+        (dict(codes=["005930", "5930"]), ValueError, r"`codes\[1\]` must be a 6-character KRX code.*'5930'"),
+        (dict(codes=["005930", 5930]), TypeError, r"`codes\[1\]` must be a str"),
+        (dict(codes=["005930", "005930"]), ValueError, r"`codes\[1\]` duplicates `codes\[0\]`"),
+        (dict(names=["a"]), ValueError, r"`names` must have one entry per code \(2\), got 1"),
+        (dict(shares=[1, -1]), ValueError, r"`shares\[1\]` must be >= 0, got -1"),
+        (dict(base_prices=[1, 0]), ValueError, r"`base_prices\[1\]` must be > 0, got 0"),
+        (dict(base_prices=[1.0, float("nan")]), ValueError, r"`base_prices\[1\]` must be a finite number"),
+        (dict(shares=[1, 2, 3]), ValueError, r"`shares` must have one entry per code \(2\), got 3"),
+        (dict(sectors=["x"]), ValueError, r"`sectors`"),
+    ],
+)
+def test_universe_bad(kwargs, exc, msg):
+    args = dict(codes=["005930", "000660"], names=["a", "b"], shares=[1, 2], base_prices=[100, 200])
+    args.update(kwargs)
+    with pytest.raises(exc, match=msg):
+        kf.Universe(**args)
+
+
+def test_universe_unknown_code():
+    u = kf.Universe(["005930"], ["a"], [1], [100])
+    with pytest.raises(KeyError, match="unknown stock code '123456'"):
+        u.index_of("123456")
+
+
+# ---------------------------------------------------------------- IndexEngine
+@pytest.fixture
+def engine():
+    u = kf.Universe(["005930", "000660", "035420"], ["a", "b", "c"], S, P)
+    return kf.IndexEngine(u, level=1000.0)
+
+
+def _state(e):
+    return (e.cap, e.divisor, e.level, e.prices.tolist(), e.index_shares.tolist(), len(e.audit))
+
+
+@pytest.mark.parametrize(
+    "key,price,exc,msg",
+    [
+        ("999999", 100, KeyError, r"unknown stock code '999999'"),
+        (3, 100, ValueError, r"`code_or_id` is out of range: ids must be in \[0, 3\), got 3"),
+        (-1, 100, ValueError, r"`code_or_id` is out of range.*got -1"),
+        (2**70, 100, ValueError, r"out of range"),
+        (1.0, 100, TypeError, r"`code_or_id` must be a 6-character code or an integer id, got 1.0"),
+        (True, 100, TypeError, r"`code_or_id`"),
+        (0, 0, ValueError, r"`price` must be > 0, got 0"),
+        (0, -500, ValueError, r"`price` must be > 0, got -500"),
+        (0, float("nan"), ValueError, r"`price` must be a whole, finite number of won, got nan"),
+        (0, float("inf"), ValueError, r"`price`.*inf"),
+        (0, 100.5, ValueError, r"`price`.*100.5"),
+        (0, "100", TypeError, r"`price` must be an integer number of won"),
+        (0, None, TypeError, r"`price`"),
+        (0, 2**62, ValueError, r"could overflow"),
+        (0, 2**64, ValueError, r"`price`"),
+    ],
+)
+def test_engine_update_bad(engine, key, price, exc, msg):
+    before = _state(engine)
+    with pytest.raises(exc, match=msg):
+        engine.update(key, price)
+    assert _state(engine) == before
+
+
+@pytest.mark.parametrize(
+    "ids,prices,exc,msg",
+    [
+        ([0, 1, 5], [1, 2, 3], ValueError, r"`ids\[2\]` is out of range"),
+        ([0, 1, 2], [1, 0, 3], ValueError, r"`prices\[1\]` must be > 0, got 0"),
+        ([0, 1, 2], [1.0, np.nan, 3.0], ValueError, r"`new_prices\[1\]` must be a finite number"),
+        ([0, 1], [1, 2, 3], ValueError, r"same length"),
+        (["005930"], [1], TypeError, r"`ids` must be an integer array"),
+    ],
+)
+def test_engine_update_many_bad_changes_nothing(engine, ids, prices, exc, msg):
+    engine.update_many([0, 1], [105, 210])  # some history first
+    before = _state(engine)
+    with pytest.raises(exc, match=msg):
+        engine.update_many(ids, prices)
+    assert _state(engine) == before
+
+
+def test_engine_rejects_batch_failing_late(engine):
+    before = _state(engine)
+    ids = np.zeros(10_000, dtype=np.intp)
+    prices = np.full(10_000, 150, dtype=np.int64)
+    prices[-1] = -1  # the very last trade is bad: nothing of the batch may stick
+    with pytest.raises(ValueError, match=r"`prices\[9999\]` must be > 0, got -1"):
+        engine.update_many(ids, prices)
+    assert _state(engine) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,msg",
+    [
+        (dict(level=0.0), ValueError, r"`level` must be a finite number > 0, got 0.0"),
+        (dict(level=float("nan")), ValueError, r"`level`"),
+        (dict(base_cap=-5.0), ValueError, r"`base_cap`"),
+        (dict(level=1.0, base_cap=1.0), ValueError, r"at most one of `level` and `base_cap`"),
+        (dict(base_value=0), ValueError, r"`base_value`"),
+        (dict(index_shares=[1, 2]), ValueError, r"`index_shares` must have one entry per stock \(3\), got 2"),
+        (dict(index_shares=[1, -2, 3]), ValueError, r"`index_shares\[1\]` must be >= 0"),
+        (dict(prices=[1, 2, 0]), ValueError, r"`prices\[2\]` must be > 0"),
+        (dict(index_shares=[0, 0, 0], level=5.0), ValueError, r"no members"),
+    ],
+)
+def test_engine_construction_bad(kwargs, exc, msg):
+    u = kf.Universe(["005930", "000660", "035420"], ["a", "b", "c"], S, P)
+    with pytest.raises(exc, match=msg):
+        kf.IndexEngine(u, **kwargs)
+
+
+def test_engine_needs_a_universe():
+    with pytest.raises(TypeError, match="`universe` must be a kospi_fast.Universe"):
+        kf.IndexEngine([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    "ids,kwargs,exc,msg",
+    [
+        (["999999"], dict(prices=[5]), KeyError, r"unknown stock code '999999'"),
+        ([0, 0], dict(prices=[5, 6]), ValueError, r"more than once"),
+        ([0], dict(prices=[0]), ValueError, r"`prices\[0\]` must be > 0, got 0"),
+        ([0], dict(index_shares=[-1]), ValueError, r"`index_shares\[0\]` must be >= 0, got -1"),
+        ([0, 1], dict(prices=[5]), ValueError, r"`prices` must have one entry per id \(2\), got 1"),
+        ([7], dict(prices=[5]), ValueError, r"`ids\[0\]` is out of range"),
+        ([0, 1, 2], dict(index_shares=[0, 0, 0]), ValueError, r"no members"),
+        ([0], dict(index_shares=[2**62]), ValueError, r"could overflow"),
+        ("005930", dict(prices=[5]), TypeError, r"`ids` must be a sequence"),
+    ],
+)
+def test_apply_changes_bad_changes_nothing(engine, ids, kwargs, exc, msg):
+    before = _state(engine)
+    with pytest.raises(exc, match=msg):
+        engine.apply_changes(ids, **kwargs)
+    assert _state(engine) == before
+
+
+def test_simulate_day_bad(sample):
+    with pytest.raises(ValueError, match=r"`n_ticks` must be >= 2 × n_stocks \(1700\), got 10"):
+        kf.simulate_day(sample, n_ticks=10)
+    with pytest.raises(TypeError, match=r"`n_ticks` must be an int"):
+        kf.simulate_day(sample, n_ticks=2.5)
+    with pytest.raises(TypeError, match=r"`universe`"):
+        kf.simulate_day("sample")
