@@ -77,6 +77,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from kospi_fast import eod
+
+    days = eod.read_eod_csv(args.eod)
+    published = eod.read_index_csv(args.index)
+    results = eod.verify(days, published, chain=args.chain)
+    print(eod.report(results, as_json=args.json))
+    worst = max(abs(r.error_bp) for r in results)
+    if worst > args.tolerance_bp:
+        print(f"kospi-fast verify: max |error| {worst:.3f} bp exceeds the tolerance {args.tolerance_bp} bp",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kospi-fast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20260323, help="random seed (default 20260323)")
     demo.add_argument("--top", type=int, default=10, help="how many top contributors to list")
     demo.set_defaults(func=cmd_demo)
+    ver = sub.add_parser("verify", help="recompute published closes from end-of-day data and report the error")
+    ver.add_argument("--eod", required=True, help="end-of-day CSV (FinanceDataReader StockListing layout + Date, InKOSPIIndex)")
+    ver.add_argument("--index", required=True, help="published index CSV with Date and Close columns")
+    ver.add_argument("--json", action="store_true", help="print one JSON object")
+    ver.add_argument("--tolerance-bp", type=float, default=0.2, help="max |error| in basis points (default 0.2)")
+    ver.add_argument("--chain", action="store_true", help="calibrate once on the first day and carry the engine through")
+    ver.set_defaults(func=cmd_verify)
     return parser
 
 
@@ -92,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OSError) as exc:
         print(f"kospi-fast: error: {exc}", file=sys.stderr)
         return 2
 

@@ -18,6 +18,7 @@ from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._engine import EngineCore
 from kospi_fast._rebase import apply_changes_inplace, rebase_divisor
+from kospi_fast.events import CashDividend, Event, Plan, SetReferencePrice, StockState
 from kospi_fast.universe import Universe
 
 KOSPI_BASE_VALUE = 100.0  # 1980-01-04 = 100
@@ -40,6 +41,8 @@ class RebaseRecord:
     divisor_after: float
     level_before: float
     level_after: float
+    events: tuple = ()
+    effective: object = None
 
 
 class IndexEngine(EngineCore):
@@ -57,8 +60,11 @@ class IndexEngine(EngineCore):
     base_value : float
         Index value at the base date (KOSPI: 100).
     index_shares : array_like of int, optional
-        Shares each stock counts with (default: the universe's listed shares, as KOSPI does;
-        0 excludes a stock).
+        Custom shares each stock counts with (0 excludes a stock). Default: listed shares of
+        the members, as KOSPI does. An engine with custom index shares accepts trades and
+        :meth:`apply_changes`, but not share-count events (:meth:`apply_events`).
+    members : array_like of bool or sequence of codes, optional
+        Which stocks are index members (default: every stock with listed shares > 0).
     prices : array_like of int, optional
         Starting prices (default: the universe's base prices).
 
@@ -78,6 +84,7 @@ class IndexEngine(EngineCore):
         base_cap: float | None = None,
         base_value: float = KOSPI_BASE_VALUE,
         index_shares: object = None,
+        members: object = None,
         prices: object = None,
     ) -> None:
         if not isinstance(universe, Universe):
@@ -87,7 +94,14 @@ class IndexEngine(EngineCore):
         self.universe = universe
         self.base_value = _validation.positive_float(base_value, "base_value")
         n = len(universe)
-        shares = universe.shares if index_shares is None else _validation.int64_array(index_shares, "index_shares")
+        if index_shares is not None and members is not None:
+            raise ValueError("give at most one of `index_shares` and `members`, got both")
+        member = _member_mask(universe, members)
+        self._full_cap = index_shares is None
+        if index_shares is None:
+            shares = np.where(member, universe.shares, 0).astype(np.int64)
+        else:
+            shares = _validation.int64_array(index_shares, "index_shares")
         px = universe.base_prices if prices is None else _validation.int64_array(prices, "prices")
         for arr, name in ((shares, "index_shares"), (px, "prices")):
             if arr.shape[0] != n:
@@ -104,7 +118,13 @@ class IndexEngine(EngineCore):
                 raise ValueError("cannot calibrate to a level: the index has no members (cap is 0)")
             divisor = cap / target
         self._core_set_state(px, shares, divisor, universe.code_index)
+        self._listed = universe.shares.copy()
+        self._member = shares > 0 if index_shares is not None else member
+        self.reference_prices = px.copy()  # start-of-day reference (previous close, adjusted)
+        self.previous_close = self.level
         self.audit: list[RebaseRecord] = []
+        self.dividends: list = []
+        self._applied: set = set()
 
     # ------------------------------------------------------------------ reading
     @property
@@ -126,6 +146,16 @@ class IndexEngine(EngineCore):
         return self.universe.ids_of(codes)
 
     # ------------------------------------------------------------------ rebasing
+    @property
+    def listed_shares(self) -> np.ndarray:
+        """Copy of the listed shares (int64) the engine tracks for events."""
+        return self._listed.copy()
+
+    @property
+    def members(self) -> np.ndarray:
+        """Copy of the membership mask (bool)."""
+        return self._member.copy()
+
     def apply_changes(
         self,
         ids: object,
@@ -139,7 +169,8 @@ class IndexEngine(EngineCore):
         ``cap_before`` is Σ current price × current shares; ``cap_after`` the same with the
         changes; ``divisor ← divisor × cap_after / cap_before`` (methodology decision 3). A
         price-basis change (split, ex-rights) passes ``prices``; a share-count or membership
-        change passes ``index_shares`` (0 removes a stock).
+        change passes ``index_shares`` (0 removes a stock). For named corporate actions use
+        :meth:`apply_events`.
 
         Parameters
         ----------
@@ -168,10 +199,20 @@ class IndexEngine(EngineCore):
                 raise ValueError(f"`{name}` must have one entry per id ({k}), got {arr.shape[0]}")
         _validation.check_positive(new_p, "prices")
         _validation.check_non_negative(new_s, "index_shares")
+        listed, member = self._listed.copy(), self._member.copy()
+        if self._full_cap:
+            # keep the event bookkeeping in step: index shares are listed shares of members
+            member[idx] = new_s > 0
+            listed[idx] = np.where(new_s > 0, new_s, listed[idx])
+        else:
+            member[idx] = new_s > 0
+        return self._install(cur_p, cur_s, idx, new_p, new_s, self.universe, listed, member)
+
+    def _install(self, cur_p, cur_s, idx, new_p, new_s, universe, listed, member, events=(), effective=None):
+        """Validate the rebased state on copies and install it in one step."""
         cap_before = self.cap
         if cap_before <= 0:
             raise ValueError("cannot rebase an index whose cap is 0 (no members)")
-        # Work on copies; install only when everything checks out.
         work_p, work_s = cur_p.copy(), cur_s.copy()
         work_p[idx] = new_p
         work_s[idx] = new_s
@@ -185,7 +226,13 @@ class IndexEngine(EngineCore):
         div_before = self.divisor
         div_after = rebase_divisor(div_before, cap_before, cap_after)
         level_before = self.level
-        self._core_set_state(work_p, work_s, div_after, self.universe.code_index)
+        # ---- commit point: nothing below can fail on user input
+        if universe is not self.universe:
+            grown = len(universe) - len(self.reference_prices)
+            self.reference_prices = np.concatenate([self.reference_prices, work_p[len(work_p) - grown:]])
+            self.universe = universe
+        self._core_set_state(work_p, work_s, div_after, universe.code_index)
+        self._listed, self._member = listed, member
         if self.cap != cap_after:  # the kernel's delta must agree with a full recount
             raise AssertionError(f"rebase delta mismatch: {self.cap} != {cap_after}")
         record = RebaseRecord(
@@ -196,9 +243,148 @@ class IndexEngine(EngineCore):
             divisor_after=div_after,
             level_before=level_before,
             level_after=self.level,
+            events=tuple(events),
+            effective=effective,
         )
         self.audit.append(record)
         return record
+
+    def apply_events(self, events: Sequence[Event], *, date: object = None) -> RebaseRecord:
+        """Apply every event effective at one moment, together and atomically, and rebase once.
+
+        Events on the same stock apply in the order given (e.g. a split, then new shares).
+        Each price-basis event starts from the stock's current price (normally the previous
+        close) and moves it to KRX's base price; share-count and membership events change
+        listed shares and membership; index shares are listed shares of members (KOSPI).
+
+        Parameters
+        ----------
+        events : sequence of kospi_fast.events.Event
+        date : date or ISO str, optional
+            The moment's trading date (selects the tick table for base-price rounding, and is
+            recorded in the audit log).
+
+        Returns
+        -------
+        RebaseRecord
+
+        Raises
+        ------
+        TypeError, ValueError, KeyError
+            Unknown code, delisting a non-member, listing an existing member, an event repeated
+            (in this batch, or one with the same ``effective`` date applied before), a bad
+            value. The engine is then unchanged.
+        """
+        if isinstance(events, Event):
+            events = [events]
+        events = list(events)
+        for k, ev in enumerate(events):
+            if not isinstance(ev, Event):
+                raise TypeError(f"`events[{k}]` must be a kospi_fast.events.Event, got {ev!r}")
+        seen: set = set()
+        for k, ev in enumerate(events):
+            if ev in seen:
+                raise ValueError(f"`events[{k}]` repeats an earlier event of the batch: {ev!r}")
+            seen.add(ev)
+            if getattr(ev, "effective", None) is not None and ev in self._applied:
+                raise ValueError(f"`events[{k}]` was already applied: {ev!r}")
+        cur_p, cur_s = self.prices, self.index_shares
+        index = self.universe.code_index
+
+        def lookup(code: str):
+            i = index.get(code)
+            if i is None:
+                return None
+            return StockState(price=int(cur_p[i]), listed=int(self._listed[i]), member=bool(self._member[i]))
+
+        plan = Plan(lookup, date=date)
+        for ev in events:
+            ev.apply(plan)
+        if not self._full_cap and any(
+            not isinstance(ev, (CashDividend, SetReferencePrice)) for ev in events
+        ):
+            raise ValueError("share-count and price-basis events need an engine whose index shares are "
+                             "listed shares (built without `index_shares`)")
+        universe = self.universe
+        listed, member = self._listed.copy(), self._member.copy()
+        if plan.new_stocks:
+            codes = list(plan.new_stocks)
+            universe = universe.with_added(
+                codes,
+                [plan.new_stocks[c][0] for c in codes],
+                [plan.states[c].listed for c in codes],
+                [plan.states[c].price for c in codes],
+                [plan.new_stocks[c][1] or "" for c in codes] if universe.sectors is not None else None,
+            )
+            grow = len(codes)
+            cur_p = np.concatenate([cur_p, [plan.states[c].price for c in codes]]).astype(np.int64)
+            cur_s = np.concatenate([cur_s, np.zeros(grow, dtype=np.int64)])
+            listed = np.concatenate([listed, np.zeros(grow, dtype=np.int64)])
+            member = np.concatenate([member, np.zeros(grow, dtype=bool)])
+            index = universe.code_index
+        codes_changed = list(plan.states)
+        idx = np.array([index[c] for c in codes_changed], dtype=np.intp)
+        new_p = np.array([plan.states[c].price for c in codes_changed], dtype=np.int64)
+        new_l = np.array([plan.states[c].listed for c in codes_changed], dtype=np.int64)
+        new_m = np.array([plan.states[c].member for c in codes_changed], dtype=bool)
+        new_s = np.where(new_m, new_l, 0).astype(np.int64) if self._full_cap else cur_s[idx]
+        _validation.check_positive(new_p, "prices")
+        listed[idx], member[idx] = new_l, new_m
+        record = self._install(cur_p, cur_s, idx, new_p, new_s, universe, listed, member,
+                               events=events, effective=date)
+        for ev in events:
+            if isinstance(ev, CashDividend):
+                self.dividends.append((date, ev))
+            if getattr(ev, "effective", None) is not None:
+                self._applied.add(ev)
+        return record
+
+    def roll(self, events: Sequence[Event] = (), *, closes: object = None, date: object = None) -> RebaseRecord | None:
+        """End-of-day roll: the day's closes become the next day's reference prices, adjusted by
+        the next day's ex-date and membership events, applied at once before the open.
+
+        Parameters
+        ----------
+        events : sequence of Event
+            Events effective at the next open.
+        closes : array_like of int, shape (n_stocks,), optional
+            Official closing prices, applied as trades first (default: the current prices).
+        date : date or ISO str, optional
+            The next trading date.
+
+        Returns
+        -------
+        RebaseRecord or None
+            None when there were no events (the divisor is unchanged).
+        """
+        if closes is not None:
+            c = _validation.int64_array(closes, "closes")
+            if c.shape[0] != len(self):
+                raise ValueError(f"`closes` must have one entry per stock ({len(self)}), got {c.shape[0]}")
+            _validation.check_positive(c, "closes")
+            self.update_many(np.arange(len(self), dtype=np.intp), c)
+        self.previous_close = self.level
+        record = self.apply_events(events, date=date) if len(events) else None
+        self.reference_prices = self.prices
+        return record
+
+    def audit_table(self) -> list[dict]:
+        """The audit log as rows (one per rebasing): effective, events, caps, divisors, levels.
+        ``pandas.DataFrame(engine.audit_table())`` gives a table."""
+        return [
+            {
+                "effective": r.effective,
+                "events": "; ".join(type(e).__name__ + ":" + getattr(e, "code", getattr(e, "target", "")) for e in r.events),
+                "n_stocks": len(r.ids),
+                "cap_before": r.cap_before,
+                "cap_after": r.cap_after,
+                "base_cap_before": r.divisor_before * self.base_value,
+                "base_cap_after": r.divisor_after * self.base_value,
+                "level_before": r.level_before,
+                "level_after": r.level_after,
+            }
+            for r in self.audit
+        ]
 
     def _resolve_ids(self, ids: object) -> np.ndarray:
         if isinstance(ids, str):
@@ -216,3 +402,22 @@ class IndexEngine(EngineCore):
                 "combine its changes into one entry"
             )
         return np.ascontiguousarray(idx, dtype=np.intp)
+
+
+def _member_mask(universe: Universe, members: object) -> np.ndarray:
+    n = len(universe)
+    if members is None:
+        return universe.shares > 0
+    if isinstance(members, str):
+        raise TypeError(f"`members` must be a bool mask or a sequence of codes, got the string {members!r}")
+    seq = members if isinstance(members, np.ndarray) else list(members)  # type: ignore[arg-type]
+    if len(seq) and all(isinstance(c, str) for c in seq):
+        mask = np.zeros(n, dtype=bool)
+        mask[universe.ids_of(seq)] = True
+        return mask
+    arr = np.asarray(seq)
+    if arr.dtype != bool:
+        raise TypeError(f"`members` must be a bool mask or a sequence of codes, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"`members` must have one entry per stock ({n}), got shape {arr.shape}")
+    return arr.copy()

@@ -105,6 +105,29 @@ class Universe:
             out[k] = self._index[c]
         return out
 
+    def with_added(
+        self,
+        codes: Sequence[str],
+        names: Sequence[str],
+        shares: object,
+        base_prices: object,
+        sectors: Sequence[str] | None = None,
+    ) -> "Universe":
+        """A new universe with these stocks appended (ids of existing stocks are unchanged)."""
+        codes = list(codes)
+        for k, c in enumerate(codes):
+            if c in self._index:
+                raise ValueError(f"`codes[{k}]` {c!r} is already in the universe")
+        if self.sectors is not None and sectors is None:
+            sectors = [""] * len(codes)
+        return Universe(
+            list(self.codes) + codes,
+            list(self.names) + list(names),
+            np.concatenate([self.shares, _validation.int64_array(shares, "shares")]),
+            np.concatenate([self.base_prices, _validation.int64_array(base_prices, "base_prices")]),
+            None if self.sectors is None else list(self.sectors) + list(sectors or []),
+        )
+
     def base_cap_won(self) -> int:
         """Σ base_prices × shares, exact."""
         from kospi_fast._aggregate import aggregate_cap

@@ -1,0 +1,454 @@
+"""Corporate actions and membership changes as small value types.
+
+Two kinds of change are kept apart (methodology, decision 4):
+
+* **price-basis** changes on the ex-date move a stock's reference price to KRX's base price
+  (split, ex-rights, bonus issue, stock dividend, capital reduction, spin-off parent);
+* **share-count / membership** changes on their own effective date (additional listing of new
+  shares, buyback cancellation, listing, delisting, merger, plain "set listed shares").
+
+Each event turns into a *plan*: for each affected stock, a new reference price, new listed
+shares and membership. The engine applies all events effective at one moment together,
+atomically, and rebases once: ``base_cap_new = base_cap_old × cap_after / cap_before``.
+Cash dividends change nothing in the price index; they are recorded for total-return use.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from fractions import Fraction
+
+from kospi_fast import krx
+
+ROUNDINGS = ("up", "down", "nearest")
+
+
+# ---------------------------------------------------------------------------- checks
+def _code(value: object, name: str = "code") -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a 6-character stock code such as '005930', got {value!r}")
+    return value
+
+
+def _pos_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        out = int(value)
+    else:
+        f = float(value)
+        if not math.isfinite(f) or f != math.floor(f):
+            raise ValueError(f"`{name}` must be a whole, finite number, got {value!r}")
+        out = int(f)
+    if out <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value!r}")
+    return out
+
+
+def _nonneg_int(value: object, name: str) -> int:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0:
+        return 0
+    return _pos_int(value, name)
+
+
+def _nonneg_number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {value!r}")
+    f = float(value)
+    if not math.isfinite(f) or f < 0:
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
+    return f
+
+
+def _ratio(value: object, name: str = "ratio") -> Fraction:
+    if isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a number or 'a:b', got {value!r}")
+    if isinstance(value, str):
+        try:
+            a, b = value.split(":")
+            r = Fraction(b.strip()) / Fraction(a.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"`{name}` must be a positive number or 'old:new' like '1:10', got {value!r}") from None
+    elif isinstance(value, numbers.Real):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+        r = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+    else:
+        raise TypeError(f"`{name}` must be a number or 'a:b', got {value!r}")
+    if r <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value!r}")
+    return r
+
+
+def _rounding(value: object) -> str:
+    if value not in ROUNDINGS:
+        raise ValueError(f"`rounding` must be one of {ROUNDINGS}, got {value!r}")
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- plan
+@dataclass
+class StockState:
+    """The working state of one stock while a batch of events is planned."""
+
+    price: int
+    listed: int
+    member: bool
+    known: bool = True  # False for a stock that is joining the universe in this batch
+
+
+class Plan:
+    """Mutable view of the affected stocks; events read and write it in order."""
+
+    def __init__(self, lookup, date: object = None) -> None:
+        self._lookup = lookup  # code -> StockState (a fresh copy) or None when unknown
+        self.states: dict[str, StockState] = {}
+        self.new_stocks: dict[str, tuple[str, str | None]] = {}  # code -> (name, sector)
+        self.date = date
+
+    def get(self, code: str, event: "Event") -> StockState:
+        if code not in self.states:
+            st = self._lookup(code)
+            if st is None:
+                raise KeyError(f"{type(event).__name__}: unknown stock code {code!r}")
+            self.states[code] = st
+        return self.states[code]
+
+    def member(self, code: str, event: "Event") -> StockState:
+        st = self.get(code, event)
+        if not st.member:
+            raise ValueError(f"{type(event).__name__}: {code!r} is not an index member")
+        return st
+
+
+# ---------------------------------------------------------------------------- events
+@dataclass(frozen=True)
+class Event:
+    """Base of all events. ``effective`` (ISO date) lets the engine refuse a repeat."""
+
+    def apply(self, plan: Plan) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Split(Event):
+    """Split or reverse split: ``ratio`` new shares per old share (10 = 1-to-10 split;
+    Fraction(1, 10) or '10:1' = reverse split). Base price = reference × 1/ratio, rounded to the
+    tick; shares × ratio. Cap-neutral up to the tick rounding of the price."""
+
+    code: str
+    ratio: object
+    rounding: str = "up"
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _ratio(self.ratio)
+        _rounding(self.rounding)
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        r = _ratio(self.ratio)
+        new_listed = Fraction(st.listed) * r
+        if new_listed.denominator != 1:
+            raise ValueError(f"Split: {st.listed} shares × {r} of {self.code!r} is not a whole number of shares")
+        st.price = krx.split_price(st.price, r, rounding=self.rounding, date=plan.date)
+        st.listed = int(new_listed)
+
+
+@dataclass(frozen=True)
+class RightsIssue(Event):
+    """Ex-rights date of a paid-in rights issue (유상증자 권리락): the reference price becomes
+    KRX's ex-rights base price ``(cum × old + issue × new) / (old + new)`` rounded to the tick.
+    The new shares are NOT counted here: they join on their listing date
+    (:class:`AdditionalListing`). ``old_shares`` defaults to the current listed shares."""
+
+    code: str
+    issue_price: object
+    new_shares: int
+    old_shares: int | None = None
+    rounding: str = "up"
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _nonneg_number(self.issue_price, "issue_price")
+        _pos_int(self.new_shares, "new_shares")
+        if self.old_shares is not None:
+            _pos_int(self.old_shares, "old_shares")
+        _rounding(self.rounding)
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        old = st.listed if self.old_shares is None else int(self.old_shares)
+        if float(self.issue_price) >= st.price:
+            # Since 1998-02-04 an issue above the market price gets no theoretical base price;
+            # the ex-date opening auction sets it (methodology 1.5): nothing to do at the close.
+            return
+        st.price = krx.ex_rights_price(st.price, old, self.issue_price, int(self.new_shares),
+                                       rounding=self.rounding, date=plan.date)
+
+
+@dataclass(frozen=True)
+class BonusIssue(Event):
+    """Ex-date of a bonus issue (무상증자): base = cum × old / (old + new), issue price 0.
+    New shares join on their listing date (:class:`AdditionalListing`)."""
+
+    code: str
+    new_shares: int
+    old_shares: int | None = None
+    rounding: str = "up"
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.new_shares, "new_shares")
+        if self.old_shares is not None:
+            _pos_int(self.old_shares, "old_shares")
+        _rounding(self.rounding)
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        old = st.listed if self.old_shares is None else int(self.old_shares)
+        st.price = krx.bonus_issue_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date)
+
+
+@dataclass(frozen=True)
+class StockDividend(Event):
+    """Ex-date of a stock dividend (주식배당): base = cum × old / (old + new)."""
+
+    code: str
+    new_shares: int
+    old_shares: int | None = None
+    rounding: str = "up"
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.new_shares, "new_shares")
+        if self.old_shares is not None:
+            _pos_int(self.old_shares, "old_shares")
+        _rounding(self.rounding)
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        old = st.listed if self.old_shares is None else int(self.old_shares)
+        st.price = krx.stock_dividend_price(st.price, old, int(self.new_shares), rounding=self.rounding,
+                                            date=plan.date)
+
+
+@dataclass(frozen=True)
+class CapitalReduction(Event):
+    """Capital reduction (감자): the opening-price method — KRX sets the base price by the
+    ex-date opening call auction, so the caller gives it (``base_price``) with the listed shares
+    after the reduction."""
+
+    code: str
+    new_listed_shares: int
+    base_price: int
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.new_listed_shares, "new_listed_shares")
+        _pos_int(self.base_price, "base_price")
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        st.price = int(self.base_price)
+        st.listed = int(self.new_listed_shares)
+
+
+@dataclass(frozen=True)
+class SpinOffParent(Event):
+    """Spin-off (인적분할), parent side: re-based by the opening-price method (``base_price``)
+    with its listed shares after the split-off. The new company joins as a
+    :class:`NewListing` on the trading day after its relisting."""
+
+    code: str
+    base_price: int
+    new_listed_shares: int | None = None
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.base_price, "base_price")
+        if self.new_listed_shares is not None:
+            _pos_int(self.new_listed_shares, "new_listed_shares")
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        st.price = int(self.base_price)
+        if self.new_listed_shares is not None:
+            st.listed = int(self.new_listed_shares)
+
+
+@dataclass(frozen=True)
+class AdditionalListing(Event):
+    """New shares listed (추가상장): rights or bonus shares, CB/BW conversion, warrant exercise.
+    ``reason`` is kept for the audit log."""
+
+    code: str
+    shares: int
+    reason: str = "other"
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.shares, "shares")
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        st.listed += int(self.shares)
+
+
+@dataclass(frozen=True)
+class BuybackCancellation(Event):
+    """Treasury shares cancelled (자사주 소각): listed shares go down."""
+
+    code: str
+    shares: int
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.shares, "shares")
+
+    def apply(self, plan: Plan) -> None:
+        st = plan.get(self.code, self)
+        if int(self.shares) >= st.listed:
+            raise ValueError(f"BuybackCancellation: cancelling {self.shares} of {st.listed} listed shares of "
+                             f"{self.code!r} leaves none; use Delisting")
+        st.listed -= int(self.shares)
+
+
+@dataclass(frozen=True)
+class SetListedShares(Event):
+    """Data-driven update: the listed share count is now ``shares``."""
+
+    code: str
+    shares: int
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.shares, "shares")
+
+    def apply(self, plan: Plan) -> None:
+        plan.get(self.code, self).listed = int(self.shares)
+
+
+@dataclass(frozen=True)
+class SetReferencePrice(Event):
+    """Data-driven update: the reference (base) price is now ``price`` (e.g. Close − Changes)."""
+
+    code: str
+    price: int
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.price, "price")
+
+    def apply(self, plan: Plan) -> None:
+        plan.get(self.code, self).price = int(self.price)
+
+
+@dataclass(frozen=True)
+class NewListing(Event):
+    """A new listing joins on the trading day after listing, at its listing-day close
+    (methodology decision 5). Apply it at that next day's open. A code not yet in the universe
+    is added; one already in it must not be a member."""
+
+    code: str
+    shares: int
+    close: int
+    name: str = ""
+    sector: str | None = None
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _pos_int(self.shares, "shares")
+        _pos_int(self.close, "close")
+        if not isinstance(self.name, str):
+            raise TypeError(f"`name` must be a str, got {self.name!r}")
+
+    def apply(self, plan: Plan) -> None:
+        if self.code in plan.states or plan._lookup(self.code) is not None:
+            st = plan.get(self.code, self)
+            if st.member:
+                raise ValueError(f"NewListing: {self.code!r} is already an index member")
+        else:
+            from kospi_fast._validation import check_codes
+
+            check_codes([self.code], "code")
+            plan.states[self.code] = StockState(price=0, listed=0, member=False, known=False)
+            plan.new_stocks[self.code] = (self.name or self.code, self.sector)
+            st = plan.states[self.code]
+        st.price = int(self.close)
+        st.listed = int(self.shares)
+        st.member = True
+
+
+@dataclass(frozen=True)
+class Delisting(Event):
+    """A member leaves at the close of its last trading day (decision 5): apply after that
+    day's close, before the next open."""
+
+    code: str
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+
+    def apply(self, plan: Plan) -> None:
+        plan.member(self.code, self).member = False
+
+
+@dataclass(frozen=True)
+class Merger(Event):
+    """Merger (합병): the target leaves, the acquirer lists ``new_shares`` more."""
+
+    target: str
+    acquirer: str
+    new_shares: int
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.target, "target")
+        _code(self.acquirer, "acquirer")
+        if self.target == self.acquirer:
+            raise ValueError(f"Merger: `target` and `acquirer` are the same code {self.target!r}")
+        _nonneg_int(self.new_shares, "new_shares")
+
+    def apply(self, plan: Plan) -> None:
+        plan.member(self.target, self).member = False
+        plan.get(self.acquirer, self).listed += int(self.new_shares)
+
+
+@dataclass(frozen=True)
+class CashDividend(Event):
+    """Cash dividend: no change to a price index (KRX adjusts base prices for stock dividends
+    only). Recorded in the audit log for total-return variants."""
+
+    code: str
+    amount: float
+    effective: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        _nonneg_number(self.amount, "amount")
+
+    def apply(self, plan: Plan) -> None:
+        plan.get(self.code, self)  # must be known; nothing changes
+
+
+ALL_EVENTS = (
+    Split, RightsIssue, BonusIssue, StockDividend, CapitalReduction, SpinOffParent, AdditionalListing,
+    BuybackCancellation, SetListedShares, SetReferencePrice, NewListing, Delisting, Merger, CashDividend,
+)
+
+__all__ = [e.__name__ for e in ALL_EVENTS] + ["Event", "Plan", "StockState"]
