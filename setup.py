@@ -21,7 +21,7 @@ directives = {
     "embedsignature": True,
 }
 
-MODULES = ["_aggregate", "_ticks", "_rebase", "_engine"]
+MODULES = ["_aggregate", "_ticks", "_rebase", "_engine", "_family"]
 
 extensions = [
     Extension(

@@ -5,18 +5,22 @@ from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast._ticks import replay
 from kospi_fast.engine import IndexEngine, RebaseRecord, published
+from kospi_fast.family import IndexDefinition, IndexFamily, cap_weights
 from kospi_fast.sample import SimulatedDay, sample_universe, simulate_day
 from kospi_fast.universe import Universe
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "IndexDefinition",
     "IndexEngine",
+    "IndexFamily",
     "RebaseRecord",
     "SimulatedDay",
     "Universe",
     "__version__",
     "aggregate_cap",
+    "cap_weights",
     "krx",
     "published",
     "rebase_divisor",

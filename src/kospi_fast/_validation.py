@@ -45,6 +45,8 @@ def int64_array(value: object, name: str, *, ndim: int = 1, allow_float: bool = 
     if arr.ndim != ndim:
         raise ValueError(f"`{name}` must be {ndim}-dimensional, got shape {arr.shape}")
     kind = arr.dtype.kind
+    if arr.size == 0 and kind in "iuf":  # np.asarray([]) is float64; empty is empty
+        return np.empty(arr.shape, dtype=np.int64)
     if kind in "iu":
         if kind == "u" and arr.dtype.itemsize >= 8 and arr.size and arr.max() > INT64_MAX:
             idx = int(np.argmax(arr > INT64_MAX))
@@ -180,7 +182,12 @@ def price_bound(shares: np.ndarray) -> int:
     With every price ≤ this bound the aggregate cap is at most ``bound × Σ shares ≤ CAP_LIMIT``, so
     the int64 running cap of the tick kernel can never overflow, whatever the order of ticks.
     """
-    total = int(shares.sum(dtype=object)) if shares.size else 0
+    if not shares.size:
+        return INT64_MAX
+    if int(shares.max()) < INT64_MAX // shares.size:  # an int64 sum cannot overflow
+        total = int(shares.sum(dtype=np.int64))
+    else:
+        total = int(shares.sum(dtype=object))
     if total <= 0:
         return INT64_MAX
     return CAP_LIMIT // total

@@ -323,6 +323,10 @@ class IndexEngine(EngineCore):
             member = np.concatenate([member, np.zeros(grow, dtype=bool)])
             index = universe.code_index
         codes_changed = list(plan.states)
+        for c in codes_changed:
+            st = plan.states[c]
+            if st.price > _validation.INT64_MAX or st.listed > _validation.INT64_MAX:
+                raise ValueError(f"events take {c!r} beyond int64: price {st.price}, listed shares {st.listed}")
         idx = np.array([index[c] for c in codes_changed], dtype=np.intp)
         new_p = np.array([plan.states[c].price for c in codes_changed], dtype=np.int64)
         new_l = np.array([plan.states[c].listed for c in codes_changed], dtype=np.int64)
@@ -357,16 +361,36 @@ class IndexEngine(EngineCore):
         RebaseRecord or None
             None when there were no events (the divisor is unchanged).
         """
-        if closes is not None:
-            c = _validation.int64_array(closes, "closes")
-            if c.shape[0] != len(self):
-                raise ValueError(f"`closes` must have one entry per stock ({len(self)}), got {c.shape[0]}")
-            _validation.check_positive(c, "closes")
-            self.update_many(np.arange(len(self), dtype=np.intp), c)
-        self.previous_close = self.level
-        record = self.apply_events(events, date=date) if len(events) else None
+        events = list(events)
+        saved = self._snapshot()
+        try:
+            if closes is not None:
+                c = _validation.int64_array(closes, "closes")
+                if c.shape[0] != len(self):
+                    raise ValueError(f"`closes` must have one entry per stock ({len(self)}), got {c.shape[0]}")
+                _validation.check_positive(c, "closes")
+                self.update_many(np.arange(len(self), dtype=np.intp), c)
+            self.previous_close = self.level
+            record = self.apply_events(events, date=date) if events else None
+        except BaseException:
+            self._restore(saved)  # a rejected roll changes nothing
+            raise
         self.reference_prices = self.prices
         return record
+
+    def _snapshot(self) -> tuple:
+        return (self.prices, self.index_shares, self.divisor, self.universe, self._listed.copy(),
+                self._member.copy(), self.reference_prices.copy(), self.previous_close, len(self.audit),
+                set(self._applied), len(self.dividends))
+
+    def _restore(self, saved: tuple) -> None:
+        (prices, shares, divisor, universe, listed, member, ref, prev, n_audit, applied, n_div) = saved
+        self._core_set_state(prices, shares, divisor, universe.code_index)
+        self.universe, self._listed, self._member = universe, listed, member
+        self.reference_prices, self.previous_close = ref, prev
+        del self.audit[n_audit:]
+        del self.dividends[n_div:]
+        self._applied = applied
 
     def audit_table(self) -> list[dict]:
         """The audit log as rows (one per rebasing): effective, events, caps, divisors, levels.

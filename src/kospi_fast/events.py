@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from kospi_fast import krx
+from kospi_fast._validation import INT64_MAX
 
 ROUNDINGS = ("up", "down", "nearest")
 
@@ -44,6 +45,8 @@ def _pos_int(value: object, name: str) -> int:
         out = int(f)
     if out <= 0:
         raise ValueError(f"`{name}` must be > 0, got {value!r}")
+    if out > INT64_MAX:
+        raise ValueError(f"`{name}` does not fit in int64, got {value!r}")
     return out
 
 

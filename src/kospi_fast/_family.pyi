@@ -1,0 +1,24 @@
+import numpy as np
+import numpy.typing as npt
+
+def run_family(
+    prices: npt.NDArray[np.int64],  # int64_t[::1], mutated
+    width: int,  # Py_ssize_t, memberships per stock (padded)
+    col: npt.NDArray[np.int32],  # const int32_t[::1]
+    sh: npt.NDArray[np.int64],  # const int64_t[::1]
+    caps: npt.NDArray[np.int64],  # int64_t[::1], mutated
+    divisors: npt.NDArray[np.float64],  # const double[::1]
+    levels: npt.NDArray[np.float64],  # double[::1], mutated
+    ids: npt.NDArray[np.integer],  # const int32_t/int64_t[::1]
+    new_prices: npt.NDArray[np.int64],  # const int64_t[::1]
+    pmax: int,  # int64_t
+    out: npt.NDArray[np.float64] | None,  # double[:, ::1] or NULL
+    sample_at: npt.NDArray[np.int64] | None,  # const int64_t[::1] or NULL
+) -> int: ...
+def caps_from_ell(
+    prices: npt.NDArray[np.int64],
+    width: int,
+    col: npt.NDArray[np.int32],
+    sh: npt.NDArray[np.int64],
+    n_slots: int,
+) -> npt.NDArray[np.int64]: ...
