@@ -21,7 +21,7 @@ directives = {
     "embedsignature": True,
 }
 
-MODULES = ["_aggregate", "_ticks", "_rebase", "_engine", "_family"]
+MODULES = ["_aggregate", "_ticks", "_rebase", "_engine", "_family", "_session"]
 
 extensions = [
     Extension(

@@ -16,6 +16,7 @@ import numpy as np
 
 from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
+from kospi_fast._session import run_validated
 from kospi_fast._ticks import apply_ticks_inplace, prepare_ticks, raise_bad_tick
 
 cnp.import_array()
@@ -132,6 +133,32 @@ cdef class EngineCore:
         self._pp = <int64_t*>cnp.PyArray_DATA(self._prices)
         self._cap = cap
         return levels
+
+    def _update_validated(self, times, ids, prices, lower, upper, halted, thresholds, grid,
+                          int64_t win_open, int64_t call_start, int64_t call_end,
+                          int64_t win_close, int64_t last_time, bint stop_at_bad):
+        """Validated batch (see ``_session.pyx``); arrays already prepared by the caller.
+
+        Returns ``(bad, levels, status, counts, last_time)``. With ``stop_at_bad`` and a rejected trade
+        nothing is applied (the kernel ran on the scratch copy); otherwise the good trades are
+        applied and the bad ones only reported in ``status``.
+        """
+        cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
+        levels = np.empty(n_ticks, dtype=np.float64)
+        status = np.empty(n_ticks, dtype=np.uint8)
+        counts = np.zeros(9, dtype=np.int64)
+        if self._n:
+            memcpy(cnp.PyArray_DATA(self._scratch), self._pp, self._n * sizeof(int64_t))
+        bad, cap, last = run_validated(self._scratch, self._shares, lower, upper, halted, thresholds,
+                                       grid, win_open, call_start, call_end, win_close, times, ids, prices,
+                                       self._pmax, self._cap, last_time, self._divisor, levels,
+                                       status, counts, stop_at_bad)
+        if bad != -1:
+            return bad, levels, status, counts, last_time
+        self._prices, self._scratch = self._scratch, self._prices
+        self._pp = <int64_t*>cnp.PyArray_DATA(self._prices)
+        self._cap = cap
+        return -1, levels, status, counts, last
 
     @property
     def level(self):

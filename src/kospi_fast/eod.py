@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +45,15 @@ class EodDay:
         return self.codes.index(code)
 
 
-def _int_cell(value: str, column: str, rownum: int, path: object) -> int:
+def _int_cell(value: str | None, column: str, rownum: int, path: object) -> int:
+    if value is None:
+        raise ValueError(f"{path}: row {rownum}: column `{column}` is missing (short row)")
     try:
         f = float(value)
     except ValueError:
         raise ValueError(f"{path}: row {rownum}: column `{column}` is not a number: {value!r}") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{path}: row {rownum}: column `{column}` is not a finite number: {value!r}")
     if f != int(f):
         raise ValueError(f"{path}: row {rownum}: column `{column}` must be a whole number, got {value!r}")
     return int(f)
@@ -72,6 +77,8 @@ def read_eod_csv(path: str | Path) -> list[EodDay]:
             raise ValueError(f"{path}: missing column(s) {missing}; have {reader.fieldnames}")
         days: dict[str, dict[str, tuple]] = {}
         for rownum, r in enumerate(reader, start=2):
+            if r["Code"] is None or r["Date"] is None or None in r.values():
+                raise ValueError(f"{path}: row {rownum}: short row (fewer cells than the header)")
             code = r["Code"].strip().zfill(6)
             day = days.setdefault(r["Date"], {})
             if code in day:

@@ -1,0 +1,163 @@
+"""Validated tick application: KRX's rules for what a valid trade is, in the same pass.
+
+Per trade: time not before the latest timestamp seen so far in the feed, inside the
+index-relevant session window (else *ignored*, not an error: off-hours trades do not move the
+index), id in range,
+stock not halted, price > 0 and within the overflow bound, on the tick grid of the day's
+table, inside the stock's daily price limits. A good trade is applied exactly as in
+``_ticks.apply_ticks_i64``; the status of every trade is written to ``status``.
+
+Fast path, per trade: ``t >= latest`` and ``t < closing call`` (with the first trade of the
+batch checked against the open, monotonic times then keep every trade inside the window),
+``lower[i] <= p <= upper[i]`` (the caller folds ``p > 0``, the overflow bound and halts into
+these per-stock bounds), and a bit lookup in a grid bitmap (bit ``p`` set when ``p`` is on the
+day's tick grid; prices above the bitmap take the slow path). All of it is folded into one
+flag; a trade that fails it goes through the exact, branchy classification that names the
+reason — which may still accept it (e.g. a closing-auction print at 15:30).
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+
+cnp.import_array()
+
+ctypedef fused id_t:
+    int32_t
+    int64_t
+
+# status codes (keep in step with session.STATUS)
+cdef enum:
+    OK = 0
+    IGNORED_OFF_HOURS = 1
+    BAD_ID = 2
+    BAD_PRICE = 3
+    OFF_GRID = 4
+    OUTSIDE_LIMITS = 5
+    HALTED = 6
+    OUT_OF_ORDER = 7
+    IN_CLOSING_CALL = 8
+
+
+cdef Py_ssize_t apply_validated(
+        int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
+        const int64_t* lower, const int64_t* upper, const uint8_t* halted,
+        const int64_t* thresholds,  # 6 band thresholds where the tick becomes 5,10,50,100,500,1000
+        const uint8_t* grid, int64_t grid_limit,  # bit p of grid: p on the grid, for p < grid_limit
+        int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
+        const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+        int64_t pmax, int64_t* cap, int64_t* last_time, double divisor,
+        double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad) noexcept nogil:
+    """Returns -1 when done (every trade has a status, ``counts[s]`` += trades with status s),
+    or with ``stop_at_bad`` the index of the first rejected trade (trades before it applied;
+    callers run on copies)."""
+    cdef Py_ssize_t k
+    cdef int64_t c = cap[0], p, t, last = last_time[0]
+    cdef uint64_t i, j, n = <uint64_t>n_stocks, up
+    cdef uint8_t st
+    cdef bint good
+    cdef int64_t n_fast = 0
+    for k in range(n_ticks):
+        t = times[k]
+        i = <uint64_t>ids[k]
+        p = new_prices[k]
+        j = i if i < n else 0              # a safe row to read while the id is unchecked
+        up = <uint64_t>p
+        good = ((t >= last) & (t >= win_open) & (t < call_start) & (i < n)
+                & (p >= lower[j]) & (p <= upper[j]) & (up < <uint64_t>grid_limit))
+        if good:
+            good = (grid[up >> 3] >> (up & 7)) & 1
+        if good:
+            status[k] = OK
+            n_fast += 1
+            c += (p - prices[i]) * shares[i]
+            prices[i] = p
+            last = t
+        else:
+            st = _classify(t, last, i, n, p, pmax, halted, lower, upper, thresholds,
+                           win_open, call_start, call_end, win_close)
+            status[k] = st
+            counts[st] += 1
+            if st == OK:
+                c += (p - prices[i]) * shares[i]
+                prices[i] = p
+            elif st != IGNORED_OFF_HOURS and stop_at_bad:
+                cap[0] = c
+                last_time[0] = last
+                counts[OK] += n_fast
+                return k
+            last = t if t > last else last
+        if levels != NULL:
+            levels[k] = <double>c / divisor
+    cap[0] = c
+    last_time[0] = last
+    counts[OK] += n_fast
+    return -1
+
+
+cdef inline uint8_t _classify(int64_t t, int64_t last, uint64_t i, uint64_t n, int64_t p,
+                              int64_t pmax, const uint8_t* halted, const int64_t* lower,
+                              const int64_t* upper, const int64_t* th, int64_t win_open,
+                              int64_t call_start, int64_t call_end, int64_t win_close) noexcept nogil:
+    """The exact rules, in order; OK when the trade is good after all (e.g. closing auction)."""
+    if t < last:
+        return OUT_OF_ORDER
+    if t < win_open or t > win_close:
+        return IGNORED_OFF_HOURS
+    if i >= n:
+        return BAD_ID
+    if p <= 0 or p > pmax:
+        return BAD_PRICE
+    if halted[i]:
+        return HALTED
+    if call_start <= t < call_end:
+        return IN_CLOSING_CALL
+    if (((p >= th[0]) and p % 5 != 0) or ((p >= th[1]) and p % 10 != 0)
+            or ((p >= th[2]) and p % 50 != 0) or ((p >= th[3]) and p % 100 != 0)
+            or ((p >= th[4]) and p % 500 != 0) or ((p >= th[5]) and p % 1000 != 0)):
+        return OFF_GRID
+    if p < lower[i] or p > upper[i]:
+        return OUTSIDE_LIMITS
+    return OK
+
+
+def run_validated(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray lower, cnp.ndarray upper,
+                  cnp.ndarray halted, cnp.ndarray thresholds, cnp.ndarray grid, int64_t win_open,
+                  int64_t call_start, int64_t call_end, int64_t win_close, cnp.ndarray times, ids,
+                  cnp.ndarray new_prices, int64_t pmax, int64_t cap, int64_t last_time,
+                  double divisor, levels, cnp.ndarray status, cnp.ndarray counts, bint stop_at_bad):
+    """Low-level driver over prepared arrays. ``lower``/``upper`` must already fold in halts
+    (lower = INT64_MAX for a halted stock), ``p > 0`` (lower >= 1) and ``pmax`` (upper <= pmax);
+    ``grid`` is a uint8 bitmap of on-grid prices below ``8 * len(grid)``. Mutates ``prices``,
+    ``levels``, ``status``, ``counts`` (int64, one slot per status code).
+    Returns ``(bad_index_or_-1, cap, last_time)``."""
+    cdef cnp.ndarray id_arr = <cnp.ndarray>ids
+    cdef double* lp = NULL
+    cdef int64_t c = cap, lt = last_time
+    cdef Py_ssize_t bad
+    cdef int64_t* pp = <int64_t*>cnp.PyArray_DATA(prices)
+    cdef const int64_t* sp = <const int64_t*>cnp.PyArray_DATA(shares)
+    cdef const int64_t* lo = <const int64_t*>cnp.PyArray_DATA(lower)
+    cdef const int64_t* hi = <const int64_t*>cnp.PyArray_DATA(upper)
+    cdef const uint8_t* hp = <const uint8_t*>cnp.PyArray_DATA(halted)
+    cdef const int64_t* th = <const int64_t*>cnp.PyArray_DATA(thresholds)
+    cdef const uint8_t* gp = <const uint8_t*>cnp.PyArray_DATA(grid)
+    cdef int64_t glim = 8 * cnp.PyArray_DIM(grid, 0)
+    cdef const int64_t* tp = <const int64_t*>cnp.PyArray_DATA(times)
+    cdef const int64_t* npp = <const int64_t*>cnp.PyArray_DATA(new_prices)
+    cdef uint8_t* stp = <uint8_t*>cnp.PyArray_DATA(status)
+    cdef int64_t* cnt = <int64_t*>cnp.PyArray_DATA(counts)
+    cdef void* ip = cnp.PyArray_DATA(id_arr)
+    cdef Py_ssize_t n_stocks = cnp.PyArray_DIM(prices, 0), n_ticks = cnp.PyArray_DIM(new_prices, 0)
+    if levels is not None:
+        lp = <double*>cnp.PyArray_DATA(<cnp.ndarray>levels)
+    if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
+        with nogil:
+            bad = apply_validated[int32_t](pp, sp, n_stocks, lo, hi, hp, th, gp, glim, win_open,
+                                           call_start, call_end, win_close, tp, <const int32_t*>ip,
+                                           npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
+    else:
+        with nogil:
+            bad = apply_validated[int64_t](pp, sp, n_stocks, lo, hi, hp, th, gp, glim, win_open,
+                                           call_start, call_end, win_close, tp, <const int64_t*>ip,
+                                           npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
+    return bad, c, lt

@@ -1,0 +1,414 @@
+"""The trading day as KRX runs it: session times, validated feeding, published series.
+
+Times are int64 nanoseconds since midnight KST throughout (the ``SimulatedDay`` convention).
+
+Session (methodology 1.9, 3.3 and decision 8): the opening call auction matches at 09:00
+(with KRX's random end its result may print up to 30 s later), continuous trading runs to
+15:20, the closing call auction collects orders 15:20–15:30 and its result is the official
+close (again up to 30 s of random end). Off-hours trades (pre-market 08:30–08:40, post-market,
+after-hours single price) do not move the index: they are *ignored*, not rejected. No trade
+can execute inside the closing call before its result, so one stamped there is rejected.
+Special days: the first trading day of the year opens at 10:00 (close unchanged, from the
+XKRX calendar of ``exchange-calendars``); on the college-entrance-exam (CSAT) day the open and
+the close move one hour later (10:00 / 16:30).
+
+Published series (decision 8): KOSPI every 10 s, KOSPI 200 and its family every 1 s, first
+print of the day at 09:00:10 (an hour later on a late-open day).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kospi_fast import _validation, krx
+from kospi_fast._ticks import prepare_ticks
+
+NS = 1_000_000_000
+H = 3600 * NS
+M = 60 * NS
+RANDOM_END_NS = 30 * NS
+
+#: CSAT (수능) days, on which KRX opens at 10:00 and closes at 16:30. Dates from Korean press
+#: reports of each year's exam; 2017's exam was postponed a week (Pohang earthquake) and the
+#: market moved with it. Pass ``late_open=True`` to :func:`session_times` for a day not listed.
+CSAT_DAYS = frozenset(
+    _dt.date.fromisoformat(d)
+    for d in (
+        "2016-11-17", "2017-11-23", "2018-11-15", "2019-11-14", "2020-12-03", "2021-11-18",
+        "2022-11-17", "2023-11-16", "2024-11-14", "2025-11-13", "2026-11-19",
+    )
+)
+
+STATUS = {
+    0: "applied",
+    1: "ignored: off-hours trade (does not move the index)",
+    2: "id out of range",
+    3: "price <= 0 or beyond the int64-safe bound",
+    4: "price off the KRX tick grid",
+    5: "price outside the daily price limits",
+    6: "stock halted",
+    7: "timestamp before the previous trade's",
+    8: "stamped inside the closing call auction (no trade executes before its result)",
+}
+APPLIED, IGNORED = 0, 1
+
+# The six price thresholds at which the tick becomes 5, 10, 50, 100, 500, 1000 won.
+_THRESHOLDS = {
+    "unified": np.array([2_000, 5_000, 20_000, 50_000, 200_000, 500_000], dtype=np.int64),
+    "old": np.array([1_000, 5_000, 10_000, 50_000, 100_000, 500_000], dtype=np.int64),
+}
+GRID_BITMAP_PRICES = 1 << 23  # prices below 8,388,608 won are checked by bitmap (1 MiB)
+_GRIDS: dict[str, np.ndarray] = {}
+
+
+def _grid_bitmap(table: str) -> np.ndarray:
+    """uint8 bitmap, bit p set when price p is on the tick grid (built once per table)."""
+    if table not in _GRIDS:
+        p = np.arange(GRID_BITMAP_PRICES, dtype=np.int64)
+        th = _THRESHOLDS[table]
+        tick = np.ones_like(p)
+        for thr, size in zip(th, (5, 10, 50, 100, 500, 1000)):
+            tick[p >= thr] = size
+        on = (p > 0) & (p % tick == 0)
+        _GRIDS[table] = np.packbits(on, bitorder="little")
+    return _GRIDS[table]
+
+
+def _as_date(date: object) -> _dt.date:
+    if isinstance(date, _dt.datetime):
+        return date.date()
+    if isinstance(date, _dt.date):
+        return date
+    if isinstance(date, str):
+        try:
+            return _dt.date.fromisoformat(date)
+        except ValueError:
+            raise ValueError(f"`date` must be an ISO date 'YYYY-MM-DD', got {date!r}") from None
+    if isinstance(date, np.datetime64):
+        return _dt.date.fromisoformat(str(date.astype("datetime64[D]")))
+    raise TypeError(f"`date` must be a date or an ISO string, got {date!r}")
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """One trading day's session, in ns since midnight KST."""
+
+    date: _dt.date
+    open: int
+    close_call: int
+    close: int
+
+    @property
+    def first_print(self) -> int:
+        return self.open + 10 * NS
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """Index-relevant trades: [open, close + random end]."""
+        return self.open, self.close + RANDOM_END_NS
+
+
+def is_trading_day(date: object) -> bool:
+    """True when XKRX (``exchange-calendars``) lists ``date`` as a session."""
+    cal = _calendar()
+    return bool(cal.is_session(_as_date(date).isoformat()))
+
+
+def _calendar():
+    try:
+        import exchange_calendars as xc
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "the KRX trading calendar needs exchange-calendars: pip install 'kospi-fast[calendar]'"
+        ) from None
+    return xc.get_calendar("XKRX")
+
+
+def session_times(date: object, *, late_open: bool | None = None, check_calendar: bool = True) -> SessionTimes:
+    """KRX regular-session times for ``date``.
+
+    Parameters
+    ----------
+    date : date or ISO str
+    late_open : bool, optional
+        Force the CSAT-day schedule (10:00–16:30) on or off; default: from :data:`CSAT_DAYS`.
+    check_calendar : bool
+        Check with XKRX that ``date`` is a trading day and whether it is the year's first (10:00
+        open). Needs ``exchange-calendars``; with False the day is taken as a regular one.
+
+    Raises
+    ------
+    ValueError
+        ``date`` is not a KRX trading day.
+    """
+    d = _as_date(date)
+    open_ns, close_ns = 9 * H, 15 * H + 30 * M
+    if check_calendar:
+        cal = _calendar()
+        if not cal.is_session(d.isoformat()):
+            raise ValueError(f"`date` {d.isoformat()} is not a KRX trading day (XKRX calendar)")
+        opened = cal.session_open(d.isoformat()).tz_convert("Asia/Seoul")
+        open_ns = opened.hour * H + opened.minute * M
+    if late_open if late_open is not None else d in CSAT_DAYS:
+        open_ns, close_ns = 10 * H, 16 * H + 30 * M
+    return SessionTimes(d, open_ns, close_ns - 10 * M, close_ns)
+
+
+def publication_grid(session: SessionTimes, interval_s: int) -> np.ndarray:
+    """Print times (ns) from the first print (open + 10 s) to the close, every ``interval_s``
+    seconds, with the official close itself as the last print."""
+    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, np.integer)) or interval_s <= 0:
+        raise ValueError(f"`interval_s` must be a positive int, got {interval_s!r}")
+    grid = np.arange(session.first_print, session.close, interval_s * NS, dtype=np.int64)
+    return np.append(grid, session.close)
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class FeedResult:
+    """What a validated batch did. ``levels[k]`` is the level after trade ``k`` (unchanged for
+    an ignored or rejected trade); ``status[k]`` a code of :data:`STATUS`."""
+
+    levels: np.ndarray
+    status: np.ndarray
+    counts: np.ndarray  # trades per status code
+
+    @property
+    def applied(self) -> int:
+        return int(self.counts[APPLIED])
+
+    @property
+    def ignored(self) -> int:
+        return int(self.counts[IGNORED])
+
+    @property
+    def rejected(self) -> np.ndarray:
+        """Positions of the rejected trades."""
+        return np.flatnonzero(self.status > IGNORED)
+
+    def reasons(self) -> dict[str, int]:
+        """{reason: number of trades} for every status that occurred."""
+        return {STATUS[c]: int(n) for c, n in enumerate(self.counts) if n}
+
+
+@dataclass
+class IndexEvent:
+    time: int
+    kind: str  # "intraday_high", "intraday_low", "all_time_high", "crossed_up", "crossed_down"
+    level: float
+    detail: float | None = None
+
+
+@dataclass
+class PublishedSeries:
+    """An index's published prints for one day, with OHLC and notable events."""
+
+    times: np.ndarray
+    values: np.ndarray  # rounded half-up to 2 decimals, as published
+    open: float
+    high: float
+    low: float
+    close: float
+    events: list[IndexEvent] = field(default_factory=list)
+
+
+def published_series(
+    tick_times: np.ndarray,
+    levels: np.ndarray,
+    grid: np.ndarray,
+    start_level: float,
+    *,
+    all_time_high: float | None = None,
+    round_numbers: Sequence[float] = (),
+) -> PublishedSeries:
+    """Sample a per-trade level series on a publication grid: each print is the level after the
+    last trade at or before its time (``start_level`` before any trade), rounded half-up to
+    2 decimals. OHLC are taken over the prints (the last print is the close). Events: a new
+    intraday high/low (from the second print on), a new all-time high above ``all_time_high``,
+    and crossings of each of ``round_numbers`` (e.g. 5000), each at its print time."""
+    from kospi_fast.engine import published
+
+    t = np.asarray(tick_times, dtype=np.int64)
+    lv = np.asarray(levels, dtype=np.float64)
+    pos = np.searchsorted(t, grid, side="right") - 1
+    raw = np.where(pos >= 0, lv[np.maximum(pos, 0)] if lv.size else start_level, start_level)
+    values = np.array([published(float(x)) for x in raw])
+    events: list[IndexEvent] = []
+    hi = lo = values[0]
+    ath = all_time_high
+    prev = published(start_level)
+    for k in range(values.shape[0]):
+        v = values[k]
+        if k > 0 and v > hi:
+            events.append(IndexEvent(int(grid[k]), "intraday_high", float(v)))
+        if k > 0 and v < lo:
+            events.append(IndexEvent(int(grid[k]), "intraday_low", float(v)))
+        hi, lo = max(hi, v), min(lo, v)
+        if ath is not None and v > ath:
+            events.append(IndexEvent(int(grid[k]), "all_time_high", float(v), float(ath)))
+            ath = v
+        for r in round_numbers:
+            if prev < r <= v:
+                events.append(IndexEvent(int(grid[k]), "crossed_up", float(v), float(r)))
+            elif prev >= r > v:
+                events.append(IndexEvent(int(grid[k]), "crossed_down", float(v), float(r)))
+        prev = v
+    return PublishedSeries(grid.copy(), values, float(values[0]), float(values.max()), float(values.min()),
+                           float(values[-1]), events)
+
+
+# --------------------------------------------------------------------------- trading day
+class TradingDay:
+    """Feeds one trading day's trades into an :class:`~kospi_fast.IndexEngine` under KRX rules.
+
+    The day's base prices are the engine's reference prices (the previous close, adjusted by
+    the day's ex-events via ``engine.roll``); the ±30% band and the tick table follow ``date``.
+
+    Parameters
+    ----------
+    engine : IndexEngine
+    date : date or ISO str
+    policy : {"raise", "reject"}
+        "raise": the first bad trade raises and nothing of the batch is applied; "reject": bad
+        trades are skipped and reported (``FeedResult.status``), good ones applied. Off-hours
+        trades are ignored under both (never an error).
+    limit_rate : float
+        Daily price-limit rate (0.30 since 2015-06-15).
+    check_calendar : bool
+        Use XKRX to check the day and its opening time (needs ``exchange-calendars``).
+    validate : bool
+        False skips the KRX checks (ids and prices are still checked): for benchmarks.
+    """
+
+    def __init__(self, engine, date: object, *, policy: str = "raise", limit_rate: float = 0.30,
+                 check_calendar: bool = True, late_open: bool | None = None, validate: bool = True) -> None:
+        from kospi_fast.engine import IndexEngine
+
+        if not isinstance(engine, IndexEngine):
+            raise TypeError(f"`engine` must be a kospi_fast.IndexEngine, got {type(engine).__name__}")
+        self.engine = engine
+        self.session = session_times(date, late_open=late_open, check_calendar=check_calendar)
+        self.policy = _check_policy(policy)
+        self.validate = bool(validate)
+        base = engine.reference_prices
+        lower, upper = krx.price_limits(base, date=self.session.date, rate=limit_rate)
+        self._lower = np.ascontiguousarray(lower, dtype=np.int64)
+        self._upper = np.ascontiguousarray(upper, dtype=np.int64)
+        self._halted = np.zeros(len(engine), dtype=np.uint8)
+        table = "unified" if self.session.date >= krx.UNIFIED_TABLE_DATE else "old"
+        self._thresholds = _THRESHOLDS[table]
+        self._grid = _grid_bitmap(table)
+        self._last_time = -1
+        self.start_level = engine.level
+        self._times: list[np.ndarray] = []
+        self._levels: list[np.ndarray] = []
+        self.counts: dict[str, int] = {}
+
+    # halts ------------------------------------------------------------------------------
+    def halt(self, code_or_id: object) -> None:
+        """Trading halt: later trades of this stock are rejected; it stays at its last price."""
+        self._halted[self._id(code_or_id)] = 1
+
+    def resume(self, code_or_id: object) -> None:
+        self._halted[self._id(code_or_id)] = 0
+
+    def _id(self, key: object) -> int:
+        if isinstance(key, str):
+            return self.engine.universe.index_of(key)
+        i = int(key)  # type: ignore[call-overload]
+        if not 0 <= i < len(self.engine):
+            raise ValueError(f"`code_or_id` is out of range: ids must be in [0, {len(self.engine)}), got {i}")
+        return i
+
+    # feeding ----------------------------------------------------------------------------
+    def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
+        """Apply a batch of timestamped trades under the day's rules.
+
+        Parameters
+        ----------
+        times : array_like of int64, shape (n,)
+            ns since midnight KST, non-decreasing.
+        ids, prices : array_like, shape (n,)
+
+        Returns
+        -------
+        FeedResult
+
+        Raises
+        ------
+        ValueError
+            With policy "raise", on the first rejected trade (its position, values and reason);
+            the engine and the day are then unchanged.
+        """
+        pol = self.policy if policy is None else _check_policy(policy)
+        ids_a, prices_a = prepare_ticks(ids, prices, len(self.engine))
+        t = _validation.int64_array(times, "times", allow_float=False)
+        _validation.check_same_length(t, "times", prices_a, "prices")
+        win_open, win_close = self.session.window
+        halted, th, grid = self._halted, self._thresholds, self._grid
+        call_start, call_end = self.session.close_call, self.session.close
+        pmax = self.engine.price_bound
+        # fold p > 0, the overflow bound and halts into the per-stock bounds (fast path)
+        lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(self._lower, 1))
+        upper = np.minimum(self._upper, pmax)
+        if not self.validate:  # keep id/price/overflow checks, drop KRX rules
+            lower = np.ones_like(lower)
+            upper = np.full_like(upper, pmax)
+            th = np.full(6, _validation.INT64_MAX, dtype=np.int64)
+            grid = _ALL_ON
+            win_open, win_close, call_start, call_end = -(2**62), 2**62, 2**62, 2**62
+        bad, levels, status, counts, last = self.engine._update_validated(
+            t, ids_a, prices_a, lower, upper, halted, th, grid, win_open, call_start, call_end,
+            win_close, self._last_time, pol == "raise")
+        if bad != -1:
+            k = int(bad)
+            raise ValueError(
+                f"trade {k} (time {_hms(int(t[k]))}, id {int(ids_a[k])}, price {int(prices_a[k])}) rejected: "
+                f"{STATUS[int(status[k])]}; nothing of the batch was applied"
+            )
+        self._last_time = int(last)
+        res = FeedResult(levels, status, counts)
+        if res.applied == status.shape[0]:
+            self._times.append(t)
+            self._levels.append(levels)
+        else:
+            keep = status == APPLIED
+            self._times.append(t[keep])
+            self._levels.append(levels[keep])
+        for reason, n in res.reasons().items():
+            self.counts[reason] = self.counts.get(reason, 0) + n
+        return res
+
+    # outputs ----------------------------------------------------------------------------
+    def series(self, interval_s: int = 10, **kwargs) -> PublishedSeries:
+        """The day's published series so far on the KRX grid (10 s for KOSPI, 1 s for the
+        KOSPI 200 family); see :func:`published_series` for ``all_time_high`` and
+        ``round_numbers``."""
+        times = np.concatenate(self._times) if self._times else np.empty(0, np.int64)
+        levels = np.concatenate(self._levels) if self._levels else np.empty(0)
+        grid = publication_grid(self.session, interval_s)
+        return published_series(times, levels, grid, self.start_level, **kwargs)
+
+
+_ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
+
+
+def _check_policy(policy: object) -> str:
+    if policy not in ("raise", "reject"):
+        raise ValueError(f"`policy` must be 'raise' or 'reject', got {policy!r}")
+    return str(policy)
+
+
+def _hms(ns: int) -> str:
+    s = ns / NS
+    return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:06.3f}"
+
+
+__all__ = [
+    "CSAT_DAYS", "FeedResult", "IndexEvent", "PublishedSeries", "STATUS", "SessionTimes", "TradingDay",
+    "is_trading_day", "publication_grid", "published_series", "session_times",
+]
