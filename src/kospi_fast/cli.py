@@ -1,4 +1,11 @@
-"""``kospi-fast`` command line: ``kospi-fast demo`` replays a simulated day on the sample."""
+"""``kospi-fast`` command line.
+
+- ``kospi-fast demo``: replay a simulated day on the bundled sample universe;
+- ``kospi-fast replay TICKS --universe EOD.csv``: replay a tick file (Parquet, CSV, Arrow IPC)
+  from an end-of-day table (FinanceDataReader, pykrx or KRX constituents layout), print the
+  day's summary, optionally write the level series and a PNG chart;
+- ``kospi-fast verify``: recompute published closes from end-of-day data.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +13,128 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-
-import numpy as np
-
-
-def _progress(done: int, total: int, width: int = 30) -> None:
-    if not sys.stderr.isatty():
-        return
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {100 * done / max(total, 1):5.1f}%")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+from pathlib import Path
 
 
-def _hms(ns: int) -> str:
-    s = int(ns // 1_000_000_000)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+class _Progress:
+    """A progress bar on stderr: rich if importable, else tqdm, else a plain text bar.
+
+    ``mode``: ``'auto'`` (only when stderr is a terminal), ``'always'`` or ``'never'``.
+    ``total`` may be None (length unknown, e.g. a CSV file): a running count is shown.
+    """
+
+    def __init__(self, total: int | None, label: str, mode: str = "auto") -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.kind = "off"
+        if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
+                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=Console(file=sys.stderr), transient=False)
+            self.kind = "rich"
+            return
+        except ImportError:
+            pass
+        try:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="tick", unit_scale=True, file=sys.stderr, delay=0)
+            self.kind = "tqdm"
+        except ImportError:
+            self.kind = "plain"
+
+    def __enter__(self) -> "_Progress":
+        if self.kind == "rich":
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total)
+        return self
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.kind == "rich":
+            self.bar.update(self.task, advance=n)
+        elif self.kind == "tqdm":
+            self.bar.update(n)
+        elif self.kind == "plain":
+            if self.total:
+                width = 30
+                filled = int(width * self.done / self.total)
+                sys.stderr.write(f"\r  {self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                                 f"{100 * self.done / self.total:5.1f}%")
+            else:
+                sys.stderr.write(f"\r  {self.label} {self.done:,} ticks")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.kind == "rich":
+            self.bar.stop()
+        elif self.kind == "tqdm":
+            self.bar.close()
+        elif self.kind == "plain":
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
+    """The day's summary table of a :class:`kospi_fast.io.ReplayResult` (demo and replay)."""
+    from kospi_fast.engine import published
+    from kospi_fast.io import format_clock
+
+    r = result
+    lines = [
+        f"  previous close {published(r.previous_close):>12,.2f}",
+        f"  open           {published(r.open):>12,.2f}   (after the trades at {format_clock(r.open_time)}, "
+        "the opening auction)",
+        f"  high           {published(r.high):>12,.2f}   at {format_clock(r.high_time)}",
+        f"  low            {published(r.low):>12,.2f}   at {format_clock(r.low_time)}",
+        f"  close          {published(r.close):>12,.2f}   ({r.change:+.2f} pts, {r.change_pct:+.2f}%)",
+        f"  trades         {r.n_ticks:>12,}" + (f"   (volume {r.volume:,} shares)" if r.volume is not None else ""),
+        f"  replay time    {r.seconds * 1e3:>12.1f} ms   ({r.ticks_per_second:,.0f} ticks/s end to end; "
+        f"kernel {r.kernel_seconds * 1e3:.1f} ms, "
+        f"{r.n_ticks / r.kernel_seconds if r.kernel_seconds > 0 else float('inf'):,.0f} ticks/s)",
+        f"  exact check    level == full recompute: {r.exact}",
+    ]
+    adv, dec, unch = r.breadth()
+    lines.append(f"  breadth        {adv} up, {dec} down, {unch} unchanged (members)")
+    rows = r.top_contributors(top)
+    lines.append(f"\n  top {len(rows)} contributors (index points)")
+    for c in rows:
+        lines.append(f"    {c['code']}  {c['name'][:18]:<18} {c['points']:+9.2f}  ({c['pct']:+.2f}%)")
+    sec = list(r.sector_points().items())[:sectors]
+    if sec:
+        lines.append(f"\n  top {len(sec)} sectors (index points)")
+        for name, pts in sec:
+            lines.append(f"    {name[:40]:<40} {pts:+9.2f}")
+    return "\n".join(lines)
+
+
+def _check_plot(args: argparse.Namespace) -> None:
+    """Fail before the replay, not after it, when --plot cannot be honoured."""
+    if getattr(args, "plot", None):
+        from kospi_fast.plot import _require_matplotlib
+
+        _require_matplotlib()
+
+
+def _outputs(args: argparse.Namespace, result, *, top: int) -> None:
+    if getattr(args, "plot", None):
+        from kospi_fast.plot import plot_day
+
+        path = plot_day(result, args.plot, top=top)
+        print(f"  chart          {path}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kospi_fast.engine import IndexEngine, published
+    from kospi_fast.engine import IndexEngine
+    from kospi_fast.io import batches_from_arrays, replay_batches
     from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe, simulate_day
 
+    _check_plot(args)
     universe = sample_universe()
     print(f"kospi_fast demo: a simulated KOSPI day on the bundled SAMPLE universe ({len(universe)} stocks)")
     print("  (sample data, not official KRX figures; see kospi_fast/data/SAMPLE_README.md)")
@@ -38,42 +144,76 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  simulated {len(day):,} trades for {day.date} (seed {day.seed}) in {t_sim:.2f} s")
 
     engine = IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE)
-    prev_close = engine.level
-    levels = np.empty(len(day), dtype=np.float64)
     chunk = max(len(day) // 50, 1)
-    t0 = time.perf_counter()
-    for start in range(0, len(day), chunk):
-        stop = min(start + chunk, len(day))
-        levels[start:stop] = engine.update_many(day.ids[start:stop], day.prices[start:stop])
-        _progress(stop, len(day))
-    elapsed = time.perf_counter() - t0
-    if engine.level != engine.recompute():
+    batches = batches_from_arrays(day.times, day.ids, day.prices, batch_size=chunk)
+    with _Progress(len(day), "replay", args.progress) as bar:
+        result = replay_batches(batches, engine, grid="10s", on_batch=bar)
+    if not result.exact:
         print("ERROR: incremental level differs from a full recompute", file=sys.stderr)
         return 1
-
-    # The open is the level once every opening-auction result (09:00:00) is in.
-    n_open = int(np.searchsorted(day.times, day.times[0], side="right"))
-    hi, lo = int(np.argmax(levels)), int(np.argmin(levels))
-    close = engine.level
-    change = close - prev_close
     print()
-    print(f"  previous close {published(prev_close):>10,.2f}")
-    print(f"  open           {published(levels[n_open - 1]):>10,.2f}   (09:00:00 opening auction)")
-    print(f"  high           {published(levels[hi]):>10,.2f}   at {_hms(day.times[hi])}")
-    print(f"  low            {published(levels[lo]):>10,.2f}   at {_hms(day.times[lo])}")
-    print(f"  close          {published(close):>10,.2f}   ({change:+.2f} pts, {100 * change / prev_close:+.2f}%)")
-    print(f"  trades         {len(day):>10,}")
-    print(f"  replay time    {elapsed * 1e3:>10.1f} ms   ({len(day) / elapsed:,.0f} ticks/s, "
-          f"{elapsed / len(day) * 1e9:.2f} ns/tick, chunks of {chunk:,})")
-    print(f"  exact check    level == full recompute: {engine.level == engine.recompute()}")
+    print(format_summary(result, top=args.top))
+    _outputs(args, result, top=args.top)
+    return 0
 
-    # Point contribution of each stock to the day's move: Δprice × shares / divisor.
-    contrib = (engine.prices - universe.base_prices) * engine.index_shares / engine.divisor
-    order = np.argsort(-np.abs(contrib))[: args.top]
-    print(f"\n  top {args.top} contributors (index points)")
-    for i in order:
-        pct = 100.0 * (engine.prices[i] / universe.base_prices[i] - 1.0)
-        print(f"    {universe.codes[i]}  {universe.names[i][:18]:<18} {contrib[i]:+9.2f}  ({pct:+.2f}%)")
+
+def _load_universe(args: argparse.Namespace):
+    """(LoadedUniverse, default level) for ``--universe`` (and ``--members``)."""
+    from kospi_fast import io
+
+    if args.universe == "sample" and not Path(args.universe).exists():
+        from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
+
+        u = sample_universe()
+        lu = io.LoadedUniverse(u, u.shares > 0, u.base_prices, None, None, "sample", "bundled sample")
+        return lu, SAMPLE_PREVIOUS_CLOSE
+    layout = io.table_layout(args.universe)
+    kwargs: dict = {"date": args.date}
+    if layout == "fdr":
+        kwargs.update(base=args.base, market=None if args.market.lower() == "all" else args.market)
+    elif layout == "krx_constituents":
+        kwargs["base"] = args.base
+    elif args.base != "close":
+        raise ValueError(f"--base {args.base}: the pykrx layout has no change column; only 'close' is possible")
+    if args.members:
+        if layout == "krx_constituents":
+            raise ValueError("--members: a KRX constituents universe already is the membership")
+        kwargs["members"] = io.load_universe(args.members, date=args.date).member_codes
+    return io.load_universe(args.universe, **kwargs), None
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from kospi_fast import io
+    from kospi_fast.engine import IndexEngine
+
+    _check_plot(args)
+    loaded, default_level = _load_universe(args)
+    level = args.level if args.level is not None else default_level
+    universe = loaded.universe
+    print(f"kospi-fast replay: {args.ticks}")
+    when = f", {loaded.date}" if loaded.date else ""
+    print(f"  universe       {loaded.source} ({loaded.layout} layout{when}): {len(universe)} stocks, "
+          f"{loaded.n_members} members")
+    if args.index == "KOSPI":
+        engine = IndexEngine(universe, level=level, members=loaded.members)
+    else:
+        engine = io.family_index(universe, loaded.members, args.index, level)
+    if level is None:
+        print("  (no --level: calibrated to the base value 100 at the universe's prices; pass the previous "
+              "published close to get real levels)")
+    total = io.count_ticks(args.ticks, format=args.format)
+    with _Progress(total, "replay", args.progress) as bar:
+        result = io.replay_file(args.ticks, engine, index=args.index, grid=args.grid, out=args.out,
+                                format=args.format, batch_size=args.batch_size, on_batch=bar)
+    print()
+    print(format_summary(result, top=args.top))
+    if args.out:
+        rows = result.n_ticks if result.grid == "tick" else len(result.grid_times)
+        print(f"  levels         {args.out} ({rows:,} rows, grid {result.grid})")
+    _outputs(args, result, top=args.top)
+    if not result.exact:
+        print("ERROR: incremental level differs from a full recompute", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -99,7 +239,39 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--ticks", type=int, default=2_000_000, help="number of trades (default 2,000,000)")
     demo.add_argument("--seed", type=int, default=20260323, help="random seed (default 20260323)")
     demo.add_argument("--top", type=int, default=10, help="how many top contributors to list")
+    demo.add_argument("--plot", metavar="PNG", help="draw the day (level and top contributors) to this PNG")
+    demo.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                      help="progress bar on stderr (auto: when stderr is a terminal)")
     demo.set_defaults(func=cmd_demo)
+    rep = sub.add_parser(
+        "replay", help="replay a tick file (Parquet, CSV, Arrow) from an end-of-day universe",
+        description="Replay a day of trades through the index engine. TICKS has columns time (int64 ns "
+                    "since midnight KST, a timestamp or 'HH:MM:SS.fff'), code, price[, volume].")
+    rep.add_argument("ticks", metavar="TICKS", help="tick file: .parquet, .csv (.csv.gz) or .arrow/.feather")
+    rep.add_argument("--universe", required=True, metavar="EOD",
+                     help="end-of-day table (CSV/Parquet) in FinanceDataReader StockListing, pykrx "
+                          "get_market_cap or KRX constituents layout; its closes are the base prices "
+                          "(or 'sample' for the bundled sample universe)")
+    rep.add_argument("--date", default="last", help="the EOD table's day when it holds several (default: the last)")
+    rep.add_argument("--members", metavar="FILE", help="index membership from another table (e.g. KRX constituents)")
+    rep.add_argument("--base", choices=("close", "previous"), default="close",
+                     help="base prices: the EOD Close (replaying the NEXT day; default) or Close - Changes")
+    rep.add_argument("--market", default="KOSPI", help="keep EOD rows of this Market ('all' keeps every row)")
+    rep.add_argument("--index", default="KOSPI",
+                     help="index to compute: KOSPI (default), 'KOSPI Large'/'Mid'/'Small' or a sector name")
+    rep.add_argument("--level", type=float, metavar="PREV_CLOSE",
+                     help="calibrate to this previous close (default: base value 100; sample: 5781.20)")
+    rep.add_argument("--grid", default="10s",
+                     help="level series to write: 'tick' (every trade) or a publication step such as 10s "
+                          "(KOSPI, from 09:00:10; default) or 1s")
+    rep.add_argument("--out", metavar="FILE", help="write the level series (.parquet, .csv or .arrow)")
+    rep.add_argument("--plot", metavar="PNG", help="draw the day (level and top contributors) to this PNG")
+    rep.add_argument("--top", type=int, default=10, help="how many top contributors to list (default 10)")
+    rep.add_argument("--format", choices=("parquet", "csv", "arrow"), help="tick file format (default: by suffix)")
+    rep.add_argument("--batch-size", type=int, default=1 << 20, help="ticks per batch (default 1,048,576)")
+    rep.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                     help="progress bar on stderr (auto: when stderr is a terminal)")
+    rep.set_defaults(func=cmd_replay)
     ver = sub.add_parser("verify", help="recompute published closes from end-of-day data and report the error")
     ver.add_argument("--eod", required=True, help="end-of-day CSV (FinanceDataReader StockListing layout + Date, InKOSPIIndex)")
     ver.add_argument("--index", required=True, help="published index CSV with Date and Close columns")
@@ -114,8 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (TypeError, ValueError, KeyError, OSError) as exc:
-        print(f"kospi-fast: error: {exc}", file=sys.stderr)
+    except (TypeError, ValueError, KeyError, OSError, ImportError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"kospi-fast: error: {msg}", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,214 @@
+"""``kospi-fast replay``: a simulated day written to Parquet, CSV and Arrow replays through the CLI
+(in process and as a subprocess) to exactly the levels of ``kospi_fast.replay``; the chart."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import kospi_fast as kf
+from kospi_fast import cli
+from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE
+
+from conftest import REPO
+
+pytest.importorskip("pandas")
+pa = pytest.importorskip("pyarrow")
+pq = importlib.import_module("pyarrow.parquet")
+io = importlib.import_module("kospi_fast.io")
+
+N_TICKS = 50_000
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("replay")
+    u = kf.sample_universe()
+    day = kf.simulate_day(u, N_TICKS, seed=11)
+    out = {
+        "day": day,
+        "parquet": io.write_ticks(day, tmp / "day.parquet", batch_size=8_192),
+        "csv": io.write_ticks(day, tmp / "day.csv"),
+        "arrow": io.write_ticks(day, tmp / "day.arrow", time="timestamp", batch_size=10_000),
+        "universe": io.write_universe(u, tmp / "eod.csv", date="2026-03-20"),
+        "tmp": tmp,
+    }
+    engine = kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE)
+    out["levels"] = kf.replay(u.shares, u.base_prices, engine.divisor, day.ids, day.prices)
+    out["start"] = engine.level
+    return out
+
+
+def read_levels(path):
+    if str(path).endswith(".csv"):
+        import pyarrow.csv as pacsv
+
+        return pacsv.read_csv(str(path)).column("level").to_numpy()
+    if str(path).endswith(".arrow"):
+        return pa.ipc.open_file(pa.memory_map(str(path))).read_all().column("level").to_numpy()
+    return pq.read_table(path, columns=["level"]).column(0).to_numpy()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "arrow"])
+def test_replay_cli_every_tick_equals_kf_replay(files, fmt, capsys, tmp_path):
+    out = tmp_path / f"levels.{fmt}"
+    rc = cli.main(["replay", str(files[fmt]), "--universe", str(files["universe"]), "--level",
+                   str(SAMPLE_PREVIOUS_CLOSE), "--grid", "tick", "--out", str(out), "--top", "5",
+                   "--batch-size", "7000"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    levels = read_levels(out)
+    assert np.array_equal(levels, files["levels"])  # exact, not approximate
+    for word in ("previous close", "open", "high", "low", "close", "trades", "ticks/s",
+                 "top 5 contributors", "top 5 sectors", "level == full recompute: True"):
+        assert word in text, word
+    assert f"{N_TICKS:,}" in text
+    assert f"{kf.published(files['levels'][-1]):,.2f}" in text
+
+
+def test_replay_cli_grid_output(files, capsys, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "grid.parquet"
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--out", str(out)]) == 0
+    df = pd.read_parquet(out)
+    grid = io.publication_times()
+    assert np.array_equal(df["time"].to_numpy(), grid)
+    t = files["day"].times
+    pos = np.searchsorted(t, grid, side="right") - 1
+    expect = np.where(pos >= 0, files["levels"][np.maximum(pos, 0)], files["start"])
+    assert np.array_equal(df["level"].to_numpy(), expect)
+    assert df["clock"].iloc[0] == "09:00:10" and df["published"].iloc[-1] == kf.published(files["levels"][-1])
+    assert "grid 10s" in capsys.readouterr().out
+
+
+def test_replay_cli_subprocess(files, tmp_path):
+    out = tmp_path / "sub.parquet"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src")] + [p for p in [env.get("PYTHONPATH")] if p])
+    res = subprocess.run(
+        [sys.executable, "-m", "kospi_fast.cli", "replay", str(files["csv"]), "--universe", str(files["universe"]),
+         "--level", str(SAMPLE_PREVIOUS_CLOSE), "--grid", "tick", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "level == full recompute: True" in res.stdout
+    assert np.array_equal(read_levels(out), files["levels"])
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_replay_cli_plot(files, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "day.png"
+    assert cli.main(["replay", str(files["arrow"]), "--universe", "sample", "--plot", str(png), "--top", "8"]) == 0
+    assert png.is_file() and png.stat().st_size > 10_000
+    assert png_size(png) == (1200, 800)
+    assert str(png) in capsys.readouterr().out
+
+
+def test_demo_plot_reuses_the_chart(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "demo.png"
+    assert cli.main(["demo", "--ticks", "20000", "--seed", "3", "--top", "5", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "top 5 contributors" in out and "level == full recompute: True" in out
+    assert png_size(png) == (1200, 800)
+
+
+def test_plot_day_direct(files, tmp_path):
+    pytest.importorskip("matplotlib")
+    from kospi_fast.plot import plot_day
+
+    u = files["day"].universe
+    res = io.replay_file(files["parquet"], kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE))
+    path = plot_day(res, tmp_path / "small.png", width=640, height=480, top=3)
+    assert png_size(path) == (640, 480)
+    with pytest.raises(ValueError, match="must be > 0"):
+        plot_day(res, tmp_path / "x.png", width=0)
+
+
+def test_replay_cli_family_index(files, capsys):
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI Large",
+                     "--level", "1000", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "previous close     1,000.00" in out and "level == full recompute: True" in out
+
+
+def test_replay_cli_progress_bar(files, capsys):
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--progress", "always"]) == 0
+    assert "replay" in capsys.readouterr().err
+
+
+def test_replay_cli_progress_fallbacks(files, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "rich", None)
+    monkeypatch.setitem(sys.modules, "rich.console", None)
+    monkeypatch.setitem(sys.modules, "rich.progress", None)
+    assert cli.main(["replay", str(files["csv"]), "--universe", "sample", "--progress", "always"]) == 0
+    assert capsys.readouterr().err  # tqdm or the plain bar
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--progress", "always"]) == 0
+    assert "100.0%" in capsys.readouterr().err
+
+
+def test_replay_cli_errors(files, capsys, tmp_path):
+    u = files["universe"]
+    assert cli.main(["replay", str(tmp_path / "none.parquet"), "--universe", str(u)]) == 2
+    assert "no such tick file" in capsys.readouterr().err
+    assert cli.main(["replay", str(files["parquet"]), "--universe", str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,code,price\n32400000000000,005930,199400\n32400000000001,123456,1000\n", encoding="utf-8")
+    assert cli.main(["replay", str(bad), "--universe", str(u)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown stock code '123456'" in err and "tick row 1 (line 3)" in err
+    bad.write_text("ts,ticker,px,qty\n", encoding="utf-8")
+    cols = tmp_path / "cols.csv"
+    cols.write_text("when,code,price\n1,005930,1\n", encoding="utf-8")
+    assert cli.main(["replay", str(cols), "--universe", str(u)]) == 2
+    assert "missing tick column 'time'" in capsys.readouterr().err
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "Nope"]) == 2
+    assert "unknown index 'Nope'" in capsys.readouterr().err
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--grid", "often"]) == 2
+    assert "`grid` must be 'tick' or a step" in capsys.readouterr().err
+    weird = tmp_path / "weird.csv"
+    weird.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert cli.main(["replay", str(files["parquet"]), "--universe", str(weird)]) == 2
+    assert "cannot tell the layout" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_replay_cli_on_real_eod_universe(files, capsys, tmp_path):
+    """Ticks for the real 2026-03-20 members replayed from the real EOD universe: the level
+    moves from the previous close by exactly Σ Δprice × shares / divisor."""
+    from conftest import shared_path
+
+    eod = shared_path("data", "kospi_stocks_eod_20260309_20260320.csv")
+    lu = io.universe_from_fdr(eod, date="2026-03-20")
+    u = lu.universe
+    rng = np.random.default_rng(1)
+    ids = rng.choice(np.flatnonzero(lu.members), 5_000).astype(np.int32)
+    times = np.sort(rng.integers(9 * 3600 * 10**9, 15 * 3600 * 10**9, ids.shape[0]))
+    prices = kf.krx.round_to_tick((u.base_prices[ids] * rng.uniform(0.97, 1.03, ids.shape[0])).astype(np.int64),
+                                  mode="nearest", date="2026-03-23")
+    day = kf.SimulatedDay(u, "2026-03-23", 1, times, ids, prices)
+    path = io.write_ticks(day, tmp_path / "real.parquet")
+    out = tmp_path / "real_levels.parquet"
+    assert cli.main(["replay", str(path), "--universe", str(eod), "--date", "2026-03-20", "--level", "5781.20",
+                     "--grid", "tick", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "951 stocks, 837 members" in text
+    engine = lu.engine(level=5781.20)
+    expect = kf.replay(engine.index_shares, u.base_prices, engine.divisor, ids, prices)
+    assert np.array_equal(read_levels(out), expect)
