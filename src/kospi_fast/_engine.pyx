@@ -178,7 +178,12 @@ cdef class EngineCore:
     @property
     def prices(self):
         """Copy of the current prices (int64, shape (n_stocks,))."""
-        return self._prices.copy()
+        cdef cnp.ndarray out = np.empty(self._n, dtype=np.int64)
+        if self._n:
+            # memcpy with the GIL held: update_many swaps and reuses the two price buffers only
+            # under the GIL, while ndarray.copy releases it for large arrays (torn reads).
+            memcpy(cnp.PyArray_DATA(out), self._pp, self._n * sizeof(int64_t))
+        return out
 
     @property
     def index_shares(self):

@@ -8,6 +8,7 @@ validates and applies changes that rebase the divisor.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -391,6 +392,26 @@ class IndexEngine(EngineCore):
         del self.audit[n_audit:]
         del self.dividends[n_div:]
         self._applied = applied
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole state (universe, prices, index shares, divisor, audit log, dividends,
+        applied events) to ``path`` atomically, in a versioned, checksummed format (no pickle).
+        See :mod:`kospi_fast.persist` (journal and crash recovery live there too)."""
+        from kospi_fast.persist import save_engine
+
+        save_engine(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, event_types: Sequence[type] = ()) -> IndexEngine:
+        """Read an engine written by :meth:`save`, bit for bit (no re-calibration).
+
+        Raises ``kospi_fast.persist.CorruptStateError`` (a ``ValueError``) naming the file and
+        the problem when it is truncated, torn, corrupted, of an unknown version or not ours.
+        ``event_types``: extra Event subclasses the audit log may hold."""
+        from kospi_fast.persist import load_engine
+
+        return load_engine(path, cls=cls, event_types=event_types)
 
     def audit_table(self) -> list[dict]:
         """The audit log as rows (one per rebasing): effective, events, caps, divisors, levels.
