@@ -375,23 +375,28 @@ class IndexFamily:
             defs[k] = new
             member_ids[k] = self._ids_of(new)
             shares[k] = _index_shares(new, member_ids[k], self.universe.shares, self._prices)
+        for name in changes:
+            k = self.index_of(name)
+            if int(shares[k].sum()) <= 0:
+                raise ValueError(f"index {name!r} would have a cap of 0 (no member has index shares)")
         old = (self._defs, self._member_ids, self._shares, self._col, self._sh, self._width, self._pmax)
         self._defs, self._member_ids, self._shares = defs, member_ids, shares
         try:
+            # everything that can fail happens before the commit below
             self._build_csr()
+            caps_after = self._full_caps()
+            K = len(self._defs)
+            divisors = np.ones(caps_after.shape[0])  # the padding width may have changed
+            divisors[:K] = self._divisors[:K]
+            out = {}
+            for name in changes:
+                k = self.index_of(name)
+                before = self._levels[k]
+                divisors[k] = rebase_divisor(self._divisors[k], int(self._caps[k]), int(caps_after[k]))
+                out[name] = (before, caps_after[k] / divisors[k])
         except Exception:
             self._defs, self._member_ids, self._shares, self._col, self._sh, self._width, self._pmax = old
             raise
-        caps_after = self._full_caps()
-        K = len(self._defs)
-        divisors = np.ones(caps_after.shape[0])  # the padding width may have changed
-        divisors[:K] = self._divisors[:K]
-        out = {}
-        for name in changes:
-            k = self.index_of(name)
-            before = self._levels[k]
-            divisors[k] = rebase_divisor(self._divisors[k], int(self._caps[k]), int(caps_after[k]))
-            out[name] = (before, caps_after[k] / divisors[k])
         self._divisors, self._caps = divisors, caps_after
         self._levels = caps_after / divisors
         return out

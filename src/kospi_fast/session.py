@@ -33,12 +33,14 @@ M = 60 * NS
 RANDOM_END_NS = 30 * NS
 
 #: CSAT (수능) days, on which KRX opens at 10:00 and closes at 16:30. Dates from Korean press
-#: reports of each year's exam; 2017's exam was postponed a week (Pohang earthquake) and the
-#: market moved with it. Pass ``late_open=True`` to :func:`session_times` for a day not listed.
+#: reports of each year's exam. In 2017 the exam was postponed from 11-16 to 11-23 (Pohang
+#: earthquake) the evening before; KRX kept the announced late hours on 11-16 (Seoul Shinmun
+#: 2017-11-15, Kookmin Ilbo 2017-11-16) and shifted again on 11-23, so both are listed.
+#: Pass ``late_open=True`` to :func:`session_times` for a day not listed.
 CSAT_DAYS = frozenset(
     _dt.date.fromisoformat(d)
     for d in (
-        "2016-11-17", "2017-11-23", "2018-11-15", "2019-11-14", "2020-12-03", "2021-11-18",
+        "2016-11-17", "2017-11-16", "2017-11-23", "2018-11-15", "2019-11-14", "2020-12-03", "2021-11-18",
         "2022-11-17", "2023-11-16", "2024-11-14", "2025-11-13", "2026-11-19",
     )
 )
@@ -118,14 +120,27 @@ def is_trading_day(date: object) -> bool:
     return bool(cal.is_session(_as_date(date).isoformat()))
 
 
+_CALENDAR = None
+
+
 def _calendar():
-    try:
-        import exchange_calendars as xc
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "the KRX trading calendar needs exchange-calendars: pip install 'kospi-fast[calendar]'"
-        ) from None
-    return xc.get_calendar("XKRX")
+    """The XKRX calendar, built once (building it is slow and, with some pandas versions, emits
+    a deprecation warning from inside exchange-calendars that is not ours to act on)."""
+    global _CALENDAR
+    if _CALENDAR is None:
+        try:
+            import exchange_calendars as xc
+        except ImportError:  # pragma: no cover - exercised only without the extra
+            raise ImportError(
+                "the KRX trading calendar needs exchange-calendars: pip install 'kospi-fast[calendar]'"
+            ) from None
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            _CALENDAR = xc.get_calendar("XKRX")
+    return _CALENDAR
 
 
 def session_times(date: object, *, late_open: bool | None = None, check_calendar: bool = True) -> SessionTimes:
@@ -152,7 +167,9 @@ def session_times(date: object, *, late_open: bool | None = None, check_calendar
         if not cal.is_session(d.isoformat()):
             raise ValueError(f"`date` {d.isoformat()} is not a KRX trading day (XKRX calendar)")
         opened = cal.session_open(d.isoformat()).tz_convert("Asia/Seoul")
+        closed = cal.session_close(d.isoformat()).tz_convert("Asia/Seoul")
         open_ns = opened.hour * H + opened.minute * M
+        close_ns = closed.hour * H + closed.minute * M  # 15:00 before 2016-08-01
     if late_open if late_open is not None else d in CSAT_DAYS:
         open_ns, close_ns = 10 * H, 16 * H + 30 * M
     return SessionTimes(d, open_ns, close_ns - 10 * M, close_ns)
