@@ -34,4 +34,5 @@ extensions = [
     for name in MODULES
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+# force: a debug build must not reuse C generated without the checks
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, force=DEBUG))

@@ -15,6 +15,24 @@ SHARED = Path(os.environ.get("KOSPI_FAST_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+_SHARED_CALLS = ("shared_path(", "load_conformance(")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that reads ../shared gets the ``realdata`` marker, so a run without the shared
+    files (a wheel build, a user's machine) can deselect them all with ``-m "not realdata"``."""
+    import inspect
+
+    for item in items:
+        fn = getattr(item, "function", None)
+        try:
+            src = inspect.getsource(fn) if fn is not None else ""
+        except (OSError, TypeError):
+            continue
+        if any(call in src for call in _SHARED_CALLS):
+            item.add_marker(pytest.mark.realdata)
+
+
 def shared_path(*parts: str) -> Path:
     """Path inside ../shared; skip (outside CI) or fail (under CI) when it is missing."""
     path = SHARED.joinpath(*parts)

@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ import kospi_fast as kf
 from kospi_fast import cli
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE
 
-from conftest import REPO
+
 
 pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
@@ -91,7 +92,9 @@ def test_replay_cli_grid_output(files, capsys, tmp_path):
 def test_replay_cli_subprocess(files, tmp_path):
     out = tmp_path / "sub.parquet"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src")] + [p for p in [env.get("PYTHONPATH")] if p])
+    # the directory the imported kospi_fast lives in: the installed package, or src/ in a dev run
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(kf.__file__).resolve().parents[1])]
+                                        + [p for p in [env.get("PYTHONPATH")] if p])
     res = subprocess.run(
         [sys.executable, "-m", "kospi_fast.cli", "replay", str(files["csv"]), "--universe", str(files["universe"]),
          "--level", str(SAMPLE_PREVIOUS_CLOSE), "--grid", "tick", "--out", str(out)],

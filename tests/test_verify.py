@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+import kospi_fast
 from kospi_fast import cli, eod
 from kospi_fast.events import Delisting, NewListing, SetListedShares, SetReferencePrice
 
-from conftest import REPO, shared_path
+from conftest import shared_path
 
 LAYOUT = ("Date", "Code", "ISU_CD", "Name", "Market", "Close", "Changes", "ChagesRatio", "Open", "High", "Low",
           "Volume", "Amount", "Marcap", "Stocks", "InKOSPIIndex")
@@ -191,7 +192,9 @@ def test_cli_verify_synthetic(synthetic, capsys):
 
 def test_cli_verify_subprocess(synthetic):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    # the directory the imported kospi_fast lives in: the installed package, or src/ in a dev run
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(kospi_fast.__file__).resolve().parents[1])]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     proc = subprocess.run(
         [sys.executable, "-m", "kospi_fast.cli", "verify", "--eod", str(synthetic[0]), "--index",
          str(synthetic[1]), "--json"],

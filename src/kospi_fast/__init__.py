@@ -2,6 +2,7 @@
 
 from kospi_fast import krx, persist, reference
 from kospi_fast._aggregate import aggregate_cap
+from kospi_fast._include import get_include
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast._ticks import replay
 from kospi_fast.engine import IndexEngine, RebaseRecord, published
@@ -24,6 +25,7 @@ __all__ = [
     "__version__",
     "aggregate_cap",
     "cap_weights",
+    "get_include",
     "krx",
     "persist",
     "published",

@@ -1,0 +1,151 @@
+"""The public Cython API: a consumer extension compiled against the *installed* package.
+
+``tests/cython_consumer`` is what a user would write: a ``.pyx`` that cimports the kernels
+from the shipped ``.pxd`` files, built with ``include_path=[kospi_fast.get_include()]``. It is
+compiled here in a temporary directory by a separate setuptools + Cython process, so the only
+kospi_fast it can see is the installed one, then its results are checked against the Python
+API. Without Cython or a C compiler the build test skips, except under CI (CI=true), where it
+must run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+import kospi_fast as kf
+from kospi_fast import _aggregate, _include, _rebase, _ticks
+
+from conftest import random_ticks, random_universe
+
+CONSUMER = Path(__file__).resolve().parent / "cython_consumer"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CAP_LIMIT = 9.0e18
+
+
+def test_get_include_points_at_the_shipped_pxd_files():
+    inc = Path(_include.get_include())
+    assert inc.is_absolute()
+    pkg = inc / "kospi_fast"
+    assert pkg.resolve() == Path(kf.__file__).resolve().parent
+    for name in ("__init__.pxd", "_aggregate.pxd", "_ticks.pxd", "_rebase.pxd"):
+        assert (pkg / name).is_file(), f"{name} is not shipped next to the extensions"
+    if hasattr(kf, "get_include"):  # public spelling, re-exported from kospi_fast/__init__.py
+        assert kf.get_include() == str(inc)
+
+
+def test_kernels_declared_in_pxd_are_exported():
+    # A cdef function declared in a .pxd is exported through the module's __pyx_capi__; that
+    # table is what a consumer's import binds against.
+    assert {"sum_cap_i64", "checked_cap_i64", "sum_cap_f64"} <= set(_aggregate.__pyx_capi__)
+    assert "apply_changes_i64" in _rebase.__pyx_capi__
+    ticks = set(_ticks.__pyx_capi__)
+    assert any("apply_ticks_i64" in k and "int32_t" in k for k in ticks), ticks
+    assert any("apply_ticks_i64" in k and "int64_t" in k for k in ticks), ticks
+
+
+def _missing_toolchain() -> str | None:
+    for mod in ("Cython", "setuptools"):
+        if importlib.util.find_spec(mod) is None:
+            return f"{mod} is not installed (pip install '.[test]' brings it)"
+    if not Path(sysconfig.get_paths()["include"], "Python.h").is_file():
+        return "the Python headers (Python.h) are not installed"
+    if os.name != "nt":  # MSVC is found by setuptools itself; a failed build says so
+        cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+        if shutil.which(cc) is None:
+            return f"no C compiler: {cc!r} is not on PATH"
+    return None
+
+
+@pytest.fixture(scope="module")
+def consumer(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    reason = _missing_toolchain()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"cannot build the Cython consumer under CI (CI=true): {reason}")
+        pytest.skip(f"cannot build the Cython consumer: {reason}")
+    build = tmp_path_factory.mktemp("cython_consumer")
+    for name in ("consumer.pyx", "setup.py"):
+        shutil.copy(CONSUMER / name, build / name)
+    # build against the kospi_fast this test imported (the installed wheel under CI, src/ in a
+    # development run), never against a stray copy elsewhere on the path
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(kf.__file__).resolve().parents[1])
+    res = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        cwd=build, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert res.returncode == 0, f"consumer build failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+    built = [p for p in build.iterdir()
+             if p.name.startswith("consumer.") and p.suffix in (".so", ".pyd")]
+    assert len(built) == 1, sorted(p.name for p in build.iterdir())
+    spec = importlib.util.spec_from_file_location("consumer", built[0])
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def market(rng: np.random.Generator):
+    u = random_universe(rng, 300)
+    ids, prices = random_ticks(rng, u, 5_000)
+    return u.base_prices.copy(), u.shares.copy(), ids, prices
+
+
+def test_consumer_aggregate_equals_python_api(consumer, market):
+    prices, shares, _, _ = market
+    exact = kf.aggregate_cap(prices, shares)
+    assert consumer.cap_sum(prices, shares) == exact
+    assert consumer.cap_sum_via_package(prices, shares) == exact
+    assert consumer.cap_checked(prices, shares, CAP_LIMIT) == (-1, exact)
+    empty = np.empty(0, dtype=np.int64)
+    assert consumer.cap_sum(empty, empty) == 0 == kf.aggregate_cap(empty, empty)
+
+
+def test_consumer_checked_kernel_reports_first_bad_element(consumer, market):
+    prices, shares, _, _ = market
+    bad = prices.copy()
+    bad[[17, 40]] = -500
+    assert consumer.cap_checked(bad, shares, CAP_LIMIT) == (17, None)
+    with pytest.raises(ValueError, match=r"`prices\[17\]` must be > 0, got -500"):
+        kf.aggregate_cap(bad, shares)
+    huge = np.full(4, 2**40, dtype=np.int64)
+    assert consumer.cap_checked(huge, huge, CAP_LIMIT) == (4, None)  # n: only the sum too large
+
+
+@pytest.mark.parametrize("id_dtype", [np.int64, np.int32])
+def test_consumer_ticks_equal_replay(consumer, market, id_dtype):
+    prices, shares, ids, new_prices = market
+    ids = ids.astype(id_dtype)
+    divisor = kf.aggregate_cap(prices, shares) / 2_500.0
+    pmax = int(CAP_LIMIT) // int(shares.sum())
+    expected = kf.replay(shares, prices, divisor, ids, new_prices)
+    bad, cap, levels, final = consumer.replay_levels(prices, shares, ids, new_prices, pmax, divisor)
+    assert bad == -1
+    np.testing.assert_array_equal(levels, expected)  # bit for bit: same kernel, same divisions
+    assert cap == kf.aggregate_cap(final, shares)
+    assert levels[-1] == kf.aggregate_cap(final, shares) / divisor
+
+
+def test_consumer_ticks_stop_at_first_bad_trade(consumer, market):
+    prices, shares, ids, new_prices = market
+    new_prices = new_prices.copy()
+    new_prices[10] = -5
+    divisor = 1.0e9
+    pmax = int(CAP_LIMIT) // int(shares.sum())
+    bad, cap, levels, final = consumer.replay_levels(prices, shares, ids, new_prices, pmax, divisor)
+    assert bad == 10
+    np.testing.assert_array_equal(levels[:10], kf.replay(shares, prices, divisor, ids[:10], new_prices[:10]))
+    assert cap == kf.aggregate_cap(final, shares)  # trades before the bad one were applied
+    with pytest.raises(ValueError, match=r"`new_prices\[10\]` must be > 0, got -5"):
+        kf.replay(shares, prices, divisor, ids, new_prices)
