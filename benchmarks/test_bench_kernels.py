@@ -16,41 +16,15 @@ import pytest
 pytest.importorskip("pytest_benchmark")
 
 import peers  # noqa: E402  (benchmarks/ is put on sys.path by conftest.py)
+from scenarios import N_TICKS  # noqa: E402
 
 import kospi_fast as kf  # noqa: E402
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE  # noqa: E402
 
-N_TICKS = 2_000_000
 N_CHANGED = 50  # stocks whose index shares change in the rebase benchmark
 
-
-@pytest.fixture(scope="module")
-def universe():
-    u = kf.sample_universe()
-    assert len(u) == 850
-    return u
-
-
-@pytest.fixture(scope="module")
-def day(universe):
-    return kf.simulate_day(universe, n_ticks=N_TICKS, seed=20260323)
-
-
-@pytest.fixture(scope="module")
-def divisor(universe):
-    return kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE).divisor
-
-
-@pytest.fixture(scope="module")
-def expected(universe, day, divisor):
-    """Levels after every tick from the NumPy peer (independent of the Cython kernels),
-    with its last level checked against an exact recount of the closing prices."""
-    levels = peers.replay_numpy_flat(universe.shares, universe.base_prices, divisor, day.ids, day.prices)
-    last = universe.base_prices.copy()
-    last[day.ids] = day.prices  # fancy assignment: the last write per stock wins
-    cap = sum(int(p) * int(s) for p, s in zip(last, universe.shares))
-    assert levels[-1] == cap / divisor
-    return levels
+# The fixtures universe, day (2M ticks), divisor and expected (NumPy-peer levels, checked against
+# an exact recount) come from conftest.py, shared with the other benchmark modules.
 
 
 # ---------------------------------------------------------------------------- 2M-tick replays
