@@ -28,7 +28,7 @@ ctypedef fused id_t:
 cdef Py_ssize_t apply_ticks_family(
         int64_t* prices, Py_ssize_t n_stocks,
         Py_ssize_t width, const int32_t* col, const int64_t* sh,
-        int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
+        int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx, Py_ssize_t n_out,
         const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
         double* out, const int64_t* sample_at, Py_ssize_t n_samples) noexcept nogil:
     """Apply trades in order. ``out`` gets a row of all levels after each trade when
@@ -38,7 +38,7 @@ cdef Py_ssize_t apply_ticks_family(
     cdef Py_ssize_t t, e, k, s = 0
     cdef uint64_t i, n = <uint64_t>n_stocks
     cdef int64_t p, d
-    cdef size_t row = n_idx * sizeof(double)
+    cdef size_t row = n_out * sizeof(double)  # output rows hold the n_out real indices only
     if out != NULL and sample_at == NULL:
         # A row per trade: refresh only the touched indices' levels, copy the row.
         for t in range(n_ticks):
@@ -52,7 +52,7 @@ cdef Py_ssize_t apply_ticks_family(
                 k = col[e]
                 caps[k] += d * sh[e]
                 levels[k] = <double>caps[k] / divisors[k]
-            memcpy(out + t * n_idx, levels, row)
+            memcpy(out + t * n_out, levels, row)
         return -1
     if out != NULL and n_samples * 256 > n_ticks:
         # Dense sampling (fewer than 256 trades per sample): update the caps trade by trade.
@@ -68,8 +68,8 @@ cdef Py_ssize_t apply_ticks_family(
             for e in range(<Py_ssize_t>i * width, <Py_ssize_t>i * width + width):
                 caps[col[e]] += d * sh[e]
             while s < n_samples and sample_at[s] == t:
-                for k in range(n_idx):
-                    out[s * n_idx + k] = <double>caps[k] / divisors[k]
+                for k in range(n_out):
+                    out[s * n_out + k] = <double>caps[k] / divisors[k]
                 s += 1
         for k in range(n_idx):
             levels[k] = <double>caps[k] / divisors[k]
@@ -102,8 +102,8 @@ cdef Py_ssize_t apply_ticks_family(
             _flush(prices, flushed, dirty, is_dirty, n_dirty, width, col, sh, caps)
             n_dirty = 0
             while s < n_samples and sample_at[s] == t:
-                for k in range(n_idx):
-                    out[s * n_idx + k] = <double>caps[k] / divisors[k]
+                for k in range(n_out):
+                    out[s * n_out + k] = <double>caps[k] / divisors[k]
                 s += 1
     _flush(prices, flushed, dirty, is_dirty, n_dirty, width, col, sh, caps)
     free(flushed); free(dirty); free(is_dirty)
@@ -130,12 +130,14 @@ def run_family(cnp.ndarray prices, Py_ssize_t width, cnp.ndarray col, cnp.ndarra
                cnp.ndarray caps, cnp.ndarray divisors, cnp.ndarray levels, ids,
                cnp.ndarray new_prices, int64_t pmax, out, sample_at):
     """Low-level driver over prepared arrays (int64 prices/sh/new_prices, int32 col of shape
-    (n_stocks * width,), caps/divisors/levels of length n_idx + 1 (the last slot is the padding
-    dummy), int32 or int64 ids, optional float64 C-contiguous ``out`` of n_idx + 1 columns and
+    (n_stocks * width,), caps/divisors/levels of length n_idx + width (the slots after the real
+    indices are padding dummies), int32 or int64 ids, optional float64 C-contiguous ``out``
+    whose columns are the real indices (n_out <= n_idx) and
     int64 ``sample_at``). Mutates prices, caps, levels. Returns the bad-trade index or -1."""
     cdef cnp.ndarray id_arr = <cnp.ndarray>ids
     cdef Py_ssize_t n_stocks = cnp.PyArray_DIM(prices, 0)
     cdef Py_ssize_t n_idx = cnp.PyArray_DIM(caps, 0)
+    cdef Py_ssize_t n_out = n_idx if out is None else cnp.PyArray_DIM(<cnp.ndarray>out, 1)
     cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(new_prices, 0)
     cdef double* op = NULL
     cdef const int64_t* sp = NULL
@@ -155,11 +157,11 @@ def run_family(cnp.ndarray prices, Py_ssize_t width, cnp.ndarray col, cnp.ndarra
         n_samples = cnp.PyArray_DIM(<cnp.ndarray>sample_at, 0)
     if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
         with nogil:
-            bad = apply_ticks_family[int32_t](pp, n_stocks, width, colp, shp, cp, dp, lp, n_idx,
+            bad = apply_ticks_family[int32_t](pp, n_stocks, width, colp, shp, cp, dp, lp, n_idx, n_out,
                                               <const int32_t*>ip, npp, n_ticks, pmax, op, sp, n_samples)
     else:
         with nogil:
-            bad = apply_ticks_family[int64_t](pp, n_stocks, width, colp, shp, cp, dp, lp, n_idx,
+            bad = apply_ticks_family[int64_t](pp, n_stocks, width, colp, shp, cp, dp, lp, n_idx, n_out,
                                               <const int64_t*>ip, npp, n_ticks, pmax, op, sp, n_samples)
     return bad
 

@@ -339,7 +339,7 @@ class IndexFamily:
             if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
                 raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
         rows = m if samples is None else samples.shape[0]
-        out = np.empty((rows, len(self._caps)), dtype=np.float64)
+        out = np.empty((rows, len(self._defs)), dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
         bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
                          ids, prices, self._pmax, out, samples)
@@ -348,7 +348,7 @@ class IndexFamily:
         if bad != -1:
             raise_bad_tick(bad, ids, prices, n, self._pmax, "ids", "prices")
         self._prices, self._caps, self._levels = work_p, work_c, work_l
-        return out[:, : len(self._defs)]
+        return out
 
     def update(self, key: object, price: object) -> np.ndarray:
         """One trade (code or id, price in won); returns the levels after it."""
