@@ -67,3 +67,18 @@ def test_module_entry_point():
     res = subprocess.run([sys.executable, "-m", "kospi_fast.cli", "demo", "--ticks", "3000"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """The README's Python example is executed as written (in a temporary directory)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code, "README must have a Python example"
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code.group(1), "README.md", "exec"), ns)  # noqa: S102 - our own README
+    engine = ns["engine"]
+    assert engine.level == engine.recompute()
+    assert ns["res"].applied == 500_000  # every simulated trade is valid under KRX rules
+    assert ns["rows"].shape[1] == len(ns["fam"])
+    assert (tmp_path / "state.kfs").exists()

@@ -73,6 +73,7 @@ def simulate_day(
     market_vol: float = 0.015,
     idio_vol: float = 0.02,
     date: str = SAMPLE_DATE,
+    base_prices: object = None,
 ) -> SimulatedDay:
     """Simulate one KOSPI trading day of trades, reproducibly from ``seed``.
 
@@ -91,6 +92,9 @@ def simulate_day(
         Daily volatilities (fractions), >= 0.
     date : str
         ISO date the day stands for (for the tick-size table).
+    base_prices : array_like of int, optional
+        The day's base prices (default: the universe's), e.g. ``engine.reference_prices``
+        after a roll.
 
     Returns
     -------
@@ -107,7 +111,13 @@ def simulate_day(
         if not (np.isfinite(v) and 0 <= v < 1):
             raise ValueError(f"`{name}` must be in [0, 1), got {v!r}")
     rng = np.random.default_rng(seed)
-    base = universe.base_prices
+    if base_prices is None:
+        base = universe.base_prices
+    else:
+        base = _validation.int64_array(base_prices, "base_prices")
+        if base.shape[0] != n:
+            raise ValueError(f"`base_prices` must have one entry per stock ({n}), got {base.shape[0]}")
+        _validation.check_positive(base, "base_prices")
     cap = base.astype(np.float64) * universe.shares.astype(np.float64)
     weight = np.maximum(cap, 1.0) ** 0.6
     weight /= weight.sum()
