@@ -1,7 +1,8 @@
 """Durable engine state: checkpoints, a write-ahead tick journal, and crash recovery.
 
-Checkpoint file (``save_engine`` / ``load_engine``), format version 1, all integers
-little-endian::
+Checkpoint file (``save_engine`` / ``load_engine``; the same bytes in memory with
+``dumps_engine`` / ``loads_engine``, e.g. to ship an engine to another process), format
+version 1, all integers little-endian::
 
     offset 0   magic      8 bytes  b"\\x89KFSTAT\\n"
            8   version    uint32   1
@@ -102,8 +103,10 @@ __all__ = [
     "ReplayReport",
     "StateMismatchError",
     "checkpoint",
+    "dumps_engine",
     "encode_state",
     "load_engine",
+    "loads_engine",
     "read_checkpoint",
     "recover",
     "save_engine",
@@ -577,12 +580,21 @@ def read_checkpoint(path: str | os.PathLike, *, cls: type = IndexEngine,
     OSError
         The file cannot be read (e.g. ``FileNotFoundError``).
     """
-    if not (isinstance(cls, type) and issubclass(cls, IndexEngine)):
-        raise TypeError(f"`cls` must be IndexEngine or a subclass, got {cls!r}")
+    _check_cls(cls)
     decode = _Decoder(event_types)
     p = os.fspath(path)
     with open(p, "rb") as fh:
         data = fh.read()
+    return _parse_checkpoint(p, data, cls, decode)
+
+
+def _check_cls(cls: object) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, IndexEngine)):
+        raise TypeError(f"`cls` must be IndexEngine or a subclass, got {cls!r}")
+
+
+def _parse_checkpoint(p: str, data: bytes, cls: type, decode: _Decoder) -> Checkpoint:
+    """Verify and decode checkpoint bytes; ``p`` names their source in errors."""
     header, section = _verify(p, data)
     try:
         engine = _decode_state(header, section, cls, decode)
@@ -604,6 +616,66 @@ def load_engine(path: str | os.PathLike, *, cls: type = IndexEngine,
     audit log may hold. Raises :class:`CorruptStateError` on a damaged file.
     """
     return read_checkpoint(path, cls=cls, event_types=event_types).engine
+
+
+def dumps_engine(engine: IndexEngine) -> bytes:
+    """The whole state of ``engine`` as bytes, in the checkpoint format (what
+    :func:`save_engine` writes, with sequence number 0 and no stream id): versioned,
+    checksummed, no pickle. For shipping an engine to another process (e.g. a Dask worker)
+    or storing it elsewhere than a local file; :func:`loads_engine` reads it back bit for bit.
+
+    Parameters
+    ----------
+    engine : IndexEngine
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not an IndexEngine, or one with state the format does not know (see :func:`encode_state`).
+
+    Examples
+    --------
+    >>> import kospi_fast as kf
+    >>> e = kf.IndexEngine(kf.sample_universe(), level=5781.2)
+    >>> loads_engine(dumps_engine(e)).level == e.level
+    True
+    """
+    return encode_state(engine)
+
+
+def loads_engine(data: bytes | bytearray | memoryview, *, cls: type = IndexEngine,
+                 event_types: Sequence[type] = ()) -> IndexEngine:
+    """An engine from the bytes of :func:`dumps_engine` (or of a checkpoint file), bit for bit.
+
+    Parameters
+    ----------
+    data : bytes-like
+    cls : type
+        IndexEngine or a subclass to build.
+    event_types : sequence of Event subclasses
+        Extra event classes (outside :mod:`kospi_fast.events`) that the audit log may hold.
+
+    Returns
+    -------
+    IndexEngine
+
+    Raises
+    ------
+    TypeError
+        ``data`` is not bytes-like.
+    CorruptStateError
+        The bytes are not a complete, intact checkpoint (bad magic, truncated, checksum
+        mismatch, inconsistent header); the message starts with ``<bytes>``.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"`data` must be bytes (from dumps_engine), got {type(data).__name__}")
+    _check_cls(cls)
+    decode = _Decoder(event_types)
+    return _parse_checkpoint("<bytes>", bytes(data), cls, decode).engine
 
 
 # ---------------------------------------------------------------------------- journal
