@@ -205,6 +205,8 @@ class BonusIssue(Event):
     rounding: str = "up"
     effective: str | None = None
 
+    _base_price = staticmethod(krx.bonus_issue_price)
+
     def __post_init__(self) -> None:
         _code(self.code)
         _pos_int(self.new_shares, "new_shares")
@@ -215,31 +217,16 @@ class BonusIssue(Event):
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
         old = st.listed if self.old_shares is None else int(self.old_shares)
-        st.price = krx.bonus_issue_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date)
+        st.price = self._base_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date)
 
 
 @dataclass(frozen=True)
-class StockDividend(Event):
-    """Ex-date of a stock dividend (주식배당): base = cum × old / (old + new)."""
+class StockDividend(BonusIssue):
+    """Ex-date of a stock dividend (주식배당): base = cum × old / (old + new), the same
+    arithmetic as a bonus issue, through KRX's stock-dividend formula. A distinct event type
+    (never equal to a BonusIssue) so the audit log says which it was."""
 
-    code: str
-    new_shares: int
-    old_shares: int | None = None
-    rounding: str = "up"
-    effective: str | None = None
-
-    def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.new_shares, "new_shares")
-        if self.old_shares is not None:
-            _pos_int(self.old_shares, "old_shares")
-        _rounding(self.rounding)
-
-    def apply(self, plan: Plan) -> None:
-        st = plan.get(self.code, self)
-        old = st.listed if self.old_shares is None else int(self.old_shares)
-        st.price = krx.stock_dividend_price(st.price, old, int(self.new_shares), rounding=self.rounding,
-                                            date=plan.date)
+    _base_price = staticmethod(krx.stock_dividend_price)
 
 
 @dataclass(frozen=True)
