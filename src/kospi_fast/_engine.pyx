@@ -134,7 +134,7 @@ cdef class EngineCore:
         self._cap = cap
         return levels
 
-    def _update_validated(self, times, ids, prices, lower, upper, halted, thresholds, grid,
+    def _update_validated(self, times, ids, prices, lower, upper, halted, thresholds, grid, fast,
                           int64_t win_open, int64_t call_start, int64_t call_end,
                           int64_t win_close, int64_t last_time, bint stop_at_bad):
         """Validated batch (see ``_session.pyx``); arrays already prepared by the caller.
@@ -150,7 +150,7 @@ cdef class EngineCore:
         if self._n:
             memcpy(cnp.PyArray_DATA(self._scratch), self._pp, self._n * sizeof(int64_t))
         bad, cap, last = run_validated(self._scratch, self._shares, lower, upper, halted, thresholds,
-                                       grid, win_open, call_start, call_end, win_close, times, ids, prices,
+                                       grid, fast, win_open, call_start, call_end, win_close, times, ids, prices,
                                        self._pmax, self._cap, last_time, self._divisor, levels,
                                        status, counts, stop_at_bad)
         if bad != -1:

@@ -9,6 +9,7 @@ def run_validated(
     halted: npt.NDArray[np.uint8],  # const uint8_t[::1]
     thresholds: npt.NDArray[np.int64],  # const int64_t[6]
     grid: npt.NDArray[np.uint8],  # const uint8_t[::1] bitmap of on-grid prices
+    fast: npt.NDArray[np.int64],  # const int64_t[n_stocks, 2]: (lo, span) fast-path bounds
     win_open: int,
     call_start: int,
     call_end: int,

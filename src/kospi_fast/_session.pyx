@@ -7,13 +7,12 @@ stock not halted, price > 0 and within the overflow bound, on the tick grid of t
 table, inside the stock's daily price limits. A good trade is applied exactly as in
 ``_ticks.apply_ticks_i64``; the status of every trade is written to ``status``.
 
-Fast path, per trade: ``t >= latest`` and ``t < closing call`` (with the first trade of the
-batch checked against the open, monotonic times then keep every trade inside the window),
-``lower[i] <= p <= upper[i]`` (the caller folds ``p > 0``, the overflow bound and halts into
-these per-stock bounds), and a bit lookup in a grid bitmap (bit ``p`` set when ``p`` is on the
-day's tick grid; prices above the bitmap take the slow path). All of it is folded into one
-flag; a trade that fails it goes through the exact, branchy classification that names the
-reason — which may still accept it (e.g. a closing-auction print at 15:30).
+Fast path, per trade: ``open <= t``, ``latest <= t < closing call``, the id in range, one
+unsigned compare of the price against a per-stock ``(lo, span)`` pair into which the caller
+folds the daily limits, ``p > 0``, the overflow bound, halts and the grid bitmap's size, and a
+bit lookup in that bitmap (bit ``p`` set when ``p`` is on the day's tick grid). All of it is
+folded into one flag; a trade that fails it goes through the exact, branchy classification
+that names the reason, which may still accept it (e.g. a closing-auction print at 15:30).
 """
 
 cimport numpy as cnp
@@ -42,7 +41,8 @@ cdef Py_ssize_t apply_validated(
         int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
         const int64_t* lower, const int64_t* upper, const uint8_t* halted,
         const int64_t* thresholds,  # 6 band thresholds where the tick becomes 5,10,50,100,500,1000
-        const uint8_t* grid, int64_t grid_limit,  # bit p of grid: p on the grid, for p < grid_limit
+        const uint8_t* grid,  # bit p set: price p is on the day's tick grid
+        const int64_t* fast,  # per stock (lo, span): the fast path takes lo <= p <= lo + span
         int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
         const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
         int64_t pmax, int64_t* cap, int64_t* last_time, double divisor,
@@ -55,20 +55,22 @@ cdef Py_ssize_t apply_validated(
     cdef uint64_t i, j, n = <uint64_t>n_stocks, up
     cdef uint8_t st
     cdef bint good
-    cdef int64_t n_fast = 0
+    cdef int64_t n_slow = 0  # trades classified by the slow path (the good ones are counted as
+    # the rest at the end: a counter bumped per good trade was spilled to the stack by the
+    # compiler and made a store-to-load chain through memory, +5 cycles per trade)
     for k in range(n_ticks):
         t = times[k]
         i = <uint64_t>ids[k]
         p = new_prices[k]
         j = i if i < n else 0              # a safe row to read while the id is unchecked
         up = <uint64_t>p
+        # one unsigned compare checks lo <= p <= lo + span (p - lo wraps when p < lo)
         good = ((t >= last) & (t >= win_open) & (t < call_start) & (i < n)
-                & (p >= lower[j]) & (p <= upper[j]) & (up < <uint64_t>grid_limit))
+                & (<uint64_t>(p - fast[2 * j]) <= <uint64_t>fast[2 * j + 1]))
         if good:
             good = (grid[up >> 3] >> (up & 7)) & 1
         if good:
             status[k] = OK
-            n_fast += 1
             c += (p - prices[i]) * shares[i]
             prices[i] = p
             last = t
@@ -77,20 +79,21 @@ cdef Py_ssize_t apply_validated(
                            win_open, call_start, call_end, win_close)
             status[k] = st
             counts[st] += 1
+            n_slow += 1
             if st == OK:
                 c += (p - prices[i]) * shares[i]
                 prices[i] = p
             elif st != IGNORED_OFF_HOURS and stop_at_bad:
                 cap[0] = c
                 last_time[0] = last
-                counts[OK] += n_fast
+                counts[OK] += (k + 1) - n_slow
                 return k
             last = t if t > last else last
         if levels != NULL:
             levels[k] = <double>c / divisor
     cap[0] = c
     last_time[0] = last
-    counts[OK] += n_fast
+    counts[OK] += n_ticks - n_slow
     return -1
 
 
@@ -121,7 +124,8 @@ cdef inline uint8_t _classify(int64_t t, int64_t last, uint64_t i, uint64_t n, i
 
 
 def run_validated(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray lower, cnp.ndarray upper,
-                  cnp.ndarray halted, cnp.ndarray thresholds, cnp.ndarray grid, int64_t win_open,
+                  cnp.ndarray halted, cnp.ndarray thresholds, cnp.ndarray grid, cnp.ndarray fast,
+                  int64_t win_open,
                   int64_t call_start, int64_t call_end, int64_t win_close, cnp.ndarray times, ids,
                   cnp.ndarray new_prices, int64_t pmax, int64_t cap, int64_t last_time,
                   double divisor, levels, cnp.ndarray status, cnp.ndarray counts, bint stop_at_bad):
@@ -141,7 +145,7 @@ def run_validated(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray lower, cnp
     cdef const uint8_t* hp = <const uint8_t*>cnp.PyArray_DATA(halted)
     cdef const int64_t* th = <const int64_t*>cnp.PyArray_DATA(thresholds)
     cdef const uint8_t* gp = <const uint8_t*>cnp.PyArray_DATA(grid)
-    cdef int64_t glim = 8 * cnp.PyArray_DIM(grid, 0)
+    cdef const int64_t* fp = <const int64_t*>cnp.PyArray_DATA(fast)
     cdef const int64_t* tp = <const int64_t*>cnp.PyArray_DATA(times)
     cdef const int64_t* npp = <const int64_t*>cnp.PyArray_DATA(new_prices)
     cdef uint8_t* stp = <uint8_t*>cnp.PyArray_DATA(status)
@@ -152,12 +156,12 @@ def run_validated(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray lower, cnp
         lp = <double*>cnp.PyArray_DATA(<cnp.ndarray>levels)
     if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
         with nogil:
-            bad = apply_validated[int32_t](pp, sp, n_stocks, lo, hi, hp, th, gp, glim, win_open,
+            bad = apply_validated[int32_t](pp, sp, n_stocks, lo, hi, hp, th, gp, fp, win_open,
                                            call_start, call_end, win_close, tp, <const int32_t*>ip,
                                            npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
     else:
         with nogil:
-            bad = apply_validated[int64_t](pp, sp, n_stocks, lo, hi, hp, th, gp, glim, win_open,
+            bad = apply_validated[int64_t](pp, sp, n_stocks, lo, hi, hp, th, gp, fp, win_open,
                                            call_start, call_end, win_close, tp, <const int64_t*>ip,
                                            npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
     return bad, c, lt

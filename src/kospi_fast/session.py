@@ -378,8 +378,14 @@ class TradingDay:
             th = np.full(6, _validation.INT64_MAX, dtype=np.int64)
             grid = _ALL_ON
             win_open, win_close, call_start, call_end = -(2**62), 2**62, 2**62, 2**62
+        # fast-path bounds per stock: lo <= p <= lo + span also keeps p inside the grid bitmap
+        hi = np.minimum(upper, 8 * grid.shape[0] - 1)
+        empty = hi < lower  # halted, or no price allowed: (INT64_MAX, 0) never passes
+        fast = np.empty((lower.shape[0], 2), dtype=np.int64)
+        fast[:, 0] = np.where(empty, _validation.INT64_MAX, lower)
+        fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
         bad, levels, status, counts, last = self.engine._update_validated(
-            t, ids_a, prices_a, lower, upper, halted, th, grid, win_open, call_start, call_end,
+            t, ids_a, prices_a, lower, upper, halted, th, grid, fast, win_open, call_start, call_end,
             win_close, self._last_time, pol == "raise")
         if bad != -1:
             k = int(bad)
