@@ -203,8 +203,6 @@ def test_fresh_engine_round_trip(tmp_path):
 
 
 def test_engine_save_and_load_methods(tmp_path):
-    if not hasattr(kf.IndexEngine, "save"):
-        pytest.skip("IndexEngine.save/load are not wired to kospi_fast.persist yet")
     e = scenario_engine(8)
     e.save(tmp_path / "s")
     f = kf.IndexEngine.load(tmp_path / "s")
