@@ -66,7 +66,7 @@ cdef Py_ssize_t apply_validated(
         up = <uint64_t>p
         # one unsigned compare checks lo <= p <= lo + span (p - lo wraps when p < lo)
         good = ((t >= last) & (t >= win_open) & (t < call_start) & (i < n)
-                & (<uint64_t>(p - fast[2 * j]) <= <uint64_t>fast[2 * j + 1]))
+                & (<uint64_t>p - <uint64_t>fast[2 * j] <= <uint64_t>fast[2 * j + 1]))
         if good:
             good = (grid[up >> 3] >> (up & 7)) & 1
         if good:

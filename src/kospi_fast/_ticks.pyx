@@ -28,7 +28,8 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
         for k in range(n_ticks):
             i = <uint64_t>ids[k]          # a negative id wraps to a huge value: one compare
             p = new_prices[k]
-            if i >= n or p <= 0 or p > pmax:
+            # 0 < p <= pmax in one unsigned compare: p - 1 wraps to a huge value when p <= 0
+            if i >= n or <uint64_t>p - 1 >= <uint64_t>pmax:
                 cap[0] = c
                 return k
             c += (p - prices[i]) * shares[i]
@@ -37,7 +38,7 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
         for k in range(n_ticks):
             i = <uint64_t>ids[k]
             p = new_prices[k]
-            if i >= n or p <= 0 or p > pmax:
+            if i >= n or <uint64_t>p - 1 >= <uint64_t>pmax:
                 cap[0] = c
                 return k
             c += (p - prices[i]) * shares[i]
