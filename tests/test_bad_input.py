@@ -50,6 +50,8 @@ def test_aggregate_cap_bad(prices, shares, exc, msg):
         (dict(new_prices=np.array([110.0, np.nan, 5.0])), ValueError, r"`new_prices\[1\]` must be a finite number, got nan"),
         (dict(new_prices=np.array([110.5, 1.0, 5.0])), ValueError, r"`new_prices\[0\]` must be a whole number"),
         (dict(new_prices=np.array([110, 2**62, 5])), ValueError, r"`new_prices\[1\]` = 4611686018427387904 could overflow"),
+        (dict(new_prices=np.array([110, -(2**63), 5])), ValueError, r"`new_prices\[1\]` must be > 0, got -9223372036854775808"),
+        (dict(new_prices=np.array([110, 2**63 - 1, 5])), ValueError, r"`new_prices\[1\]` = 9223372036854775807 could overflow"),
         (dict(shares=np.array([10, -20, 30])), ValueError, r"`shares\[1\]` must be >= 0, got -20"),
         (dict(prices=np.array([100, 200])), ValueError, r"`shares` and `prices` must have the same length"),
         (dict(prices=np.array([[100, 200, 300]])), ValueError, r"`prices` must be 1-dimensional"),
