@@ -25,16 +25,11 @@ from kospi_fast import cli, io, persist
 from kospi_fast.events import Split
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE
 
-from conftest import IN_CI
-
-if IN_CI:  # the optional dependencies are part of the CI environment: never skip there
-    import distributed
-    import pandas as pd
-    import pyarrow  # noqa: F401
-else:
-    distributed = pytest.importorskip("distributed")
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+# Under CI on Linux a skip is a failure (tests/conftest.py): these optional dependencies are
+# part of the test extra there.
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
 
 import psutil  # a dependency of distributed
 
