@@ -5,6 +5,10 @@ divisor. ``update`` is the one-trade fast path callable from Python; ``update_ma
 batch all-or-nothing: the kernel runs on a scratch copy of the prices and the copy is swapped
 in only when every trade was good, so a rejected batch leaves the engine exactly as it was.
 Everything that is not per-trade (calibration, events, codes) lives in ``engine.py``.
+
+Threading: one writer at a time; readers of ``level``/``cap``/``prices`` on other threads see
+the state before or after a batch, never inside one (the swap happens under the GIL). See
+docs/methodology-notes.md, "Threading model".
 """
 
 cimport cython
