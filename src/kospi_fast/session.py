@@ -175,12 +175,23 @@ def session_times(date: object, *, late_open: bool | None = None, check_calendar
     return SessionTimes(d, open_ns, close_ns - 10 * M, close_ns)
 
 
+def grid_times(start_ns: int, end_ns: int, step_ns: int) -> np.ndarray:
+    """Arithmetic time grid, int64 ns: ``start_ns``, ``start_ns + step_ns``, ... up to
+    ``end_ns`` inclusive (empty when ``end_ns < start_ns``)."""
+    start_ns, end_ns, step_ns = int(start_ns), int(end_ns), int(step_ns)
+    if step_ns <= 0:
+        raise ValueError(f"`step_ns` must be > 0, got {step_ns}")
+    return start_ns + step_ns * np.arange(max((end_ns - start_ns) // step_ns + 1, 0), dtype=np.int64)
+
+
 def publication_grid(session: SessionTimes, interval_s: int) -> np.ndarray:
     """Print times (ns) from the first print (open + 10 s) to the close, every ``interval_s``
     seconds, with the official close itself as the last print."""
     if isinstance(interval_s, bool) or not isinstance(interval_s, (int, np.integer)) or interval_s <= 0:
         raise ValueError(f"`interval_s` must be a positive int, got {interval_s!r}")
-    grid = np.arange(session.first_print, session.close, interval_s * NS, dtype=np.int64)
+    grid = grid_times(session.first_print, session.close, interval_s * NS)
+    if grid.shape[0] and grid[-1] == session.close:  # the close is on the grid: print it once
+        return grid
     return np.append(grid, session.close)
 
 
@@ -433,5 +444,5 @@ def _hms(ns: int) -> str:
 
 __all__ = [
     "CSAT_DAYS", "FeedResult", "IndexEvent", "PublishedSeries", "STATUS", "SessionTimes", "TradingDay",
-    "is_trading_day", "publication_grid", "published_series", "session_times",
+    "grid_times", "is_trading_day", "publication_grid", "published_series", "session_times",
 ]

@@ -1,0 +1,118 @@
+"""Real data in and out: universes from end-of-day tables, tick files streamed through an engine,
+level series out.
+
+Offline by design: nothing here touches the network. pykrx and FinanceDataReader are *not*
+called; their DataFrame layouts are accepted as they come (or as CSV files saved from them).
+
+Optional dependencies (not needed by the core package), imported only when used:
+
+- ``pandas`` for the end-of-day tables and DataFrame output,
+- ``pyarrow`` for tick files (CSV, Parquet, Arrow IPC) and level files,
+
+both in the ``io`` extra: ``pip install 'kospi-fast[io]'``.
+
+Universes
+---------
+:func:`universe_from_fdr` (FinanceDataReader ``StockListing('KRX')``), :func:`universe_from_pykrx`
+(pykrx ``get_market_cap``), :func:`universe_from_krx_constituents` (KRX index constituent
+download) and :func:`load_universe` (picks the layout from the columns) each return a
+:class:`LoadedUniverse`: the :class:`~kospi_fast.Universe`, the index membership mask, and the
+day's closes. The universe's base prices are the day's ``Close`` (``base="close"``): the state
+from which the NEXT trading day's ticks are replayed. With ``base="previous"`` they are
+``Close − Changes``, the day's own base prices (to replay the ticks of that same day).
+
+Ticks
+-----
+A tick file has the columns ``time``, ``code``, ``price`` and optionally ``volume`` (names
+matched case-insensitively; see :func:`iter_ticks` for the time encodings). It is read in
+batches with pyarrow (``ParquetFile.iter_batches``, ``pyarrow.csv.open_csv``, ``pyarrow.ipc``)
+and each batch's codes are mapped to ids in C (dictionary / hash look-up), never one Python
+call per tick. :func:`replay_file` streams a file through an :class:`~kospi_fast.IndexEngine`
+(or one index of an :class:`~kospi_fast.IndexFamily`) and samples the level per tick or on the
+publication grid (KOSPI: every 10 s from 09:00:10).
+
+Times are int64 nanoseconds since midnight KST everywhere (the :class:`~kospi_fast.SimulatedDay`
+convention).
+
+Layout: :mod:`kospi_fast.io._common` (optional-dependency import, constants, clock, file
+formats), :mod:`kospi_fast.io.loaders` (universes), :mod:`kospi_fast.io.ticks` (tick files),
+:mod:`kospi_fast.io.replay` (grid and replay). Every name is re-exported here.
+"""
+
+# ruff: noqa: F401  (re-exports)
+from kospi_fast.io._common import (
+    _CLOCK_RE,
+    _FORMATS,
+    CLOSE_NS,
+    DAY_NS,
+    DEFAULT_BATCH,
+    FIRST_PRINT_NS,
+    KST_OFFSET_NS,
+    NS_PER_S,
+    OPEN_NS,
+    TICK_COLUMNS,
+    _csv_header,
+    _iso_date,
+    _require,
+    file_format,
+    format_clock,
+    parse_clock,
+)
+from kospi_fast.io.loaders import (
+    _CODE_RE,
+    _DATE_NAMES,
+    FDR_COLUMNS,
+    KRX_CONSTITUENT_COLUMNS,
+    PYKRX_COLUMNS,
+    LoadedUniverse,
+    _check_marcap,
+    _code_column,
+    _finish,
+    _int_column,
+    _member_mask,
+    _names,
+    _read_table,
+    _sectors,
+    _select_date,
+    _Table,
+    _text,
+    detect_layout,
+    load_universe,
+    normalize_code,
+    table_layout,
+    universe_frame,
+    universe_from_fdr,
+    universe_from_krx_constituents,
+    universe_from_pykrx,
+    write_universe,
+)
+from kospi_fast.io.replay import (
+    _STEP_RE,
+    ReplayResult,
+    _EngineTarget,
+    _FamilyTarget,
+    _Sampler,
+    _series_columns,
+    _TickWriter,
+    family_index,
+    parse_step,
+    publication_times,
+    replay_batches,
+    replay_file,
+)
+from kospi_fast.io.ticks import (
+    TickBatch,
+    _CodeMap,
+    _first,
+    _locate_csv_error,
+    _prices,
+    _raw_batches,
+    _resolve_tick_columns,
+    _times_ns,
+    _write_table_batches,
+    batches_from_arrays,
+    count_ticks,
+    iter_ticks,
+    read_ticks,
+    write_ticks,
+)

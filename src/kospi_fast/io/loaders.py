@@ -1,0 +1,710 @@
+"""Universes from end-of-day tables: FinanceDataReader, pykrx and KRX constituent layouts
+(see :mod:`kospi_fast.io`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kospi_fast import _validation
+from kospi_fast.io._common import _csv_header, _iso_date, _require
+from kospi_fast.universe import Universe
+
+
+# =========================================================================== tables -> universe
+@dataclass(frozen=True, eq=False)
+class LoadedUniverse:
+    """A universe read from an end-of-day table, with the index membership and the day's closes.
+
+    Attributes
+    ----------
+    universe : Universe
+        Row ``i`` is stock id ``i``; base prices are ``close`` (``base="close"``) or
+        ``previous`` (``base="previous"``).
+    members : ndarray of bool, shape (n,)
+        Index (KOSPI) membership.
+    close : ndarray of int64, shape (n,)
+        The day's closing prices.
+    previous : ndarray of int64, shape (n,), or None
+        ``Close − Changes``: the day's base prices (the previous close, adjusted), when the
+        table has a change column.
+    date : str or None
+        ISO date of the rows (``None`` when the table has no date and none was given).
+    layout : str
+        ``"fdr"``, ``"pykrx"`` or ``"krx_constituents"``.
+    source : str
+        The file path, or ``"DataFrame"``.
+    """
+
+    universe: Universe
+    members: np.ndarray
+    close: np.ndarray
+    previous: np.ndarray | None
+    date: str | None
+    layout: str
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.universe)
+
+    def __repr__(self) -> str:
+        return (f"LoadedUniverse({self.layout}, {self.source}, date={self.date}, n={len(self)}, "
+                f"members={self.n_members})")
+
+    @property
+    def n_members(self) -> int:
+        return int(self.members.sum())
+
+    @property
+    def member_codes(self) -> tuple[str, ...]:
+        return tuple(c for c, m in zip(self.universe.codes, self.members) if m)
+
+    def member_cap(self, prices: object = None) -> int:
+        """Σ price × listed shares over the members, exact (default prices: the base prices)."""
+        from kospi_fast._aggregate import aggregate_cap
+
+        px = self.universe.base_prices if prices is None else _validation.int64_array(prices, "prices")
+        sh = np.where(self.members, self.universe.shares, 0).astype(np.int64)
+        return aggregate_cap(np.ascontiguousarray(px), sh) if len(self) else 0
+
+    def engine(self, level: float | None = None, **kwargs):
+        """An :class:`~kospi_fast.IndexEngine` over this universe and membership, calibrated to
+        ``level`` (e.g. the previous published close; default: the base value 100)."""
+        from kospi_fast.engine import IndexEngine
+
+        return IndexEngine(self.universe, level=level, members=self.members, **kwargs)
+
+
+class _Table:
+    """A pandas DataFrame plus where each row came from, for error messages."""
+
+    def __init__(self, df, source: str, first_line: int | None, labels: list | None = None) -> None:
+        self.df = df.reset_index(drop=True)
+        self.source = source
+        self.first_line = first_line  # file line of the first data row (CSV), else None
+        self.pos = np.arange(len(df))  # original position of each row
+        self.labels = labels if labels is not None else (list(df.index) if first_line is None else None)
+
+    def where(self, k: int) -> str:
+        """Human-readable location of (current) row ``k``."""
+        p = int(self.pos[k])
+        if self.first_line is not None:
+            return f"{self.source}: line {p + self.first_line}"
+        label = self.labels[p] if self.labels is not None else p
+        extra = "" if label == p else f" (index {label!r})"
+        return f"{self.source}: row {p}{extra}"
+
+    def take(self, mask: np.ndarray) -> "_Table":
+        out = _Table.__new__(_Table)
+        out.df = self.df[mask].reset_index(drop=True)
+        out.source, out.first_line, out.labels = self.source, self.first_line, self.labels
+        out.pos = self.pos[mask]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+    def find(self, names: Sequence[str]) -> str | None:
+        """The first of ``names`` (or a case/space-insensitive match) among the columns."""
+        cols = [str(c) for c in self.df.columns]
+        for n in names:
+            if n in cols:
+                return n
+        norm = {re.sub(r"\s+", "", c).casefold(): c for c in cols}
+        for n in names:
+            c = norm.get(re.sub(r"\s+", "", n).casefold())
+            if c is not None:
+                return c
+        return None
+
+    def need(self, names: Sequence[str], layout: str) -> str:
+        col = self.find(names)
+        if col is None:
+            alias = f" (or {', '.join(repr(n) for n in names[1:])})" if len(names) > 1 else ""
+            raise ValueError(
+                f"{self.source}: missing column {names[0]!r}{alias} of the {layout} layout; "
+                f"the columns are {[str(c) for c in self.df.columns]}"
+            )
+        return col
+
+
+def _read_table(source: object, what: str, *, index_col_name: str | None = None) -> _Table:
+    """A DataFrame or a CSV/Parquet path as a :class:`_Table` (CSV cells read as text)."""
+    pd = _require("pandas")
+    if isinstance(source, pd.DataFrame):
+        df = source
+        labels = list(df.index)
+        if index_col_name is not None and not isinstance(df.index, pd.RangeIndex):
+            df = df.reset_index()
+            if index_col_name not in df.columns and "index" in df.columns:
+                df = df.rename(columns={"index": index_col_name})
+        return _Table(df, "DataFrame", None, labels)
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"{what}: expected a pandas DataFrame or a path to a CSV/Parquet file, got "
+                        f"{type(source).__name__}")
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what}: no such file: {str(path)!r}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        _require("pyarrow")
+        return _Table(pd.read_parquet(path), str(path), None)
+    for enc in ("utf-8-sig", "cp949"):  # KRX downloads are often EUC-KR / CP949
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"{what}: {path} is neither UTF-8 nor CP949 text")
+    return _Table(df, str(path), 2)
+
+
+def _text(series) -> np.ndarray:
+    """Cells as an object array of stripped strings ('' for missing)."""
+    pd = _require("pandas")
+    vals = series.to_numpy(dtype=object)
+    miss = pd.isna(series).to_numpy()
+    return np.array(["" if m else str(v).strip() for v, m in zip(vals, miss)], dtype=object)
+
+
+def _int_column(t: _Table, col: str, *, check: str | None = None, label: str | None = None) -> np.ndarray:
+    """A whole-number column as int64; a missing, non-numeric or fractional cell is an error
+    naming its row. ``check``: ``"positive"`` or ``"non_negative"``."""
+    pd = _require("pandas")
+    s = t.df[col]
+    label = label or col
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise ValueError(f"{t.source}: column {label!r} must hold numbers, got booleans")
+    miss = pd.isna(s).to_numpy()
+    if pd.api.types.is_numeric_dtype(dtype):
+        num = s
+        raw = None
+    else:
+        raw = _text(s)
+        miss = miss | (raw == "")
+        cleaned = pd.Series([r.replace(",", "") for r in raw], dtype=object)
+        num = pd.to_numeric(cleaned, errors="coerce")
+        bad = pd.isna(num).to_numpy() & ~miss
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ValueError(f"{t.where(k)}: column {label!r} is not a number: {raw[k]!r}")
+    if miss.any():
+        k = int(np.argmax(miss))
+        raise ValueError(f"{t.where(k)}: column {label!r} has no value")
+    arr = np.asarray(num.to_numpy())
+    if arr.dtype.kind in "iu":
+        if arr.dtype.kind == "u" and arr.size and arr.max() > _validation.INT64_MAX:
+            k = int(np.argmax(arr > _validation.INT64_MAX))
+            raise ValueError(f"{t.where(k)}: column {label!r} does not fit in int64: {arr[k]}")
+        out = arr.astype(np.int64)
+    elif arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.floor(arr)) | (np.abs(arr) > 2.0**53)
+        if bad.any():
+            k = int(np.argmax(bad))
+            shown = raw[k] if raw is not None else arr[k].item()
+            raise ValueError(f"{t.where(k)}: column {label!r} must be a whole number "
+                             f"(exact below 2**53), got {shown!r}")
+        out = arr.astype(np.int64)
+    else:
+        raise ValueError(f"{t.source}: column {label!r} must hold numbers, got dtype {arr.dtype}")
+    if check == "positive" and (out <= 0).any():
+        k = int(np.argmax(out <= 0))
+        raise ValueError(f"{t.where(k)}: column {label!r} must be > 0, got {out[k]}")
+    if check == "non_negative" and (out < 0).any():
+        k = int(np.argmax(out < 0))
+        raise ValueError(f"{t.where(k)}: column {label!r} must be >= 0, got {out[k]}")
+    return out
+
+
+_CODE_RE = re.compile(r"^[0-9A-Z]{6}$")
+
+
+def normalize_code(value: object) -> str | None:
+    """A KRX short code as a 6-character string: ints zero-filled (``5930`` -> ``'005930'``),
+    digit strings shorter than 6 zero-filled, a leading ``'A'`` of ``'A005930'`` dropped.
+    Returns None when the value cannot be a code."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, np.integer)):
+        v = int(value)
+        return f"{v:06d}" if 0 <= v <= 999_999 else None
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if np.isfinite(f) and f == int(f):
+            return normalize_code(int(f))
+        return None
+    s = str(value).strip().upper()
+    if len(s) == 7 and s[0] == "A" and _CODE_RE.match(s[1:]):
+        s = s[1:]
+    if s.isdigit() and len(s) < 6:
+        s = s.zfill(6)
+    return s if _CODE_RE.match(s) else None
+
+
+def _code_column(t: _Table, col: str) -> list[str]:
+    pd = _require("pandas")
+    s = t.df[col]
+    vals = s.to_numpy(dtype=object)
+    miss = pd.isna(s).to_numpy()
+    codes = []
+    seen: dict[str, int] = {}
+    for k, v in enumerate(vals):
+        c = None if miss[k] else normalize_code(v)
+        if c is None:
+            raise ValueError(f"{t.where(k)}: column {col!r} is not a 6-character KRX code such as "
+                             f"'005930': {v!r}")
+        if c in seen:
+            raise ValueError(f"{t.where(k)}: duplicate code {c!r} (first at {t.where(seen[c])})")
+        seen[c] = k
+        codes.append(c)
+    return codes
+
+
+_DATE_NAMES = ("Date", "날짜", "일자", "TRD_DD")
+
+
+def _select_date(t: _Table, date: object, what: str) -> tuple[_Table, str | None]:
+    """Keep the rows of one date when the table has a date column."""
+    col = t.find(_DATE_NAMES)
+    want = None
+    if date is not None and not (isinstance(date, str) and date == "last"):
+        want = _iso_date(date)
+        if want is None:
+            raise ValueError(f"{what}: `date` must be a date or an ISO string, got {date!r}")
+    if col is None:
+        return t, want
+    cells = t.df[col].to_numpy(dtype=object)
+    uniq = {v: _iso_date(v) for v in set(cells.tolist())}
+    iso = np.array([uniq[v] for v in cells], dtype=object)
+    bad = np.array([v is None for v in iso])
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ValueError(f"{t.where(k)}: column {col!r} is not a date: {cells[k]!r}")
+    dates = sorted(set(iso.tolist()))
+    if want is None:
+        if len(dates) > 1 and date != "last":
+            raise ValueError(f"{t.source}: holds {len(dates)} dates ({dates[0]} .. {dates[-1]}); "
+                             "pass `date=` (an ISO date, or 'last')")
+        want = dates[-1] if dates else None
+    if want not in dates:
+        raise ValueError(f"{t.source}: no rows dated {want} (the dates are {dates[0]} .. {dates[-1]})"
+                         if dates else f"{t.source}: the table is empty")
+    return t.take(iso == want), want
+
+
+def _member_mask(codes: list[str], members: object, source: str) -> np.ndarray:
+    if isinstance(members, LoadedUniverse):
+        members = members.member_codes
+    if isinstance(members, str):
+        raise TypeError(f"`members` must be a sequence of codes, got the string {members!r}")
+    want = []
+    for k, c in enumerate(members):  # type: ignore[union-attr]
+        n = normalize_code(c)
+        if n is None:
+            raise ValueError(f"`members[{k}]` is not a 6-character KRX code: {c!r}")
+        want.append(n)
+    index = {c: i for i, c in enumerate(codes)}
+    missing = [c for c in want if c not in index]
+    if missing:
+        raise ValueError(f"{source}: {len(missing)} member code(s) are not in the table, e.g. {missing[:5]}")
+    mask = np.zeros(len(codes), dtype=bool)
+    mask[[index[c] for c in want]] = True
+    return mask
+
+
+def _names(t: _Table, col: str | None, codes: list[str]) -> list[str]:
+    if col is None:
+        return list(codes)
+    return [v if v else c for v, c in zip(_text(t.df[col]).tolist(), codes)]
+
+
+def _finish(t: _Table, layout: str, date: str | None, codes, names, close, shares, changes, members,
+            sectors, base: str, members_only: bool) -> LoadedUniverse:
+    if base not in ("close", "previous"):
+        raise ValueError(f"`base` must be 'close' or 'previous', got {base!r}")
+    previous = None
+    if changes is not None:
+        previous = close - changes
+        if (previous <= 0).any():
+            k = int(np.argmax(previous <= 0))
+            raise ValueError(f"{t.where(k)}: Close − Changes = {previous[k]} is not a valid base price (> 0)")
+    if base == "previous" and previous is None:
+        raise ValueError(f"{t.source}: base='previous' needs a change column (Close − Changes), "
+                         "which this table does not have")
+    if members_only:
+        keep = members
+        codes = [c for c, m in zip(codes, keep) if m]
+        names = [c for c, m in zip(names, keep) if m]
+        sectors = None if sectors is None else [s for s, m in zip(sectors, keep) if m]
+        close, shares = close[keep], shares[keep]
+        previous = None if previous is None else previous[keep]
+        members = np.ones(len(codes), dtype=bool)
+    bp = close if base == "close" else previous
+    universe = Universe(codes, names, shares, bp, sectors)
+    close.flags.writeable = False
+    members.flags.writeable = False
+    if previous is not None:
+        previous.flags.writeable = False
+    return LoadedUniverse(universe, members, close, previous, date, layout, t.source)
+
+
+def _sectors(t: _Table) -> list[str] | None:
+    col = t.find(("Sector", "업종", "업종명", "Industry"))
+    return None if col is None else _text(t.df[col]).tolist()
+
+
+#: Column names of FinanceDataReader's ``StockListing('KRX')`` layout (first name is canonical).
+FDR_COLUMNS = {
+    "code": ("Code", "Symbol"),
+    "name": ("Name",),
+    "close": ("Close",),
+    "changes": ("Changes",),
+    "stocks": ("Stocks",),
+    "marcap": ("Marcap",),
+    "market": ("Market",),
+    "member": ("InKOSPIIndex",),
+}
+
+
+def universe_from_fdr(
+    df_or_path: object,
+    *,
+    date: object = None,
+    members_only: bool = False,
+    members: object = None,
+    market: str | None = "KOSPI",
+    base: str = "close",
+    check_marcap: bool = True,
+) -> LoadedUniverse:
+    """A universe from FinanceDataReader's ``StockListing('KRX')`` layout.
+
+    Columns used (matched by name): ``Code``, ``Name``, ``Close``, ``Stocks`` (listed shares);
+    optional ``Changes`` (Close − base price), ``Marcap`` (checked == Close × Stocks),
+    ``Market`` (rows filtered to ``market``), ``Sector``, and the two columns the project's
+    EOD files add: ``Date`` (one day is selected) and ``InKOSPIIndex`` (1 = KOSPI member).
+
+    Parameters
+    ----------
+    df_or_path : pandas.DataFrame or path to a CSV / Parquet file
+    date : date or ISO str or 'last', optional
+        The day to take when the table has a ``Date`` column holding several days (required
+        then; ``'last'`` takes the latest).
+    members_only : bool
+        Keep only the index members in the universe (default: every row, members flagged).
+    members : sequence of codes or LoadedUniverse, optional
+        The membership (e.g. from :func:`universe_from_krx_constituents`), overriding
+        ``InKOSPIIndex``. Without either, every row is a member (FDR's own listing has no
+        membership column: it then includes preferreds, REITs and foreign listings that KOSPI
+        excludes).
+    market : str or None
+        Keep rows whose ``Market`` is this (default ``'KOSPI'``; None keeps all).
+    base : {'close', 'previous'}
+        Base prices of the universe: the day's ``Close`` (to replay the NEXT day), or
+        ``Close − Changes`` (to replay this day).
+    check_marcap : bool
+        Check ``Marcap == Close × Stocks`` on every row when ``Marcap`` is present.
+
+    Returns
+    -------
+    LoadedUniverse
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        Missing file, missing column, a non-numeric / missing / non-positive cell, a bad or
+        duplicate code: the message names the column and the row (file line for a CSV).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"Code": ["005930", 660], "Name": ["Samsung", "SK hynix"],
+    ...                    "Close": [70000, 150000], "Stocks": [10, 5]})
+    >>> lu = universe_from_fdr(df)
+    >>> lu.universe.codes, lu.member_cap()
+    (('005930', '000660'), 1450000)
+    """
+    layout = "FinanceDataReader StockListing('KRX')"
+    t = _read_table(df_or_path, "universe_from_fdr")
+    t, day = _select_date(t, date, "universe_from_fdr")
+    if market is not None:
+        mcol = t.find(FDR_COLUMNS["market"])
+        if mcol is not None:
+            mk = _text(t.df[mcol])
+            keep = np.array([m.upper() == market.upper() for m in mk], dtype=bool)
+            if not keep.any():
+                raise ValueError(f"{t.source}: no rows with Market == {market!r} "
+                                 f"(markets: {sorted(set(mk.tolist()))}); pass market=None to keep all")
+            t = t.take(keep)
+    code_col = t.need(FDR_COLUMNS["code"], layout)
+    close_col = t.need(FDR_COLUMNS["close"], layout)
+    stocks_col = t.need(FDR_COLUMNS["stocks"], layout)
+    codes = _code_column(t, code_col)
+    close = _int_column(t, close_col, check="positive")
+    shares = _int_column(t, stocks_col, check="non_negative")
+    ch_col = t.find(FDR_COLUMNS["changes"])
+    changes = None if ch_col is None else _int_column(t, ch_col)
+    mc_col = t.find(FDR_COLUMNS["marcap"])
+    if check_marcap and mc_col is not None:
+        marcap = _int_column(t, mc_col)
+        _check_marcap(t, close, shares, marcap, "Close × Stocks", mc_col)
+    if members is not None:
+        mask = _member_mask(codes, members, t.source)
+    else:
+        mem_col = t.find(FDR_COLUMNS["member"])
+        if mem_col is None:
+            mask = np.ones(len(codes), dtype=bool)
+        else:
+            flag = _int_column(t, mem_col)
+            if ((flag != 0) & (flag != 1)).any():
+                k = int(np.argmax((flag != 0) & (flag != 1)))
+                raise ValueError(f"{t.where(k)}: column {mem_col!r} must be 0 or 1, got {flag[k]}")
+            mask = flag == 1
+    if not mask.any():
+        raise ValueError(f"{t.source}: no index members among the {len(codes)} rows")
+    names = _names(t, t.find(FDR_COLUMNS["name"]), codes)
+    return _finish(t, "fdr", day, codes, names, close, shares, changes, mask, _sectors(t), base, members_only)
+
+
+def _check_marcap(t: _Table, close, shares, marcap, what: str, col: str) -> None:
+    # exact: Python ints, no int64 overflow
+    for k, (c, s, m) in enumerate(zip(close.tolist(), shares.tolist(), marcap.tolist())):
+        if c * s != m:
+            raise ValueError(f"{t.where(k)}: {col} = {m} but {what} = {c} × {s} = {c * s}; "
+                             f"the table is inconsistent (pass check_marcap=False to skip this check)")
+
+
+#: pykrx ``stock.get_market_cap(date)`` columns (Korean names; the ticker is the index).
+PYKRX_COLUMNS = {
+    "code": ("티커", "ticker", "Ticker"),
+    "name": ("종목명", "Name"),
+    "close": ("종가",),
+    "marcap": ("시가총액",),
+    "stocks": ("상장주식수",),
+}
+
+
+def universe_from_pykrx(
+    df_or_path: object,
+    *,
+    date: object = None,
+    names: Mapping[str, str] | None = None,
+    members: object = None,
+    members_only: bool = False,
+    check_marcap: bool = True,
+) -> LoadedUniverse:
+    """A universe from pykrx's ``stock.get_market_cap(date)`` layout: indexed by ticker
+    (``티커``), columns ``종가`` (close), ``시가총액`` (market cap), ``상장주식수`` (listed
+    shares); ``거래량`` / ``거래대금`` may be present and are ignored.
+
+    The layout has neither names nor membership: ``names`` maps codes to names (default: the
+    code), ``members`` lists the index members (default: every row). Base prices are the day's
+    ``종가`` (no change column, so no ``previous``).
+
+    Parameters
+    ----------
+    df_or_path : pandas.DataFrame or path to a CSV / Parquet file saved from one
+        (``df.to_csv(path)`` keeps the ticker as the first column).
+    date : date or ISO str, optional
+        Recorded as the table's date (pykrx's frame carries none).
+    names : mapping code -> name, optional
+    members : sequence of codes or LoadedUniverse, optional
+    members_only : bool
+    check_marcap : bool
+        Check ``시가총액 == 종가 × 상장주식수`` on every row.
+
+    Returns
+    -------
+    LoadedUniverse
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        As :func:`universe_from_fdr`.
+    """
+    layout = "pykrx get_market_cap"
+    pd = _require("pandas")
+    if isinstance(df_or_path, pd.DataFrame) and isinstance(df_or_path.index, pd.DatetimeIndex):
+        raise ValueError("universe_from_pykrx: the frame is indexed by date (pykrx's per-ticker "
+                         "history); expected get_market_cap(date), indexed by ticker")
+    t = _read_table(df_or_path, "universe_from_pykrx", index_col_name="티커")
+    t, day = _select_date(t, date, "universe_from_pykrx")
+    code_col = t.need(PYKRX_COLUMNS["code"], layout)
+    close_col = t.need(PYKRX_COLUMNS["close"], layout)
+    stocks_col = t.need(PYKRX_COLUMNS["stocks"], layout)
+    codes = _code_column(t, code_col)
+    close = _int_column(t, close_col, check="positive")
+    shares = _int_column(t, stocks_col, check="non_negative")
+    mc_col = t.find(PYKRX_COLUMNS["marcap"])
+    if check_marcap and mc_col is not None:
+        _check_marcap(t, close, shares, _int_column(t, mc_col), "종가 × 상장주식수", mc_col)
+    if names is not None:
+        name_list = [str(names.get(c, c)) for c in codes]
+    else:
+        name_list = _names(t, t.find(PYKRX_COLUMNS["name"]), codes)
+    mask = np.ones(len(codes), dtype=bool) if members is None else _member_mask(codes, members, t.source)
+    return _finish(t, "pykrx", day, codes, name_list, close, shares, None, mask, _sectors(t), "close",
+                   members_only)
+
+
+#: KRX constituent download columns (Korean, as downloaded), with the English names of KRX's
+#: JSON/API fields and of the FinanceData cache files accepted as aliases.
+KRX_CONSTITUENT_COLUMNS = {
+    "code": ("종목코드", "ISU_SRT_CD", "Code"),
+    "name": ("종목명", "ISU_ABBRV", "Name"),
+    "close": ("종가", "TDD_CLSPRC", "Close"),
+    "changes": ("대비", "CMPPREVDD_PRC", "STR_CMP_PRC", "Changes"),
+    "marcap": ("상장시가총액", "MKTCAP", "Marcap"),
+}
+
+
+def universe_from_krx_constituents(
+    df_or_path: object,
+    *,
+    date: object = None,
+    base: str = "close",
+) -> LoadedUniverse:
+    """A universe of an index's members from KRX's constituent download (종목코드, 종목명, 종가,
+    대비, 등락률, 상장시가총액). Every row is a member.
+
+    The layout has no share count: listed shares are ``상장시가총액 / 종가``, which must divide
+    exactly (KRX's cap is close × listed shares), else a ``ValueError`` names the row.
+
+    Parameters
+    ----------
+    df_or_path : pandas.DataFrame or path to a CSV (UTF-8 or CP949) / Parquet file
+    date : date or ISO str or 'last', optional
+        The day to take when the table has a ``Date`` column with several days.
+    base : {'close', 'previous'}
+        Base prices: ``종가`` or ``종가 − 대비``.
+
+    Returns
+    -------
+    LoadedUniverse
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        As :func:`universe_from_fdr`, and a cap that is not a multiple of the close.
+    """
+    layout = "KRX index constituents"
+    t = _read_table(df_or_path, "universe_from_krx_constituents")
+    t, day = _select_date(t, date, "universe_from_krx_constituents")
+    code_col = t.need(KRX_CONSTITUENT_COLUMNS["code"], layout)
+    close_col = t.need(KRX_CONSTITUENT_COLUMNS["close"], layout)
+    cap_col = t.need(KRX_CONSTITUENT_COLUMNS["marcap"], layout)
+    codes = _code_column(t, code_col)
+    close = _int_column(t, close_col, check="positive")
+    cap = _int_column(t, cap_col, check="non_negative")
+    shares, rem = np.divmod(cap, close)
+    if (rem != 0).any():
+        k = int(np.argmax(rem != 0))
+        raise ValueError(f"{t.where(k)}: {cap_col} {cap[k]} is not a multiple of {close_col} {close[k]}: "
+                         f"cannot derive the listed shares ({cap[k]} / {close[k]} = {cap[k] / close[k]:.4f})")
+    ch_col = t.find(KRX_CONSTITUENT_COLUMNS["changes"])
+    changes = None if ch_col is None else _int_column(t, ch_col)
+    names = _names(t, t.find(KRX_CONSTITUENT_COLUMNS["name"]), codes)
+    mask = np.ones(len(codes), dtype=bool)
+    return _finish(t, "krx_constituents", day, codes, names, close, shares.astype(np.int64), changes, mask,
+                   _sectors(t), base, False)
+
+
+def detect_layout(columns: Iterable[object]) -> str:
+    """``'fdr'``, ``'pykrx'`` or ``'krx_constituents'`` from a table's column names."""
+    cols = {re.sub(r"\s+", "", str(c)).casefold() for c in columns}
+    if "stocks" in cols and ("code" in cols or "symbol" in cols):
+        return "fdr"
+    if "상장주식수" in cols:
+        return "pykrx"
+    if "종목코드" in cols or "상장시가총액" in cols or "isu_srt_cd" in cols or (
+        "code" in cols and "marcap" in cols
+    ):
+        return "krx_constituents"
+    raise ValueError(
+        "cannot tell the layout from the columns "
+        f"{sorted(str(c) for c in columns)}: expected FinanceDataReader's (Code, Name, Close, Stocks, ...), "
+        "pykrx get_market_cap's (종가, 시가총액, 상장주식수, ...) or KRX's constituents "
+        "(종목코드, 종목명, 종가, 대비, 등락률, 상장시가총액)"
+    )
+
+
+def table_layout(df_or_path: object) -> str:
+    """The layout of a DataFrame or CSV / Parquet file: see :func:`detect_layout`."""
+    pd = _require("pandas")
+    if isinstance(df_or_path, pd.DataFrame):
+        cols = list(df_or_path.columns)
+        if df_or_path.index.name:
+            cols.append(df_or_path.index.name)
+        return detect_layout(cols)
+    if not isinstance(df_or_path, (str, Path)):
+        raise TypeError(f"expected a pandas DataFrame or a path to a CSV/Parquet file, got {type(df_or_path).__name__}")
+    path = Path(df_or_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        cols = list(_require("pyarrow.parquet", "pyarrow").read_schema(path).names)
+    else:
+        cols = _csv_header(path)
+    try:
+        return detect_layout(cols)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def load_universe(df_or_path: object, **kwargs) -> LoadedUniverse:
+    """Any of the three layouts, told apart by their columns (:func:`table_layout`); ``kwargs``
+    go to :func:`universe_from_fdr`, :func:`universe_from_pykrx` or
+    :func:`universe_from_krx_constituents`."""
+    layout = table_layout(df_or_path)
+    loader = {"fdr": universe_from_fdr, "pykrx": universe_from_pykrx,
+              "krx_constituents": universe_from_krx_constituents}[layout]
+    return loader(df_or_path, **kwargs)
+
+
+def universe_frame(universe: Universe, members: object = None, *, date: object = None):
+    """``universe`` as a pandas DataFrame in FinanceDataReader's layout (Code, Name, Market,
+    Close, Stocks, Marcap, InKOSPIIndex, [Sector], [Date]), which :func:`universe_from_fdr`
+    reads back to the same universe."""
+    pd = _require("pandas")
+    if not isinstance(universe, Universe):
+        raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
+    n = len(universe)
+    if members is None:
+        mask = universe.shares > 0
+    elif isinstance(members, np.ndarray) and members.dtype == bool:
+        mask = members
+    else:
+        mask = _member_mask(list(universe.codes), members, "universe")
+    marcap = [int(p) * int(s) for p, s in zip(universe.base_prices, universe.shares)]
+    data = {
+        "Code": list(universe.codes),
+        "Name": list(universe.names),
+        "Market": ["KOSPI"] * n,
+        "Close": universe.base_prices.copy(),
+        "Stocks": universe.shares.copy(),
+        "Marcap": np.array(marcap, dtype=np.int64),
+        "InKOSPIIndex": mask.astype(np.int64),
+    }
+    if universe.sectors is not None:
+        data["Sector"] = list(universe.sectors)
+    df = pd.DataFrame(data)
+    if date is not None:
+        df.insert(0, "Date", _iso_date(date))
+    return df
+
+
+def write_universe(universe: Universe, path: str | Path, members: object = None, *, date: object = None) -> Path:
+    """Write ``universe`` as an FDR-layout CSV (or Parquet, by suffix); see :func:`universe_frame`."""
+    path = Path(path)
+    df = universe_frame(universe, members, date=date)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        _require("pyarrow")
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+    return path
+

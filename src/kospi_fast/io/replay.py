@@ -1,0 +1,520 @@
+"""The publication grid and the replay of tick batches through an engine
+(see :mod:`kospi_fast.io`)."""
+
+from __future__ import annotations
+
+import re
+import time as _time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from kospi_fast.io._common import (
+    CLOSE_NS,
+    DEFAULT_BATCH,
+    KST_OFFSET_NS,
+    NS_PER_S,
+    _iso_date,
+    _require,
+    file_format,
+    format_clock,
+    parse_clock,
+)
+from kospi_fast.io.ticks import TickBatch, _write_table_batches, iter_ticks
+from kospi_fast.session import grid_times
+from kospi_fast.universe import Universe
+
+# =========================================================================== grid and replay
+_STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$")
+
+
+def parse_step(value: object) -> int | None:
+    """A grid step: ``'tick'`` -> None (every trade), ``'10s'``, ``'1s'``, ``'500ms'``, ``'1m'``,
+    or a number of seconds -> ns."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "tick"):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        ns = int(round(float(value) * NS_PER_S))
+    else:
+        m = _STEP_RE.match(str(value).strip().lower())
+        if not m:
+            raise ValueError(f"`grid` must be 'tick' or a step such as '10s', '1s', '500ms', got {value!r}")
+        mult = {"ms": 10**6, "s": NS_PER_S, None: NS_PER_S, "m": 60 * NS_PER_S, "min": 60 * NS_PER_S}[m.group(2)]
+        ns = int(round(float(m.group(1)) * mult))
+    if ns <= 0:
+        raise ValueError(f"`grid` step must be > 0, got {value!r}")
+    return ns
+
+
+def publication_times(step: object = "10s", *, start: object = "09:00:10", end: object = "15:30:00") -> np.ndarray:
+    """Publication grid, int64 ns since midnight KST: ``start``, ``start + step``, ... up to
+    ``end`` inclusive. KOSPI (default): every 10 s from 09:00:10 to 15:30:00; KOSPI 200: ``'1s'``.
+
+    >>> g = publication_times()
+    >>> format_clock(g[0]), format_clock(g[-1]), len(g)
+    ('09:00:10', '15:30:00', 2340)
+    """
+    s, e, st = parse_clock(start), parse_clock(end), parse_step(step)
+    if st is None:
+        raise ValueError("a publication grid needs a step, not 'tick'")
+    if e < s:
+        raise ValueError(f"`end` {end!r} is before `start` {start!r}")
+    return grid_times(s, e, st)
+
+
+class _Sampler:
+    """Streaming sampler of a step function on an arithmetic grid: the value at grid time ``g``
+    is the level after the last tick at or before ``g`` (the starting level before any tick).
+    The grid runs from ``start`` to ``end`` and on, if ticks come later, to the first grid time
+    at or after the last tick (so the close is always printed)."""
+
+    def __init__(self, start: int | None, step: int, end: int, initial: float) -> None:
+        self.start, self.step, self.end = start, step, end
+        self.next_k = 0
+        self.carry = initial
+        self.times: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.last_tick: int | None = None
+
+    def feed(self, t: np.ndarray, lv: np.ndarray) -> None:
+        if self.start is None:  # lazily anchored at the first tick's whole step
+            self.start = int(t[0]) // self.step * self.step
+        last = int(t[-1])
+        self.last_tick = last
+        # only grid times strictly before the batch's last tick are final: more trades stamped
+        # at exactly that time may follow in the next batch
+        if last > self.start:
+            k_hi = (last - 1 - self.start) // self.step
+            if k_hi >= self.next_k:
+                g = self.start + self.step * np.arange(self.next_k, k_hi + 1, dtype=np.int64)
+                pos = np.searchsorted(t, g, side="right") - 1
+                vals = np.where(pos >= 0, lv[np.maximum(pos, 0)], self.carry)
+                self.times.append(g)
+                self.values.append(vals)
+                self.next_k = k_hi + 1
+        self.carry = float(lv[-1])
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.start is None:
+            self.start = self.end
+        k_end = max((self.end - self.start) // self.step, -1)
+        if self.last_tick is not None and self.last_tick > self.start:
+            k_end = max(k_end, -(-(self.last_tick - self.start) // self.step))
+        if k_end >= self.next_k:
+            g = self.start + self.step * np.arange(self.next_k, k_end + 1, dtype=np.int64)
+            self.times.append(g)
+            self.values.append(np.full(g.shape[0], self.carry))
+            self.next_k = k_end + 1
+        if not self.times:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        return np.concatenate(self.times), np.concatenate(self.values)
+
+
+class _EngineTarget:
+    """An IndexEngine seen by the replay loop."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.name = "KOSPI"
+        self.universe = engine.universe
+        self.start_level = engine.level
+        self.previous_close = engine.previous_close
+
+    def update(self, ids, prices) -> np.ndarray:
+        return self.engine.update_many(ids, prices)
+
+    @property
+    def level(self) -> float:
+        return self.engine.level
+
+    def exact(self) -> bool:
+        return self.engine.level == self.engine.recompute()
+
+    def state(self):
+        e = self.engine
+        return e.prices, e.reference_prices, e.index_shares, e.divisor
+
+
+class _FamilyTarget:
+    """One index of an IndexFamily seen by the replay loop."""
+
+    def __init__(self, family, name: str) -> None:
+        self.family = family
+        self.k = family.index_of(name)
+        self.name = name
+        self.universe = family.universe
+        self.start_level = float(family.levels[self.k])
+        self.previous_close = float(family.previous_levels[self.k])
+
+    def update(self, ids, prices) -> np.ndarray:
+        return np.ascontiguousarray(self.family.update_many(ids, prices)[:, self.k])
+
+    @property
+    def level(self) -> float:
+        return float(self.family.levels[self.k])
+
+    def exact(self) -> bool:
+        return bool(self.family.levels[self.k] == self.family.recompute()[self.k])
+
+    def state(self):
+        f = self.family
+        ids, sh = f.index_shares(self.name)
+        shares = np.zeros(len(f.universe), dtype=np.int64)
+        shares[ids] = sh
+        return f.prices, f.reference_prices, shares, float(f.divisors[self.k])
+
+
+@dataclass
+class ReplayResult:
+    """What a replay did: OHLC, timing, the sampled series and each stock's contribution.
+
+    ``grid_times`` / ``grid_levels``: the level series on the publication grid (or per tick
+    with ``grid='tick'`` and ``keep_ticks``); ``chart_times`` / ``chart_levels``: a 1-second
+    series for plotting; ``points``: per stock, Δprice × index shares / divisor (index points;
+    they sum to ``close − previous_close`` when nothing was rebased).
+    """
+
+    index: str
+    universe: Universe
+    n_ticks: int
+    previous_close: float
+    start_level: float
+    open: float
+    open_time: int
+    high: float
+    high_time: int
+    low: float
+    low_time: int
+    close: float
+    close_time: int
+    seconds: float
+    kernel_seconds: float
+    exact: bool
+    grid: str
+    grid_times: np.ndarray
+    grid_levels: np.ndarray
+    chart_times: np.ndarray
+    chart_levels: np.ndarray
+    points: np.ndarray
+    pct: np.ndarray
+    member: np.ndarray
+    volume: int | None = None
+    tick_codes: np.ndarray | None = field(default=None, repr=False)
+    tick_prices: np.ndarray | None = field(default=None, repr=False)
+    source: str = ""
+
+    @property
+    def change(self) -> float:
+        return self.close - self.previous_close
+
+    @property
+    def change_pct(self) -> float:
+        return 100.0 * self.change / self.previous_close
+
+    @property
+    def ticks_per_second(self) -> float:
+        return self.n_ticks / self.seconds if self.seconds > 0 else float("inf")
+
+    def top_contributors(self, n: int = 10) -> list[dict]:
+        """The ``n`` stocks with the largest |points|: code, name, sector, points, pct."""
+        order = np.argsort(-np.abs(self.points), kind="stable")[:n]
+        u = self.universe
+        return [{"code": u.codes[i], "name": u.names[i], "sector": u.sectors[i] if u.sectors else "",
+                 "points": float(self.points[i]), "pct": float(self.pct[i])} for i in order]
+
+    def sector_points(self) -> dict[str, float]:
+        """{sector: points}, largest |points| first (empty without sector labels)."""
+        u = self.universe
+        if u.sectors is None:
+            return {}
+        labels, inv = np.unique(np.array(u.sectors, dtype=str), return_inverse=True)
+        sums = np.bincount(inv, weights=self.points, minlength=len(labels))
+        has_member = np.bincount(inv, weights=self.member, minlength=len(labels)) > 0
+        order = np.argsort(-np.abs(sums), kind="stable")
+        return {(str(labels[j]) or "(none)"): float(sums[j]) for j in order if has_member[j]}
+
+    def breadth(self) -> tuple[int, int, int]:
+        """(advancers, decliners, unchanged) among the members."""
+        m = self.member
+        return int((self.pct[m] > 0).sum()), int((self.pct[m] < 0).sum()), int((self.pct[m] == 0).sum())
+
+    def to_frame(self, *, date: object = None):
+        """The sampled level series as a pandas DataFrame: ``time`` (int64 ns since midnight
+        KST), ``clock`` ('HH:MM:SS'), ``level`` (float64, exact), ``published`` (2 decimals,
+        half-up); with ``date``, a ``timestamp`` column (tz Asia/Seoul); per tick also
+        ``code`` and ``price`` when they were kept."""
+        pd = _require("pandas")
+        return pd.DataFrame(_series_columns(self, date, as_numpy=True))
+
+    def write(self, path: str | Path, *, format: str | None = None, date: object = None) -> Path:
+        """Write the sampled series (see :meth:`to_frame`) to Parquet / CSV / Arrow by suffix."""
+        pa = _require("pyarrow")
+        path = Path(path)
+        fmt = file_format(path, format)
+        table = pa.table(_series_columns(self, date, as_numpy=False))
+        _write_table_batches(path, fmt, table.schema, table.to_batches())
+        return path
+
+
+def _series_columns(res: ReplayResult, date: object, *, as_numpy: bool) -> dict:
+    from kospi_fast.engine import published
+
+    pa = None if as_numpy else _require("pyarrow")
+    t = res.grid_times
+    cols: dict = {"time": t}
+    if date is not None:
+        d = _iso_date(date)
+        midnight_utc = int(np.datetime64(d, "ns").astype(np.int64)) - KST_OFFSET_NS
+        if as_numpy:
+            pd = _require("pandas")
+            cols["timestamp"] = pd.to_datetime(t + midnight_utc, unit="ns", utc=True).tz_convert("Asia/Seoul")
+        else:
+            cols["timestamp"] = pa.array(t + midnight_utc, pa.int64()).view(pa.timestamp("ns", tz="Asia/Seoul"))
+    if res.grid != "tick":
+        cols["clock"] = [format_clock(x) for x in t.tolist()]
+    if res.tick_codes is not None:
+        codes = np.array(res.universe.codes, dtype=object)[res.tick_codes]
+        cols["code"] = codes if as_numpy else pa.DictionaryArray.from_arrays(
+            pa.array(res.tick_codes), pa.array(res.universe.codes, pa.string()))
+        cols["price"] = res.tick_prices
+    cols["level"] = res.grid_levels
+    if res.grid != "tick":
+        cols["published"] = np.array([published(x) for x in res.grid_levels.tolist()], dtype=np.float64)
+    return cols
+
+
+class _TickWriter:
+    """Per-tick levels streamed to a file as batches arrive (time, code, price, level)."""
+
+    def __init__(self, path: Path, fmt: str, universe: Universe) -> None:
+        pa = _require("pyarrow")
+        self.pa, self.fmt = pa, fmt
+        self.dictionary = pa.array(universe.codes, type=pa.string())
+        code_type = pa.string() if fmt == "csv" else pa.dictionary(pa.int32(), pa.string())
+        self.schema = pa.schema([("time", pa.int64()), ("code", code_type), ("price", pa.int64()),
+                                 ("level", pa.float64())])
+        if fmt == "parquet":
+            self.w = _require("pyarrow.parquet", "pyarrow").ParquetWriter(path, self.schema)
+        elif fmt == "csv":
+            self.w = _require("pyarrow.csv", "pyarrow").CSVWriter(str(path), self.schema)
+        else:
+            self.sink = pa.OSFile(str(path), "wb")
+            self.w = pa.ipc.new_file(self.sink, self.schema)
+
+    def write(self, b: TickBatch, levels: np.ndarray) -> None:
+        pa = self.pa
+        code = pa.DictionaryArray.from_arrays(pa.array(b.ids), self.dictionary)
+        if self.fmt == "csv":
+            code = code.dictionary_decode()
+        self.w.write_batch(pa.RecordBatch.from_arrays(
+            [pa.array(b.times), code, pa.array(b.prices), pa.array(levels)], schema=self.schema))
+
+    def close(self) -> None:
+        self.w.close()
+        if self.fmt == "arrow":
+            self.sink.close()
+
+
+def replay_batches(
+    batches: Iterable[TickBatch],
+    engine: object,
+    *,
+    index: str | None = None,
+    grid: object = "10s",
+    grid_start: object = "09:00:10",
+    grid_end: object = "15:30:00",
+    out: str | Path | None = None,
+    out_format: str | None = None,
+    keep_ticks: bool = False,
+    on_batch: Callable[[int], None] | None = None,
+    source: str = "",
+) -> ReplayResult:
+    """Run tick batches through an engine and summarise the day (see :func:`replay_file`)."""
+    from kospi_fast.engine import IndexEngine
+    from kospi_fast.family import IndexFamily
+
+    if isinstance(engine, IndexEngine):
+        if index not in (None, "KOSPI"):
+            raise ValueError(f"`index` {index!r} needs an IndexFamily; an IndexEngine computes one index")
+        target: object = _EngineTarget(engine)
+    elif isinstance(engine, IndexFamily):
+        target = _FamilyTarget(engine, index or engine.names[0])
+    else:
+        raise TypeError(f"`engine` must be an IndexEngine or an IndexFamily, got {type(engine).__name__}")
+    step = parse_step(grid)
+    grid_name = "tick" if step is None else str(grid)
+    start_level = target.level
+    sampler = None if step is None else _Sampler(parse_clock(grid_start), step, parse_clock(grid_end), start_level)
+    chart = _Sampler(None, NS_PER_S, CLOSE_NS, start_level)
+    writer = None
+    if out is not None and step is None:
+        out = Path(out)
+        writer = _TickWriter(out, file_format(out, out_format), target.universe)
+    keep_t: list[np.ndarray] = []
+    keep_l: list[np.ndarray] = []
+    keep_i: list[np.ndarray] = []
+    keep_p: list[np.ndarray] = []
+    n = 0
+    vol_total = None
+    first_time = None
+    open_level, open_done = start_level, False
+    hi, hi_t, lo, lo_t = -np.inf, 0, np.inf, 0
+    last_time = 0
+    kernel = 0.0
+    t0 = _time.perf_counter()
+    try:
+        for b in batches:
+            m = len(b)
+            if m == 0:
+                continue
+            k0 = _time.perf_counter()
+            try:
+                levels = target.update(b.ids, b.prices)
+            except ValueError as exc:
+                raise ValueError(f"{source or 'ticks'}: in ticks {b.offset}..{b.offset + m - 1}: {exc}") from None
+            kernel += _time.perf_counter() - k0
+            t = b.times
+            if first_time is None:
+                first_time = int(t[0])
+            if not open_done:  # the open: level after every trade stamped at the first time
+                j = int(np.searchsorted(t, first_time, side="right"))
+                if j > 0:
+                    open_level = float(levels[j - 1])
+                open_done = j < m
+            a, z = int(np.argmax(levels)), int(np.argmin(levels))
+            if levels[a] > hi:
+                hi, hi_t = float(levels[a]), int(t[a])
+            if levels[z] < lo:
+                lo, lo_t = float(levels[z]), int(t[z])
+            if sampler is not None:
+                sampler.feed(t, levels)
+            chart.feed(t, levels)
+            if writer is not None:
+                writer.write(b, levels)
+            if keep_ticks and step is None:
+                keep_t.append(t)
+                keep_l.append(levels)
+                keep_i.append(b.ids)
+                keep_p.append(b.prices)
+            if b.volumes is not None:
+                vol_total = (vol_total or 0) + int(b.volumes.sum())
+            last_time = int(t[-1])
+            n += m
+            if on_batch is not None:
+                on_batch(m)
+    finally:
+        if writer is not None:
+            writer.close()
+    seconds = _time.perf_counter() - t0
+    close = target.level
+    if n == 0:
+        hi = lo = close
+        hi_t = lo_t = 0
+    if step is None:
+        if keep_ticks and keep_t:
+            gt, gl = np.concatenate(keep_t), np.concatenate(keep_l)
+        else:
+            gt, gl = np.empty(0, np.int64), np.empty(0, np.float64)
+    else:
+        gt, gl = sampler.finish()
+    ct, cl = chart.finish()
+    prices, ref, shares, divisor = target.state()
+    points = (prices - ref).astype(np.float64) * shares / divisor
+    pct = 100.0 * (prices / ref - 1.0)
+    result = ReplayResult(
+        index=target.name, universe=target.universe, n_ticks=n,
+        previous_close=target.previous_close, start_level=start_level,
+        open=open_level, open_time=first_time or 0, high=hi, high_time=hi_t, low=lo, low_time=lo_t,
+        close=close, close_time=last_time, seconds=seconds, kernel_seconds=kernel, exact=target.exact(),
+        grid=grid_name, grid_times=gt, grid_levels=gl, chart_times=ct, chart_levels=cl,
+        points=points, pct=pct, member=shares > 0, volume=vol_total,
+        tick_codes=np.concatenate(keep_i) if keep_ticks and keep_i else None,
+        tick_prices=np.concatenate(keep_p) if keep_ticks and keep_p else None,
+        source=source,
+    )
+    if out is not None and step is not None:
+        result.write(out, format=out_format)
+    return result
+
+
+def replay_file(
+    path: str | Path,
+    engine: object,
+    *,
+    index: str | None = None,
+    grid: object = "10s",
+    out: str | Path | None = None,
+    out_format: str | None = None,
+    keep_ticks: bool = False,
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    columns: Mapping[str, str] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    grid_start: object = "09:00:10",
+    grid_end: object = "15:30:00",
+) -> ReplayResult:
+    """Stream a tick file through ``engine`` batch by batch and summarise the day.
+
+    The levels are exactly those of :func:`kospi_fast.replay` on the whole arrays (the running
+    cap is an exact integer, so batching changes nothing).
+
+    Parameters
+    ----------
+    path : path to a .parquet / .csv / .arrow tick file (see :func:`iter_ticks`)
+    engine : IndexEngine or IndexFamily
+        Calibrated and at the day's starting prices; it is advanced by the ticks.
+    index : str, optional
+        With an IndexFamily, which index to follow (default: its first).
+    grid : 'tick' or a step such as '10s' (default, KOSPI's publication grid from 09:00:10)
+        or '1s' (KOSPI 200's)
+    out : path, optional
+        Write the series: per tick (time, code, price, level; streamed as it is computed) with
+        ``grid='tick'``, else the grid (time, clock, level, published). Format by suffix
+        (.parquet, .csv, .arrow) or ``out_format``.
+    keep_ticks : bool
+        With ``grid='tick'``, keep the per-tick series in the result (memory: ~28 bytes a tick).
+    format, batch_size, columns :
+        See :func:`iter_ticks`.
+    on_batch : callable(int), optional
+        Called with the number of ticks after each batch (progress bars).
+    grid_start, grid_end : 'HH:MM:SS'
+        Grid bounds (default 09:00:10 .. 15:30:00; extended to the last tick if later).
+
+    Returns
+    -------
+    ReplayResult
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, KeyError, TypeError
+        From :func:`iter_ticks`, or a tick the engine rejects; ticks before the bad batch have
+        been applied to ``engine``.
+    """
+    if isinstance(engine, Universe):
+        raise TypeError("`engine` must be an IndexEngine or IndexFamily; build one from the universe, "
+                        "e.g. LoadedUniverse.engine(level=...)")
+    universe = getattr(engine, "universe", None)
+    batches = iter_ticks(path, universe, format=format, batch_size=batch_size, columns=columns)
+    return replay_batches(batches, engine, index=index, grid=grid, out=out, out_format=out_format,
+                          keep_ticks=keep_ticks, on_batch=on_batch, source=str(path),
+                          grid_start=grid_start, grid_end=grid_end)
+
+
+def family_index(universe: Universe, members: np.ndarray, name: str, level: float | None = None):
+    """An :class:`~kospi_fast.IndexFamily` over ``universe`` computing one index of the KOSPI
+    family (``'KOSPI'``, ``'KOSPI Large'`` / ``'Mid'`` / ``'Small'``, or a sector name) over the
+    members, calibrated to ``level`` (default: the base value 100)."""
+    from kospi_fast.family import IndexFamily
+
+    mem_u = Universe([c for c, m in zip(universe.codes, members) if m],
+                     [c for c, m in zip(universe.names, members) if m],
+                     universe.shares[members], universe.base_prices[members],
+                     None if universe.sectors is None else [s for s, m in zip(universe.sectors, members) if m])
+    fam = IndexFamily.kospi(mem_u)
+    try:
+        defn = fam.definition(name)
+    except KeyError:
+        raise KeyError(f"unknown index {name!r}; this universe has {list(fam.names)}") from None
+    return IndexFamily(universe, [replace(defn, level=level)])

@@ -1,0 +1,552 @@
+"""Tick files in and out: streamed in batches with pyarrow, codes mapped to ids in C
+(see :mod:`kospi_fast.io`)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kospi_fast import _validation
+from kospi_fast.io._common import (
+    DAY_NS,
+    DEFAULT_BATCH,
+    KST_OFFSET_NS,
+    TICK_COLUMNS,
+    _csv_header,
+    _iso_date,
+    _require,
+    file_format,
+    format_clock,
+)
+from kospi_fast.universe import Universe
+
+
+# =========================================================================== tick files
+@dataclass(frozen=True)
+class TickBatch:
+    """A run of consecutive ticks of a file, as kernel-ready arrays.
+
+    ``offset`` is the row (0-based, header excluded) of the first tick in the file; ``times``
+    int64 ns since midnight KST; ``ids`` int32 rows of the universe; ``prices`` int64 won;
+    ``volumes`` int64 or None.
+    """
+
+    offset: int
+    times: np.ndarray
+    ids: np.ndarray
+    prices: np.ndarray
+    volumes: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+class _CodeMap:
+    """Codes -> universe ids, batch at a time, in C (pyarrow hash look-up on the dictionary or
+    on the codes)."""
+
+    def __init__(self, universe: Universe) -> None:
+        pa = _require("pyarrow")
+        self.pa = pa
+        self.pc = _require("pyarrow.compute")
+        self.value_set = pa.array(universe.codes, type=pa.string())
+
+    def ids(self, arr, where: Callable[[int], str]) -> np.ndarray:
+        pa = self.pa
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        typ = arr.type
+        if pa.types.is_dictionary(typ):
+            if arr.null_count:
+                k = int(np.argmax(arr.is_null().to_numpy(zero_copy_only=False)))
+                raise ValueError(f"{where(k)}: missing stock code")
+            dictionary = arr.dictionary
+            if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+                dictionary = self._as_code_strings(dictionary)
+            looked = self._look_up(dictionary)
+            dict_ids = looked.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+            idx = arr.indices.to_numpy(zero_copy_only=False)
+            ids = dict_ids[idx]
+            if looked.null_count:
+                bad = ids < 0
+                if bad.any():
+                    k = int(np.argmax(bad))
+                    raise KeyError(f"{where(k)}: unknown stock code {dictionary[int(idx[k])].as_py()!r} "
+                                   "(not in the universe)")
+            return ids
+        if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+            arr = self._as_code_strings(arr)
+        looked = self._look_up(arr)
+        if looked.null_count:
+            k = int(np.argmax(looked.is_null().to_numpy(zero_copy_only=False)))
+            code = arr[k].as_py()
+            if code is None:
+                raise ValueError(f"{where(k)}: missing stock code")
+            raise KeyError(f"{where(k)}: unknown stock code {code!r} (not in the universe)")
+        return looked.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+
+    def _look_up(self, strings):
+        """Ids (int32, null where unknown) of code strings; short digit strings such as '5930'
+        (a CSV whose codes lost their leading zeros) are retried zero-filled."""
+        pc = self.pc
+        looked = pc.index_in(strings, value_set=self.value_set)
+        if looked.null_count:
+            padded = pc.utf8_lpad(strings, width=6, padding="0")
+            short = pc.and_(pc.less(pc.utf8_length(strings), 6), pc.utf8_is_digit(strings))
+            retry = pc.if_else(short, pc.index_in(padded, value_set=self.value_set), None)
+            looked = pc.coalesce(looked, retry)
+        return looked
+
+    def _as_code_strings(self, arr):
+        pa, pc = self.pa, self.pc
+        if pa.types.is_integer(arr.type):
+            return pc.utf8_lpad(arr.cast(pa.string()), width=6, padding="0")
+        if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+            return arr.cast(pa.string())
+        raise TypeError(f"the code column must hold strings such as '005930' (or integers), got {arr.type}")
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _times_ns(pa, pc, arr, where: Callable[[int], str]) -> np.ndarray:
+    """A time column as int64 ns since midnight KST."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        raise ValueError(f"{where(_first(arr.is_null().to_numpy(zero_copy_only=False)))}: missing time")
+    typ = arr.type
+    if pa.types.is_integer(typ):
+        t = arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        bad = (t < 0) | (t >= DAY_NS)
+        if bad.any():
+            k = _first(bad)
+            raise ValueError(f"{where(k)}: an integer time must be ns since midnight KST "
+                             f"(0 <= time < {DAY_NS}), got {t[k]}")
+        return t
+    if pa.types.is_timestamp(typ):
+        raw = arr.cast(pa.timestamp("ns", tz=typ.tz)).view(pa.int64()).to_numpy(zero_copy_only=False)
+        # tz-aware: UTC epoch -> KST clock; naive: the wall clock is taken as KST
+        shift = KST_OFFSET_NS if typ.tz else 0
+        return (raw + shift) % DAY_NS
+    if pa.types.is_time(typ):
+        return arr.cast(pa.time64("ns")).view(pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        has_date = pc.any(pc.match_substring(arr, "-")).as_py()
+        text = arr if has_date else pc.binary_join_element_wise("1970-01-01T", arr, "")
+        for target in (pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")):
+            try:
+                return _times_ns(pa, pc, text.cast(target), where)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        for k in range(len(arr)):  # error path only: find the first cell that does not parse
+            one = text.slice(k, 1)
+            try:
+                one.cast(pa.timestamp("ns"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                try:
+                    one.cast(pa.timestamp("ns", tz="UTC"))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise ValueError(f"{where(k)}: time is not a time of day or a timestamp: "
+                                     f"{arr[k].as_py()!r}") from None
+        raise ValueError(f"{where(0)}: mixed time formats in one batch")  # pragma: no cover
+    raise TypeError(f"the time column must be int64 ns since midnight KST, a timestamp, a time of day "
+                    f"or text, got {typ}")
+
+
+def _prices(pa, arr, where: Callable[[int], str]) -> np.ndarray:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        raise ValueError(f"{where(_first(arr.is_null().to_numpy(zero_copy_only=False)))}: missing price")
+    typ = arr.type
+    if pa.types.is_integer(typ):
+        p = arr.to_numpy(zero_copy_only=False)
+        if p.dtype.kind == "u" and p.size and p.max() > _validation.INT64_MAX:
+            k = _first(p > _validation.INT64_MAX)
+            raise ValueError(f"{where(k)}: price does not fit in int64: {p[k]}")
+        p = p.astype(np.int64, copy=False)
+    elif pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        f = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        bad = ~np.isfinite(f) | (f != np.floor(f)) | (np.abs(f) > 2.0**53)
+        if bad.any():
+            k = _first(bad)
+            raise ValueError(f"{where(k)}: price must be a whole number of won, got {f[k]!r}")
+        p = f.astype(np.int64)
+    elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        for target in (pa.int64(), pa.float64()):
+            try:
+                return _prices(pa, arr.cast(target), where)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        for k in range(len(arr)):  # error path only: the first cell that is not a number
+            try:
+                arr.slice(k, 1).cast(pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise ValueError(f"{where(k)}: price is not a number: {arr[k].as_py()!r}") from None
+        raise ValueError(f"{where(0)}: the price column is not numeric")  # pragma: no cover
+    else:
+        raise TypeError(f"the price column must be numeric (int64 won), got {typ}")
+    if p.size and (p <= 0).any():
+        k = _first(p <= 0)
+        raise ValueError(f"{where(k)}: price must be > 0, got {p[k]}")
+    return np.ascontiguousarray(p)
+
+
+def _resolve_tick_columns(names: Sequence[str], columns: Mapping[str, str] | None, source: str) -> dict[str, str]:
+    """Map 'time', 'code', 'price', 'volume' to the file's column names."""
+    out: dict[str, str] = {}
+    lower = {n.strip().casefold(): n for n in names}
+    for role, aliases in TICK_COLUMNS.items():
+        if columns and role in columns:
+            if columns[role] not in names:
+                raise ValueError(f"{source}: no column {columns[role]!r} (given for {role!r}); "
+                                 f"the columns are {list(names)}")
+            out[role] = columns[role]
+            continue
+        for a in aliases:
+            if a in lower:
+                out[role] = lower[a]
+                break
+        else:
+            if role != "volume":
+                raise ValueError(f"{source}: missing tick column {role!r} (or {', '.join(aliases[1:])}); "
+                                 f"the columns are {list(names)}; expected time, code, price[, volume]")
+    return out
+
+
+def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, str] | None):
+    """(column roles, iterator of pyarrow RecordBatches) of a tick file."""
+    pa = _require("pyarrow")
+    source = str(path)
+    if fmt == "parquet":
+        pq = _require("pyarrow.parquet", "pyarrow")
+        try:
+            names = pq.read_schema(path).names
+        except pa.ArrowException as exc:
+            raise ValueError(f"{source}: not a readable Parquet file: {exc}") from None
+        roles = _resolve_tick_columns(names, columns, source)
+        pf = pq.ParquetFile(path, read_dictionary=[roles["code"]])
+        return roles, pf.iter_batches(batch_size=batch_size, columns=list(roles.values()))
+    if fmt == "csv":
+        pacsv = _require("pyarrow.csv", "pyarrow")
+        if path.suffix.lower() in (".gz", ".bz2", ".zst"):
+            with pa.input_stream(str(path), compression="detect") as fh:
+                first = fh.readline().decode("utf-8-sig")
+            names = next(csv.reader([first]), [])
+        else:
+            names = _csv_header(path)
+        roles = _resolve_tick_columns(names, columns, source)
+        types = {roles["code"]: pa.dictionary(pa.int32(), pa.string())}
+        opts = pacsv.ConvertOptions(column_types=types, include_columns=list(roles.values()))
+        ropts = pacsv.ReadOptions(block_size=max(batch_size * 32, 1 << 20))
+        try:
+            reader = pacsv.open_csv(str(path), read_options=ropts, convert_options=opts)
+        except pa.ArrowException as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        return roles, reader
+    # Arrow IPC: the file format (random access, memory-mapped), else the stream format
+    ipc = _require("pyarrow.ipc", "pyarrow")
+    mm = pa.memory_map(str(path), "r")
+    try:
+        reader = ipc.open_file(mm)
+        names = reader.schema.names
+        batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+    except pa.ArrowInvalid:
+        mm.seek(0)
+        try:
+            reader = ipc.open_stream(mm)
+        except pa.ArrowInvalid as exc:
+            raise ValueError(f"{source}: not an Arrow IPC file or stream: {exc}") from None
+        names = reader.schema.names
+        batches = iter(reader)
+    roles = _resolve_tick_columns(names, columns, source)
+    return roles, (b.select(list(roles.values())) for b in batches)
+
+
+def count_ticks(path: str | Path, *, format: str | None = None) -> int | None:
+    """Number of ticks in a Parquet or Arrow IPC file from its metadata (None for CSV or an
+    Arrow stream, whose length is only known once read)."""
+    pa = _require("pyarrow")
+    path = Path(path)
+    fmt = file_format(path, format)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such tick file: {str(path)!r}")
+    if fmt == "parquet":
+        return _require("pyarrow.parquet", "pyarrow").ParquetFile(path).metadata.num_rows
+    if fmt == "arrow":
+        try:
+            with pa.memory_map(str(path), "r") as mm:
+                r = _require("pyarrow.ipc", "pyarrow").open_file(mm)
+                return sum(r.get_batch(i).num_rows for i in range(r.num_record_batches))
+        except pa.ArrowInvalid:
+            return None
+    return None
+
+
+def iter_ticks(
+    source: object,
+    universe: Universe,
+    *,
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    columns: Mapping[str, str] | None = None,
+    check_order: bool = True,
+) -> Iterator[TickBatch]:
+    """Stream a tick file (or an in-memory table) as :class:`TickBatch` es.
+
+    Columns (case-insensitive; rename with ``columns={'time': 'ts', ...}``):
+
+    - ``time``: int64 ns since midnight KST; or an Arrow timestamp (tz-aware: converted to KST;
+      naive: taken as KST wall clock); or a time of day (``time32``/``time64``); or text
+      (``'09:00:00.123456789'``, ``'2026-03-23 09:00:00'``, ISO with offset);
+    - ``code``: 6-character codes (strings; integers are zero-filled);
+    - ``price``: int64 won (floats must be whole);
+    - ``volume``: optional, integer.
+
+    Parameters
+    ----------
+    source : path to .parquet / .csv (.csv.gz) / .arrow (.feather, .arrows), or a
+        ``pyarrow.Table`` or ``pandas.DataFrame``
+    universe : Universe
+        Codes are mapped to its ids.
+    format : {'parquet', 'csv', 'arrow'}, optional
+        Overrides the suffix.
+    batch_size : int
+        Ticks per batch (at most).
+    columns : mapping role -> column name, optional
+    check_order : bool
+        Require non-decreasing times across the whole file.
+
+    Yields
+    ------
+    TickBatch
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, KeyError, TypeError
+        Missing file, missing column, an unknown code (``KeyError`` naming the code and its
+        row), a missing / non-numeric / non-positive price, a bad time, ticks out of order.
+    """
+    pa = _require("pyarrow")
+    pc = _require("pyarrow.compute", "pyarrow")
+    if not isinstance(universe, Universe):
+        raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
+    batch_size = int(batch_size)
+    fmt = None
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        fmt = file_format(path, format)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such tick file: {str(path)!r}")
+        name = str(path)
+        roles, raw = _raw_batches(path, fmt, batch_size, columns)
+    else:
+        pd = sys.modules.get("pandas")  # a DataFrame implies pandas is imported
+        if pd is not None and isinstance(source, pd.DataFrame):
+            source = pa.Table.from_pandas(source, preserve_index=False)
+        if not isinstance(source, (pa.Table, pa.RecordBatch)):
+            raise TypeError(f"`source` must be a path, a pyarrow.Table or a pandas.DataFrame, got "
+                            f"{type(source).__name__}")
+        name = "table"
+        roles = _resolve_tick_columns(source.schema.names, columns, name)
+        table = source.select(list(roles.values()))
+        raw = table.to_batches(max_chunksize=batch_size) if isinstance(table, pa.Table) else [table]
+    line0 = 2 if fmt == "csv" else None
+    codes = _CodeMap(universe)
+    offset = 0
+    last_t = None
+    it = iter(raw)
+    while True:
+        try:
+            rb = next(it)
+        except StopIteration:
+            break
+        except pa.ArrowException as exc:
+            if fmt == "csv":  # pyarrow names the value, not the row: find the row
+                _locate_csv_error(path, roles, offset, str(exc))
+            raise ValueError(f"{name}: {exc}") from None
+        for start in range(0, rb.num_rows, batch_size):
+            b = rb.slice(start, batch_size) if rb.num_rows > batch_size else rb
+            m = b.num_rows
+            if m == 0:
+                continue
+            base = offset
+
+            def where(k: int, base: int = base) -> str:
+                row = base + k
+                return f"{name}: tick row {row}" + (f" (line {row + line0})" if line0 else "")
+
+            cols = dict(zip(b.schema.names, b.columns))
+            times = _times_ns(pa, pc, cols[roles["time"]], where)
+            ids = codes.ids(cols[roles["code"]], where)
+            prices = _prices(pa, cols[roles["price"]], where)
+            vols = None
+            if "volume" in roles:
+                v = cols[roles["volume"]]
+                if not (pa.types.is_integer(v.type) or pa.types.is_floating(v.type)):
+                    raise TypeError(f"{name}: the volume column must be numeric, got {v.type}")
+                vols = v.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            if check_order:
+                if last_t is not None and times[0] < last_t:
+                    raise ValueError(f"{where(0)}: ticks must be in time order: {format_clock(times[0])} "
+                                     f"comes after {format_clock(last_t)}")
+                back = times[1:] < times[:-1]
+                if back.any():
+                    k = _first(back) + 1
+                    raise ValueError(f"{where(k)}: ticks must be in time order: {format_clock(times[k])} "
+                                     f"comes after {format_clock(times[k - 1])}")
+            last_t = int(times[-1])
+            offset += m
+            yield TickBatch(base, times, np.ascontiguousarray(ids), prices, vols)
+
+
+def _locate_csv_error(path: Path, roles: Mapping[str, str], start: int, message: str) -> None:
+    """Raise a ValueError naming the first tick row at or after ``start`` whose price or time
+    cell does not parse (error path only: a plain Python scan of the rest of the file)."""
+    if path.suffix.lower() in (".gz", ".bz2", ".zst"):
+        return
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        where = {role: header.index(col) for role, col in roles.items() if col in header}
+        for row, cells in enumerate(reader):
+            if row < start:
+                continue
+            for role in ("price", "time", "volume"):
+                j = where.get(role)
+                if j is None or j >= len(cells):
+                    continue
+                cell = cells[j].strip()
+                if role == "time" and not re.fullmatch(r"[+-]?\d+", cell):
+                    continue  # text times are checked by pyarrow's cast with their own message
+                try:
+                    float(cell)
+                except ValueError:
+                    raise ValueError(f"{path}: tick row {row} (line {row + 2}): {role} is not a number: "
+                                     f"{cell!r} ({message})") from None
+
+
+def read_ticks(source: object, universe: Universe, **kwargs) -> TickBatch:
+    """A whole tick file as one :class:`TickBatch` (see :func:`iter_ticks`)."""
+    parts = list(iter_ticks(source, universe, **kwargs))
+    if not parts:
+        return TickBatch(0, np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int64))
+    vols = None if parts[0].volumes is None else np.concatenate([p.volumes for p in parts])
+    return TickBatch(0, np.concatenate([p.times for p in parts]), np.concatenate([p.ids for p in parts]),
+                     np.concatenate([p.prices for p in parts]), vols)
+
+
+def batches_from_arrays(times: object, ids: object, prices: object, *, batch_size: int = DEFAULT_BATCH,
+                        volumes: object = None) -> Iterator[TickBatch]:
+    """In-memory arrays (e.g. a :class:`~kospi_fast.SimulatedDay`) as :class:`TickBatch` es."""
+    t = _validation.int64_array(times, "times", allow_float=False)
+    i = np.asarray(ids)
+    if i.dtype not in (np.int32, np.int64, np.intp):
+        i = _validation.id_array(i, "ids", np.iinfo(np.int32).max)
+    p = _validation.int64_array(prices, "prices")
+    v = None if volumes is None else _validation.int64_array(volumes, "volumes")
+    for arr, name in ((i, "ids"), (p, "prices")) + (((v, "volumes"),) if v is not None else ()):
+        _validation.check_same_length(t, "times", arr, name)
+    for s in range(0, t.shape[0], batch_size):
+        yield TickBatch(s, t[s:s + batch_size], np.ascontiguousarray(i[s:s + batch_size]), p[s:s + batch_size],
+                        None if v is None else v[s:s + batch_size])
+
+
+def _write_table_batches(path: Path, fmt: str, schema, batches: Iterable, *, compression: str | None = None):
+    pa = _require("pyarrow")
+    if fmt == "parquet":
+        pq = _require("pyarrow.parquet", "pyarrow")
+        with pq.ParquetWriter(path, schema, compression=compression or "snappy") as w:
+            for b in batches:
+                w.write_batch(b)
+    elif fmt == "csv":
+        pacsv = _require("pyarrow.csv", "pyarrow")
+        with pacsv.CSVWriter(str(path), schema) as w:
+            for b in batches:
+                w.write_batch(b)
+    else:
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
+            for b in batches:
+                w.write_batch(b)
+
+
+def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str | None = None,
+                batch_size: int = DEFAULT_BATCH, volume: object = None) -> Path:
+    """Write a :class:`~kospi_fast.SimulatedDay` as a tick file that :func:`iter_ticks` reads.
+
+    Columns: ``time``, ``code``, ``price`` (int64 won) and, when ``volume`` is given, ``volume``.
+    The format follows the suffix: ``.parquet`` (code dictionary-encoded), ``.csv``,
+    ``.arrow`` / ``.feather`` (Arrow IPC file, code dictionary-encoded).
+
+    Parameters
+    ----------
+    day : SimulatedDay
+        Or any object with ``universe``, ``times``, ``ids``, ``prices`` (and ``date`` for
+        ``time='timestamp'``).
+    path : str or Path
+    time : {'ns', 'timestamp'}
+        ``'ns'``: int64 ns since midnight KST. ``'timestamp'``: an Arrow ``timestamp[ns,
+        tz=Asia/Seoul]`` on ``day.date``.
+    format : {'parquet', 'csv', 'arrow'}, optional
+    batch_size : int
+        Rows per record batch / row group.
+    volume : array_like of int, optional
+
+    Returns
+    -------
+    Path
+    """
+    pa = _require("pyarrow")
+    path = Path(path)
+    fmt = file_format(path, format)
+    if time not in ("ns", "timestamp"):
+        raise ValueError(f"`time` must be 'ns' or 'timestamp', got {time!r}")
+    universe = getattr(day, "universe", None)
+    if not isinstance(universe, Universe):
+        raise TypeError(f"`day` must be a SimulatedDay (with a universe), got {type(day).__name__}")
+    times = _validation.int64_array(day.times, "day.times", allow_float=False)
+    ids = _validation.id_array(day.ids, "day.ids", len(universe)).astype(np.int32)
+    prices = _validation.int64_array(day.prices, "day.prices")
+    vol = None if volume is None else _validation.int64_array(volume, "volume")
+    for arr, name in ((ids, "day.ids"), (prices, "day.prices")) + (((vol, "volume"),) if vol is not None else ()):
+        _validation.check_same_length(times, "day.times", arr, name)
+    if time == "timestamp":
+        d = _iso_date(getattr(day, "date", None))
+        if d is None:
+            raise ValueError("time='timestamp' needs `day.date` (an ISO date)")
+        midnight_utc = int(np.datetime64(d, "ns").astype(np.int64)) - KST_OFFSET_NS
+        t_type = pa.timestamp("ns", tz="Asia/Seoul")
+    else:
+        t_type = pa.int64()
+    dictionary = pa.array(universe.codes, type=pa.string())
+    code_type = pa.string() if fmt == "csv" else pa.dictionary(pa.int32(), pa.string())
+    fields = [pa.field("time", t_type), pa.field("code", code_type), pa.field("price", pa.int64())]
+    if vol is not None:
+        fields.append(pa.field("volume", pa.int64()))
+    schema = pa.schema(fields)
+
+    def batches():
+        for s in range(0, times.shape[0], batch_size):
+            sl = slice(s, s + batch_size)
+            t = times[sl]
+            t_arr = pa.array(t + midnight_utc, type=pa.int64()).view(t_type) if time == "timestamp" else pa.array(t)
+            code = pa.DictionaryArray.from_arrays(pa.array(ids[sl]), dictionary)
+            if fmt == "csv":
+                code = code.dictionary_decode()
+            cols = [t_arr, code, pa.array(prices[sl])]
+            if vol is not None:
+                cols.append(pa.array(vol[sl]))
+            yield pa.RecordBatch.from_arrays(cols, schema=schema)
+
+    _write_table_batches(path, fmt, schema, batches())
+    return path
