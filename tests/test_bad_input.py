@@ -155,7 +155,7 @@ def test_engine_update_bad(engine, key, price, exc, msg):
     [
         ([0, 1, 5], [1, 2, 3], ValueError, r"`ids\[2\]` is out of range"),
         ([0, 1, 2], [1, 0, 3], ValueError, r"`prices\[1\]` must be > 0, got 0"),
-        ([0, 1, 2], [1.0, np.nan, 3.0], ValueError, r"`new_prices\[1\]` must be a finite number"),
+        ([0, 1, 2], [1.0, np.nan, 3.0], ValueError, r"`prices\[1\]` must be a finite number"),
         ([0, 1], [1, 2, 3], ValueError, r"same length"),
         (["005930"], [1], TypeError, r"`ids` must be an integer array"),
     ],
@@ -231,3 +231,31 @@ def test_simulate_day_bad(sample):
         kf.simulate_day(sample, n_ticks=2.5)
     with pytest.raises(TypeError, match=r"`universe`"):
         kf.simulate_day("sample")
+
+
+def test_family_and_trading_day_name_their_own_arguments(sample):
+    from kospi_fast.family import IndexFamily
+    from kospi_fast.session import TradingDay
+
+    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.2})
+    before = (fam.levels.tobytes(), fam.prices.tobytes())
+    with pytest.raises(ValueError, match=r"`prices\[1\]` must be a finite number, got nan"):
+        fam.update_many([0, 1], [199_400.0, np.nan])
+    with pytest.raises(ValueError, match=r"`ids` and `prices` must have the same length, got 2 and 1"):
+        fam.update_many([0, 1], [199_400])
+    with pytest.raises(TypeError, match=r"`code_or_id` must be a 6-character code or an integer id, got 1.5"):
+        fam.update(1.5, 100)
+    with pytest.raises(ValueError, match=r"`code_or_id` is out of range.*got 99999"):
+        fam.update(99_999, 100)
+    assert (fam.levels.tobytes(), fam.prices.tobytes()) == before
+
+    e = kf.IndexEngine(sample, level=5781.2)
+    td = TradingDay(e, "2026-03-23", check_calendar=False)
+    t = np.full(3, 10 * 3600 * 10**9, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"`prices\[1\]` must be a finite number, got nan"):
+        td.feed(t, [0, 1, 2], [199_400.0, np.nan, 1.0])
+    with pytest.raises(TypeError, match=r"`code_or_id` must be a 6-character code or an integer id, got 1.5"):
+        td.halt(1.5)  # was silently truncated to id 1
+    assert not td._halted.any()
+    assert e.level == e.recompute()
+    assert td._last_time == -1 and not td._times  # the rejected batch left the day untouched

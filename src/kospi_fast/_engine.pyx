@@ -124,7 +124,7 @@ cdef class EngineCore:
         TypeError, ValueError
             On the first bad trade; nothing of the batch is applied.
         """
-        ids, prices = prepare_ticks(ids, prices, self._n)
+        ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
         levels = np.empty(n_ticks, dtype=np.float64)
         if self._n:

@@ -63,10 +63,10 @@ cdef object _canonical_ids(object ids, Py_ssize_t n_stocks):
     return _validation.id_array(ids, "ids", n_stocks)
 
 
-cdef object _canonical_prices(object new_prices):
+cdef object _canonical_prices(object new_prices, str name):
     if _is_canonical(new_prices, cnp.NPY_INT64):
         return new_prices
-    return _validation.int64_array(new_prices, "new_prices")
+    return _validation.int64_array(new_prices, name)
 
 
 cdef Py_ssize_t run_ticks(cnp.ndarray prices, cnp.ndarray shares, object ids,
@@ -107,13 +107,14 @@ def raise_bad_tick(Py_ssize_t k, ids, new_prices, Py_ssize_t n_stocks, int64_t p
     )
 
 
-def prepare_ticks(ids, new_prices, Py_ssize_t n_stocks):
+def prepare_ticks(ids, new_prices, Py_ssize_t n_stocks, str prices_name="new_prices"):
     """Return (ids, new_prices) as kernel-ready arrays; lengths checked. Values are checked by
-    the kernel itself, in the same pass that applies them."""
+    the kernel itself, in the same pass that applies them. ``prices_name`` is the caller's name
+    for the price argument, used in error messages."""
     ids = _canonical_ids(ids, n_stocks)
-    new_prices = _canonical_prices(new_prices)
+    new_prices = _canonical_prices(new_prices, prices_name)
     if cnp.PyArray_DIM(<cnp.ndarray>ids, 0) != cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0):
-        _validation.check_same_length(ids, "ids", new_prices, "new_prices")
+        _validation.check_same_length(ids, "ids", new_prices, prices_name)
     return ids, new_prices
 
 

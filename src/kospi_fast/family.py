@@ -331,7 +331,7 @@ class IndexFamily:
         ndarray of float64, shape (n_ticks, n_indices) or (len(sample_at), n_indices)
         """
         n = len(self.universe)
-        ids, prices = prepare_ticks(ids, prices, n)
+        ids, prices = prepare_ticks(ids, prices, n, "prices")
         m = prices.shape[0]
         samples = None
         if sample_at is not None:
@@ -352,10 +352,9 @@ class IndexFamily:
 
     def update(self, key: object, price: object) -> np.ndarray:
         """One trade (code or id, price in won); returns the levels after it."""
-        if isinstance(key, str):
-            key = self.universe.index_of(key)
+        i = self.universe.id_of(key)
         p = _validation.price_scalar(price)
-        return self.update_many(np.array([key]), np.array([p], dtype=np.int64))[0]
+        return self.update_many(np.array([i]), np.array([p], dtype=np.int64))[0]
 
     # ------------------------------------------------------------------ rebalancing
     def rebalance(self, changes: Mapping[str, IndexDefinition]) -> dict[str, tuple[float, float]]:

@@ -345,12 +345,7 @@ class TradingDay:
         self._halted[self._id(code_or_id)] = 0
 
     def _id(self, key: object) -> int:
-        if isinstance(key, str):
-            return self.engine.universe.index_of(key)
-        i = int(key)  # type: ignore[call-overload]
-        if not 0 <= i < len(self.engine):
-            raise ValueError(f"`code_or_id` is out of range: ids must be in [0, {len(self.engine)}), got {i}")
-        return i
+        return self.engine.universe.id_of(key)
 
     # feeding ----------------------------------------------------------------------------
     def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
@@ -373,7 +368,7 @@ class TradingDay:
             the engine and the day are then unchanged.
         """
         pol = self.policy if policy is None else _check_policy(policy)
-        ids_a, prices_a = prepare_ticks(ids, prices, len(self.engine))
+        ids_a, prices_a = prepare_ticks(ids, prices, len(self.engine), "prices")
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
         win_open, win_close = self.session.window

@@ -94,6 +94,16 @@ class Universe:
         except KeyError:
             raise KeyError(f"unknown stock code {code!r}") from None
 
+    def id_of(self, code_or_id: object) -> int:
+        """Id of a stock given its code (str) or an integer id, checked against the universe."""
+        if isinstance(code_or_id, str):
+            return self.index_of(code_or_id)
+        if isinstance(code_or_id, bool) or not isinstance(code_or_id, (int, np.integer)):
+            raise TypeError(f"`code_or_id` must be a 6-character code or an integer id, got {code_or_id!r}")
+        if not 0 <= int(code_or_id) < len(self):
+            raise ValueError(f"`code_or_id` is out of range: ids must be in [0, {len(self)}), got {code_or_id}")
+        return int(code_or_id)
+
     def ids_of(self, codes: Sequence[str]) -> np.ndarray:
         """Ids (intp array) of a sequence of codes."""
         if isinstance(codes, str):
