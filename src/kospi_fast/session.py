@@ -58,26 +58,24 @@ STATUS = {
 }
 APPLIED, IGNORED = 0, 1
 
-# The six price thresholds at which the tick becomes 5, 10, 50, 100, 500, 1000 won.
-_THRESHOLDS = {
-    "unified": np.array([2_000, 5_000, 20_000, 50_000, 200_000, 500_000], dtype=np.int64),
-    "old": np.array([1_000, 5_000, 10_000, 50_000, 100_000, 500_000], dtype=np.int64),
-}
 GRID_BITMAP_PRICES = 1 << 23  # prices below 8,388,608 won are checked by bitmap (1 MiB)
-_GRIDS: dict[str, np.ndarray] = {}
+_KERNEL_TICKS = (1, 5, 10, 50, 100, 500, 1000)  # the tick sizes the kernel's slow path knows
+_GRIDS: dict[tuple[int, ...], np.ndarray] = {}
 
 
-def _grid_bitmap(table: str) -> np.ndarray:
-    """uint8 bitmap, bit p set when price p is on the tick grid (built once per table)."""
-    if table not in _GRIDS:
-        p = np.arange(GRID_BITMAP_PRICES, dtype=np.int64)
-        th = _THRESHOLDS[table]
-        tick = np.ones_like(p)
-        for thr, size in zip(th, (5, 10, 50, 100, 500, 1000)):
-            tick[p >= thr] = size
-        on = (p > 0) & (p % tick == 0)
-        _GRIDS[table] = np.packbits(on, bitorder="little")
-    return _GRIDS[table]
+def _tick_rules(date: _dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """The day's tick table for the kernel, from :func:`kospi_fast.krx.tick_table` (the one
+    place the tables live): the six band thresholds where the tick becomes 5 … 1000 won, and a
+    uint8 bitmap with bit p set when price p is on the grid (built once per table)."""
+    bounds, ticks = krx.tick_table(date)
+    if tuple(int(t) for t in ticks) != _KERNEL_TICKS:  # pragma: no cover - a new KRX table
+        raise NotImplementedError(f"the validating kernel knows ticks {_KERNEL_TICKS}, got {tuple(ticks)}")
+    key = tuple(int(b) for b in bounds)
+    if key not in _GRIDS:
+        on = np.zeros(GRID_BITMAP_PRICES, dtype=bool)
+        on[1:] = krx.is_on_tick(np.arange(1, GRID_BITMAP_PRICES, dtype=np.int64), date=date)
+        _GRIDS[key] = np.packbits(on, bitorder="little")
+    return np.ascontiguousarray(bounds, dtype=np.int64), _GRIDS[key]
 
 
 def _as_date(date: object) -> _dt.date:
@@ -327,9 +325,7 @@ class TradingDay:
         self._lower = np.ascontiguousarray(lower, dtype=np.int64)
         self._upper = np.ascontiguousarray(upper, dtype=np.int64)
         self._halted = np.zeros(len(engine), dtype=np.uint8)
-        table = "unified" if self.session.date >= krx.UNIFIED_TABLE_DATE else "old"
-        self._thresholds = _THRESHOLDS[table]
-        self._grid = _grid_bitmap(table)
+        self._thresholds, self._grid = _tick_rules(self.session.date)
         self._last_time = -1
         self.start_level = engine.level
         self._times: list[np.ndarray] = []
