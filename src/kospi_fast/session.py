@@ -325,6 +325,8 @@ class TradingDay:
         self._lower = np.ascontiguousarray(lower, dtype=np.int64)
         self._upper = np.ascontiguousarray(upper, dtype=np.int64)
         self._halted = np.zeros(len(engine), dtype=np.uint8)
+        self._halts_version = 0
+        self._kernel_key: tuple | None = None
         self._thresholds, self._grid = _tick_rules(self.session.date)
         self._last_time = -1
         self.start_level = engine.level
@@ -336,9 +338,11 @@ class TradingDay:
     def halt(self, code_or_id: object) -> None:
         """Trading halt: later trades of this stock are rejected; it stays at its last price."""
         self._halted[self._id(code_or_id)] = 1
+        self._halts_version += 1
 
     def resume(self, code_or_id: object) -> None:
         self._halted[self._id(code_or_id)] = 0
+        self._halts_version += 1
 
     def _id(self, key: object) -> int:
         return self.engine.universe.id_of(key)
@@ -367,25 +371,7 @@ class TradingDay:
         ids_a, prices_a = prepare_ticks(ids, prices, len(self.engine), "prices")
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
-        win_open, win_close = self.session.window
-        halted, th, grid = self._halted, self._thresholds, self._grid
-        call_start, call_end = self.session.close_call, self.session.close
-        pmax = self.engine.price_bound
-        # fold p > 0, the overflow bound and halts into the per-stock bounds (fast path)
-        lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(self._lower, 1))
-        upper = np.minimum(self._upper, pmax)
-        if not self.validate:  # keep id/price/overflow checks, drop KRX rules
-            lower = np.ones_like(lower)
-            upper = np.full_like(upper, pmax)
-            th = np.full(6, _validation.INT64_MAX, dtype=np.int64)
-            grid = _ALL_ON
-            win_open, win_close, call_start, call_end = -(2**62), 2**62, 2**62, 2**62
-        # fast-path bounds per stock: lo <= p <= lo + span also keeps p inside the grid bitmap
-        hi = np.minimum(upper, 8 * grid.shape[0] - 1)
-        empty = hi < lower  # halted, or no price allowed: (INT64_MAX, 0) never passes
-        fast = np.empty((lower.shape[0], 2), dtype=np.int64)
-        fast[:, 0] = np.where(empty, _validation.INT64_MAX, lower)
-        fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
+        lower, upper, halted, th, grid, fast, (win_open, call_start, call_end, win_close) = self._kernel_args()
         bad, levels, status, counts, last = self.engine._update_validated(
             t, ids_a, prices_a, lower, upper, halted, th, grid, fast, win_open, call_start, call_end,
             win_close, self._last_time, pol == "raise")
@@ -407,6 +393,35 @@ class TradingDay:
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
         return res
+
+    def _kernel_args(self) -> tuple:
+        """The kernel's per-stock bounds and day rules, rebuilt only when a halt, a resume or
+        an event moving the overflow bound changed them (not per batch: a live feed sends
+        small batches, and rebuilding these arrays would cost more than the trades)."""
+        pmax = self.engine.price_bound
+        key = (pmax, self._halts_version)
+        if self._kernel_key != key:
+            s = self.session
+            win = (s.window[0], s.close_call, s.close, s.window[1])
+            halted, th, grid = self._halted, self._thresholds, self._grid
+            # fold p > 0, the overflow bound and halts into the per-stock bounds (fast path)
+            lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(self._lower, 1))
+            upper = np.minimum(self._upper, pmax)
+            if not self.validate:  # keep id/price/overflow checks, drop KRX rules
+                lower = np.ones_like(lower)
+                upper = np.full_like(upper, pmax)
+                th = np.full(6, _validation.INT64_MAX, dtype=np.int64)
+                grid = _ALL_ON
+                win = (-(2**62), 2**62, 2**62, 2**62)
+            # fast-path bounds per stock: lo <= p <= lo + span also keeps p inside the bitmap
+            hi = np.minimum(upper, 8 * grid.shape[0] - 1)
+            empty = hi < lower  # halted, or no price allowed: (INT64_MAX, 0) never passes
+            fast = np.empty((lower.shape[0], 2), dtype=np.int64)
+            fast[:, 0] = np.where(empty, _validation.INT64_MAX, lower)
+            fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
+            self._kernel = (lower, upper, halted.copy(), th, grid, fast, win)
+            self._kernel_key = key
+        return self._kernel
 
     # outputs ----------------------------------------------------------------------------
     def series(self, interval_s: int = 10, **kwargs) -> PublishedSeries:
