@@ -13,16 +13,13 @@ from importlib import resources
 import numpy as np
 
 from kospi_fast import _validation, krx
+from kospi_fast.session import CLOSE_CALL_NS, CLOSE_NS, OPEN_NS
 from kospi_fast.universe import Universe
 
 #: KOSPI's published close on 2026-03-20 (KRX, index 1001), the sample's previous close.
 SAMPLE_PREVIOUS_CLOSE = 5781.20
 SAMPLE_DATE = "2026-03-23"  # the simulated day: the trading day after the sample's closes
 
-NS_PER_S = 1_000_000_000
-OPEN_NS = 9 * 3600 * NS_PER_S  # 09:00:00 KST, opening call auction result
-CLOSE_CALL_NS = (15 * 3600 + 20 * 60) * NS_PER_S  # 15:20 closing call auction starts
-CLOSE_NS = (15 * 3600 + 30 * 60) * NS_PER_S  # 15:30:00 official close
 
 
 def sample_universe() -> Universe:

@@ -27,9 +27,15 @@ import numpy as np
 from kospi_fast import _validation, krx
 from kospi_fast._ticks import prepare_ticks
 
-NS = 1_000_000_000
+NS = NS_PER_S = 1_000_000_000
 H = 3600 * NS
 M = 60 * NS
+
+# A regular KOSPI day (the one place these live; session_times() gives the special days).
+OPEN_NS = 9 * H  # 09:00:00, opening call auction result
+CLOSE_CALL_NS = 15 * H + 20 * M  # 15:20:00, closing call auction starts
+CLOSE_NS = 15 * H + 30 * M  # 15:30:00, official close
+FIRST_PRINT_NS = OPEN_NS + 10 * NS  # 09:00:10, first published print
 RANDOM_END_NS = 30 * NS
 
 #: CSAT (수능) days, on which KRX opens at 10:00 and closes at 16:30. Dates from Korean press
@@ -159,7 +165,7 @@ def session_times(date: object, *, late_open: bool | None = None, check_calendar
         ``date`` is not a KRX trading day.
     """
     d = _as_date(date)
-    open_ns, close_ns = 9 * H, 15 * H + 30 * M
+    open_ns, close_ns = OPEN_NS, CLOSE_NS
     if check_calendar:
         cal = _calendar()
         if not cal.is_session(d.isoformat()):

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-NS_PER_S = 1_000_000_000
+from kospi_fast.session import CLOSE_NS, FIRST_PRINT_NS, NS_PER_S, OPEN_NS  # noqa: F401 - re-exported
+
 DAY_NS = 86_400 * NS_PER_S
 KST_OFFSET_NS = 9 * 3600 * NS_PER_S  # UTC+9, no daylight saving since 1988
-OPEN_NS = 9 * 3600 * NS_PER_S
-CLOSE_NS = (15 * 3600 + 30 * 60) * NS_PER_S
-FIRST_PRINT_NS = OPEN_NS + 10 * NS_PER_S  # KOSPI's first print of the day, 09:00:10
 
 #: Rows per batch when streaming a tick file (bounds the memory per step: ~40 bytes a tick).
 DEFAULT_BATCH = 1 << 20
