@@ -11,9 +11,12 @@ Canonical dtypes: prices and shares ``int64`` (won and share counts are integers
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import numbers
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 
@@ -202,3 +205,183 @@ def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
                 f"`{name}[{idx}]` = {prices[idx].item()} could overflow the int64 aggregate cap: prices "
                 f"must be <= {bound} won for this universe"
             )
+
+
+# ---------------------------------------------------------------------------------- dates
+#: The one date grammar of the package: year, month and day with '-', '/' or '.' between them
+#: (the same separator twice) or none at all, optionally followed by a time (' ' or 'T' first).
+_DATE_RE = re.compile(r"^(\d{4})([-/.]?)(\d{2})\2(\d{2})(?:[ T].*)?$")
+_DATE_KINDS = "a datetime.date, datetime.datetime, pandas.Timestamp, numpy.datetime64 or a string"
+
+
+def as_date(value: object, name: str = "date") -> _dt.date:
+    """One calendar day from a date-like value: the package's only date parser.
+
+    Accepted: :class:`datetime.date`; :class:`datetime.datetime` and :class:`pandas.Timestamp`
+    (their calendar day, in their own time zone); :class:`numpy.datetime64` (not NaT); and strings
+    ``'2026-03-10'``, ``'20260310'``, ``'2026/03/10'`` or ``'2026.03.10'``, optionally followed
+    by a time after a space or a ``'T'`` (``'2026-03-10 00:00:00'``, ``'2026-03-10T09:00+09:00'``).
+
+    Raises
+    ------
+    TypeError
+        For anything else (ints such as ``20260310``, bytes, None), naming `name`.
+    ValueError
+        For a string outside the grammar, a day that does not exist (``'2026-02-30'``) or NaT,
+        naming `name` and echoing the value.
+    """
+    if isinstance(value, _dt.datetime):  # before date: datetime subclasses date
+        if value != value:  # pandas.NaT is a datetime that is not equal to itself
+            raise ValueError(f"`{name}` must be a date, not NaT, got {value!r}")
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise ValueError(f"`{name}` must be a date, not NaT, got {value!r}")
+        day = value.astype("datetime64[D]").item()
+        if not isinstance(day, _dt.date):  # numpy years beyond 1..9999
+            raise ValueError(f"`{name}` is out of the range of dates (years 1-9999), got {value!r}")
+        return day
+    if isinstance(value, str):
+        m = _DATE_RE.match(value.strip())
+        if m is None:
+            raise ValueError(f"`{name}` must be an ISO date such as '2026-03-10' (or '20260310', "
+                             f"'2026/03/10', '2026.03.10'), got {value!r}")
+        try:
+            return _dt.date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        except ValueError:
+            raise ValueError(f"`{name}` must be a valid ISO date such as '2026-03-10', got {value!r}") from None
+    raise TypeError(f"`{name}` must be {_DATE_KINDS} such as '2026-03-10', got "
+                    f"{type(value).__name__}: {value!r}")
+
+
+def iso_date(value: object, name: str = "date") -> str:
+    """``as_date(value, name).isoformat()``: ``'YYYY-MM-DD'``."""
+    return as_date(value, name).isoformat()
+
+
+# ---------------------------------------------------------------------------------- exact scalars
+ROUNDINGS = ("up", "down", "nearest")
+
+
+def check_rounding(value: object, name: str = "rounding") -> str:
+    """One of :data:`ROUNDINGS` (rounding to the KRX tick grid)."""
+    if not isinstance(value, str) or value not in ROUNDINGS:
+        raise ValueError(f"`{name}` must be one of 'up', 'down', 'nearest', got {value!r}")
+    return value
+
+
+def exact_number(value: object, name: str, bound: str = "") -> int | Fraction:
+    """A real scalar as an exact ``int`` or :class:`~fractions.Fraction`.
+
+    A float means the decimal it prints as (``0.3`` is 3/10, not the nearest double);
+    ``Decimal`` is exact. `bound` (such as ``"> 0"``) only completes the NaN/inf message.
+    Raises ``TypeError`` for anything that is not a real number (bools and strings included) and
+    ``ValueError`` for NaN and infinities.
+    """
+    if type(value) is int:  # the common case, kept cheap
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a real number, not a bool, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"`{name}` must be a finite number{bound and ' ' + bound}, got {value}")
+        return Fraction(value)
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise ValueError(f"`{name}` must be a finite number{bound and ' ' + bound}, got {value}")
+        return Fraction(str(value))  # str() of a float is its shortest round-trip decimal
+    if isinstance(value, numbers.Rational):
+        return Fraction(value.numerator, value.denominator)
+    raise TypeError(
+        f"`{name}` must be a real number (int, float, Fraction or Decimal), "
+        f"got {type(value).__name__}: {value!r}"
+    )
+
+
+def positive_exact(value: object, name: str) -> int | Fraction:
+    """:func:`exact_number` > 0."""
+    x = exact_number(value, name, "> 0")
+    if x <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value}")
+    return x
+
+
+def non_negative_exact(value: object, name: str) -> int | Fraction:
+    """:func:`exact_number` >= 0."""
+    x = exact_number(value, name, ">= 0")
+    if x < 0:
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value}")
+    return x
+
+
+def positive_int(value: object, name: str) -> int:
+    """A count (shares, prices): an int > 0 that fits in int64; a finite whole float is accepted."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        out = int(value)
+    else:
+        f = float(value)
+        if not math.isfinite(f) or f != math.floor(f):
+            raise ValueError(f"`{name}` must be a whole, finite number, got {value!r}")
+        out = int(f)
+    if out <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value!r}")
+    if out > INT64_MAX:
+        raise ValueError(f"`{name}` does not fit in int64, got {value!r}")
+    return out
+
+
+def non_negative_int(value: object, name: str) -> int:
+    """:func:`positive_int`, or 0."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0:
+        return 0
+    return positive_int(value, name)
+
+
+def non_negative_float(value: object, name: str) -> float:
+    """A finite real number >= 0, as a float (amounts of money such as a dividend)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {value!r}")
+    f = float(value)
+    if not math.isfinite(f) or f < 0:
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
+    return f
+
+
+def code_str(value: object, name: str = "code") -> str:
+    """A stock code's type only (a str); :func:`check_codes` also checks its form."""
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a 6-character stock code such as '005930', got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------- ratios
+#: The one ratio grammar: 'old:new' with two decimal numbers (digits, optional decimal part),
+#: blanks allowed around each side.
+_RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def ratio(value: object, name: str = "ratio") -> Fraction:
+    """New shares per old share, exactly: a real number > 0, or a string ``'old:new'``.
+
+    ``'1:10'`` (one old share becomes ten) is ``Fraction(10)``, the same as ``10``; ``'2:1'``
+    is ``Fraction(1, 2)``. Both sides of a string are decimal numbers > 0 (``'1.5:3'`` is fine;
+    signs, exponents, ``'1/10'`` and a missing side are not). Numbers go through
+    :func:`exact_number` (``0.1`` is exactly 1/10).
+    """
+    if isinstance(value, str):
+        m = _RATIO_RE.match(value)
+        if m is None:
+            raise ValueError(f"`{name}` must be a string 'old:new' such as '1:10', got {value!r}")
+        old, new = Fraction(m.group(1)), Fraction(m.group(2))
+        if old == 0 or new == 0:
+            raise ValueError(f"`{name}` must have both sides > 0, got {value!r}")
+        return new / old
+    return Fraction(positive_exact(value, name))

@@ -18,6 +18,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from kospi_fast._clock import format_clock
+from kospi_fast._optional import require
+
 
 class _Progress:
     """A progress bar on stderr: rich if importable, else tqdm, else a plain text bar.
@@ -86,7 +89,6 @@ class _Progress:
 def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
     """The day's summary table of a :class:`kospi_fast.io.ReplayResult` (demo and replay)."""
     from kospi_fast.engine import published
-    from kospi_fast.io import format_clock
 
     r = result
     lines = [
@@ -119,9 +121,7 @@ def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
 def _check_plot(args: argparse.Namespace) -> None:
     """Fail before the replay, not after it, when --plot cannot be honoured."""
     if getattr(args, "plot", None):
-        from kospi_fast.plot import _require_matplotlib
-
-        _require_matplotlib()
+        require("matplotlib", "plot", what="--plot")
 
 
 def _outputs(args: argparse.Namespace, result, *, top: int) -> None:

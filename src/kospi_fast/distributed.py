@@ -36,7 +36,7 @@ Example::
 
 from __future__ import annotations
 
-import datetime as _dt
+import functools
 import itertools
 import os
 import re
@@ -52,6 +52,9 @@ from urllib.request import url2pathname
 
 import numpy as np
 
+from kospi_fast._clock import KST_OFFSET_NS, format_clock
+from kospi_fast._optional import require
+from kospi_fast._validation import iso_date
 from kospi_fast.engine import KOSPI_BASE_VALUE, IndexEngine
 from kospi_fast.engine import published as _published
 from kospi_fast.io import DEFAULT_BATCH
@@ -74,28 +77,6 @@ __all__ = [
 
 
 # ============================================================================ inputs
-def _iso(value: object, what: str) -> str:
-    """An ISO date string from a date, datetime, numpy datetime64 or 'YYYY-MM-DD'/'YYYYMMDD'."""
-    if isinstance(value, _dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return str(value.astype("datetime64[D]"))
-    if not isinstance(value, str):
-        raise TypeError(f"`{what}` must be an ISO date string such as '2026-03-10', got {value!r}")
-    s = value.strip()
-    if re.fullmatch(r"\d{8}", s):
-        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    m = re.match(r"^(\d{4})[-/.](\d{2})[-/.](\d{2})(?:$|[ T])", s)  # '2026-03-10 00:00:00' too
-    if m:
-        s = "-".join(m.groups())
-    try:
-        return _dt.date.fromisoformat(s).isoformat()
-    except ValueError:
-        raise ValueError(f"`{what}` must be an ISO date such as '2026-03-10', got {value!r}") from None
-
-
 def _is_remote(path: str) -> bool:
     """True for an fsspec URL other than ``file://`` (``s3://b/k``, ``memory://x``,
     ``simplecache::s3://...``); False for local paths (``C:\\x`` included)."""
@@ -110,14 +91,8 @@ def _local(path: str) -> str:
     return path
 
 
-def _fsspec(what: str):
-    try:
-        import fsspec
-    except ImportError:
-        raise ImportError(f"{what} is an fsspec URL, and fsspec is not installed: pip install "
-                          "'kospi-fast[dask]' (or: pip install fsspec, plus the filesystem's package, "
-                          "e.g. s3fs for s3://)") from None
-    return fsspec
+def _fsspec(url: str):
+    return require("fsspec", "dask", what=f"{url} (an fsspec URL)")
 
 
 @dataclass(frozen=True)
@@ -148,7 +123,7 @@ class DaySpec:
     error: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "date", _iso(self.date, "date"))
+        object.__setattr__(self, "date", iso_date(self.date, "date"))
         if not isinstance(self.path, (str, os.PathLike)):
             raise TypeError(f"`path` must be a str or os.PathLike, got {type(self.path).__name__}")
         object.__setattr__(self, "path", os.fspath(self.path))
@@ -221,7 +196,7 @@ def day_files(directory: str | os.PathLike, *, storage_options: Mapping | None =
         except ValueError:
             continue
         try:
-            date = _iso(m.group(1), "date")
+            date = iso_date(m.group(1), "date")
         except ValueError:
             raise ValueError(f"{full}: named like a day file, but {m.group(1)!r} is not a date") from None
         if date in out:
@@ -243,7 +218,7 @@ def _day_paths(files: object) -> dict[str, str]:
     for k, item in enumerate(items):
         if not (isinstance(item, tuple) and len(item) == 2):
             raise TypeError(f"`files[{k}]` must be a (date, path) pair, got {item!r}")
-        date = _iso(item[0], f"files[{k}] date")
+        date = iso_date(item[0], f"files[{k}] date")
         if date in out:
             raise ValueError(f"`files` names {date} twice")
         out[date] = os.fspath(item[1])
@@ -297,11 +272,11 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
     if isinstance(published, (str, os.PathLike)):
         published = _eod.read_index_csv(published)
     if isinstance(published, Mapping):
-        pub = {_iso(d, "published date"): c for d, c in published.items()}
+        pub = {iso_date(d, "published date"): c for d, c in published.items()}
     elif published is not None:
         raise TypeError(f"`published` must be a mapping date -> close or a path, got {type(published).__name__}")
     paths = _day_paths(files)
-    pos = {_iso(d.date, f"{source} date"): k for k, d in enumerate(days)}
+    pos = {iso_date(d.date, f"{source} date"): k for k, d in enumerate(days)}
     specs: dict[str, DaySpec] = {}
     for date, path in paths.items():
         k = pos.get(date)
@@ -314,7 +289,7 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
     if pub is not None:
         for date in wanted:
             prev, day = days[pos[date] - 1], days[pos[date]]
-            prev_date = _iso(prev.date, "date")
+            prev_date = iso_date(prev.date, "date")
             try:
                 if prev_date not in pub:
                     raise ValueError(f"no published close for the previous day {prev_date}")
@@ -328,7 +303,7 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
         engine = _eod.engine_from_eod(days[0], base_value, extra=days[1:last + 1])
         broken = None
         for day in days[1:last + 1]:
-            date = _iso(day.date, "date")
+            date = iso_date(day.date, "date")
             if broken is None:
                 try:
                     n_audit = len(engine.audit)
@@ -390,7 +365,7 @@ def specs_from_simulated(days: Sequence[object], paths: Sequence[object], *, lev
             raise TypeError(f"`days[{k}]` must be a kospi_fast.SimulatedDay, got {type(d).__name__}")
         if k and d.universe.codes != days[0].universe.codes:
             raise ValueError(f"`days[{k}]` is over other codes than days[0]: chain days of one universe")
-    dates = [_iso(d.date, f"days[{k}].date") for k, d in enumerate(days)]
+    dates = [iso_date(d.date, f"days[{k}].date") for k, d in enumerate(days)]
     if any(b <= a for a, b in itertools.pairwise(dates)):
         raise ValueError(f"the days' dates must increase, got {dates}")
     if engine is None:
@@ -482,7 +457,7 @@ def _remote_batches(url: str, universe: Universe, fmt: str | None, batch_size: i
     from kospi_fast import io
 
     fsspec = _fsspec(url)
-    pa = io._require("pyarrow")
+    pa = require("pyarrow", "io")
     kind = io.file_format(url.split("?", 1)[0], fmt)
     with fsspec.open(url, "rb", compression="infer" if kind == "csv" else None,
                      **dict(storage_options or {})) as fh:
@@ -490,13 +465,13 @@ def _remote_batches(url: str, universe: Universe, fmt: str | None, batch_size: i
     buf = pa.BufferReader(data)
     try:
         if kind == "parquet":
-            table = io._require("pyarrow.parquet", "pyarrow").read_table(buf)
+            table = require("pyarrow.parquet", "io").read_table(buf)
         elif kind == "csv":
-            pacsv = io._require("pyarrow.csv", "pyarrow")
+            pacsv = require("pyarrow.csv", "io")
             codes_as_text = {a: pa.string() for a in _code_aliases()}  # '005930' keeps its zeros
             table = pacsv.read_csv(buf, convert_options=pacsv.ConvertOptions(column_types=codes_as_text))
         else:
-            ipc = io._require("pyarrow.ipc", "pyarrow")
+            ipc = require("pyarrow.ipc", "io")
             try:
                 table = ipc.open_file(buf).read_all()
             except pa.ArrowInvalid:
@@ -655,18 +630,10 @@ class DaysResult:
 
 
 def _frames(results: list[DayResult]) -> DaysResult:
-    from kospi_fast.io import KST_OFFSET_NS, _require, format_clock
-
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     results = sorted(results, key=lambda r: r.date)
     ok = [r for r in results if r.ok]
-    clocks: dict[int, str] = {}
-
-    def clock(t: int) -> str:
-        s = clocks.get(t)
-        if s is None:
-            s = clocks[t] = format_clock(t)
-        return s
+    clock = functools.lru_cache(maxsize=None)(format_clock)  # the grids of all days share their times
 
     parts = []
     for r in ok:
@@ -886,11 +853,8 @@ def _client(client: object, scheduler: str | None, n_workers: int | None,
         raise ValueError("`n_workers`/`cluster_options` configure a new LocalCluster; not with `scheduler`")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
         raise ValueError(f"`n_workers` must be an int >= 1, got {n_workers!r}")
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ImportError("kospi_fast.distributed needs dask.distributed to run on a cluster: pip install "
-                          "'kospi-fast[dask]' (or use replay_days_sequential)") from None
+    dist = require("distributed", "dask", what="a Dask cluster (replay_days_sequential runs without one)")
+    Client, LocalCluster = dist.Client, dist.LocalCluster
     if scheduler is not None:
         if not isinstance(scheduler, str):
             raise TypeError(f"`scheduler` must be an address such as 'tcp://10.0.0.5:8786', got {scheduler!r}")

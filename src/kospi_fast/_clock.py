@@ -1,0 +1,61 @@
+"""Times of day: int64 nanoseconds since midnight KST, the package's one clock convention.
+
+KST is UTC+9 all year (no daylight saving since 1988), so a day's midnight in UTC nanoseconds is
+``datetime64(date, 'ns') - KST_OFFSET_NS``. The session's own times (open, close, ...) stay in
+:mod:`kospi_fast.session`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+NS_PER_S = 1_000_000_000
+DAY_NS = 86_400 * NS_PER_S
+KST_OFFSET_NS = 9 * 3600 * NS_PER_S  # UTC+9, no daylight saving since 1988
+
+_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
+
+__all__ = ["DAY_NS", "KST_OFFSET_NS", "NS_PER_S", "format_clock", "parse_clock"]
+
+
+def parse_clock(value: object) -> int:
+    """``'09:00:10'`` (or ``'09:00:10.5'``, ``'9:00'``) -> ns since midnight; ints pass through.
+
+    >>> parse_clock("09:00:10.5")
+    32410500000000
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    m = _CLOCK_RE.match(str(value).strip())
+    if not m:
+        raise ValueError(f"not a time of day 'HH:MM[:SS[.fff]]': {value!r}")
+    h, mi, s, frac = m.groups()
+    if int(mi) > 59 or int(s or 0) > 59:
+        raise ValueError(f"not a time of day: {value!r}")
+    ns = ((int(h) * 60 + int(mi)) * 60 + int(s or 0)) * NS_PER_S + int((frac or "0").ljust(9, "0"))
+    if ns >= DAY_NS:
+        raise ValueError(f"not a time of day: {value!r}")
+    return ns
+
+
+def format_clock(ns: int, *, digits: int = 0, seconds: bool = True) -> str:
+    """ns since midnight -> ``'HH:MM:SS'``, truncated to ``digits`` decimals of the second.
+
+    With ``seconds=False``: ``'HH:MM'``, rounded to the nearest minute (chart axis labels).
+
+    >>> format_clock(32_410_500_000_000), format_clock(32_410_500_000_000, digits=3)
+    ('09:00:10', '09:00:10.500')
+    >>> format_clock(32_410_500_000_000, seconds=False)
+    '09:00'
+    """
+    ns = int(ns)
+    if not seconds:
+        m = (ns + 30 * NS_PER_S) // (60 * NS_PER_S)
+        return f"{m // 60:02d}:{m % 60:02d}"
+    s, rem = divmod(ns, NS_PER_S)
+    out = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    if digits:
+        out += "." + f"{rem:09d}"[:digits]
+    return out
