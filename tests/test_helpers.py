@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import sys
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -72,3 +74,46 @@ def test_require(monkeypatch):
     monkeypatch.setitem(sys.modules, "exchange_calendars", None)
     with pytest.raises(ImportError, match=r"pip install 'kospi-fast\[calendar\]' \(or: pip install exchange-calendars\)"):
         _optional.require("exchange_calendars", "calendar", package="exchange-calendars")
+
+
+# ---------------------------------------------------------------------------------- ratios
+RATIOS = ["1:10", " 1 : 10 ", "1.5:3", "2:1", "10:1", "1:10 ", "1/10", "1:", ":1", "-1:10", "+1:10", "0:10",
+          "10:0", "1e1:10", "ten", "1:10:100", "1_0:10", "", 10, 0.1, 2.5, Fraction(1, 10), Decimal("0.1"),
+          np.int64(4), np.float32(0.5), 0, -1, float("nan"), float("inf"), True, None, "10"]
+
+
+def _outcome(f):
+    try:
+        return f()
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+@pytest.mark.parametrize("value", RATIOS, ids=repr)
+def test_one_ratio_grammar_for_krx_and_events(value):
+    """krx.split_price and events.Split accept and refuse the same ratios (one grammar)."""
+    from kospi_fast import krx
+    from kospi_fast.events import Split
+
+    parsed = _outcome(lambda: _validation.ratio(value))
+    via_krx = _outcome(lambda: krx.split_price(100_000, value, rounding="nearest"))
+    via_event = _outcome(lambda: Split("005930", value))
+    if isinstance(parsed, type):
+        assert via_krx is parsed and via_event is parsed
+    else:
+        assert parsed > 0
+        assert via_krx == krx.split_price(100_000, parsed, rounding="nearest")
+        assert isinstance(via_event, Split)
+
+
+def test_ratio_values():
+    assert _validation.ratio("1:10") == 10 == _validation.ratio(10)
+    assert _validation.ratio(" 2 : 1 ") == Fraction(1, 2)
+    assert _validation.ratio("1.5:3") == 2
+    assert _validation.ratio(0.1) == Fraction(1, 10)  # the decimal it prints as
+    with pytest.raises(ValueError, match="`r` must be a string 'old:new' such as '1:10', got '1/10'"):
+        _validation.ratio("1/10", "r")
+    with pytest.raises(ValueError, match="`r` must have both sides > 0"):
+        _validation.ratio("0:1", "r")
+    with pytest.raises(TypeError, match="`r` must be a real number, not a bool"):
+        _validation.ratio(True, "r")

@@ -168,10 +168,17 @@ def test_date_wrong_kind(bad):
         krx.tick_size(1000, date=bad)
 
 
-@pytest.mark.parametrize("bad", ["2023/01/25", "25-01-2023", "2023-02-30", "", "20230125"])
+@pytest.mark.parametrize("bad", ["2023-1-25", "25-01-2023", "2023-02-30", "", "2023/01-25", "230125"])
 def test_date_bad_string(bad):
     with pytest.raises(ValueError, match="`date`"):
         krx.tick_size(1000, date=bad)
+
+
+@pytest.mark.parametrize("good", ["2023/01/25", "20230125", "2023.01.25", "2023-01-25 09:00:00"])
+def test_date_strings_of_the_package_grammar(good):
+    # the one date grammar of kospi_fast._validation.as_date
+    assert krx.tick_size(1500, date=good) == 1
+    assert krx.tick_size(1500, date=good.replace("25", "24", 1)) == 5
 
 
 def test_date_nat():

@@ -320,6 +320,71 @@ def non_negative_exact(value: object, name: str) -> int | Fraction:
     return x
 
 
+def whole_positive_exact(value: object, name: str) -> int:
+    """:func:`positive_exact` that is a whole number of won."""
+    x = positive_exact(value, name)
+    if isinstance(x, Fraction):
+        if x.denominator != 1:
+            raise ValueError(f"`{name}` must be a whole number of won, got {value}")
+        x = x.numerator
+    return x
+
+
+# ---------------------------------------------------------------------------------- n-d real arrays
+# (the KRX rules take a scalar or an array of any shape; errors name the element's full index)
+
+#: Float arrays hold integers exactly only below 2**53.
+FLOAT_EXACT_LIMIT = 2.0**53
+
+
+def is_array_like(value: object) -> bool:
+    """True for the containers the KRX rules treat element-wise (ndarray, list, tuple)."""
+    return isinstance(value, (np.ndarray, list, tuple))
+
+
+def index_name(name: str, index: tuple[int, ...]) -> str:
+    """```name[1, 0]``` for an element of an n-d array (```name``` for a 0-d one)."""
+    if not index:
+        return f"`{name}`"
+    return f"`{name}[{', '.join(str(int(i)) for i in index)}]`"
+
+
+def first_bad(bad: np.ndarray) -> tuple[int, ...] | None:
+    """The n-d index of the first True of `bad`, or None."""
+    if not bad.any():
+        return None
+    return tuple(np.argwhere(bad)[0])
+
+
+def real_array(value: object, name: str) -> np.ndarray:
+    """Array-like -> int64 or float64 ndarray of any shape (no value checks)."""
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind in "iu":
+        if kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
+            i = tuple(np.argwhere(arr > INT64_MAX)[0])
+            raise ValueError(f"{index_name(name, i)} must fit in int64, got {arr[i]}")
+        return arr.astype(np.int64, copy=False)
+    if kind == "f":
+        return arr.astype(np.float64, copy=False)
+    raise TypeError(f"`{name}` must have an integer or float dtype, got dtype {arr.dtype}")
+
+
+def check_positive_real_array(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first element that is not a finite number > 0 (and, in a
+    float array, below 2**53)."""
+    if arr.dtype.kind == "f":
+        i = first_bad(~np.isfinite(arr))
+        if i is not None:
+            raise ValueError(f"{index_name(name, i)} must be a finite number > 0, got {arr[i]}")
+        i = first_bad(arr >= FLOAT_EXACT_LIMIT)
+        if i is not None:
+            raise ValueError(f"{index_name(name, i)} must be < 2**53 in a float array, got {arr[i]}")
+    i = first_bad(~(arr > 0))
+    if i is not None:
+        raise ValueError(f"{index_name(name, i)} must be > 0, got {arr[i]}")
+
+
 def positive_int(value: object, name: str) -> int:
     """A count (shares, prices): an int > 0 that fits in int64; a finite whole float is accepted."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -15,80 +15,22 @@ Cash dividends change nothing in the price index; they are recorded for total-re
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
 from kospi_fast import krx
-from kospi_fast._validation import INT64_MAX
 
-ROUNDINGS = ("up", "down", "nearest")
-
-
-# ---------------------------------------------------------------------------- checks
-def _code(value: object, name: str = "code") -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"`{name}` must be a 6-character stock code such as '005930', got {value!r}")
-    return value
-
-
-def _pos_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        out = int(value)
-    else:
-        f = float(value)
-        if not math.isfinite(f) or f != math.floor(f):
-            raise ValueError(f"`{name}` must be a whole, finite number, got {value!r}")
-        out = int(f)
-    if out <= 0:
-        raise ValueError(f"`{name}` must be > 0, got {value!r}")
-    if out > INT64_MAX:
-        raise ValueError(f"`{name}` does not fit in int64, got {value!r}")
-    return out
-
-
-def _nonneg_int(value: object, name: str) -> int:
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0:
-        return 0
-    return _pos_int(value, name)
-
-
-def _nonneg_number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number, got {value!r}")
-    f = float(value)
-    if not math.isfinite(f) or f < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
-    return f
-
-
-def _ratio(value: object, name: str = "ratio") -> Fraction:
-    if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a number or 'a:b', got {value!r}")
-    if isinstance(value, str):
-        try:
-            a, b = value.split(":")
-            r = Fraction(b.strip()) / Fraction(a.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"`{name}` must be a positive number or 'old:new' like '1:10', got {value!r}") from None
-    elif isinstance(value, numbers.Real):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-        r = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
-    else:
-        raise TypeError(f"`{name}` must be a number or 'a:b', got {value!r}")
-    if r <= 0:
-        raise ValueError(f"`{name}` must be > 0, got {value!r}")
-    return r
-
-
-def _rounding(value: object) -> str:
-    if value not in ROUNDINGS:
-        raise ValueError(f"`rounding` must be one of {ROUNDINGS}, got {value!r}")
-    return str(value)
+# Arguments are checked by kospi_fast._validation, the one home of the checkers.
+from kospi_fast._validation import (  # noqa: F401  (ROUNDINGS re-exported)
+    ROUNDINGS,
+    check_codes,
+    check_rounding,
+    code_str,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+)
+from kospi_fast._validation import ratio as parse_ratio
 
 
 # ---------------------------------------------------------------------------- plan
@@ -147,13 +89,13 @@ class Split(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _ratio(self.ratio)
-        _rounding(self.rounding)
+        code_str(self.code)
+        parse_ratio(self.ratio)
+        check_rounding(self.rounding)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
-        r = _ratio(self.ratio)
+        r = parse_ratio(self.ratio)
         new_listed = Fraction(st.listed) * r
         if new_listed.denominator != 1:
             raise ValueError(f"Split: {st.listed} shares × {r} of {self.code!r} is not a whole number of shares")
@@ -176,12 +118,12 @@ class RightsIssue(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _nonneg_number(self.issue_price, "issue_price")
-        _pos_int(self.new_shares, "new_shares")
+        code_str(self.code)
+        non_negative_float(self.issue_price, "issue_price")
+        positive_int(self.new_shares, "new_shares")
         if self.old_shares is not None:
-            _pos_int(self.old_shares, "old_shares")
-        _rounding(self.rounding)
+            positive_int(self.old_shares, "old_shares")
+        check_rounding(self.rounding)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -208,11 +150,11 @@ class BonusIssue(Event):
     _base_price = staticmethod(krx.bonus_issue_price)
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.new_shares, "new_shares")
+        code_str(self.code)
+        positive_int(self.new_shares, "new_shares")
         if self.old_shares is not None:
-            _pos_int(self.old_shares, "old_shares")
-        _rounding(self.rounding)
+            positive_int(self.old_shares, "old_shares")
+        check_rounding(self.rounding)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -241,9 +183,9 @@ class CapitalReduction(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.new_listed_shares, "new_listed_shares")
-        _pos_int(self.base_price, "base_price")
+        code_str(self.code)
+        positive_int(self.new_listed_shares, "new_listed_shares")
+        positive_int(self.base_price, "base_price")
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -263,10 +205,10 @@ class SpinOffParent(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.base_price, "base_price")
+        code_str(self.code)
+        positive_int(self.base_price, "base_price")
         if self.new_listed_shares is not None:
-            _pos_int(self.new_listed_shares, "new_listed_shares")
+            positive_int(self.new_listed_shares, "new_listed_shares")
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -286,8 +228,8 @@ class AdditionalListing(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.shares, "shares")
+        code_str(self.code)
+        positive_int(self.shares, "shares")
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -303,8 +245,8 @@ class BuybackCancellation(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.shares, "shares")
+        code_str(self.code)
+        positive_int(self.shares, "shares")
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -323,8 +265,8 @@ class SetListedShares(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.shares, "shares")
+        code_str(self.code)
+        positive_int(self.shares, "shares")
 
     def apply(self, plan: Plan) -> None:
         plan.get(self.code, self).listed = int(self.shares)
@@ -339,8 +281,8 @@ class SetReferencePrice(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.price, "price")
+        code_str(self.code)
+        positive_int(self.price, "price")
 
     def apply(self, plan: Plan) -> None:
         plan.get(self.code, self).price = int(self.price)
@@ -360,9 +302,9 @@ class NewListing(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _pos_int(self.shares, "shares")
-        _pos_int(self.close, "close")
+        code_str(self.code)
+        positive_int(self.shares, "shares")
+        positive_int(self.close, "close")
         if not isinstance(self.name, str):
             raise TypeError(f"`name` must be a str, got {self.name!r}")
 
@@ -372,8 +314,6 @@ class NewListing(Event):
             if st.member:
                 raise ValueError(f"NewListing: {self.code!r} is already an index member")
         else:
-            from kospi_fast._validation import check_codes
-
             check_codes([self.code], "code")
             plan.states[self.code] = StockState(price=0, listed=0, member=False, known=False)
             plan.new_stocks[self.code] = (self.name or self.code, self.sector)
@@ -392,7 +332,7 @@ class Delisting(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
+        code_str(self.code)
 
     def apply(self, plan: Plan) -> None:
         plan.member(self.code, self).member = False
@@ -408,11 +348,11 @@ class Merger(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.target, "target")
-        _code(self.acquirer, "acquirer")
+        code_str(self.target, "target")
+        code_str(self.acquirer, "acquirer")
         if self.target == self.acquirer:
             raise ValueError(f"Merger: `target` and `acquirer` are the same code {self.target!r}")
-        _nonneg_int(self.new_shares, "new_shares")
+        non_negative_int(self.new_shares, "new_shares")
 
     def apply(self, plan: Plan) -> None:
         plan.member(self.target, self).member = False
@@ -429,8 +369,8 @@ class CashDividend(Event):
     effective: str | None = None
 
     def __post_init__(self) -> None:
-        _code(self.code)
-        _nonneg_number(self.amount, "amount")
+        code_str(self.code)
+        non_negative_float(self.amount, "amount")
 
     def apply(self, plan: Plan) -> None:
         plan.get(self.code, self)  # must be known; nothing changes

@@ -24,14 +24,26 @@ from __future__ import annotations
 
 import bisect
 import datetime
-import math
-import numbers
-import re
-from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
+
+from kospi_fast._validation import (
+    INT64_MAX,
+    as_date,
+    check_positive_real_array,
+    check_rounding,
+    exact_number,
+    first_bad,
+    index_name,
+    is_array_like,
+    non_negative_exact,
+    positive_exact,
+    real_array,
+    whole_positive_exact,
+)
+from kospi_fast._validation import ratio as parse_ratio
 
 __all__ = [
     "UNIFIED_TABLE_DATE",
@@ -50,13 +62,6 @@ __all__ = [
 
 #: First trading day of the unified tick-size table (methodology 3.1).
 UNIFIED_TABLE_DATE = datetime.date(2023, 1, 25)
-
-_UNIFIED_DAY = np.datetime64(UNIFIED_TABLE_DATE.isoformat(), "D")
-_ROUNDING_MODES = ("up", "down", "nearest")
-_INT64_MAX = int(np.iinfo(np.int64).max)
-# Float arrays are only exact for integers below 2**53.
-_FLOAT_EXACT_LIMIT = 2.0**53
-_RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
 
 
 class _TickTable(NamedTuple):
@@ -83,7 +88,7 @@ _PRE_2023 = _make_table(
 
 
 # --------------------------------------------------------------------------------------------
-# argument checking
+# the table in force on a date (arguments are checked by kospi_fast._validation)
 # --------------------------------------------------------------------------------------------
 
 
@@ -91,135 +96,7 @@ def _resolve_table(date) -> _TickTable:
     """Pick the tick table in force on `date` (None -> current, i.e. unified)."""
     if date is None:
         return _UNIFIED
-    if isinstance(date, datetime.datetime):  # before date: datetime subclasses date
-        day = date.date()
-    elif isinstance(date, datetime.date):
-        day = date
-    elif isinstance(date, np.datetime64):
-        if np.isnat(date):
-            raise ValueError(f"`date` must not be NaT, got {date!r}")
-        return _UNIFIED if date.astype("datetime64[D]") >= _UNIFIED_DAY else _PRE_2023
-    elif isinstance(date, str):
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-            raise ValueError(f"`date` must be an ISO date 'YYYY-MM-DD', got {date!r}")
-        try:
-            day = datetime.date.fromisoformat(date)
-        except ValueError:
-            msg = f"`date` must be a valid ISO date 'YYYY-MM-DD', got {date!r}"
-            raise ValueError(msg) from None
-    else:
-        raise TypeError(
-            "`date` must be None, a datetime.date, datetime.datetime, numpy.datetime64 or an "
-            f"ISO string 'YYYY-MM-DD', got {type(date).__name__}"
-        )
-    return _UNIFIED if day >= UNIFIED_TABLE_DATE else _PRE_2023
-
-
-def _check_mode(mode, name: str) -> str:
-    if not isinstance(mode, str) or mode not in _ROUNDING_MODES:
-        raise ValueError(f"`{name}` must be one of 'up', 'down', 'nearest', got {mode!r}")
-    return mode
-
-
-def _exact(value, name: str, bound: str) -> Fraction | int:
-    """Turn a real scalar into an exact int/Fraction; `bound` is only used in messages.
-
-    Raises TypeError for anything that is not a real number (bools and strings included) and
-    ValueError for NaN/inf.
-    """
-    if type(value) is int:  # the common case, kept cheap
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a real number, not a bool, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (float, np.floating, Decimal)):
-        if isinstance(value, Decimal):
-            finite = value.is_finite()
-        else:
-            finite = math.isfinite(value)
-        if not finite:
-            raise ValueError(f"`{name}` must be a finite number {bound}, got {value}")
-        # str() of a float is its shortest round-trip decimal: 0.3 -> 3/10.
-        return Fraction(str(value)) if not isinstance(value, Decimal) else Fraction(value)
-    if isinstance(value, numbers.Rational):
-        return Fraction(value.numerator, value.denominator)
-    raise TypeError(
-        f"`{name}` must be a real number (int, float, Fraction or Decimal), "
-        f"got {type(value).__name__}: {value!r}"
-    )
-
-
-def _positive(value, name: str) -> Fraction | int:
-    x = _exact(value, name, "> 0")
-    if x <= 0:
-        raise ValueError(f"`{name}` must be > 0, got {value}")
-    return x
-
-
-def _nonnegative(value, name: str) -> Fraction | int:
-    x = _exact(value, name, ">= 0")
-    if x < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value}")
-    return x
-
-
-def _whole_positive(value, name: str) -> int:
-    x = _positive(value, name)
-    if isinstance(x, Fraction):
-        if x.denominator != 1:
-            raise ValueError(f"`{name}` must be a whole number of won, got {value}")
-        x = x.numerator
-    return x
-
-
-def _is_array_like(value) -> bool:
-    return isinstance(value, (np.ndarray, list, tuple))
-
-
-def _index_name(name: str, index: tuple[int, ...]) -> str:
-    if not index:
-        return f"`{name}`"
-    return f"`{name}[{', '.join(str(int(i)) for i in index)}]`"
-
-
-def _as_array(value, name: str) -> np.ndarray:
-    """Array-like -> int64 or float64 ndarray (no value checks)."""
-    arr = np.asarray(value)
-    kind = arr.dtype.kind
-    if kind in "iu":
-        if kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
-            i = tuple(np.argwhere(arr > _INT64_MAX)[0])
-            raise ValueError(f"{_index_name(name, i)} must fit in int64, got {arr[i]}")
-        return arr.astype(np.int64, copy=False)
-    if kind == "f":
-        return arr.astype(np.float64, copy=False)
-    raise TypeError(f"`{name}` must have an integer or float dtype, got dtype {arr.dtype}")
-
-
-def _first_bad(bad: np.ndarray) -> tuple[int, ...] | None:
-    if not bad.any():
-        return None
-    return tuple(np.argwhere(bad)[0])
-
-
-def _check_positive_array(arr: np.ndarray, name: str) -> None:
-    """Raise ValueError naming the first element that is not a finite number > 0."""
-    if arr.dtype.kind == "f":
-        finite = np.isfinite(arr)
-        i = _first_bad(~finite)
-        if i is not None:
-            raise ValueError(f"{_index_name(name, i)} must be a finite number > 0, got {arr[i]}")
-        i = _first_bad(arr >= _FLOAT_EXACT_LIMIT)
-        if i is not None:
-            raise ValueError(
-                f"{_index_name(name, i)} must be < 2**53 in a float array, got {arr[i]}"
-            )
-    i = _first_bad(~(arr > 0))
-    if i is not None:
-        raise ValueError(f"{_index_name(name, i)} must be > 0, got {arr[i]}")
+    return _UNIFIED if as_date(date, "date") >= UNIFIED_TABLE_DATE else _PRE_2023
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,11 +171,11 @@ def tick_size(price, date=None):
     [5, 10, 500]
     """
     table = _resolve_table(date)
-    if _is_array_like(price):
-        arr = _as_array(price, "price")
-        _check_positive_array(arr, "price")
+    if is_array_like(price):
+        arr = real_array(price, "price")
+        check_positive_real_array(arr, "price")
         return table.ticks_arr[np.searchsorted(table.bounds_arr, arr, side="right")]
-    return _tick_of(_positive(price, "price"), table)
+    return _tick_of(positive_exact(price, "price"), table)
 
 
 def is_on_tick(price, date=None):
@@ -333,8 +210,8 @@ def is_on_tick(price, date=None):
     [True, False, False]
     """
     table = _resolve_table(date)
-    if _is_array_like(price):
-        arr = _as_array(price, "price")
+    if is_array_like(price):
+        arr = real_array(price, "price")
         ticks = table.ticks_arr[np.searchsorted(table.bounds_arr, arr, side="right")]
         if arr.dtype.kind == "f":
             with np.errstate(invalid="ignore"):
@@ -342,7 +219,7 @@ def is_on_tick(price, date=None):
             return ok
         return (arr > 0) & (arr % ticks == 0)
     try:
-        x = _exact(price, "price", "> 0")
+        x = exact_number(price, "price", "> 0")
     except ValueError:  # NaN / inf: not a price
         return False
     if x <= 0:
@@ -385,10 +262,10 @@ def _round_array(arr: np.ndarray, mode: str, table: _TickTable) -> np.ndarray:
     if mode == "up":
         out = up
     elif mode == "down":
-        i = _first_bad(down == 0)
+        i = first_bad(down == 0)
         if i is not None:
             raise ValueError(
-                f"{_index_name('price', i)} must be >= 1 to round down "
+                f"{index_name('price', i)} must be >= 1 to round down "
                 f"(no tick price lies below 1), got {arr[i]}"
             )
         out = down
@@ -437,13 +314,13 @@ def round_to_tick(price, mode="up", date=None):
     >>> round_to_tick(1999.5), round_to_tick(2003, "down"), round_to_tick(2002.5, "nearest")
     (2000, 2000, 2005)
     """
-    mode = _check_mode(mode, "mode")
+    mode = check_rounding(mode, "mode")
     table = _resolve_table(date)
-    if _is_array_like(price):
-        arr = _as_array(price, "price")
-        _check_positive_array(arr, "price")
+    if is_array_like(price):
+        arr = real_array(price, "price")
+        check_positive_real_array(arr, "price")
         return _round_array(arr, mode, table)
-    return _round_exact(_positive(price, "price"), mode, table, "`price`")
+    return _round_exact(positive_exact(price, "price"), mode, table, "`price`")
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,7 +329,7 @@ def round_to_tick(price, mode="up", date=None):
 
 
 def _rate(rate) -> Fraction:
-    r = _positive(rate, "rate")
+    r = positive_exact(rate, "rate")
     return Fraction(r)
 
 
@@ -498,20 +375,20 @@ def price_limit_amount(base_price, date=None, rate=0.30):
     """
     table = _resolve_table(date)
     r = _rate(rate)
-    if _is_array_like(base_price):
+    if is_array_like(base_price):
         base = _as_base_array(base_price)
         return _limits_array(base, r, table)[0]
-    return _limit_amount_scalar(_whole_positive(base_price, "base_price"), r, table)
+    return _limit_amount_scalar(whole_positive_exact(base_price, "base_price"), r, table)
 
 
 def _as_base_array(base_price) -> np.ndarray:
-    arr = _as_array(base_price, "base_price")
-    _check_positive_array(arr, "base_price")
+    arr = real_array(base_price, "base_price")
+    check_positive_real_array(arr, "base_price")
     if arr.dtype.kind == "f":
-        i = _first_bad(arr != np.floor(arr))
+        i = first_bad(arr != np.floor(arr))
         if i is not None:
             raise ValueError(
-                f"{_index_name('base_price', i)} must be a whole number of won, got {arr[i]}"
+                f"{index_name('base_price', i)} must be a whole number of won, got {arr[i]}"
             )
         arr = arr.astype(np.int64)
     return arr
@@ -521,7 +398,7 @@ def _limits_array(base: np.ndarray, rate: Fraction, table: _TickTable):
     """Return (limit, lower, upper) int64 arrays for int64 `base`."""
     n, d = rate.numerator, rate.denominator
     work = base
-    if base.size and int(base.max()) > _INT64_MAX // max(n, 1):
+    if base.size and int(base.max()) > INT64_MAX // max(n, 1):
         # base * n would overflow int64: do the same steps on Python ints.
         work = base.astype(object)
 
@@ -587,11 +464,11 @@ def price_limits(base_price, date=None, rate=0.30):
     """
     table = _resolve_table(date)
     r = _rate(rate)
-    if _is_array_like(base_price):
+    if is_array_like(base_price):
         base = _as_base_array(base_price)
         _, lower, upper = _limits_array(base, r, table)
         return lower, upper
-    base = _whole_positive(base_price, "base_price")
+    base = whole_positive_exact(base_price, "base_price")
     limit = _limit_amount_scalar(base, r, table)
     upper = _floor_grid_scalar(base + limit, table)
     lower_raw = base - limit
@@ -638,10 +515,10 @@ def theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares) 
     >>> theoretical_ex_rights_price(10000, 100, 8000, 20)
     Fraction(29000, 3)
     """
-    cum = _positive(cum_price, "cum_price")
-    old = _positive(old_shares, "old_shares")
-    issue = _nonnegative(issue_price, "issue_price")
-    new = _positive(new_shares, "new_shares")
+    cum = positive_exact(cum_price, "cum_price")
+    old = positive_exact(old_shares, "old_shares")
+    issue = non_negative_exact(issue_price, "issue_price")
+    new = positive_exact(new_shares, "new_shares")
     return Fraction(cum * old + issue * new) / (old + new)
 
 
@@ -676,7 +553,7 @@ def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up
     >>> ex_rights_price(10000, 100, 8000, 20)  # 9666.67 -> up to the 10-won tick
     9670
     """
-    mode = _check_mode(rounding, "rounding")
+    mode = check_rounding(rounding, "rounding")
     table = _resolve_table(date)
     p = theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares)
     return _round_exact(p, mode, table, "the theoretical ex-rights price")
@@ -714,7 +591,7 @@ def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=Non
     >>> bonus_issue_price(10000, 100, 50)  # 6666.67 -> 6670
     6670
     """
-    mode = _check_mode(rounding, "rounding")
+    mode = check_rounding(rounding, "rounding")
     table = _resolve_table(date)
     p = theoretical_ex_rights_price(cum_price, old_shares, 0, new_shares)
     return _round_exact(p, mode, table, "the theoretical bonus-issue price")
@@ -752,25 +629,13 @@ def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=
     >>> stock_dividend_price(21000, 100, 5)  # 20000 exactly
     20000
     """
-    mode = _check_mode(rounding, "rounding")
+    mode = check_rounding(rounding, "rounding")
     table = _resolve_table(date)
-    cum = _positive(cum_price, "cum_price")
-    old = _positive(old_shares, "old_shares")
-    new = _positive(new_shares, "new_shares")
+    cum = positive_exact(cum_price, "cum_price")
+    old = positive_exact(old_shares, "old_shares")
+    new = positive_exact(new_shares, "new_shares")
     p = Fraction(cum * old) / (old + new)
     return _round_exact(p, mode, table, "the theoretical stock-dividend price")
-
-
-def _split_ratio(ratio) -> Fraction:
-    if isinstance(ratio, str):
-        m = _RATIO_RE.match(ratio)
-        if m is None:
-            raise ValueError(f"`ratio` must be a string 'old:new' such as '1:10', got {ratio!r}")
-        old, new = Fraction(m.group(1)), Fraction(m.group(2))
-        if old == 0 or new == 0:
-            raise ValueError(f"`ratio` must have both sides > 0, got {ratio!r}")
-        return new / old
-    return Fraction(_positive(ratio, "ratio"))
 
 
 def split_price(prev_close, ratio, rounding="up", date=None):
@@ -805,8 +670,8 @@ def split_price(prev_close, ratio, rounding="up", date=None):
     >>> split_price(10000, "1:10"), split_price(10000, 10), split_price(1000, 0.1)
     (1000, 1000, 10000)
     """
-    mode = _check_mode(rounding, "rounding")
+    mode = check_rounding(rounding, "rounding")
     table = _resolve_table(date)
-    close = _positive(prev_close, "prev_close")
-    r = _split_ratio(ratio)
+    close = positive_exact(prev_close, "prev_close")
+    r = parse_ratio(ratio)
     return _round_exact(Fraction(close) / r, mode, table, "the theoretical split price")
