@@ -16,6 +16,8 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
+from kospi_fast._buffers cimport length_i64
+
 import numpy as np
 
 from kospi_fast import _validation
@@ -147,7 +149,7 @@ cdef class EngineCore:
         nothing is applied (the kernel ran on the scratch copy); otherwise the good trades are
         applied and the bad ones only reported in ``status``.
         """
-        cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
+        cdef Py_ssize_t n_ticks = length_i64(prices, "prices")  # the kernel checks the rest
         levels = np.empty(n_ticks, dtype=np.float64)
         status = np.empty(n_ticks, dtype=np.uint8)
         counts = np.zeros(9, dtype=np.int64)

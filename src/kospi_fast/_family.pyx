@@ -18,6 +18,10 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 from libc.stdlib cimport calloc, free, malloc
 
+from kospi_fast._buffers cimport data, length, length_f64, length_i64, length_ids, same_length, shape_2d
+
+import numpy as np
+
 cnp.import_array()
 
 ctypedef fused id_t:
@@ -126,36 +130,54 @@ cdef inline void _flush(const int64_t* prices, int64_t* flushed, const Py_ssize_
             caps[col[e]] += d * sh[e]
 
 
-def run_family(cnp.ndarray prices, Py_ssize_t width, cnp.ndarray col, cnp.ndarray sh,
-               cnp.ndarray caps, cnp.ndarray divisors, cnp.ndarray levels, ids,
-               cnp.ndarray new_prices, int64_t pmax, out, sample_at):
-    """Low-level driver over prepared arrays (int64 prices/sh/new_prices, int32 col of shape
-    (n_stocks * width,), caps/divisors/levels of length n_idx + width (the slots after the real
-    indices are padding dummies), int32 or int64 ids, optional float64 C-contiguous ``out``
-    whose columns are the real indices (n_out <= n_idx) and
-    int64 ``sample_at``). Mutates prices, caps, levels. Returns the bad-trade index or -1."""
-    cdef cnp.ndarray id_arr = <cnp.ndarray>ids
-    cdef Py_ssize_t n_stocks = cnp.PyArray_DIM(prices, 0)
-    cdef Py_ssize_t n_idx = cnp.PyArray_DIM(caps, 0)
-    cdef Py_ssize_t n_out = n_idx if out is None else cnp.PyArray_DIM(<cnp.ndarray>out, 1)
-    cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(new_prices, 0)
-    cdef double* op = NULL
+def run_family(prices, Py_ssize_t width, col, sh, caps, divisors, levels, ids, new_prices,
+               int64_t pmax, out, sample_at):
+    """Low-level driver over prepared arrays, all 1-d C-contiguous unless said: int64
+    ``prices`` (writeable, n_stocks), int32 ``col`` and int64 ``sh`` of length n_stocks * width,
+    ``caps`` (int64), ``divisors`` and ``levels`` (float64) of one length n_idx = the real
+    indices + width padding dummies (caps and levels writeable), int32 or int64 ``ids`` and
+    int64 ``new_prices`` of one length, ``out`` None or a writeable 2-d float64 array with a row
+    per trade (per ``sample_at`` entry when given) and a column per real index (n_out <= n_idx),
+    ``sample_at`` None or int64 ascending trade positions. A wrong array is a TypeError or
+    ValueError naming it, before anything is written. Every ``col`` entry must be < n_idx (the
+    layout is built by IndexFamily, not checked per batch). Mutates prices, caps, levels, out.
+    Returns the bad-trade index, -1, or -2 when scratch memory could not be allocated."""
+    cdef Py_ssize_t n_stocks = length_i64(prices, "prices", True)
+    if width < 0:
+        raise ValueError(f"`width` must be >= 0, got {width}")
+    cdef Py_ssize_t n_cells = n_stocks * width
+    same_length(length(col, cnp.NPY_INT32, "col", "int32", False), "col", n_cells, "`prices` × `width`")
+    same_length(length_i64(sh, "sh"), "sh", n_cells, "`prices` × `width`")
+    cdef Py_ssize_t n_idx = length_i64(caps, "caps", True)
+    same_length(length_f64(divisors, "divisors"), "divisors", n_idx, "`caps`")
+    same_length(length_f64(levels, "levels", True), "levels", n_idx, "`caps`")
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
+    same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`ids`")
     cdef const int64_t* sp = NULL
-    cdef Py_ssize_t n_samples = 0, bad
-    cdef int64_t* pp = <int64_t*>cnp.PyArray_DATA(prices)
-    cdef const int32_t* colp = <const int32_t*>cnp.PyArray_DATA(col)
-    cdef const int64_t* shp = <const int64_t*>cnp.PyArray_DATA(sh)
-    cdef int64_t* cp = <int64_t*>cnp.PyArray_DATA(caps)
-    cdef const double* dp = <const double*>cnp.PyArray_DATA(divisors)
-    cdef double* lp = <double*>cnp.PyArray_DATA(levels)
-    cdef const int64_t* npp = <const int64_t*>cnp.PyArray_DATA(new_prices)
-    cdef void* ip = cnp.PyArray_DATA(id_arr)
-    if out is not None:
-        op = <double*>cnp.PyArray_DATA(<cnp.ndarray>out)
+    cdef Py_ssize_t n_samples = 0
     if sample_at is not None:
-        sp = <const int64_t*>cnp.PyArray_DATA(<cnp.ndarray>sample_at)
-        n_samples = cnp.PyArray_DIM(<cnp.ndarray>sample_at, 0)
-    if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
+        n_samples = length_i64(sample_at, "sample_at")
+        sp = <const int64_t*>data(sample_at)
+    cdef double* op = NULL
+    cdef Py_ssize_t n_rows, n_out = n_idx
+    if out is not None:
+        shape_2d(out, cnp.NPY_FLOAT64, "out", "float64", True, &n_rows, &n_out)
+        same_length(n_rows, "out", n_ticks if sample_at is None else n_samples,
+                    "`ids`" if sample_at is None else "`sample_at`")
+        if n_out > n_idx:
+            raise ValueError(f"`out` has {n_out} columns, more than the {n_idx} of `caps`")
+        op = <double*>data(out)
+    cdef int64_t* pp = <int64_t*>data(prices)
+    cdef const int32_t* colp = <const int32_t*>data(col)
+    cdef const int64_t* shp = <const int64_t*>data(sh)
+    cdef int64_t* cp = <int64_t*>data(caps)
+    cdef const double* dp = <const double*>data(divisors)
+    cdef double* lp = <double*>data(levels)
+    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef const void* ip = data(ids)
+    cdef Py_ssize_t bad
+    if narrow:
         with nogil:
             bad = apply_ticks_family[int32_t](pp, n_stocks, width, colp, shp, cp, dp, lp, n_idx, n_out,
                                               <const int32_t*>ip, npp, n_ticks, pmax, op, sp, n_samples)
@@ -166,16 +188,29 @@ def run_family(cnp.ndarray prices, Py_ssize_t width, cnp.ndarray col, cnp.ndarra
     return bad
 
 
-def caps_from_ell(cnp.ndarray prices, Py_ssize_t width, cnp.ndarray col, cnp.ndarray sh, Py_ssize_t n_slots):
+def caps_from_ell(prices, Py_ssize_t width, col, sh, Py_ssize_t n_slots):
     """Full recompute of every index cap (exact int64; the caller guarantees no overflow).
-    Returns an int64 array of shape (n_slots,)."""
-    import numpy as np
+    ``prices`` int64, ``col`` int32 and ``sh`` int64 of length len(prices) * width, every
+    ``col`` entry in [0, n_slots) (checked: this pass reads them all anyway). Returns an int64
+    array of shape (n_slots,)."""
+    cdef Py_ssize_t n = length_i64(prices, "prices")
+    if width < 0 or n_slots < 0:
+        raise ValueError(f"`width` and `n_slots` must be >= 0, got {width} and {n_slots}")
+    same_length(length(col, cnp.NPY_INT32, "col", "int32", False), "col", n * width, "`prices` × `width`")
+    same_length(length_i64(sh, "sh"), "sh", n * width, "`prices` × `width`")
+    cdef const int32_t* colp = <const int32_t*>data(col)
+    cdef Py_ssize_t i, e, bad = -1
+    with nogil:
+        for e in range(n * width):
+            if <uint64_t>colp[e] >= <uint64_t>n_slots:  # a negative entry wraps: one compare
+                bad = e
+                break
+    if bad != -1:
+        raise ValueError(f"`col[{bad}]` must be in [0, {n_slots}), got {colp[bad]}")
     caps = np.zeros(n_slots, dtype=np.int64)
-    cdef int64_t* cp = <int64_t*>cnp.PyArray_DATA(caps)
-    cdef const int64_t* pp = <const int64_t*>cnp.PyArray_DATA(prices)
-    cdef const int32_t* colp = <const int32_t*>cnp.PyArray_DATA(col)
-    cdef const int64_t* shp = <const int64_t*>cnp.PyArray_DATA(sh)
-    cdef Py_ssize_t i, e, n = cnp.PyArray_DIM(prices, 0)
+    cdef int64_t* cp = <int64_t*>data(caps)
+    cdef const int64_t* pp = <const int64_t*>data(prices)
+    cdef const int64_t* shp = <const int64_t*>data(sh)
     with nogil:
         for i in range(n):
             for e in range(i * width, i * width + width):

@@ -12,6 +12,8 @@ The kernel walks only the changed stocks: cap_after = cap_before + Σ (new − o
 cimport numpy as cnp
 from libc.stdint cimport int64_t
 
+from kospi_fast._buffers cimport data, length, length_i64, same_length
+
 from fractions import Fraction
 
 from kospi_fast import _validation
@@ -32,17 +34,27 @@ cdef int64_t apply_changes_i64(int64_t* prices, int64_t* shares, const Py_ssize_
     return delta
 
 
-def apply_changes_inplace(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray ids,
-                          cnp.ndarray new_prices, cnp.ndarray new_shares):
-    """Low-level: apply validated changes in place (int64 prices/shares, intp ids, unique ids,
-    all same length, results validated by the caller not to overflow). Returns the cap delta."""
-    cdef Py_ssize_t k = cnp.PyArray_DIM(ids, 0)
+def apply_changes_inplace(prices, shares, ids, new_prices, new_shares):
+    """Low-level: apply validated changes in place. ``prices`` and ``shares`` are writeable
+    int64 arrays of one length, ``ids`` (intp, unique), ``new_prices`` and ``new_shares``
+    (int64) of another, all 1-d C-contiguous; the results are validated by the caller not to
+    overflow. A wrong array or an id out of range is a TypeError or ValueError naming it, before
+    anything is written. Returns the cap delta."""
+    cdef Py_ssize_t n = length_i64(prices, "prices", True)
+    same_length(length_i64(shares, "shares", True), "shares", n, "`prices`")
+    cdef Py_ssize_t k = length(ids, cnp.NPY_INTP, "ids", "intp", False)
+    same_length(length_i64(new_prices, "new_prices"), "new_prices", k, "`ids`")
+    same_length(length_i64(new_shares, "new_shares"), "new_shares", k, "`ids`")
+    cdef const Py_ssize_t* ip = <const Py_ssize_t*>data(ids)
+    cdef Py_ssize_t j
+    for j in range(k):  # O(k), like the kernel: an id out of range would write out of bounds
+        if <size_t>ip[j] >= <size_t>n:
+            raise ValueError(f"`ids[{j}]` is out of range: ids must be in [0, {n}), got {ip[j]}")
     cdef int64_t delta
-    cdef int64_t* pp = <int64_t*>cnp.PyArray_DATA(prices)
-    cdef int64_t* sp = <int64_t*>cnp.PyArray_DATA(shares)
-    cdef const Py_ssize_t* ip = <const Py_ssize_t*>cnp.PyArray_DATA(ids)
-    cdef const int64_t* npp = <const int64_t*>cnp.PyArray_DATA(new_prices)
-    cdef const int64_t* nsp = <const int64_t*>cnp.PyArray_DATA(new_shares)
+    cdef int64_t* pp = <int64_t*>data(prices)
+    cdef int64_t* sp = <int64_t*>data(shares)
+    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef const int64_t* nsp = <const int64_t*>data(new_shares)
     with nogil:
         delta = apply_changes_i64(pp, sp, ip, npp, nsp, k)
     return delta

@@ -18,6 +18,8 @@ that names the reason, which may still accept it (e.g. a closing-auction print a
 cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
+from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
+
 cnp.import_array()
 
 ctypedef fused id_t:
@@ -123,38 +125,60 @@ cdef inline uint8_t _classify(int64_t t, int64_t last, uint64_t i, uint64_t n, i
     return OK
 
 
-def run_validated(cnp.ndarray prices, cnp.ndarray shares, cnp.ndarray lower, cnp.ndarray upper,
-                  cnp.ndarray halted, cnp.ndarray thresholds, cnp.ndarray grid, cnp.ndarray fast,
-                  int64_t win_open,
-                  int64_t call_start, int64_t call_end, int64_t win_close, cnp.ndarray times, ids,
-                  cnp.ndarray new_prices, int64_t pmax, int64_t cap, int64_t last_time,
-                  double divisor, levels, cnp.ndarray status, cnp.ndarray counts, bint stop_at_bad):
-    """Low-level driver over prepared arrays. ``lower``/``upper`` must already fold in halts
-    (lower = INT64_MAX for a halted stock), ``p > 0`` (lower >= 1) and ``pmax`` (upper <= pmax);
-    ``grid`` is a uint8 bitmap of on-grid prices below ``8 * len(grid)``. Mutates ``prices``,
-    ``levels``, ``status``, ``counts`` (int64, one slot per status code).
+def run_validated(prices, shares, lower, upper, halted, thresholds, grid, fast,
+                  int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
+                  times, ids, new_prices, int64_t pmax, int64_t cap, int64_t last_time,
+                  double divisor, levels, status, counts, bint stop_at_bad):
+    """Low-level driver over prepared arrays, all C-contiguous: int64 ``prices`` (writeable),
+    ``shares``, ``lower``, ``upper`` and uint8 ``halted`` of length n_stocks; ``fast`` int64 of
+    shape (n_stocks, 2); int64 ``thresholds`` (at least 6); uint8 ``grid``; int64 ``times``,
+    int32/int64 ``ids``, int64 ``new_prices``, writeable uint8 ``status`` and float64 ``levels``
+    (or None) of length n_ticks; writeable int64 ``counts`` of length 9. A wrong array is a
+    TypeError or ValueError naming it, before anything is written. ``lower``/``upper`` must
+    already fold in halts (lower = INT64_MAX for a halted stock), ``p > 0`` (lower >= 1) and
+    ``pmax`` (upper <= pmax); ``grid`` is a uint8 bitmap of on-grid prices below
+    ``8 * len(grid)``, and each ``fast`` row (lo, span) keeps lo + span inside it. Mutates
+    ``prices``, ``levels``, ``status``, ``counts`` (one slot per status code).
     Returns ``(bad_index_or_-1, cap, last_time)``."""
-    cdef cnp.ndarray id_arr = <cnp.ndarray>ids
+    cdef Py_ssize_t n_stocks = length_i64(prices, "prices", True)
+    same_length(length_i64(shares, "shares"), "shares", n_stocks, "`prices`")
+    same_length(length_i64(lower, "lower"), "lower", n_stocks, "`prices`")
+    same_length(length_i64(upper, "upper"), "upper", n_stocks, "`prices`")
+    same_length(length_u8(halted, "halted"), "halted", n_stocks, "`prices`")
+    cdef Py_ssize_t rows, cols
+    shape_2d(fast, cnp.NPY_INT64, "fast", "int64", False, &rows, &cols)
+    same_length(rows, "fast", n_stocks, "`prices`")
+    if cols != 2:
+        raise ValueError(f"`fast` must have 2 columns (lo, span), got {cols}")
+    if length_i64(thresholds, "thresholds") < 6:
+        raise ValueError(f"`thresholds` must have 6 entries, got {len(thresholds)}")
+    length_u8(grid, "grid")
+    cdef Py_ssize_t n_ticks = length_i64(times, "times")
+    cdef bint narrow
+    same_length(length_ids(ids, "ids", &narrow), "ids", n_ticks, "`times`")
+    same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`times`")
+    same_length(length_u8(status, "status", True), "status", n_ticks, "`times`")
+    same_length(length_i64(counts, "counts", True), "counts", 9, "the status codes")
     cdef double* lp = NULL
+    if levels is not None:
+        same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`times`")
+        lp = <double*>data(levels)
     cdef int64_t c = cap, lt = last_time
     cdef Py_ssize_t bad
-    cdef int64_t* pp = <int64_t*>cnp.PyArray_DATA(prices)
-    cdef const int64_t* sp = <const int64_t*>cnp.PyArray_DATA(shares)
-    cdef const int64_t* lo = <const int64_t*>cnp.PyArray_DATA(lower)
-    cdef const int64_t* hi = <const int64_t*>cnp.PyArray_DATA(upper)
-    cdef const uint8_t* hp = <const uint8_t*>cnp.PyArray_DATA(halted)
-    cdef const int64_t* th = <const int64_t*>cnp.PyArray_DATA(thresholds)
-    cdef const uint8_t* gp = <const uint8_t*>cnp.PyArray_DATA(grid)
-    cdef const int64_t* fp = <const int64_t*>cnp.PyArray_DATA(fast)
-    cdef const int64_t* tp = <const int64_t*>cnp.PyArray_DATA(times)
-    cdef const int64_t* npp = <const int64_t*>cnp.PyArray_DATA(new_prices)
-    cdef uint8_t* stp = <uint8_t*>cnp.PyArray_DATA(status)
-    cdef int64_t* cnt = <int64_t*>cnp.PyArray_DATA(counts)
-    cdef void* ip = cnp.PyArray_DATA(id_arr)
-    cdef Py_ssize_t n_stocks = cnp.PyArray_DIM(prices, 0), n_ticks = cnp.PyArray_DIM(new_prices, 0)
-    if levels is not None:
-        lp = <double*>cnp.PyArray_DATA(<cnp.ndarray>levels)
-    if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
+    cdef int64_t* pp = <int64_t*>data(prices)
+    cdef const int64_t* sp = <const int64_t*>data(shares)
+    cdef const int64_t* lo = <const int64_t*>data(lower)
+    cdef const int64_t* hi = <const int64_t*>data(upper)
+    cdef const uint8_t* hp = <const uint8_t*>data(halted)
+    cdef const int64_t* th = <const int64_t*>data(thresholds)
+    cdef const uint8_t* gp = <const uint8_t*>data(grid)
+    cdef const int64_t* fp = <const int64_t*>data(fast)
+    cdef const int64_t* tp = <const int64_t*>data(times)
+    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef uint8_t* stp = <uint8_t*>data(status)
+    cdef int64_t* cnt = <int64_t*>data(counts)
+    cdef const void* ip = data(ids)
+    if narrow:
         with nogil:
             bad = apply_validated[int32_t](pp, sp, n_stocks, lo, hi, hp, th, gp, fp, win_open,
                                            call_start, call_end, win_close, tp, <const int32_t*>ip,

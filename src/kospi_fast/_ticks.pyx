@@ -9,6 +9,8 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
+from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, same_length
+
 import numpy as np
 
 from kospi_fast import _validation
@@ -69,27 +71,16 @@ cdef object _canonical_prices(object new_prices, str name):
     return _validation.int64_array(new_prices, name)
 
 
-cdef Py_ssize_t run_ticks(cnp.ndarray prices, cnp.ndarray shares, object ids,
-                          cnp.ndarray new_prices, int64_t pmax, int64_t* cap, double divisor,
-                          double* levels):
-    """Dispatch on the id dtype and run the kernel with the GIL released."""
-    cdef Py_ssize_t n_stocks = cnp.PyArray_DIM(prices, 0)
-    cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(new_prices, 0)
-    cdef int64_t* pp = <int64_t*>cnp.PyArray_DATA(prices)
-    cdef const int64_t* sp = <const int64_t*>cnp.PyArray_DATA(shares)
-    cdef const int64_t* np_ = <const int64_t*>cnp.PyArray_DATA(new_prices)
-    cdef cnp.ndarray id_arr = <cnp.ndarray>ids
-    cdef void* ip = cnp.PyArray_DATA(id_arr)
-    cdef Py_ssize_t bad
-    if cnp.PyArray_TYPE(id_arr) == cnp.NPY_INT32:
-        with nogil:
-            bad = apply_ticks_i64[int32_t](pp, sp, n_stocks, <const int32_t*>ip, np_, n_ticks,
-                                           pmax, cap, divisor, levels)
-    else:
-        with nogil:
-            bad = apply_ticks_i64[int64_t](pp, sp, n_stocks, <const int64_t*>ip, np_, n_ticks,
-                                           pmax, cap, divisor, levels)
-    return bad
+cdef Py_ssize_t run_ticks(int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
+                          const void* ids, bint narrow_ids, const int64_t* new_prices,
+                          Py_ssize_t n_ticks, int64_t pmax, int64_t* cap, double divisor,
+                          double* levels) noexcept nogil:
+    """The kernel's specialisation for the id width (int32 when ``narrow_ids``, else int64)."""
+    if narrow_ids:
+        return apply_ticks_i64[int32_t](prices, shares, n_stocks, <const int32_t*>ids, new_prices,
+                                        n_ticks, pmax, cap, divisor, levels)
+    return apply_ticks_i64[int64_t](prices, shares, n_stocks, <const int64_t*>ids, new_prices,
+                                    n_ticks, pmax, cap, divisor, levels)
 
 
 def raise_bad_tick(Py_ssize_t k, ids, new_prices, Py_ssize_t n_stocks, int64_t pmax,
@@ -118,18 +109,33 @@ def prepare_ticks(ids, new_prices, Py_ssize_t n_stocks, str prices_name="new_pri
     return ids, new_prices
 
 
-def apply_ticks_inplace(cnp.ndarray prices, cnp.ndarray shares, ids, cnp.ndarray new_prices,
-                        int64_t pmax, int64_t cap, double divisor, levels):
+def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t cap,
+                        double divisor, levels):
     """Low-level: run the kernel on already-prepared arrays, mutating ``prices``.
 
-    Returns ``(bad_index, cap)``; ``bad_index`` is -1 when every trade was applied. ``levels``
-    is a float64 array of the trades' length, or None.
+    ``prices`` (writeable) and ``shares`` are int64 arrays of one length, ``ids`` (int32 or
+    int64) and ``new_prices`` (int64) of another, ``levels`` a writeable float64 array of the
+    trades' length, or None; all 1-d and C-contiguous, else TypeError/ValueError naming the
+    argument before anything is written. Returns ``(bad_index, cap)``; ``bad_index`` is -1 when
+    every trade was applied.
     """
+    cdef Py_ssize_t n_stocks = length_i64(prices, "prices", True)
+    same_length(length_i64(shares, "shares"), "shares", n_stocks, "`prices`")
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
+    same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`ids`")
     cdef double* lp = NULL
-    cdef int64_t c = cap
     if levels is not None:
-        lp = <double*>cnp.PyArray_DATA(<cnp.ndarray>levels)
-    bad = run_ticks(prices, shares, ids, new_prices, pmax, &c, divisor, lp)
+        same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`ids`")
+        lp = <double*>data(levels)
+    cdef int64_t* pp = <int64_t*>data(prices)
+    cdef const int64_t* sp = <const int64_t*>data(shares)
+    cdef const void* ip = data(ids)
+    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef int64_t c = cap
+    cdef Py_ssize_t bad
+    with nogil:
+        bad = run_ticks(pp, sp, n_stocks, ip, narrow, npp, n_ticks, pmax, &c, divisor, lp)
     return bad, c
 
 
