@@ -56,7 +56,9 @@ def test_clock_round_trip():
     assert _clock.format_clock(ns) == "09:00:10"
     assert _clock.format_clock(ns, digits=3) == "09:00:10.500"
     assert _clock.format_clock(ns, seconds=False) == "09:00"
-    assert _clock.format_clock(_clock.parse_clock("15:29:31"), seconds=False) == "15:30"
+    assert _clock.format_clock(_clock.parse_clock("15:29:59.9"), seconds=False) == "15:29"
+    assert _clock.format_clock(32_399_999_999_999.996, seconds=False) == "09:00"  # a chart axis position
+    assert _clock.format_clock(np.int64(ns)) == "09:00:10"
     assert _clock.parse_clock(np.int64(5)) == 5
     assert _clock.DAY_NS == 86_400 * 10**9 and _clock.KST_OFFSET_NS == 9 * 3600 * 10**9
     for bad in ("24:00", "9h", "09:60:00"):
@@ -117,3 +119,10 @@ def test_ratio_values():
         _validation.ratio("0:1", "r")
     with pytest.raises(TypeError, match="`r` must be a real number, not a bool"):
         _validation.ratio(True, "r")
+
+
+def test_clock_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(_clock)
+    assert result.failed == 0 and result.attempted > 0

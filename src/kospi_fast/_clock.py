@@ -43,16 +43,17 @@ def parse_clock(value: object) -> int:
 def format_clock(ns: int, *, digits: int = 0, seconds: bool = True) -> str:
     """ns since midnight -> ``'HH:MM:SS'``, truncated to ``digits`` decimals of the second.
 
-    With ``seconds=False``: ``'HH:MM'``, rounded to the nearest minute (chart axis labels).
+    With ``seconds=False``: ``'HH:MM'`` (truncated too; chart labels). A float `ns` (a chart
+    axis position) is first rounded to the nearest nanosecond, so 32399999999999.996 is 09:00.
 
     >>> format_clock(32_410_500_000_000), format_clock(32_410_500_000_000, digits=3)
     ('09:00:10', '09:00:10.500')
     >>> format_clock(32_410_500_000_000, seconds=False)
     '09:00'
     """
-    ns = int(ns)
+    ns = int(round(ns))
     if not seconds:
-        m = (ns + 30 * NS_PER_S) // (60 * NS_PER_S)
+        m = ns // (60 * NS_PER_S)
         return f"{m // 60:02d}:{m % 60:02d}"
     s, rem = divmod(ns, NS_PER_S)
     out = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"

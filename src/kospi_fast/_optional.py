@@ -29,7 +29,7 @@ def require(module: str, extra: str, *, package: str | None = None, what: str | 
     package : str, optional
         The pip package, when it is not the module's first component.
     what : str, optional
-        What needs it, for the message (default: "this").
+        What needs it, for the message (default: "this feature of kospi_fast").
 
     Raises
     ------
@@ -42,6 +42,6 @@ def require(module: str, extra: str, *, package: str | None = None, what: str | 
     except ImportError as exc:
         pkg = package or module.split(".")[0]
         raise ImportError(
-            f"{pkg} is not installed, and {what or 'this'} needs it: "
+            f"{pkg} is not installed, and {what or 'this feature of kospi_fast'} needs it: "
             f"pip install 'kospi-fast[{extra}]' (or: pip install {pkg})"
         ) from exc

@@ -10,21 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from kospi_fast._clock import format_clock
+from kospi_fast._optional import require
+
 #: Korean market colours: red for a rise, blue for a fall.
 UP, DOWN = "#d62728", "#1f5fbf"
 _HANGUL_FONTS = ("NanumGothic", "Nanum Gothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic",
                  "AppleGothic", "UnDotum", "Baekmuk Gulim")
-
-
-def _require_matplotlib():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise ImportError(
-            "kospi_fast.plot needs the optional dependency 'matplotlib': "
-            "pip install 'kospi-fast[plot]' (or: pip install matplotlib)"
-        ) from exc
-    return matplotlib
 
 
 def _hangul_font() -> str | None:
@@ -42,11 +34,6 @@ def _label(code: str, name: str, hangul: bool) -> str:
     if name and name != code and (hangul or name.isascii()):
         return f"{code} {name[:16]}"
     return code
-
-
-def _clock(ns: float) -> str:
-    s = int(round(ns / 1e9))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = None,
@@ -69,7 +56,7 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
     -------
     Path
     """
-    _require_matplotlib()
+    require("matplotlib", "plot", what="kospi_fast.plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MultipleLocator
@@ -95,13 +82,13 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
                label=f"previous close {result.previous_close:,.2f}")
     if result.n_ticks:
         ax.plot([result.high_time], [result.high], marker="^", color=UP, ms=9, ls="none",
-                label=f"high {result.high:,.2f} at {_clock(result.high_time)}")
+                label=f"high {result.high:,.2f} at {format_clock(result.high_time, seconds=False)}")
         ax.plot([result.low_time], [result.low], marker="v", color=DOWN, ms=9, ls="none",
-                label=f"low {result.low:,.2f} at {_clock(result.low_time)}")
+                label=f"low {result.low:,.2f} at {format_clock(result.low_time, seconds=False)}")
     span = float(t[-1] - t[0]) if t.size > 1 else 0.0
     hour = 3600e9
     ax.xaxis.set_major_locator(MultipleLocator(hour if span > 3 * hour else hour / 4 if span > hour / 2 else 60e9))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _clock(x)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_clock(x, seconds=False)))
     ax.set_axisbelow(True)
     ax.set_ylabel("index level")
     ax.grid(True, color="0.9")

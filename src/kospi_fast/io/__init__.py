@@ -34,48 +34,26 @@ publication grid (KOSPI: every 10 s from 09:00:10).
 Times are int64 nanoseconds since midnight KST everywhere (the :class:`~kospi_fast.SimulatedDay`
 convention).
 
-Layout: :mod:`kospi_fast.io._common` (optional-dependency import, constants, clock, file
-formats), :mod:`kospi_fast.io.loaders` (universes), :mod:`kospi_fast.io.ticks` (tick files),
-:mod:`kospi_fast.io.replay` (grid and replay). Every name is re-exported here.
+Layout: :mod:`kospi_fast.io._common` (tick columns, file formats), :mod:`kospi_fast.io.loaders`
+(universes), :mod:`kospi_fast.io.ticks` (tick files), :mod:`kospi_fast.io.replay` (grid and
+replay). Their public names are re-exported here; private helpers stay in their modules.
 """
 
-# ruff: noqa: F401  (re-exports)
+# ruff: noqa: F401  (re-exports: public names only)
+from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock, parse_clock
 from kospi_fast.io._common import (
-    _CLOCK_RE,
-    _FORMATS,
     CLOSE_NS,
-    DAY_NS,
     DEFAULT_BATCH,
     FIRST_PRINT_NS,
-    KST_OFFSET_NS,
-    NS_PER_S,
     OPEN_NS,
     TICK_COLUMNS,
-    _csv_header,
-    _iso_date,
-    _require,
     file_format,
-    format_clock,
-    parse_clock,
 )
 from kospi_fast.io.loaders import (
-    _CODE_RE,
-    _DATE_NAMES,
     FDR_COLUMNS,
     KRX_CONSTITUENT_COLUMNS,
     PYKRX_COLUMNS,
     LoadedUniverse,
-    _check_marcap,
-    _code_column,
-    _finish,
-    _int_column,
-    _member_mask,
-    _names,
-    _read_table,
-    _sectors,
-    _select_date,
-    _Table,
-    _text,
     detect_layout,
     load_universe,
     normalize_code,
@@ -87,13 +65,7 @@ from kospi_fast.io.loaders import (
     write_universe,
 )
 from kospi_fast.io.replay import (
-    _STEP_RE,
     ReplayResult,
-    _EngineTarget,
-    _FamilyTarget,
-    _Sampler,
-    _series_columns,
-    _TickWriter,
     family_index,
     parse_step,
     publication_times,
@@ -102,14 +74,6 @@ from kospi_fast.io.replay import (
 )
 from kospi_fast.io.ticks import (
     TickBatch,
-    _CodeMap,
-    _first,
-    _locate_csv_error,
-    _prices,
-    _raw_batches,
-    _resolve_tick_columns,
-    _times_ns,
-    _write_table_batches,
     batches_from_arrays,
     count_ticks,
     iter_ticks,

@@ -1,54 +1,32 @@
-"""Shared by the parts of :mod:`kospi_fast.io`: optional-dependency import, time constants,
-tick column names and file formats, clock parsing / formatting, dates, CSV headers."""
+"""Shared by the parts of :mod:`kospi_fast.io`: tick column names and file formats, CSV headers.
+
+The clock (:mod:`kospi_fast._clock`), dates (:func:`kospi_fast._validation.as_date`) and the
+optional-dependency importer (:func:`kospi_fast._optional.require`) have their own homes; the
+names below are imported from them for the io modules.
+"""
 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
-import importlib
-import re
 from pathlib import Path
 
-import numpy as np
-
-from kospi_fast.session import CLOSE_NS, FIRST_PRINT_NS, NS_PER_S, OPEN_NS  # noqa: F401 - re-exported
-
-DAY_NS = 86_400 * NS_PER_S
-KST_OFFSET_NS = 9 * 3600 * NS_PER_S  # UTC+9, no daylight saving since 1988
+from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock, parse_clock  # noqa: F401
+from kospi_fast._optional import require
+from kospi_fast._validation import iso_date
+from kospi_fast.session import CLOSE_NS, FIRST_PRINT_NS, OPEN_NS  # noqa: F401 - re-exported
 
 #: Rows per batch when streaming a tick file (bounds the memory per step: ~40 bytes a tick).
 DEFAULT_BATCH = 1 << 20
 
 
 def _require(module: str, package: str | None = None, extra: str = "io"):
-    """Import an optional dependency, or raise an ImportError naming the extra to install."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        pkg = package or module.split(".")[0]
-        raise ImportError(
-            f"kospi_fast.io needs the optional dependency {pkg!r} for this: "
-            f"pip install 'kospi-fast[{extra}]' (or: pip install {pkg})"
-        ) from exc
-
+    """``_optional.require`` for the io modules (kept for io/replay.py)."""
+    return require(module, extra, package=package, what="kospi_fast.io")
 
 
 def _iso_date(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime) or hasattr(value, "to_pydatetime"):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return str(value.astype("datetime64[D]"))
-    s = str(value).strip()
-    if re.fullmatch(r"\d{8}", s):
-        return f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    m = re.match(r"^(\d{4})[-/.](\d{2})[-/.](\d{2})", s)
-    if m:
-        return "-".join(m.groups())
-    return None
+    """``_validation.iso_date``, None for None (kept for io/replay.py)."""
+    return None if value is None else iso_date(value)
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -90,30 +68,3 @@ def file_format(path: str | Path, fmt: str | None = None) -> str:
     except KeyError:
         raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use .parquet, .csv "
                          "(.csv.gz), .arrow / .feather / .arrows, or pass format=") from None
-
-
-_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
-
-
-def parse_clock(value: object) -> int:
-    """``'09:00:10'`` (or ``'09:00:10.5'``, ``'9:00'``) -> ns since midnight; ints pass through."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    m = _CLOCK_RE.match(str(value).strip())
-    if not m:
-        raise ValueError(f"not a time of day 'HH:MM[:SS[.fff]]': {value!r}")
-    h, mi, s, frac = m.groups()
-    ns = ((int(h) * 60 + int(mi)) * 60 + int(s or 0)) * NS_PER_S + int((frac or "0").ljust(9, "0"))
-    if ns >= DAY_NS:
-        raise ValueError(f"not a time of day: {value!r}")
-    return ns
-
-
-def format_clock(ns: int, *, digits: int = 0) -> str:
-    """ns since midnight -> ``'HH:MM:SS'`` (with ``digits`` decimals of the second)."""
-    ns = int(ns)
-    s, rem = divmod(ns, NS_PER_S)
-    out = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-    if digits:
-        out += "." + f"{rem:09d}"[:digits]
-    return out

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from kospi_fast import _validation
-from kospi_fast.io._common import _csv_header, _iso_date, _require
+from kospi_fast._optional import require
+from kospi_fast.io._common import _csv_header
 from kospi_fast.universe import Universe
 
 
@@ -134,7 +135,7 @@ class _Table:
 
 def _read_table(source: object, what: str, *, index_col_name: str | None = None) -> _Table:
     """A DataFrame or a CSV/Parquet path as a :class:`_Table` (CSV cells read as text)."""
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     if isinstance(source, pd.DataFrame):
         df = source
         labels = list(df.index)
@@ -150,7 +151,7 @@ def _read_table(source: object, what: str, *, index_col_name: str | None = None)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: no such file: {str(path)!r}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        _require("pyarrow")
+        require("pyarrow", "io")
         return _Table(pd.read_parquet(path), str(path), None)
     for enc in ("utf-8-sig", "cp949"):  # KRX downloads are often EUC-KR / CP949
         try:
@@ -165,7 +166,7 @@ def _read_table(source: object, what: str, *, index_col_name: str | None = None)
 
 def _text(series) -> np.ndarray:
     """Cells as an object array of stripped strings ('' for missing)."""
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     vals = series.to_numpy(dtype=object)
     miss = pd.isna(series).to_numpy()
     return np.array(["" if m else str(v).strip() for v, m in zip(vals, miss)], dtype=object)
@@ -174,7 +175,7 @@ def _text(series) -> np.ndarray:
 def _int_column(t: _Table, col: str, *, check: str | None = None, label: str | None = None) -> np.ndarray:
     """A whole-number column as int64; a missing, non-numeric or fractional cell is an error
     naming its row. ``check``: ``"positive"`` or ``"non_negative"``."""
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     s = t.df[col]
     label = label or col
     dtype = s.dtype
@@ -247,7 +248,7 @@ def normalize_code(value: object) -> str | None:
 
 
 def _code_column(t: _Table, col: str) -> list[str]:
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     s = t.df[col]
     vals = s.to_numpy(dtype=object)
     miss = pd.isna(s).to_numpy()
@@ -268,18 +269,29 @@ def _code_column(t: _Table, col: str) -> list[str]:
 _DATE_NAMES = ("Date", "날짜", "일자", "TRD_DD")
 
 
+def _cell_date(value: object) -> str | None:
+    """A table cell as an ISO date (an integer cell is read as its text: 20260320), or None."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        return _validation.iso_date(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _select_date(t: _Table, date: object, what: str) -> tuple[_Table, str | None]:
     """Keep the rows of one date when the table has a date column."""
     col = t.find(_DATE_NAMES)
     want = None
     if date is not None and not (isinstance(date, str) and date == "last"):
-        want = _iso_date(date)
-        if want is None:
-            raise ValueError(f"{what}: `date` must be a date or an ISO string, got {date!r}")
+        try:
+            want = _validation.iso_date(date)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{what}: {exc}") from None
     if col is None:
         return t, want
     cells = t.df[col].to_numpy(dtype=object)
-    uniq = {v: _iso_date(v) for v in set(cells.tolist())}
+    uniq = {v: _cell_date(v) for v in set(cells.tolist())}
     iso = np.array([uniq[v] for v in cells], dtype=object)
     bad = np.array([v is None for v in iso])
     if bad.any():
@@ -527,7 +539,7 @@ def universe_from_pykrx(
         As :func:`universe_from_fdr`.
     """
     layout = "pykrx get_market_cap"
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     if isinstance(df_or_path, pd.DataFrame) and isinstance(df_or_path.index, pd.DatetimeIndex):
         raise ValueError("universe_from_pykrx: the frame is indexed by date (pykrx's per-ticker "
                          "history); expected get_market_cap(date), indexed by ticker")
@@ -634,7 +646,7 @@ def detect_layout(columns: Iterable[object]) -> str:
 
 def table_layout(df_or_path: object) -> str:
     """The layout of a DataFrame or CSV / Parquet file: see :func:`detect_layout`."""
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     if isinstance(df_or_path, pd.DataFrame):
         cols = list(df_or_path.columns)
         if df_or_path.index.name:
@@ -646,7 +658,7 @@ def table_layout(df_or_path: object) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        cols = list(_require("pyarrow.parquet", "pyarrow").read_schema(path).names)
+        cols = list(require("pyarrow.parquet", "io").read_schema(path).names)
     else:
         cols = _csv_header(path)
     try:
@@ -669,7 +681,7 @@ def universe_frame(universe: Universe, members: object = None, *, date: object =
     """``universe`` as a pandas DataFrame in FinanceDataReader's layout (Code, Name, Market,
     Close, Stocks, Marcap, InKOSPIIndex, [Sector], [Date]), which :func:`universe_from_fdr`
     reads back to the same universe."""
-    pd = _require("pandas")
+    pd = require("pandas", "io")
     if not isinstance(universe, Universe):
         raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
     n = len(universe)
@@ -693,7 +705,7 @@ def universe_frame(universe: Universe, members: object = None, *, date: object =
         data["Sector"] = list(universe.sectors)
     df = pd.DataFrame(data)
     if date is not None:
-        df.insert(0, "Date", _iso_date(date))
+        df.insert(0, "Date", _validation.iso_date(date))
     return df
 
 
@@ -702,7 +714,7 @@ def write_universe(universe: Universe, path: str | Path, members: object = None,
     path = Path(path)
     df = universe_frame(universe, members, date=date)
     if path.suffix.lower() in (".parquet", ".pq"):
-        _require("pyarrow")
+        require("pyarrow", "io")
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False)

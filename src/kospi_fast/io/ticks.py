@@ -13,17 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from kospi_fast import _validation
-from kospi_fast.io._common import (
-    DAY_NS,
-    DEFAULT_BATCH,
-    KST_OFFSET_NS,
-    TICK_COLUMNS,
-    _csv_header,
-    _iso_date,
-    _require,
-    file_format,
-    format_clock,
-)
+from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, format_clock
+from kospi_fast._optional import require
+from kospi_fast.io._common import DEFAULT_BATCH, TICK_COLUMNS, _csv_header, file_format
 from kospi_fast.universe import Universe
 
 
@@ -52,9 +44,9 @@ class _CodeMap:
     on the codes)."""
 
     def __init__(self, universe: Universe) -> None:
-        pa = _require("pyarrow")
+        pa = require("pyarrow", "io")
         self.pa = pa
-        self.pc = _require("pyarrow.compute")
+        self.pc = require("pyarrow.compute", "io")
         self.value_set = pa.array(universe.codes, type=pa.string())
 
     def ids(self, arr, where: Callable[[int], str]) -> np.ndarray:
@@ -224,10 +216,10 @@ def _resolve_tick_columns(names: Sequence[str], columns: Mapping[str, str] | Non
 
 def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, str] | None):
     """(column roles, iterator of pyarrow RecordBatches) of a tick file."""
-    pa = _require("pyarrow")
+    pa = require("pyarrow", "io")
     source = str(path)
     if fmt == "parquet":
-        pq = _require("pyarrow.parquet", "pyarrow")
+        pq = require("pyarrow.parquet", "io")
         try:
             names = pq.read_schema(path).names
         except pa.ArrowException as exc:
@@ -236,7 +228,7 @@ def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, st
         pf = pq.ParquetFile(path, read_dictionary=[roles["code"]])
         return roles, pf.iter_batches(batch_size=batch_size, columns=list(roles.values()))
     if fmt == "csv":
-        pacsv = _require("pyarrow.csv", "pyarrow")
+        pacsv = require("pyarrow.csv", "io")
         if path.suffix.lower() in (".gz", ".bz2", ".zst"):
             with pa.input_stream(str(path), compression="detect") as fh:
                 first = fh.readline().decode("utf-8-sig")
@@ -253,7 +245,7 @@ def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, st
             raise ValueError(f"{source}: {exc}") from None
         return roles, reader
     # Arrow IPC: the file format (random access, memory-mapped), else the stream format
-    ipc = _require("pyarrow.ipc", "pyarrow")
+    ipc = require("pyarrow.ipc", "io")
     mm = pa.memory_map(str(path), "r")
     try:
         reader = ipc.open_file(mm)
@@ -274,17 +266,17 @@ def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, st
 def count_ticks(path: str | Path, *, format: str | None = None) -> int | None:
     """Number of ticks in a Parquet or Arrow IPC file from its metadata (None for CSV or an
     Arrow stream, whose length is only known once read)."""
-    pa = _require("pyarrow")
+    pa = require("pyarrow", "io")
     path = Path(path)
     fmt = file_format(path, format)
     if not path.is_file():
         raise FileNotFoundError(f"no such tick file: {str(path)!r}")
     if fmt == "parquet":
-        return _require("pyarrow.parquet", "pyarrow").ParquetFile(path).metadata.num_rows
+        return require("pyarrow.parquet", "io").ParquetFile(path).metadata.num_rows
     if fmt == "arrow":
         try:
             with pa.memory_map(str(path), "r") as mm:
-                r = _require("pyarrow.ipc", "pyarrow").open_file(mm)
+                r = require("pyarrow.ipc", "io").open_file(mm)
                 return sum(r.get_batch(i).num_rows for i in range(r.num_record_batches))
         except pa.ArrowInvalid:
             return None
@@ -335,8 +327,8 @@ def iter_ticks(
         Missing file, missing column, an unknown code (``KeyError`` naming the code and its
         row), a missing / non-numeric / non-positive price, a bad time, ticks out of order.
     """
-    pa = _require("pyarrow")
-    pc = _require("pyarrow.compute", "pyarrow")
+    pa = require("pyarrow", "io")
+    pc = require("pyarrow.compute", "io")
     if not isinstance(universe, Universe):
         raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -463,14 +455,14 @@ def batches_from_arrays(times: object, ids: object, prices: object, *, batch_siz
 
 
 def _write_table_batches(path: Path, fmt: str, schema, batches: Iterable, *, compression: str | None = None):
-    pa = _require("pyarrow")
+    pa = require("pyarrow", "io")
     if fmt == "parquet":
-        pq = _require("pyarrow.parquet", "pyarrow")
+        pq = require("pyarrow.parquet", "io")
         with pq.ParquetWriter(path, schema, compression=compression or "snappy") as w:
             for b in batches:
                 w.write_batch(b)
     elif fmt == "csv":
-        pacsv = _require("pyarrow.csv", "pyarrow")
+        pacsv = require("pyarrow.csv", "io")
         with pacsv.CSVWriter(str(path), schema) as w:
             for b in batches:
                 w.write_batch(b)
@@ -506,7 +498,7 @@ def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str 
     -------
     Path
     """
-    pa = _require("pyarrow")
+    pa = require("pyarrow", "io")
     path = Path(path)
     fmt = file_format(path, format)
     if time not in ("ns", "timestamp"):
@@ -521,9 +513,9 @@ def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str 
     for arr, name in ((ids, "day.ids"), (prices, "day.prices")) + (((vol, "volume"),) if vol is not None else ()):
         _validation.check_same_length(times, "day.times", arr, name)
     if time == "timestamp":
-        d = _iso_date(getattr(day, "date", None))
-        if d is None:
+        if getattr(day, "date", None) is None:
             raise ValueError("time='timestamp' needs `day.date` (an ISO date)")
+        d = _validation.iso_date(day.date, "day.date")
         midnight_utc = int(np.datetime64(d, "ns").astype(np.int64)) - KST_OFFSET_NS
         t_type = pa.timestamp("ns", tz="Asia/Seoul")
     else:
