@@ -241,22 +241,53 @@ def test_only_the_read_columns_are_needed(tmp_path):
     assert [d.close.tolist() for d in days] == [[10_000, 5_000], [10_100, 5_000]]
 
 
-@pytest.mark.parametrize("column,value", [("Close", "abc"), ("Close", ""), ("Close", "1,000"),
-                                          ("Changes", "n/a"), ("Stocks", "many"), ("InKOSPIIndex", "yes")])
-def test_non_numeric_cell_names_row_and_column(tmp_path, column, value):
+@pytest.mark.parametrize("column,value,problem", [("Close", "abc", "is not a number"), ("Close", "", "has no value"),
+                                                  ("Changes", "n/a", "is not a number"),
+                                                  ("Stocks", "many", "is not a number"),
+                                                  ("InKOSPIIndex", "yes", "is not a number"),
+                                                  ("InKOSPIIndex", "2", "must be 0 or 1")])
+def test_bad_cell_names_line_and_column(tmp_path, column, value, problem):
     rows = [list(r) for r in GOOD]
     pos = {"Close": 3, "Changes": 4, "Stocks": 5, "InKOSPIIndex": 6}[column]
     rows[2][pos] = value  # third data row = line 4 of the file
     path = write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows])
-    with pytest.raises(ValueError, match=rf"row 4: column `{column}` is not a number") as info:
+    with pytest.raises(ValueError, match=rf"line 4: column '{column}' {problem}") as info:
         eod.read_eod_csv(path)
     assert str(path) in str(info.value)
+
+
+def test_thousands_separators_are_read(tmp_path):
+    # the one FDR reader (kospi_fast.io) reads '1,000' as 1000, as KRX downloads write it
+    rows = [list(r) for r in GOOD]
+    rows[2][3] = "10,100"
+    days = eod.read_eod_csv(write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows]))
+    assert days[1].close.tolist() == [10_100, 5_000]
+
+
+@pytest.mark.parametrize("close,changes", [(0, 0), (5_000, 5_000)])
+def test_close_and_base_price_must_be_positive(tmp_path, close, changes):
+    rows = [list(r) for r in GOOD]
+    rows[1][3], rows[1][4] = close, changes
+    with pytest.raises(ValueError, match=r"line 3: (column 'Close' must be > 0|Close − Changes = 0)"):
+        eod.read_eod_csv(write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows]))
+
+
+def test_eod_days_are_the_io_universes(tmp_path):
+    from kospi_fast import io
+
+    path = write_eod(tmp_path / "eod.csv", ROWS)
+    for day, lu in zip(eod.read_eod_csv(path), io.universes_from_fdr(path, market=None)):
+        assert day.date == lu.date and day.codes == lu.universe.codes
+        assert day.close.tolist() == lu.close.tolist() and day.base_price.tolist() == lu.previous.tolist()
+        assert day.stocks.tolist() == lu.universe.shares.tolist() and day.member.tolist() == lu.members.tolist()
+        one = io.universe_from_fdr(path, date=day.date, market=None)
+        assert one.universe.codes == lu.universe.codes and one.close.tolist() == lu.close.tolist()
 
 
 def test_fractional_cell_is_refused(tmp_path):
     rows = [list(r) for r in GOOD]
     rows[1][3] = "5000.5"
-    with pytest.raises(ValueError, match=r"row 3: column `Close` must be a whole number"):
+    with pytest.raises(ValueError, match=r"line 3: column 'Close' must be a whole number"):
         eod.read_eod_csv(write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows]))
     rows[1][3] = "5000.0"  # a whole number written as a float is fine
     assert eod.read_eod_csv(write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows]))[0].close[1] == 5_000
@@ -266,7 +297,7 @@ def test_fractional_cell_is_refused(tmp_path):
 def test_non_finite_close_names_row_and_column(tmp_path, value):
     rows = [list(r) for r in GOOD]
     rows[2][3] = value
-    with pytest.raises(ValueError, match=r"row 4: column `Close`"):
+    with pytest.raises(ValueError, match=r"line 4: column 'Close'"):
         eod.read_eod_csv(write_eod(tmp_path / "eod.csv", [tuple(r) for r in rows]))
 
 
@@ -275,13 +306,13 @@ def test_short_row_names_the_row(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[2] = ",".join(lines[2].split(",")[:4])
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"row 3: short row"):
+    with pytest.raises(ValueError, match=r"line 3: column 'Close' has no value"):
         eod.read_eod_csv(path)
 
 
 def test_duplicate_code_on_a_day(tmp_path):
     rows = GOOD[:2] + [(D1, "10", "Alpha again", 10_000, 0, 10, 1)] + GOOD[2:]
-    with pytest.raises(ValueError, match=rf"row 4: duplicate code '{A}' on {D1}"):
+    with pytest.raises(ValueError, match=rf"eod.csv: line 4: duplicate code '{A}' \(first at line 2\)"):
         eod.read_eod_csv(write_eod(tmp_path / "eod.csv", rows))
 
 
@@ -312,6 +343,11 @@ def test_index_csv_errors(tmp_path):
     p.write_text("Date,Close\n2026-01-05,1000\n2026-01-06,abc\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"row 3: `Close` is not a number: 'abc'"):
         eod.read_index_csv(p)
+    p.write_text("Date,Close\n2026-01-05,1000\n06/01/2026,1001\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row 3: `Date` must be an ISO date"):
+        eod.read_index_csv(p)
+    p.write_text("Date,Close\n20260105,1000\n2026/01/06,1001\n", encoding="utf-8")
+    assert eod.read_index_csv(p) == {"2026-01-05": 1000.0, "2026-01-06": 1001.0}
 
 
 def test_verify_input_errors(tmp_path):

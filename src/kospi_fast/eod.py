@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from kospi_fast._validation import iso_date
 from kospi_fast.engine import IndexEngine
 from kospi_fast.events import Delisting, Event, NewListing, SetListedShares, SetReferencePrice
+from kospi_fast.io.loaders import universes_from_fdr
 from kospi_fast.universe import Universe
 
 EOD_COLUMNS = ("Date", "Code", "Name", "Close", "Changes", "Stocks", "InKOSPIIndex")
@@ -45,71 +46,39 @@ class EodDay:
         return self.codes.index(code)
 
 
-def _int_cell(value: str | None, column: str, rownum: int, path: object) -> int:
-    if value is None:
-        raise ValueError(f"{path}: row {rownum}: column `{column}` is missing (short row)")
-    try:
-        f = float(value)
-    except ValueError:
-        raise ValueError(f"{path}: row {rownum}: column `{column}` is not a number: {value!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{path}: row {rownum}: column `{column}` is not a finite number: {value!r}")
-    if f != int(f):
-        raise ValueError(f"{path}: row {rownum}: column `{column}` must be a whole number, got {value!r}")
-    return int(f)
-
-
 def read_eod_csv(path: str | Path) -> list[EodDay]:
-    """Read an end-of-day CSV (FinanceDataReader ``StockListing('KRX')`` layout + ``Date`` and
-    ``InKOSPIIndex``) into days in date order. Codes stay 6-character strings.
+    """Read an end-of-day table (FinanceDataReader ``StockListing('KRX')`` layout + ``Date`` and
+    ``InKOSPIIndex``) into days in date order. Codes are 6-character strings ('5930' -> '005930').
+
+    The reader is :func:`kospi_fast.io.universes_from_fdr` (one reader for the layout; it needs
+    pandas, the ``io`` extra), with the columns of :data:`EOD_COLUMNS` required and every market
+    kept: a CSV (UTF-8 or CP949) or Parquet file.
 
     Raises
     ------
     FileNotFoundError, ValueError
-        Missing file, missing column, non-numeric cell or duplicate code within a day (the row
-        number is named).
+        Missing file, missing column, a missing, non-numeric or fractional cell, a close or base
+        price (Close − Changes) that is not > 0, an InKOSPIIndex other than 0/1, a day without
+        members, or a duplicate code within a day (the file's line is named).
     """
-    path = Path(path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in EOD_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; have {reader.fieldnames}")
-        days: dict[str, dict[str, tuple]] = {}
-        for rownum, r in enumerate(reader, start=2):
-            if r["Code"] is None or r["Date"] is None or None in r.values():
-                raise ValueError(f"{path}: row {rownum}: short row (fewer cells than the header)")
-            code = r["Code"].strip().zfill(6)
-            day = days.setdefault(r["Date"], {})
-            if code in day:
-                raise ValueError(f"{path}: row {rownum}: duplicate code {code!r} on {r['Date']}")
-            day[code] = (
-                r["Name"],
-                _int_cell(r["Close"], "Close", rownum, path),
-                _int_cell(r["Changes"], "Changes", rownum, path),
-                _int_cell(r["Stocks"], "Stocks", rownum, path),
-                _int_cell(r["InKOSPIIndex"], "InKOSPIIndex", rownum, path) == 1,
-            )
-    out = []
-    for date in sorted(days):
-        rows = days[date]
-        codes = tuple(rows)
-        out.append(
-            EodDay(
-                date=date,
-                codes=codes,
-                names=tuple(rows[c][0] for c in codes),
-                close=np.array([rows[c][1] for c in codes], dtype=np.int64),
-                changes=np.array([rows[c][2] for c in codes], dtype=np.int64),
-                stocks=np.array([rows[c][3] for c in codes], dtype=np.int64),
-                member=np.array([rows[c][4] for c in codes], dtype=bool),
-            )
+    days = universes_from_fdr(Path(path), market=None, check_marcap=False, required=EOD_COLUMNS)
+    return [
+        EodDay(
+            date=lu.date,
+            codes=tuple(lu.universe.codes),
+            names=tuple(lu.universe.names),
+            close=lu.close.copy(),
+            changes=lu.close - lu.previous,
+            stocks=np.array(lu.universe.shares, dtype=np.int64),
+            member=lu.members.copy(),
         )
-    return out
+        for lu in days
+    ]
 
 
 def read_index_csv(path: str | Path) -> dict[str, float]:
-    """Published index closes: a CSV with ``Date`` and ``Close`` columns -> {date: close}."""
+    """Published index closes: a CSV with ``Date`` and ``Close`` columns -> {ISO date: close}
+    (dates as :func:`kospi_fast._validation.as_date` reads them, like :func:`read_eod_csv`'s)."""
     path = Path(path)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -118,8 +87,12 @@ def read_index_csv(path: str | Path) -> dict[str, float]:
         out = {}
         for rownum, r in enumerate(reader, start=2):
             try:
-                out[r["Date"]] = float(r["Close"])
-            except ValueError:
+                date = iso_date(r["Date"], "Date")
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}: row {rownum}: {exc}") from None
+            try:
+                out[date] = float(r["Close"])
+            except (TypeError, ValueError):
                 raise ValueError(f"{path}: row {rownum}: `Close` is not a number: {r['Close']!r}") from None
     return out
 

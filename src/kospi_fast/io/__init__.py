@@ -62,6 +62,7 @@ from kospi_fast.io.loaders import (
     universe_from_fdr,
     universe_from_krx_constituents,
     universe_from_pykrx,
+    universes_from_fdr,
     write_universe,
 )
 from kospi_fast.io.replay import (

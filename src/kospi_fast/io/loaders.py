@@ -260,7 +260,8 @@ def _code_column(t: _Table, col: str) -> list[str]:
             raise ValueError(f"{t.where(k)}: column {col!r} is not a 6-character KRX code such as "
                              f"'005930': {v!r}")
         if c in seen:
-            raise ValueError(f"{t.where(k)}: duplicate code {c!r} (first at {t.where(seen[c])})")
+            first = t.where(seen[c]).removeprefix(f"{t.source}: ")
+            raise ValueError(f"{t.where(k)}: duplicate code {c!r} (first at {first})")
         seen[c] = k
         codes.append(c)
     return codes
@@ -279,6 +280,28 @@ def _cell_date(value: object) -> str | None:
         return None
 
 
+def _date_cells(t: _Table, col: str) -> np.ndarray:
+    """The ISO date of every row (object array); a cell that is not a date names its row."""
+    cells = t.df[col].to_numpy(dtype=object)
+    uniq = {v: _cell_date(v) for v in set(cells.tolist())}
+    iso = np.array([uniq[v] for v in cells], dtype=object)
+    bad = np.array([v is None for v in iso], dtype=bool)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ValueError(f"{t.where(k)}: column {col!r} is not a date: {cells[k]!r}")
+    return iso
+
+
+def _split_dates(t: _Table) -> list[tuple[str | None, _Table]]:
+    """(date, rows of that date) for every date of the table, in date order; one (None, t)
+    when the table has no date column."""
+    col = t.find(_DATE_NAMES)
+    if col is None:
+        return [(None, t)]
+    iso = _date_cells(t, col)
+    return [(d, t.take(iso == d)) for d in sorted(set(iso.tolist()))]
+
+
 def _select_date(t: _Table, date: object, what: str) -> tuple[_Table, str | None]:
     """Keep the rows of one date when the table has a date column."""
     col = t.find(_DATE_NAMES)
@@ -290,13 +313,7 @@ def _select_date(t: _Table, date: object, what: str) -> tuple[_Table, str | None
             raise type(exc)(f"{what}: {exc}") from None
     if col is None:
         return t, want
-    cells = t.df[col].to_numpy(dtype=object)
-    uniq = {v: _cell_date(v) for v in set(cells.tolist())}
-    iso = np.array([uniq[v] for v in cells], dtype=object)
-    bad = np.array([v is None for v in iso])
-    if bad.any():
-        k = int(np.argmax(bad))
-        raise ValueError(f"{t.where(k)}: column {col!r} is not a date: {cells[k]!r}")
+    iso = _date_cells(t, col)
     dates = sorted(set(iso.tolist()))
     if want is None:
         if len(dates) > 1 and date != "last":
@@ -440,9 +457,58 @@ def universe_from_fdr(
     >>> lu.universe.codes, lu.member_cap()
     (('005930', '000660'), 1450000)
     """
-    layout = "FinanceDataReader StockListing('KRX')"
     t = _read_table(df_or_path, "universe_from_fdr")
     t, day = _select_date(t, date, "universe_from_fdr")
+    return _fdr_universe(t, day, members_only=members_only, members=members, market=market, base=base,
+                         check_marcap=check_marcap)
+
+
+def universes_from_fdr(
+    df_or_path: object,
+    *,
+    members_only: bool = False,
+    members: object = None,
+    market: str | None = "KOSPI",
+    base: str = "close",
+    check_marcap: bool = True,
+    required: Sequence[str] = (),
+) -> list[LoadedUniverse]:
+    """Every day of a FinanceDataReader-layout table: one :class:`LoadedUniverse` per ``Date``,
+    in date order (a table without a ``Date`` column is one day, dated None).
+
+    The table is read once; each day is then what :func:`universe_from_fdr` with ``date=`` that
+    day returns (same columns, same checks, error messages naming the file's line).
+    :func:`kospi_fast.eod.read_eod_csv` is this function with the end-of-day columns required.
+
+    Parameters
+    ----------
+    df_or_path, members_only, members, market, base, check_marcap
+        As in :func:`universe_from_fdr`.
+    required : sequence of str
+        Columns that must be present (beyond ``Code``, ``Close`` and ``Stocks``), such as
+        ``("Date", "Changes", "InKOSPIIndex")``.
+
+    Returns
+    -------
+    list of LoadedUniverse
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        As :func:`universe_from_fdr`; a missing `required` column is a ValueError naming it.
+    """
+    t = _read_table(df_or_path, "universes_from_fdr")
+    missing = [c for c in required if t.find((c,)) is None]
+    if missing:
+        raise ValueError(f"{t.source}: missing column(s) {missing}; the columns are "
+                         f"{[str(c) for c in t.df.columns]}")
+    return [_fdr_universe(rows, day, members_only=members_only, members=members, market=market, base=base,
+                          check_marcap=check_marcap) for day, rows in _split_dates(t)]
+
+
+def _fdr_universe(t: _Table, day: str | None, *, members_only: bool, members: object, market: str | None,
+                  base: str, check_marcap: bool) -> LoadedUniverse:
+    layout = "FinanceDataReader StockListing('KRX')"
     if market is not None:
         mcol = t.find(FDR_COLUMNS["market"])
         if mcol is not None:
