@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from kospi_fast import _validation
+from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._optional import require
+from kospi_fast.engine import IndexEngine
 from kospi_fast.io._common import _csv_header
 from kospi_fast.universe import Universe
 
@@ -66,8 +68,6 @@ class LoadedUniverse:
 
     def member_cap(self, prices: object = None) -> int:
         """Σ price × listed shares over the members, exact (default prices: the base prices)."""
-        from kospi_fast._aggregate import aggregate_cap
-
         px = self.universe.base_prices if prices is None else _validation.int64_array(prices, "prices")
         sh = np.where(self.members, self.universe.shares, 0).astype(np.int64)
         return aggregate_cap(np.ascontiguousarray(px), sh) if len(self) else 0
@@ -75,8 +75,6 @@ class LoadedUniverse:
     def engine(self, level: float | None = None, **kwargs):
         """An :class:`~kospi_fast.IndexEngine` over this universe and membership, calibrated to
         ``level`` (e.g. the previous published close; default: the base value 100)."""
-        from kospi_fast.engine import IndexEngine
-
         return IndexEngine(self.universe, level=level, members=self.members, **kwargs)
 
 
