@@ -3,62 +3,486 @@
 Every fast function has a twin here with the same name and the same meaning, written with
 Python ints (never overflowing), full recomputation instead of incremental deltas, and
 ``fractions.Fraction`` where a ratio is taken. Tests compare the fast path against it; users
-can too.
+can too. Nothing here calls kospi_fast's compiled code (or any other kospi_fast module).
 
     level = Σ price_i × shares_i / divisor,   divisor = base_cap / base_value
     rebasing: divisor_new = divisor_old × cap_after / cap_before   (same prices on both sides)
+
+:data:`FAST_SLOW` lists every (fast callable, slow twin) pair; ``tests/test_vs_reference.py``
+sweeps it. Twins of the kernels' low-level seams (``*_inplace``, ``run_*``, ``caps_from_ell``)
+take the same prepared arrays as the seam and mutate them the same way; like the seam, they
+refuse an array of the wrong dtype, shape or contiguity before touching anything.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from bisect import bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+#: Aggregate caps are kept below this (methodology notes: every price is bounded by
+#: ``CAP_LIMIT // Σ index shares``, so no int64 partial sum can overflow in any trade order).
+CAP_LIMIT = 9_000_000_000_000_000_000
+INT64_MAX = 2**63 - 1
+
+#: Won per member of an equal-weighted index at a rebalance: index shares = round(this / price).
+EQUAL_NOTIONAL = 10**12
+
+#: Tick sizes of KRX's bands, lowest band first (methodology 3.1; both the unified table and the
+#: pre-2023 KOSPI table use these seven ticks, with different band edges).
+KRX_TICKS = (1, 5, 10, 50, 100, 500, 1000)
+
+# Trade status codes of the validated feed (the meaning of each: ``kospi_fast.session.STATUS``).
+OK = 0
+IGNORED_OFF_HOURS = 1
+BAD_ID = 2
+BAD_PRICE = 3
+OFF_GRID = 4
+OUTSIDE_LIMITS = 5
+HALTED = 6
+OUT_OF_ORDER = 7
+IN_CLOSING_CALL = 8
+N_STATUS = 9
 
 
-def aggregate_cap(prices: Iterable, shares: Iterable) -> int | float:
-    """Σ price × shares: an exact int for integer inputs, ``math.fsum`` for floats."""
-    ps, ss = list(prices), list(shares)
-    if len(ps) != len(ss):
-        raise ValueError("prices and shares differ in length")
-    if all(_is_int(p) for p in ps) and all(_is_int(s) for s in ss):
-        return sum(int(p) * int(s) for p, s in zip(ps, ss))
-    return math.fsum(float(p) * float(s) for p, s in zip(ps, ss))
-
-
+# ============================================================================ scalar pieces
 def level(cap: int, divisor: float) -> float:
     """The level from an exact cap: one IEEE division of float(cap) by the divisor."""
     return float(cap) / divisor
 
 
+def aggregate_cap(prices: Iterable, shares: Iterable) -> int | float:
+    """Slow aggregate_cap for array_likes: an exact int for integers, ``math.fsum`` for floats."""
+    # The exact path is taken when both inputs are integers (integer dtypes, or lists of ints);
+    # a float array or a list holding a float takes the float path. Prices must be > 0 (and
+    # finite), shares >= 0, and an integer aggregate must stay below CAP_LIMIT.
+    ps, p_float = _numbers(prices, "prices")
+    ss, s_float = _numbers(shares, "shares")
+    if len(ps) != len(ss):
+        raise ValueError(f"`prices` and `shares` must have the same length, got {len(ps)} and {len(ss)}")
+    for k, p in enumerate(ps):
+        if not (p > 0) or (isinstance(p, float) and not math.isfinite(p)):
+            raise ValueError(f"`prices[{k}]` must be a finite number > 0, got {p!r}")
+    for k, s in enumerate(ss):
+        if not (s >= 0) or (isinstance(s, float) and not math.isfinite(s)):
+            raise ValueError(f"`shares[{k}]` must be a finite number >= 0, got {s!r}")
+    if p_float or s_float:
+        return math.fsum(float(p) * float(s) for p, s in zip(ps, ss))
+    for vals, name in ((ps, "prices"), (ss, "shares")):
+        _check_all(vals, name, lambda v: v <= INT64_MAX, "does not fit in int64")
+    total = sum(p * s for p, s in zip(ps, ss))
+    if total >= CAP_LIMIT:
+        raise ValueError(f"the aggregate Σ prices × shares could overflow int64 (limit {CAP_LIMIT} won); got {total}")
+    return total
+
+
 def replay(
     shares: Sequence[int], prices: Sequence[int], divisor: float, ids: Iterable[int], new_prices: Iterable[int]
 ) -> list[float]:
-    """Level after each trade, recomputing the whole aggregate every time (O(n) per trade)."""
-    cur = [int(p) for p in prices]
-    sh = [int(s) for s in shares]
+    """Slow replay for a tick stream: the level after each trade, the whole aggregate recomputed."""
+    # Same contract as the fast replay: shares integers >= 0; prices whole numbers > 0 and at
+    # most the price bound CAP_LIMIT // Σ shares; ids integers in [0, n). The first bad trade k
+    # (bad id or bad price, whichever comes first in the stream) raises ValueError naming
+    # `ids[k]` or `new_prices[k]`. Whole float prices are accepted (feeds send floats).
+    d = _positive_real(divisor, "divisor")
+    sh = _int_values(shares, "shares", allow_float=False)
+    cur = _int_values(prices, "prices", allow_float=True)
+    if len(sh) != len(cur):
+        raise ValueError(f"`shares` and `prices` must have the same length, got {len(sh)} and {len(cur)}")
+    _check_all(sh, "shares", lambda s: s >= 0, "must be >= 0")
+    _check_all(cur, "prices", lambda p: p > 0, "must be > 0")
+    pmax = price_bound(sh)
+    _check_all(cur, "prices", lambda p: p <= pmax, f"could overflow the int64 aggregate cap (bound {pmax})")
+    id_list = _id_values(ids, "ids")
+    px = _int_values(new_prices, "new_prices", allow_float=True)
+    if len(id_list) != len(px):
+        raise ValueError(f"`ids` and `new_prices` must have the same length, got {len(id_list)} and {len(px)}")
+    n = len(cur)
     out = []
-    for i, p in zip(ids, new_prices):
-        cur[int(i)] = int(p)
-        out.append(level(sum(a * b for a, b in zip(cur, sh)), divisor))
+    for k, (i, p) in enumerate(zip(id_list, px)):
+        _check_trade(k, i, p, n, pmax, "ids", "new_prices")
+        cur[i] = p
+        out.append(level(_cap(cur, sh), d))
     return out
 
 
 def rebase_divisor(divisor: float, cap_before: int | float, cap_after: int | float) -> float:
-    """``divisor × cap_after / cap_before``, the ratio exact, rounded once."""
-    return float(Fraction(divisor) * Fraction(cap_after) / Fraction(cap_before))
+    """Slow rebase_divisor for one event: ``divisor × cap_after / cap_before``, rounded once."""
+    d = _positive_real(divisor, "divisor")
+    _positive_real(cap_before, "cap_before")
+    _positive_real(cap_after, "cap_after")
+    return float(Fraction(d) * _exact(cap_after) / _exact(cap_before))
 
 
 def published(level_value: float) -> float:
-    """Round half-up to 2 decimals, as KRX publishes."""
+    """Slow published for a level: half-up to 2 decimals from its exact binary value, as KRX."""
     return float(Decimal(level_value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-class ReferenceEngine:
-    """Dict-based twin of :class:`kospi_fast.IndexEngine`.
+def price_bound(shares: Iterable[int]) -> int:
+    """The largest price keeping Σ price × shares <= CAP_LIMIT (INT64_MAX without shares)."""
+    total = sum(int(s) for s in shares)
+    return INT64_MAX if total <= 0 else CAP_LIMIT // total
 
-    ``prices`` and ``shares`` map code -> int; the level is always recomputed in full.
+
+# ============================================================================ tick kernel
+def apply_ticks_inplace(prices, shares, ids, new_prices, pmax, cap, divisor, levels):
+    """Slow apply_ticks_inplace for one batch of prepared trades, mutating ``prices``."""
+    # Contract (the seam's): prices int64 (writable), shares int64, ids int32 or int64,
+    # new_prices int64, levels float64 (writable) of the trades' length or None, all 1-d and
+    # C-contiguous; ``cap`` is Σ prices × shares. Trade k needs 0 <= ids[k] < len(prices) and
+    # 0 < new_prices[k] <= pmax; the first one that fails stops the batch and is returned, with
+    # the trades before it applied. Returns (bad_index_or_-1, cap after the applied trades);
+    # levels[k] = float(cap after trade k) / divisor for every applied trade, the rest untouched.
+    n = _length(prices, "prices", _I64, writable=True)
+    _same(_length(shares, "shares", _I64), "shares", n)
+    m = _length(ids, "ids", _IDS)
+    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
+    if levels is not None:
+        _same(_length(levels, "levels", _F64, writable=True), "levels", m)
+    pmax, cap, d = _int_scalar(pmax, "pmax"), _int_scalar(cap, "cap"), _real_scalar(divisor, "divisor")
+    cur, sh = prices.tolist(), shares.tolist()
+    offset = cap - _cap(cur, sh)  # 0 when the caller's cap is Σ prices × shares
+    bad = -1
+    for k, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
+        if not (0 <= i < n and 0 < p <= pmax):
+            bad = k
+            break
+        cur[i] = p
+        if levels is not None:
+            levels[k] = level(_cap(cur, sh) + offset, d)
+    prices[:] = cur
+    return bad, _cap(cur, sh) + offset
+
+
+# ============================================================================ rebasing kernel
+def apply_changes_inplace(prices, shares, ids, new_prices, new_shares):
+    """Slow apply_changes_inplace for one rebasing moment: Σ after − Σ before, both recounted."""
+    # Contract: prices/shares int64 (writable), ids intp, new_prices/new_shares int64, all 1-d
+    # C-contiguous, ids in range (unique in practice; repeated ids apply in order). Stock ids[j]
+    # gets new_prices[j] and new_shares[j]; returns the change of Σ prices × shares.
+    n = _length(prices, "prices", _I64, writable=True)
+    _same(_length(shares, "shares", _I64, writable=True), "shares", n)
+    k = _length(ids, "ids", _INTP)
+    _same(_length(new_prices, "new_prices", _I64), "new_prices", k)
+    _same(_length(new_shares, "new_shares", _I64), "new_shares", k)
+    for j, i in enumerate(ids.tolist()):
+        if not 0 <= i < n:
+            raise ValueError(f"`ids[{j}]` is out of range: ids must be in [0, {n}), got {i}")
+    cur, sh = prices.tolist(), shares.tolist()
+    before = _cap(cur, sh)
+    for i, p, s in zip(ids.tolist(), new_prices.tolist(), new_shares.tolist()):
+        cur[i], sh[i] = p, s
+    prices[:] = cur
+    shares[:] = sh
+    return _cap(cur, sh) - before
+
+
+# ============================================================================ family kernel
+def caps_from_ell(prices, width, col, sh, n_slots):
+    """Slow caps_from_ell for the padded-row layout: Σ price × index shares of every cap slot."""
+    # The layout (``_family.pyx``): the memberships of stock i are the `width` entries
+    # i*width .. i*width + width - 1; entry e puts sh[e] index shares of stock i in slot col[e].
+    # Returns int64 of shape (n_slots,).
+    n = _length(prices, "prices", _I64)
+    members = _ell_members(n, width, col, sh, n_slots)
+    cur = prices.tolist()
+    return np.array([_slot_cap(cur, m) for m in members], dtype=np.int64)
+
+
+def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, pmax, out, sample_at):
+    """Slow run_family for K indices in the padded-row layout: a full recompute per output row."""
+    # Contract (the seam's): prices int64 (writable); col int32 and sh int64 of length
+    # n_stocks × width; caps int64, divisors and levels float64 (writable caps/levels), one per
+    # cap slot (the K real indices, then the padding dummies); ids int32/int64; new_prices int64;
+    # out None or float64 C-contiguous (rows, n_out <= n_slots); sample_at None or int64
+    # ascending trade positions. Trades apply in order; the first with a bad id or a price
+    # outside (0, pmax] stops the batch and its index is returned (else -1). Then prices and caps
+    # hold the trades before it; `levels` is only specified when every trade applied
+    # (levels[k] = float(caps[k]) / divisors[k]). Row t of `out` (sample_at None) or row s
+    # (sample_at[s] == t) holds the first n_out levels after trade t, for every applied t;
+    # other rows are left untouched.
+    n = _length(prices, "prices", _I64, writable=True)
+    width = _int_scalar(width, "width")
+    if width < 0:
+        raise ValueError(f"`width` must be >= 0, got {width}")
+    _same(_length(col, "col", _I32), "col", n * width)
+    _same(_length(sh, "sh", _I64), "sh", n * width)
+    n_slots = _length(caps, "caps", _I64, writable=True)
+    _same(_length(divisors, "divisors", _F64), "divisors", n_slots)
+    _same(_length(levels, "levels", _F64, writable=True), "levels", n_slots)
+    m = _length(ids, "ids", _IDS)
+    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
+    rows_at: dict[int, list[int]] = {}
+    if sample_at is not None:
+        for r, t in enumerate(sample_at.tolist() if _length(sample_at, "sample_at", _I64) else ()):
+            rows_at.setdefault(t, []).append(r)
+    n_out = n_slots
+    if out is not None:
+        _check(out, "out", _F64, writable=True, ndim=2)
+        _same(out.shape[0], "out", m if sample_at is None else sample_at.shape[0])
+        n_out = out.shape[1]
+        if n_out > n_slots:
+            raise ValueError(f"`out` has {n_out} columns, more than the {n_slots} of `caps`")
+    members = _ell_members(n, width, col, sh, n_slots)
+    pmax = _int_scalar(pmax, "pmax")
+    divs = divisors.tolist()
+    n = prices.shape[0]
+    cur = prices.tolist()
+    offsets = [c - _slot_cap(cur, m) for c, m in zip(caps.tolist(), members)]  # 0 for true caps
+
+    def caps_now() -> list[int]:
+        return [_slot_cap(cur, m) + o for m, o in zip(members, offsets)]
+
+    bad = -1
+    for t, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
+        if not (0 <= i < n and 0 < p <= pmax):
+            bad = t
+            break
+        cur[i] = p
+        if out is None:
+            continue
+        rows = [t] if sample_at is None else rows_at.get(t, ())
+        if rows:
+            now = caps_now()
+            row = [level(now[k], divs[k]) for k in range(n_out)]
+            for r in rows:
+                out[r, :] = row
+    prices[:] = cur
+    final = caps_now()
+    caps[:] = final
+    if bad == -1:
+        levels[:] = [level(c, d) for c, d in zip(final, divs)]
+    return bad
+
+
+class ReferenceFamily:
+    """Slow IndexFamily for K indices over one universe: dict state, every level a full recompute."""
+
+    # definitions: IndexDefinition-like objects or mappings with ``name``, ``members`` (codes)
+    # and optionally ``weighting`` ("cap", "equal" or "fixed"), ``float_ratios``, ``shares``,
+    # ``base_value``, ``level``, ``base_cap``. Index shares per member:
+    #   "cap"         round(listed × float ratio), the ratio taken as the decimal it prints as
+    #                 (0.3 is 3/10, as in ``kospi_fast.krx``; 1 by default), a tie rounded half
+    #                 to even (numpy.rint). Ties are common: KRX's float ratios are 5% steps,
+    #                 so listed × 0.05 often ends in .5. (KRX's own tie rule is unconfirmed.)
+    #   "equal"       max(1, round(EQUAL_NOTIONAL / price)) at the prices of the (re)balance;
+    #   "fixed"       ``shares`` as given.
+    # Weight caps are an iterative float computation, not modelled: give "fixed" shares.
+
+    def __init__(self, codes: Sequence[str], listed: Sequence[int], prices: Sequence[int], definitions: Sequence) -> None:
+        self.codes = list(codes)
+        if len(set(self.codes)) != len(self.codes):
+            raise ValueError("`codes` must be unique")
+        self.listed = dict(zip(self.codes, _int_values(listed, "listed", allow_float=False)))
+        self.prices = dict(zip(self.codes, _int_values(prices, "prices", allow_float=True)))
+        if not (len(self.listed) == len(self.prices) == len(self.codes)):
+            raise ValueError("`codes`, `listed` and `prices` must have the same length")
+        _check_all(list(self.prices.values()), "prices", lambda p: p > 0, "must be > 0")
+        defs = list(definitions)
+        if not defs:
+            raise ValueError("`definitions` must name at least one index")
+        self.names: list[str] = []
+        self.shares: list[dict[str, int]] = []
+        self.divisors: list[float] = []
+        for d in defs:
+            name = _field(d, "name")
+            if name in self.names:
+                raise ValueError(f"duplicate index name {name!r}")
+            sh = self._index_shares(d)
+            cap = self._cap_of(sh)
+            if cap <= 0:
+                raise ValueError(f"index {name!r} has a cap of 0")
+            base_value = float(_field(d, "base_value", 100.0))
+            base_cap, lvl = _field(d, "base_cap"), _field(d, "level")
+            if base_cap is not None:
+                divisor = float(Fraction(base_cap) / Fraction(base_value))
+            else:
+                divisor = float(cap) / (base_value if lvl is None else float(lvl))
+            self.names.append(name)
+            self.shares.append(sh)
+            self.divisors.append(divisor)
+
+    # ---------------------------------------------------------------- construction
+    def _index_shares(self, d) -> dict[str, int]:
+        name, members = _field(d, "name"), list(_field(d, "members"))
+        if not members:
+            raise ValueError(f"index {name!r} has no members")
+        for c in members:
+            if c not in self.prices:
+                raise KeyError(f"index {name!r}: member {c!r} is not in the universe")
+        weighting = _field(d, "weighting", "cap")
+        if weighting == "fixed":
+            out = dict(zip(members, _int_values(_field(d, "shares"), "shares", allow_float=False)))
+        elif weighting == "equal":
+            out = {c: max(1, round(Fraction(EQUAL_NOTIONAL, self.prices[c]))) for c in members}
+        else:
+            if _field(d, "caps") is not None:
+                raise NotImplementedError("weight caps are not modelled: give the index 'fixed' shares")
+            fr = _field(d, "float_ratios")
+            ratios = [1.0] * len(members) if fr is None else [float(r) for r in fr]
+            out = {c: round(self.listed[c] * Fraction(repr(r))) for c, r in zip(members, ratios)}
+        if any(s < 0 for s in out.values()):
+            raise ValueError(f"index {name!r}: index shares must be >= 0")
+        return out
+
+    def _cap_of(self, sh: Mapping[str, int]) -> int:
+        return sum(self.prices[c] * s for c, s in sh.items())
+
+    # ---------------------------------------------------------------- reading
+    def caps(self) -> list[int]:
+        return [self._cap_of(sh) for sh in self.shares]
+
+    @property
+    def levels(self) -> list[float]:
+        return [level(c, d) for c, d in zip(self.caps(), self.divisors)]
+
+    @property
+    def price_bound(self) -> int:
+        return price_bound([max((sum(sh.values()) for sh in self.shares), default=0)])
+
+    def index_shares(self, name: str) -> dict[str, int]:
+        return dict(self.shares[self.names.index(name)])
+
+    # ---------------------------------------------------------------- trades
+    def update(self, key: str | int, price: int) -> list[float]:
+        i = self.codes.index(key) if isinstance(key, str) else key
+        return self.update_many([i], [price])[0]
+
+    def update_many(self, ids: Iterable[int], prices: Iterable[int], *, sample_at: Iterable[int] | None = None) -> list[list[float]]:
+        """All or nothing: the first bad trade k raises ValueError naming ``ids[k]``/``prices[k]``."""
+        id_list = _id_values(ids, "ids")
+        px = _int_values(prices, "prices", allow_float=True)
+        if len(id_list) != len(px):
+            raise ValueError(f"`ids` and `prices` must have the same length, got {len(id_list)} and {len(px)}")
+        n, pmax = len(self.codes), self.price_bound
+        for k, (i, p) in enumerate(zip(id_list, px)):
+            _check_trade(k, i, p, n, pmax, "ids", "prices")
+        keep = None if sample_at is None else _int_values(sample_at, "sample_at", allow_float=False)
+        rows = []
+        for t, (i, p) in enumerate(zip(id_list, px)):
+            self.prices[self.codes[i]] = p
+            if keep is None:
+                rows.append(self.levels)
+            else:
+                rows.extend(self.levels for s in keep if s == t)
+        return rows
+
+    def rebalance(self, changes: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+        """New definitions at one moment; each rebased index keeps its level (rule 3)."""
+        out = {}
+        new = {name: self._index_shares(d) for name, d in changes.items()}
+        for name, sh in new.items():
+            k = self.names.index(name)
+            before, after = self._cap_of(self.shares[k]), self._cap_of(sh)
+            if after <= 0:
+                raise ValueError(f"index {name!r} would have a cap of 0")
+            lvl_before = level(before, self.divisors[k])
+            self.divisors[k] = rebase_divisor(self.divisors[k], before, after)
+            self.shares[k] = sh
+            out[name] = (lvl_before, level(after, self.divisors[k]))
+        return out
+
+
+# ============================================================================ validated feed
+def classify_trade(time, last_time, stock_id, price, n_stocks, pmax, halted, lower, upper, bounds, window, ticks=KRX_TICKS):
+    """Slow classify_trade for one trade under KRX's rules: its status code, nothing applied."""
+    # The rules, in order (the first that fails names the status):
+    #   time before the latest timestamp seen so far in the feed       OUT_OF_ORDER
+    #   outside [open, close + random end] (window[0], window[3])      IGNORED_OFF_HOURS
+    #   id outside [0, n_stocks)                                        BAD_ID
+    #   price <= 0 or above the overflow bound pmax                     BAD_PRICE
+    #   stock halted                                                    HALTED
+    #   inside the closing call [window[1], window[2]) (no trade runs) IN_CLOSING_CALL
+    #   not a multiple of the tick of its band                          OFF_GRID
+    #   outside the stock's daily limits [lower, upper]                 OUTSIDE_LIMITS
+    # The tick of price p is ticks[number of band edges in `bounds` that are <= p]: the same
+    # rule as ``krx.tick_size``, e.g. edges (2000, 5000, ...) give tick 1 below 2,000 won.
+    win_open, call_start, call_end, win_close = window
+    if time < last_time:
+        return OUT_OF_ORDER
+    if time < win_open or time > win_close:
+        return IGNORED_OFF_HOURS
+    if not 0 <= stock_id < n_stocks:
+        return BAD_ID
+    if price <= 0 or price > pmax:
+        return BAD_PRICE
+    if halted[stock_id]:
+        return HALTED
+    if call_start <= time < call_end:
+        return IN_CLOSING_CALL
+    if price % ticks[bisect_right(list(bounds), price)] != 0:
+        return OFF_GRID
+    if price < lower[stock_id] or price > upper[stock_id]:
+        return OUTSIDE_LIMITS
+    return OK
+
+
+def run_validated(prices, shares, lower, upper, halted, thresholds, grid, fast, win_open, call_start, call_end,
+                  win_close, times, ids, new_prices, pmax, cap, last_time, divisor, levels, status, counts,
+                  stop_at_bad):
+    """Slow run_validated for one batch under KRX's trade rules: a status per trade, full recompute."""
+    # Contract (the seam's): prices int64 (writable), shares/lower/upper int64, halted uint8,
+    # thresholds int64 (the 6 band edges of the day's tick table), grid uint8, fast int64
+    # (n_stocks, 2), times int64, ids int32/int64, new_prices int64, levels float64 or None,
+    # status uint8 and counts int64 (writable, counts one slot per status code). `grid` and
+    # `fast` only speed up the fast path (a bitmap of on-grid prices, per-stock bounds); the
+    # rules here never read them. Each trade gets classify_trade's status; an OK trade moves
+    # its price; every trade (ignored or rejected too) moves the latest time seen forward.
+    # With stop_at_bad the first trade that is neither OK nor ignored stops the batch: its
+    # status and count are written, its level and time are not. Returns (bad_index_or_-1,
+    # cap, latest time); levels[k] = float(cap after trade k) / divisor.
+    n = _length(prices, "prices", _I64, writable=True)
+    for arr, name in ((shares, "shares"), (lower, "lower"), (upper, "upper")):
+        _same(_length(arr, name, _I64), name, n)
+    _same(_length(halted, "halted", _U8), "halted", n)
+    _check(fast, "fast", _I64, ndim=2)
+    _same(fast.shape[0], "fast", n)
+    if fast.shape[1] != 2:
+        raise ValueError(f"`fast` must have 2 columns (lo, span), got {fast.shape[1]}")
+    if _length(thresholds, "thresholds", _I64) < len(KRX_TICKS) - 1:
+        raise ValueError(f"`thresholds` must have {len(KRX_TICKS) - 1} entries, got {thresholds.shape[0]}")
+    _length(grid, "grid", _U8)
+    m = _length(times, "times", _I64)
+    _same(_length(ids, "ids", _IDS), "ids", m)
+    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
+    _same(_length(status, "status", _U8, writable=True), "status", m)
+    _same(_length(counts, "counts", _I64, writable=True), "counts", N_STATUS)
+    if levels is not None:
+        _same(_length(levels, "levels", _F64, writable=True), "levels", m)
+    window = tuple(_int_scalar(w, "window") for w in (win_open, call_start, call_end, win_close))
+    pmax, cap, last = _int_scalar(pmax, "pmax"), _int_scalar(cap, "cap"), _int_scalar(last_time, "last_time")
+    d = _real_scalar(divisor, "divisor")
+    cur, sh = prices.tolist(), shares.tolist()
+    lo, hi, halt, bounds = lower.tolist(), upper.tolist(), halted.tolist(), thresholds.tolist()[: len(KRX_TICKS) - 1]
+    offset = cap - _cap(cur, sh)
+    bad = -1
+    for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), new_prices.tolist())):
+        st = classify_trade(t, last, i, p, n, pmax, halt, lo, hi, bounds, window)
+        status[k] = st
+        counts[st] += 1
+        if st == OK:
+            cur[i] = p
+        elif st != IGNORED_OFF_HOURS and stop_at_bad:
+            bad = k
+            break
+        last = max(last, t)
+        if levels is not None:
+            levels[k] = level(_cap(cur, sh) + offset, d)
+    prices[:] = cur
+    return bad, _cap(cur, sh) + offset, last
+
+
+# ============================================================================ engine
+class ReferenceEngine:
+    """Slow IndexEngine for one index: dict state, the level always recomputed in full.
+
+    ``prices`` and ``shares`` map code -> int.
     """
 
     def __init__(
@@ -92,6 +516,10 @@ class ReferenceEngine:
     def base_cap(self) -> float:
         return self.divisor * self.base_value
 
+    @property
+    def price_bound(self) -> int:
+        return price_bound(self.shares.values())
+
     def update(self, code: str, price: int) -> float:
         if code not in self.prices:
             raise KeyError(code)
@@ -99,6 +527,21 @@ class ReferenceEngine:
             raise ValueError(price)
         self.prices[code] = int(price)
         return self.level
+
+    def update_many(self, ids: Iterable[int], prices: Iterable[int]) -> list[float]:
+        """All or nothing: the first bad trade k raises ValueError naming ``ids[k]``/``prices[k]``."""
+        id_list = _id_values(ids, "ids")
+        px = _int_values(prices, "prices", allow_float=True)
+        if len(id_list) != len(px):
+            raise ValueError(f"`ids` and `prices` must have the same length, got {len(id_list)} and {len(px)}")
+        n, pmax = len(self.codes), self.price_bound
+        for k, (i, p) in enumerate(zip(id_list, px)):
+            _check_trade(k, i, p, n, pmax, "ids", "prices")
+        out = []
+        for i, p in zip(id_list, px):
+            self.prices[self.codes[i]] = p
+            out.append(self.level)
+        return out
 
     def apply_changes(
         self,
@@ -118,14 +561,187 @@ class ReferenceEngine:
         return self.divisor
 
 
-def _is_int(x: object) -> bool:
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, int):
-        return True
-    try:
-        import numpy as np
+# ============================================================================ the registry
+#: Every fast callable (dotted name) and its slow twin. Functions share their twin's name; a
+#: class ``IndexX`` has the twin ``ReferenceX``.
+FAST_SLOW: list[tuple[str, Any]] = [
+    ("kospi_fast._aggregate.aggregate_cap", aggregate_cap),
+    ("kospi_fast._ticks.replay", replay),
+    ("kospi_fast._ticks.apply_ticks_inplace", apply_ticks_inplace),
+    ("kospi_fast._rebase.rebase_divisor", rebase_divisor),
+    ("kospi_fast._rebase.apply_changes_inplace", apply_changes_inplace),
+    ("kospi_fast._family.caps_from_ell", caps_from_ell),
+    ("kospi_fast._family.run_family", run_family),
+    ("kospi_fast._session.run_validated", run_validated),
+    ("kospi_fast.engine.published", published),
+    ("kospi_fast.engine.IndexEngine", ReferenceEngine),
+    ("kospi_fast.family.IndexFamily", ReferenceFamily),
+]
 
-        return isinstance(x, np.integer)
-    except ImportError:  # pragma: no cover
-        return False
+
+# ============================================================================ helpers
+_I64 = (np.dtype(np.int64),)
+_INTP = (np.dtype(np.intp),)
+_IDS = (np.dtype(np.int32), np.dtype(np.int64))
+_I32 = (np.dtype(np.int32),)
+_F64 = (np.dtype(np.float64),)
+_U8 = (np.dtype(np.uint8),)
+
+
+def _check(a, name: str, dtypes: tuple, *, writable: bool = False, ndim: int = 1) -> None:
+    """Refuse what the seam refuses before it takes a pointer: a non-array or another dtype
+    (native byte order) is a TypeError; another ndim, a non-C-contiguous, misaligned or (for
+    outputs) read-only array a ValueError; the message names the argument."""
+    want = " or ".join(str(d) for d in dtypes)
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"`{name}` must be a numpy array of {want}, got {type(a).__name__}")
+    if a.dtype not in dtypes:  # a byte-swapped dtype is not equal to the native one
+        raise TypeError(f"`{name}` must have dtype {want}, got {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"`{name}` must be {ndim}-dimensional, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"`{name}` must be C-contiguous, got strides {a.strides}")
+    if not a.flags.aligned:
+        raise ValueError(f"`{name}` must be aligned")
+    if writable and not a.flags.writeable:
+        raise ValueError(f"`{name}` must be writeable (the kernel writes it)")
+
+
+def _length(a, name: str, dtypes: tuple, *, writable: bool = False) -> int:
+    _check(a, name, dtypes, writable=writable)
+    return a.shape[0]
+
+
+def _same(got: int, name: str, want: int) -> None:
+    if got != want:
+        raise ValueError(f"`{name}` must have length {want}, got {got}")
+
+
+def _int_scalar(x, name: str) -> int:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {x!r}")
+    return int(x)
+
+
+def _real_scalar(x, name: str) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {x!r}")
+    return float(x)
+
+
+def _positive_real(x, name: str) -> float:
+    """A finite real > 0, as a float."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {x!r}")
+    v = float(x)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"`{name}` must be a finite number > 0, got {x!r}")
+    return v
+
+
+def _exact(x) -> Fraction:
+    """The exact value of a real number (an int stays exact, a float is its binary value)."""
+    return Fraction(int(x)) if isinstance(x, numbers.Integral) else Fraction(x)
+
+
+def _numbers(values, name: str) -> tuple[list, bool]:
+    """1-d numbers as Python ints (exact) or floats, and whether any is a float (the float path)."""
+    if isinstance(values, (str, bytes)) or values is None:
+        raise TypeError(f"`{name}` must be an array of numbers, got {values!r}")
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(f"`{name}` must be 1-dimensional, got shape {values.shape}")
+        kind = values.dtype.kind
+        if kind in "iu":
+            return [int(v) for v in values.tolist()], False
+        if kind == "f":
+            return [float(v) for v in values.tolist()], True
+        raise TypeError(f"`{name}` must have an integer or float dtype, got {values.dtype}")
+    out, is_float = [], False
+    for k, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"`{name}[{k}]` must be a number, got {v!r}")
+        if isinstance(v, numbers.Integral):
+            out.append(int(v))
+        else:
+            out.append(float(v))
+            is_float = True
+    return out, is_float
+
+
+def _int_values(values, name: str, *, allow_float: bool) -> list[int]:
+    """1-d integers (whole finite floats too when ``allow_float``) as Python ints."""
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-dimensional, got shape {values.shape}")
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must be an integer array, got dtype {values.dtype}")
+    vals, is_float = _numbers(values, name)
+    if not is_float:
+        for k, v in enumerate(vals):
+            if not -(2**63) <= v <= INT64_MAX:
+                raise ValueError(f"`{name}[{k}]` does not fit in int64, got {v}")
+        return vals
+    if not allow_float and vals:
+        raise TypeError(f"`{name}` must be an integer array, got floats")
+    out = []
+    for k, v in enumerate(vals):
+        if not (math.isfinite(v) and v == math.floor(v)):
+            raise ValueError(f"`{name}[{k}]` must be a whole, finite number, got {v!r}")
+        out.append(int(v))
+    return out
+
+
+def _id_values(values, name: str) -> list[int]:
+    """Stock ids: an array or list of integers (an array of another kind is refused, even empty)."""
+    if isinstance(values, (str, bytes)) or values is None:
+        raise TypeError(f"`{name}` must be an array of integer ids, got {values!r}")
+    kind = values.dtype.kind if isinstance(values, np.ndarray) else None
+    if kind is not None and kind not in "iu":
+        raise TypeError(f"`{name}` must be an integer array of ids, got dtype {values.dtype}")
+    return _int_values(values, name, allow_float=False)
+
+
+def _check_all(values: Sequence[int], name: str, ok, what: str) -> None:
+    for k, v in enumerate(values):
+        if not ok(v):
+            raise ValueError(f"`{name}[{k}]` {what}, got {v}")
+
+
+def _check_trade(k: int, i: int, p: int, n: int, pmax: int, ids_name: str, prices_name: str) -> None:
+    """Trade k is good when its id is in [0, n) and its price in (0, pmax]; else ValueError."""
+    if not 0 <= i < n:
+        raise ValueError(f"`{ids_name}[{k}]` is out of range: ids must be in [0, {n}), got {i}")
+    if p <= 0:
+        raise ValueError(f"`{prices_name}[{k}]` must be > 0, got {p}")
+    if p > pmax:
+        raise ValueError(f"`{prices_name}[{k}]` = {p} could overflow the int64 aggregate cap (bound {pmax})")
+
+
+def _cap(prices: Sequence[int], shares: Sequence[int]) -> int:
+    return sum(p * s for p, s in zip(prices, shares))
+
+
+def _ell_members(n_stocks: int, width, col, sh, n_slots) -> list[list[tuple[int, int]]]:
+    """The padded-row layout decoded: for each cap slot, its (stock, index shares) entries."""
+    width, n_slots = _int_scalar(width, "width"), _int_scalar(n_slots, "n_slots")
+    if width < 0 or n_slots < 0:
+        raise ValueError(f"`width` and `n_slots` must be >= 0, got {width} and {n_slots}")
+    _same(_length(col, "col", _I32), "col", n_stocks * width)
+    _same(_length(sh, "sh", _I64), "sh", n_stocks * width)
+    members: list[list[tuple[int, int]]] = [[] for _ in range(n_slots)]
+    for e, (k, s) in enumerate(zip(col.tolist(), sh.tolist())):
+        if not 0 <= k < n_slots:
+            raise ValueError(f"`col[{e}]` must be in [0, {n_slots}), got {k}")
+        members[k].append((e // width, s))
+    return members
+
+
+def _slot_cap(prices: Sequence[int], entries: Sequence[tuple[int, int]]) -> int:
+    return sum(prices[i] * s for i, s in entries)
+
+
+def _field(d, key: str, default=None):
+    """A definition's field, from a mapping or an attribute."""
+    if isinstance(d, Mapping):
+        return d.get(key, default)
+    return getattr(d, key, default)
