@@ -259,3 +259,45 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
     assert not td._halted.any()
     assert e.level == e.recompute()
     assert td._last_time == -1 and not td._times  # the rejected batch left the day untouched
+
+
+# ---------------------------------------------------------------- dates: one grammar everywhere
+GOOD_DATES = ["2026-03-10", "20260310", "2026/03/10", "2026.03.10", "2026-03-10 00:00:00"]
+BAD_DATES = [("2026-3-10", ValueError), ("10/03/2026", ValueError), ("2026-02-30", ValueError),
+             ("", ValueError), (20260310, TypeError), (b"2026-03-10", TypeError)]
+
+
+def _date_entry_points():
+    """Public entry points that take a date, each as f(date) -> the ISO date it understood."""
+    from kospi_fast import _validation, krx
+
+    points = {
+        "as_date": lambda d: _validation.as_date(d).isoformat(),
+        "krx.tick_table": lambda d: (krx.tick_table(d), _validation.iso_date(d))[1],
+    }
+    try:
+        from kospi_fast import distributed as kd
+
+        points["distributed.DaySpec"] = lambda d: kd.DaySpec(d, "x.parquet", b"x").date
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import pandas as pd
+
+        from kospi_fast import io
+
+        frame = pd.DataFrame({"Date": ["2026-03-10"], "Code": ["005930"], "Close": [70_000], "Stocks": [10]})
+        points["io.universe_from_fdr"] = lambda d: io.universe_from_fdr(frame, date=d).date
+    except ImportError:
+        pass
+    return points
+
+
+@pytest.mark.parametrize("name", sorted(_date_entry_points()))
+def test_dates_one_grammar(name):
+    f = _date_entry_points()[name]
+    for good in GOOD_DATES:
+        assert f(good) == "2026-03-10", (name, good)
+    for bad, exc in BAD_DATES:
+        with pytest.raises(exc, match="`date`"):
+            f(bad)

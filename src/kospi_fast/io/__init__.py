@@ -20,6 +20,8 @@ download) and :func:`load_universe` (picks the layout from the columns) each ret
 day's closes. The universe's base prices are the day's ``Close`` (``base="close"``): the state
 from which the NEXT trading day's ticks are replayed. With ``base="previous"`` they are
 ``Close − Changes``, the day's own base prices (to replay the ticks of that same day).
+:func:`universes_from_fdr` reads every day of a multi-day FDR table at once (one
+:class:`LoadedUniverse` per date); :func:`kospi_fast.eod.read_eod_csv` is built on it.
 
 Ticks
 -----
