@@ -110,7 +110,9 @@ def tick_table(date=None) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     date : datetime.date, datetime.datetime, numpy.datetime64, str or None, optional
-        Trading date (ISO 'YYYY-MM-DD' for strings). None means the current (unified) table.
+        Trading date; a string is 'YYYY-MM-DD', 'YYYYMMDD', 'YYYY/MM/DD' or 'YYYY.MM.DD' (the
+        package's one date grammar, :func:`kospi_fast._validation.as_date`). None means the
+        current (unified) table.
 
     Returns
     -------
@@ -125,7 +127,7 @@ def tick_table(date=None) -> tuple[np.ndarray, np.ndarray]:
     TypeError
         If `date` is not one of the accepted kinds.
     ValueError
-        If a `date` string is not a valid ISO date, or `date` is NaT.
+        If a `date` string is not a valid date, or `date` is NaT.
 
     Examples
     --------
