@@ -399,15 +399,22 @@ def test_failed_batch_does_not_mark_effective_events_applied(eng):
     assert eng.listed_shares[0] == 120
 
 
-def test_custom_index_shares_engine_refuses_share_events():
+def test_custom_index_shares_engine_keeps_its_shares_through_events():
+    """Decision (docs/methodology-notes.md, "Index books"): given ("fixed") index shares are
+    not tied to listed shares: share-count and price-basis events leave them alone and the
+    divisor absorbs the price change, as a price-weighted index does."""
     u = kf.Universe([A, B], ["x", "y"], [100, 1000], [10_000, 50_000])
     e = kf.IndexEngine(u, level=1000.0, index_shares=[50, 400])
-    before = snapshot(e)
-    with pytest.raises(ValueError, match="index shares"):
-        e.apply_events([AdditionalListing(A, 20)])
-    assert snapshot(e) == before
-    e.apply_events([SetReferencePrice(A, 9_000)])  # price-only data events are fine
+    level = e.level
+    e.apply_events([AdditionalListing(A, 20)])
+    assert e.index_shares.tolist() == [50, 400] and e.listed_shares.tolist() == [120, 1000]
+    assert e.level == level and e.divisor == e.audit[-1].divisor_before
+    e.apply_events([Split(B, 10)])  # 50,000 -> 5,000 won, still 400 index shares
+    assert e.prices.tolist() == [10_000, 5_000] and e.index_shares.tolist() == [50, 400]
+    assert e.level == pytest.approx(level, rel=1e-15) and e.level == e.recompute()
+    e.apply_events([SetReferencePrice(A, 9_000)])
     assert e.prices[0] == 9_000 and e.index_shares.tolist() == [50, 400]
+    assert e.level == pytest.approx(level, rel=1e-15)
 
 
 CONSTRUCTION_ERRORS = {

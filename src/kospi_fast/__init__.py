@@ -5,22 +5,31 @@ from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._include import get_include
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast._ticks import replay
-from kospi_fast.engine import IndexEngine, RebaseRecord, published
-from kospi_fast.family import IndexDefinition, IndexFamily, cap_weights
-from kospi_fast.persist import CorruptStateError, JournaledEngine
+from kospi_fast._version import __version__
+from kospi_fast.book import IndexBook
+from kospi_fast.definitions import IndexDefinition, cap_weights
+from kospi_fast.engine import IndexEngine
+from kospi_fast.family import IndexFamily
+from kospi_fast.persist import CorruptStateError, JournaledBook, JournaledEngine
+from kospi_fast.publish import published
 from kospi_fast.sample import SimulatedDay, sample_universe, simulate_day
+from kospi_fast.session import FeedResult, TradingDay
+from kospi_fast.state import BookState, RebaseRecord
 from kospi_fast.universe import Universe
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "BookState",
     "CorruptStateError",
+    "FeedResult",
+    "IndexBook",
     "IndexDefinition",
     "IndexEngine",
     "IndexFamily",
+    "JournaledBook",
     "JournaledEngine",
     "RebaseRecord",
     "SimulatedDay",
+    "TradingDay",
     "Universe",
     "__version__",
     "aggregate_cap",

@@ -1,11 +1,15 @@
-"""Durable engine state: checkpoints, a write-ahead tick journal, and crash recovery.
+"""Durable book state: checkpoints, a write-ahead tick journal, and crash recovery.
 
-Checkpoint file (``save_engine`` / ``load_engine``; the same bytes in memory with
-``dumps_engine`` / ``loads_engine``, e.g. to ship an engine to another process), format
-version 1, all integers little-endian::
+Any index book (an :class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily`)
+is saved from its :class:`~kospi_fast.state.BookState` and rebuilt from it: this module
+imports no book class (``state.BOOK_TYPES`` names them).
+
+Checkpoint file (``save`` / ``load``; the same bytes in memory with ``dumps`` / ``loads``,
+e.g. to ship a book to another process; ``save_engine`` … are the same functions), format
+version 2, all integers little-endian::
 
     offset 0   magic      8 bytes  b"\\x89KFSTAT\\n"
-           8   version    uint32   1
+           8   version    uint32   2
           12   flags      uint32   0
           16   hdr_len    uint64   length of the JSON header (a multiple of 8)
           24   header     hdr_len bytes of ASCII JSON, space-padded
@@ -14,10 +18,12 @@ version 1, all integers little-endian::
                trailer    48 bytes: b"KFSTEND\\n", uint64 body length (everything before
                           the trailer), SHA-256 of the body
 
-The header holds the metadata (checkpoint sequence number, stream id, library version), the
-universe's codes/names/sectors, the scalars (divisor, base value, previous close, level as
-``float.hex``; the exact cap as a JSON integer), one entry per array (dtype ``<i8`` or
-``|u1``, shape, offset, byte length, CRC-32) and the Python-level state: the audit log, the
+The header holds the metadata (book kind, checkpoint sequence number, stream id, library
+version), the universe's codes/names/sectors, the index definitions, the exact caps (JSON
+integers) and levels (``float.hex``) as checks, one entry per array (dtype ``<i8``, ``<f8``
+or ``|u1``, shape, offset, byte length, CRC-32: universe shares and base prices, prices,
+reference prices, listed shares, market membership, the (K, n) index shares and factors,
+the K divisors and previous closes) and the Python-level state: the audit log, the
 dividends and the set of applied events. Values there are typed JSON: ``int`` and ``str``
 as themselves, everything else tagged (``{"$float": "0x1.8p+1"}``, ``{"$fraction": [1,
 10]}``, ``{"$date": ...}``, ``{"$event": "kospi_fast.events.Split", "fields": {...}}``, ...),
@@ -81,9 +87,10 @@ from typing import Self
 import numpy as np
 
 from kospi_fast import _validation
-from kospi_fast._aggregate import aggregate_cap
-from kospi_fast.engine import IndexEngine, RebaseRecord
+from kospi_fast._version import __version__
+from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import ALL_EVENTS, Event
+from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord
 from kospi_fast.universe import Universe
 
 try:  # advisory single-writer lock on the journal (POSIX)
@@ -93,6 +100,7 @@ except ImportError:  # pragma: no cover - Windows
 
 __all__ = [
     "FORMAT_VERSION",
+    "JournaledBook",
     "JOURNAL_VERSION",
     "Checkpoint",
     "CorruptStateError",
@@ -103,16 +111,20 @@ __all__ = [
     "ReplayReport",
     "StateMismatchError",
     "checkpoint",
+    "dumps",
     "dumps_engine",
     "encode_state",
+    "load",
     "load_engine",
+    "loads",
     "loads_engine",
     "read_checkpoint",
     "recover",
+    "save",
     "save_engine",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 JOURNAL_VERSION = 1
 
 _MAGIC = b"\x89KFSTAT\n"
@@ -128,13 +140,6 @@ _RHEADER = struct.Struct("<4sIQQI")  # magic, flags, seq, n ticks, payload crc32
 _RHEADER_SIZE = _RHEADER.size + 4  # + crc32 of the above = 32
 _R_TIMES = 1  # record flag: the payload carries times
 _MAX_TICKS = 1 << 40
-
-#: The Python-level attributes of an IndexEngine that a checkpoint stores. ``save_engine``
-#: refuses an engine with any other instance attribute rather than silently dropping it.
-_ENGINE_ATTRS = frozenset({
-    "universe", "base_value", "_full_cap", "_listed", "_member", "reference_prices",
-    "previous_close", "audit", "dividends", "_applied",
-})
 
 #: TEST HOOK ONLY. When set, called as ``hook(stage, path)`` at the crash points of the
 #: write paths ("tmp-half-written", "tmp-synced", "replaced", "checkpoint-saved",
@@ -221,7 +226,7 @@ def _atomic_write(path: str, data: bytes) -> None:
 
 # ---------------------------------------------------------------------------- typed values
 _SIMPLE_TAGS = ("$float", "$fraction", "$decimal", "$date", "$datetime", "$tuple", "$list", "$np",
-                "$event", "$record")
+                "$event", "$record", "$definition", "$dict")
 
 
 def _event_name(cls: type) -> str:
@@ -261,6 +266,11 @@ def _enc(v: object, where: str) -> object:
     if t is RebaseRecord:
         return {"$record": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}")
                             for f in dataclasses.fields(RebaseRecord)}}
+    if t is IndexDefinition:
+        return {"$definition": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}")
+                                for f in dataclasses.fields(IndexDefinition)}}
+    if t is dict and all(type(k) is str for k in v):  # type: ignore[attr-defined]
+        return {"$dict": {k: _enc(x, f"{where}[{k!r}]") for k, x in v.items()}}  # type: ignore[attr-defined]
     raise TypeError(
         f"{where}: cannot persist a value of type {t.__module__}.{t.__qualname__} ({v!r}); "
         "supported: None, bool, int, float, str, Fraction, Decimal, date, datetime, tuple, list, "
@@ -314,7 +324,19 @@ class _Decoder:
             return np.frombuffer(raw, dtype=dt)[0]
         if tag == "$event":
             return self.event(v, where)
+        if tag == "$dict":
+            if type(x) is not dict:
+                raise ValueError(f"{where}: bad dict {x!r}")
+            return {k: self(y, f"{where}[{k!r}]") for k, y in x.items()}
+        if tag == "$definition":
+            return self.definition(x, where)
         return self.record(x, where)
+
+    def definition(self, x: object, where: str) -> IndexDefinition:
+        decl = {f.name for f in dataclasses.fields(IndexDefinition)}
+        if type(x) is not dict or set(x) != decl:
+            raise ValueError(f"{where}: index definition fields do not match IndexDefinition")
+        return IndexDefinition(**{k: self(fv, f"{where}.{k}") for k, fv in x.items()})
 
     def event(self, v: dict, where: str) -> Event:
         name = _str(v["$event"], where)
@@ -354,92 +376,85 @@ def _reject_json_float(s: str) -> float:
 # ---------------------------------------------------------------------------- checkpoint
 @dataclasses.dataclass(frozen=True)
 class Checkpoint:
-    """A loaded checkpoint: the engine, the journal sequence number it covers, the stream id
-    of its journal (or None for a plain :func:`save_engine`) and the raw JSON header."""
+    """A loaded checkpoint: the book, the journal sequence number it covers, the stream id
+    of its journal (or None for a plain :func:`save`) and the raw JSON header."""
 
-    engine: IndexEngine
+    engine: object
     seq: int
     stream_id: str | None
     header: dict
 
-
-def _int64(arr: object, name: str) -> np.ndarray:
-    a = np.asarray(arr)
-    if a.dtype != np.int64 or a.ndim != 1:
-        raise TypeError(f"cannot persist `{name}`: expected a 1-d int64 array, got {a.dtype} {a.shape}")
-    return a
+    @property
+    def book(self) -> object:
+        """The loaded book (``engine`` is its older name)."""
+        return self.engine
 
 
-def encode_state(engine: IndexEngine, *, seq: int = 0, stream_id: str | None = None) -> bytes:
-    """The checkpoint bytes of ``engine`` (what :func:`save_engine` writes)."""
-    if not isinstance(engine, IndexEngine):
-        raise TypeError(f"`engine` must be a kospi_fast.IndexEngine, got {type(engine).__name__}")
+def _to_state(book: object) -> BookState:
+    to_state = getattr(book, "to_state", None)
+    if not callable(to_state) or not isinstance(book, tuple(BOOK_TYPES.values())):
+        raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily), got {type(book).__name__}")
+    state = to_state()
+    if type(state) is not BookState:
+        raise TypeError(f"cannot persist: {type(book).__name__}.to_state() returned {type(state).__name__}")
+    if type(state.audit) is not list or type(state.dividends) is not list or type(state.applied) is not set:
+        raise TypeError("cannot persist: `audit`/`dividends` must be lists and `applied` a set")
+    state.check()
+    return state
+
+
+_ARRAY_DTYPES = {"<i8": np.int64, "<f8": np.float64, "|u1": np.uint8}
+
+
+def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) -> bytes:
+    """The checkpoint bytes of ``book`` (what :func:`save` writes)."""
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
         raise ValueError(f"`seq` must be an int in [0, 2**63), got {seq!r}")
-    attrs = set(vars(engine))
-    if attrs != _ENGINE_ATTRS:
-        extra, missing = sorted(attrs - _ENGINE_ATTRS), sorted(_ENGINE_ATTRS - attrs)
-        raise ValueError(
-            f"cannot persist this engine: attributes unknown to kospi_fast.persist {extra}, missing "
-            f"{missing}; a checkpoint must hold the whole state"
-        )
-    if type(engine.audit) is not list or type(engine.dividends) is not list or type(engine._applied) is not set:
-        raise TypeError("cannot persist: `audit`/`dividends` must be lists and `_applied` a set")
-    u = engine.universe
-    n = len(u)
-    prices, shares = engine.prices, engine.index_shares  # copies, read first
-    divisor, cap = engine.divisor, engine.cap
-    if len(prices) != n or (n and aggregate_cap(prices, shares) != cap):
-        raise RuntimeError("the engine changed while it was being saved: save it under the writer's lock")
-    member = np.asarray(engine._member)
-    if member.dtype != np.bool_ or member.shape != (n,):
-        raise TypeError(f"cannot persist `_member`: expected a bool array of {n}, got {member.dtype} {member.shape}")
+    st = _to_state(book)
+    levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
+    u = st.universe
+    caps = _exact_caps(st.prices, st.index_shares)
+    levels = [c / d for c, d in zip(caps, st.divisors.tolist())]
+    if [x.hex() for x in levels] != [float(x).hex() for x in levels_now]:
+        raise RuntimeError("the book changed while it was being saved: save it under the writer's lock")
     arrays = [
-        ("universe.shares", _int64(u.shares, "universe.shares")),
-        ("universe.base_prices", _int64(u.base_prices, "universe.base_prices")),
-        ("prices", prices),
-        ("index_shares", shares),
-        ("listed", _int64(engine._listed, "_listed")),
-        ("member", member.astype(np.uint8)),
-        ("reference_prices", _int64(engine.reference_prices, "reference_prices")),
+        ("universe.shares", u.shares), ("universe.base_prices", u.base_prices),
+        ("prices", st.prices), ("reference_prices", st.reference_prices), ("listed", st.listed),
+        ("member", st.member.astype(np.uint8)), ("index_shares", st.index_shares), ("factors", st.factors),
+        ("divisors", st.divisors), ("previous_levels", st.previous_levels),
     ]
     parts: list[bytes] = []
     meta: dict[str, dict] = {}
     off = 0
     for name, arr in arrays:
-        dtype = "|u1" if arr.dtype == np.uint8 else "<i8"
+        dtype = {"i": "<i8", "f": "<f8", "u": "|u1"}[arr.dtype.kind]
         raw = np.ascontiguousarray(arr, dtype=dtype).tobytes()
-        meta[name] = {"dtype": dtype, "shape": [int(arr.shape[0])], "offset": off, "nbytes": len(raw),
+        meta[name] = {"dtype": dtype, "shape": [int(x) for x in arr.shape], "offset": off, "nbytes": len(raw),
                       "crc32": zlib.crc32(raw)}
         pad = -len(raw) % 8
         parts += [raw, b"\0" * pad]
         off += len(raw) + pad
-    applied = [_enc(ev, "_applied") for ev in engine._applied]
+    applied = [_enc(ev, "applied") for ev in st.applied]
     applied.sort(key=lambda x: json.dumps(x, sort_keys=True))  # deterministic order of a set
-    import kospi_fast
-
     header = {
-        "format": "kospi_fast.IndexEngine checkpoint",
+        "format": "kospi_fast index book checkpoint",
         "format_version": FORMAT_VERSION,
-        "library_version": getattr(kospi_fast, "__version__", None),
-        "engine_class": f"{type(engine).__module__}.{type(engine).__qualname__}",
+        "library_version": __version__,
+        "kind": st.kind,
+        "book_class": f"{type(book).__module__}.{type(book).__qualname__}",
         "saved_at": _dt.datetime.now(_dt.UTC).isoformat(),
         "seq": seq,
         "stream_id": stream_id,
-        "n_stocks": n,
+        "n_stocks": len(u),
+        "n_indices": len(st.definitions),
         "universe": {"codes": list(u.codes), "names": list(u.names),
                      "sectors": None if u.sectors is None else list(u.sectors)},
-        "scalars": {
-            "divisor": _enc(divisor, "divisor"),
-            "cap": cap,
-            "level": _enc(engine.level, "level"),
-            "base_value": _enc(engine.base_value, "base_value"),
-            "previous_close": _enc(engine.previous_close, "previous_close"),
-            "full_cap": _enc(engine._full_cap, "_full_cap"),
-        },
+        "definitions": [_enc(d, f"definitions[{k}]") for k, d in enumerate(st.definitions)],
+        "caps": caps,
+        "levels": [_enc(x, "levels") for x in levels],
         "arrays": meta,
-        "audit": [_enc(r, f"audit[{k}]") for k, r in enumerate(engine.audit)],
-        "dividends": [_enc(d, f"dividends[{k}]") for k, d in enumerate(engine.dividends)],
+        "audit": [_enc(r, f"audit[{k}]") for k, r in enumerate(st.audit)],
+        "dividends": [_enc(d, f"dividends[{k}]") for k, d in enumerate(st.dividends)],
         "applied": applied,
     }
     hdr = json.dumps(header, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
@@ -448,16 +463,22 @@ def encode_state(engine: IndexEngine, *, seq: int = 0, stream_id: str | None = N
     return body + _TRAILER.pack(_END, len(body), hashlib.sha256(body).digest())
 
 
-def save_engine(engine: IndexEngine, path: str | os.PathLike, *, seq: int = 0,
-                stream_id: str | None = None) -> None:
-    """Write the whole state of ``engine`` to ``path`` atomically (temp file, fsync, rename,
-    directory fsync). ``seq``/``stream_id`` tie the checkpoint to a journal (see
-    :func:`checkpoint`); a plain save leaves them at 0/None.
+def _exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
+    return [int(np.dot(row.astype(object), prices.astype(object))) if row.size else 0 for row in shares]
 
-    Not safe against a concurrent writer thread on the same engine: hold the writer's lock
+
+def save(book: object, path: str | os.PathLike, *, seq: int = 0, stream_id: str | None = None) -> None:
+    """Write the whole state of ``book`` (an IndexEngine or IndexFamily) to ``path``
+    atomically (temp file, fsync, rename, directory fsync). ``seq``/``stream_id`` tie the
+    checkpoint to a journal (see :func:`checkpoint`); a plain save leaves them at 0/None.
+
+    Not safe against a concurrent writer thread on the same book: hold the writer's lock
     (a change during the save is detected and raises ``RuntimeError``).
     """
-    _atomic_write(os.fspath(path), encode_state(engine, seq=seq, stream_id=stream_id))
+    _atomic_write(os.fspath(path), encode_state(book, seq=seq, stream_id=stream_id))
+
+
+save_engine = save
 
 
 def _verify(path: str, data: bytes) -> tuple[dict, memoryview]:
@@ -495,88 +516,96 @@ def _verify(path: str, data: bytes) -> tuple[dict, memoryview]:
     return header, body[_PREFIX.size + hdr_len:]
 
 
-def _array(header: dict, section: memoryview, name: str, n: int | None) -> np.ndarray:
+def _array(header: dict, section: memoryview, name: str, shape: tuple[int, ...]) -> np.ndarray:
     m = header["arrays"][name]
-    dtype, shape, off, nbytes, crc = m["dtype"], m["shape"], m["offset"], m["nbytes"], m["crc32"]
-    if dtype not in ("<i8", "|u1") or type(shape) is not list or len(shape) != 1:
-        raise ValueError(f"array {name!r}: bad dtype/shape {dtype!r} {shape!r}")
-    k = shape[0]
-    if type(k) is not int or k < 0 or (n is not None and k != n):
-        raise ValueError(f"array {name!r} has shape {shape}, expected ({n},)")
-    if type(off) is not int or off < 0 or off % 8 or nbytes != k * np.dtype(dtype).itemsize \
+    dtype, got, off, nbytes, crc = m["dtype"], m["shape"], m["offset"], m["nbytes"], m["crc32"]
+    if dtype not in _ARRAY_DTYPES or type(got) is not list or tuple(got) != shape \
+            or not all(type(x) is int for x in got):
+        raise ValueError(f"array {name!r}: dtype/shape {dtype!r} {got!r}, expected shape {list(shape)}")
+    size = int(np.prod(shape, dtype=np.int64))
+    if type(off) is not int or off < 0 or off % 8 or nbytes != size * np.dtype(dtype).itemsize \
             or off + nbytes > len(section):
         raise ValueError(f"array {name!r}: offset {off}/length {nbytes} do not fit the data section")
     raw = section[off:off + nbytes]
     if zlib.crc32(raw) != crc:
         raise ValueError(f"array {name!r}: CRC-32 mismatch")
-    arr = np.frombuffer(raw, dtype=dtype).astype(np.int64 if dtype == "<i8" else np.uint8)
-    return arr
+    return np.frombuffer(raw, dtype=dtype).astype(_ARRAY_DTYPES[dtype]).reshape(shape)
 
 
-def _decode_state(header: dict, section: memoryview, cls: type, decode: _Decoder) -> IndexEngine:
-    n = header["n_stocks"]
-    if type(n) is not int or n < 0:
-        raise ValueError(f"bad n_stocks {n!r}")
+def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookState:
+    n, K = header["n_stocks"], header["n_indices"]
+    if type(n) is not int or n < 0 or type(K) is not int or K < 1:
+        raise ValueError(f"bad n_stocks {n!r} or n_indices {K!r}")
     uh = header["universe"]
     codes, names, sectors = uh["codes"], uh["names"], uh["sectors"]
     if len(codes) != n:
         raise ValueError(f"{len(codes)} codes for {n} stocks")
-    universe = Universe(codes, names, _array(header, section, "universe.shares", n),
-                        _array(header, section, "universe.base_prices", n), sectors)
-    sc = header["scalars"]
-    divisor = decode(sc["divisor"], "divisor")
-    base_value = decode(sc["base_value"], "base_value")
-    previous_close = decode(sc["previous_close"], "previous_close")
-    full_cap = decode(sc["full_cap"], "full_cap")
-    level = decode(sc["level"], "level")
-    if type(divisor) is not float or not divisor > 0 or type(full_cap) is not bool:
-        raise ValueError(f"bad divisor {divisor!r} or full_cap {full_cap!r}")
-    prices = _array(header, section, "prices", n)
-    shares = _array(header, section, "index_shares", n)
-    listed = _array(header, section, "listed", n)
-    member_u8 = _array(header, section, "member", n)
+    universe = Universe(codes, names, _array(header, section, "universe.shares", (n,)),
+                        _array(header, section, "universe.base_prices", (n,)), sectors)
+    definitions = [decode(d, f"definitions[{k}]") for k, d in enumerate(header["definitions"])]
+    if len(definitions) != K or not all(type(d) is IndexDefinition for d in definitions):
+        raise ValueError(f"expected {K} index definitions")
+    member_u8 = _array(header, section, "member", (n,))
     if member_u8.size and member_u8.max() > 1:
         raise ValueError("member flags must be 0 or 1")
-    reference = _array(header, section, "reference_prices", None)
-    _validation.check_positive(prices, "prices")
-    _validation.check_non_negative(shares, "index_shares")
-    _validation.check_price_bound(prices, "prices", _validation.price_bound(shares))
+    kind = header["kind"]
+    if type(kind) is not str:
+        raise ValueError(f"bad book kind {kind!r}")
+    state = BookState(
+        kind=kind,
+        universe=universe,
+        prices=_array(header, section, "prices", (n,)),
+        reference_prices=_array(header, section, "reference_prices", (n,)),
+        listed=_array(header, section, "listed", (n,)),
+        member=member_u8.astype(bool),
+        definitions=definitions,
+        index_shares=_array(header, section, "index_shares", (K, n)),
+        factors=_array(header, section, "factors", (K, n)),
+        divisors=_array(header, section, "divisors", (K,)),
+        previous_levels=_array(header, section, "previous_levels", (K,)),
+        audit=[decode(r, f"audit[{k}]") for k, r in enumerate(header["audit"])],
+        dividends=[decode(d, f"dividends[{k}]") for k, d in enumerate(header["dividends"])],
+        applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
+    )
+    state.check()
+    _validation.check_price_bound(state.prices, "prices",
+                                  min(_validation.price_bound(row) for row in state.index_shares))
+    caps = _exact_caps(state.prices, state.index_shares)
+    if caps != header["caps"]:
+        raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
+                         f"{header['caps'][:3]}…")
+    levels = [decode(x, "levels") for x in header["levels"]]
+    want = [c / d for c, d in zip(caps, state.divisors.tolist())]
+    if len(levels) != K or any(type(x) is not float or x.hex() != w.hex() for x, w in zip(levels, want)):
+        raise ValueError("the levels differ from the recorded ones")
+    return state
 
-    engine = cls.__new__(cls)
-    engine._core_set_state(prices, shares, divisor, universe.code_index)
-    if engine.cap != sc["cap"]:
-        raise ValueError(f"the prices and index shares give cap {engine.cap}, the header records {sc['cap']}")
-    if type(level) is not float or engine.level.hex() != level.hex():
-        raise ValueError(f"the level {engine.level!r} differs from the recorded {level!r}")
-    engine.universe = universe
-    engine.base_value = base_value
-    engine._full_cap = full_cap
-    engine._listed = listed
-    engine._member = member_u8.astype(bool)
-    engine.reference_prices = reference
-    engine.previous_close = previous_close
-    audit = [decode(r, f"audit[{k}]") for k, r in enumerate(header["audit"])]
-    dividends = [decode(d, f"dividends[{k}]") for k, d in enumerate(header["dividends"])]
-    applied = {decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])}
-    if not all(type(r) is RebaseRecord for r in audit):
-        raise ValueError("the audit log holds something other than RebaseRecords")
-    if not all(isinstance(e, Event) for e in applied):
-        raise ValueError("the applied set holds something other than events")
-    engine.audit = audit
-    engine.dividends = dividends
-    engine._applied = applied
-    return engine
+
+def _book_class(kind: str, cls: type | None) -> type:
+    base = BOOK_TYPES.get(kind)
+    if base is None:
+        raise ValueError(f"unknown book kind {kind!r} (known: {sorted(BOOK_TYPES)})")
+    if cls is None:
+        return base
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"the checkpoint holds a {kind}; `cls` {cls!r} is not {kind} or a subclass")
+    return cls
 
 
-def read_checkpoint(path: str | os.PathLike, *, cls: type = IndexEngine,
+def read_checkpoint(path: str | os.PathLike, *, cls: type | None = None,
                     event_types: Sequence[type] = ()) -> Checkpoint:
-    """Read and verify a checkpoint; return the engine with its sequence number and stream id.
+    """Read and verify a checkpoint; return the book with its sequence number and stream id.
+
+    ``cls``: the class to build (default: the kind recorded in the file, ``IndexEngine`` or
+    ``IndexFamily``; a subclass of it may be given).
 
     Raises
     ------
     CorruptStateError
         Bad magic, unknown version, truncated or torn file, checksum mismatch, inconsistent
         header. The message names the file and the problem.
+    TypeError
+        ``cls`` is not the recorded kind of book (or a subclass).
     OSError
         The file cannot be read (e.g. ``FileNotFoundError``).
     """
@@ -589,28 +618,33 @@ def read_checkpoint(path: str | os.PathLike, *, cls: type = IndexEngine,
 
 
 def _check_cls(cls: object) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, IndexEngine)):
-        raise TypeError(f"`cls` must be IndexEngine or a subclass, got {cls!r}")
+    if cls is not None and not (isinstance(cls, type) and issubclass(cls, tuple(BOOK_TYPES.values()))):
+        raise TypeError(f"`cls` must be a book class (IndexEngine, IndexFamily or a subclass), got {cls!r}")
 
 
-def _parse_checkpoint(p: str, data: bytes, cls: type, decode: _Decoder) -> Checkpoint:
+def _parse_checkpoint(p: str, data: bytes, cls: type | None, decode: _Decoder) -> Checkpoint:
     """Verify and decode checkpoint bytes; ``p`` names their source in errors."""
     header, section = _verify(p, data)
     try:
-        engine = _decode_state(header, section, cls, decode)
+        state = _decode_state(header, section, decode)
+        book_cls = _book_class(state.kind, cls) if cls is None or state.kind in BOOK_TYPES else None
         seq, stream_id = header["seq"], header["stream_id"]
         if type(seq) is not int or seq < 0 or not (stream_id is None or type(stream_id) is str):
             raise ValueError(f"bad seq {seq!r} or stream id {stream_id!r}")
     except _UnknownEventType as exc:
         raise CorruptStateError(p, f"cannot be loaded: {exc}") from None
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except TypeError:
+        raise
+    except (KeyError, ValueError, IndexError, AttributeError) as exc:
         raise CorruptStateError(p, f"inconsistent header: {type(exc).__name__}: {exc}") from None
-    return Checkpoint(engine=engine, seq=seq, stream_id=stream_id, header=header)
+    if book_cls is None:
+        book_cls = _book_class(state.kind, cls)
+    return Checkpoint(engine=book_cls.from_state(state), seq=seq, stream_id=stream_id, header=header)
 
 
-def load_engine(path: str | os.PathLike, *, cls: type = IndexEngine,
-                event_types: Sequence[type] = ()) -> IndexEngine:
-    """Load an engine saved by :func:`save_engine` (or a :func:`checkpoint`), bit for bit.
+def load(path: str | os.PathLike, *, cls: type | None = None, event_types: Sequence[type] = ()) -> object:
+    """Load a book saved by :func:`save` (or a :func:`checkpoint`), bit for bit: an
+    ``IndexEngine`` or ``IndexFamily``, as recorded.
 
     ``event_types``: extra ``Event`` subclasses (outside :mod:`kospi_fast.events`) that the
     audit log may hold. Raises :class:`CorruptStateError` on a damaged file.
@@ -618,15 +652,18 @@ def load_engine(path: str | os.PathLike, *, cls: type = IndexEngine,
     return read_checkpoint(path, cls=cls, event_types=event_types).engine
 
 
-def dumps_engine(engine: IndexEngine) -> bytes:
-    """The whole state of ``engine`` as bytes, in the checkpoint format (what
-    :func:`save_engine` writes, with sequence number 0 and no stream id): versioned,
-    checksummed, no pickle. For shipping an engine to another process (e.g. a Dask worker)
-    or storing it elsewhere than a local file; :func:`loads_engine` reads it back bit for bit.
+load_engine = load
+
+
+def dumps(book: object) -> bytes:
+    """The whole state of ``book`` as bytes, in the checkpoint format (what :func:`save`
+    writes, with sequence number 0 and no stream id): versioned, checksummed, no pickle. For
+    shipping a book to another process (e.g. a Dask worker) or storing it elsewhere than a
+    local file; :func:`loads` reads it back bit for bit.
 
     Parameters
     ----------
-    engine : IndexEngine
+    book : IndexEngine or IndexFamily
 
     Returns
     -------
@@ -635,33 +672,36 @@ def dumps_engine(engine: IndexEngine) -> bytes:
     Raises
     ------
     TypeError, ValueError
-        Not an IndexEngine, or one with state the format does not know (see :func:`encode_state`).
+        Not an index book, or one whose state does not fit together.
 
     Examples
     --------
     >>> import kospi_fast as kf
     >>> e = kf.IndexEngine(kf.sample_universe(), level=5781.2)
-    >>> loads_engine(dumps_engine(e)).level == e.level
+    >>> loads(dumps(e)).level == e.level
     True
     """
-    return encode_state(engine)
+    return encode_state(book)
 
 
-def loads_engine(data: bytes | bytearray | memoryview, *, cls: type = IndexEngine,
-                 event_types: Sequence[type] = ()) -> IndexEngine:
-    """An engine from the bytes of :func:`dumps_engine` (or of a checkpoint file), bit for bit.
+dumps_engine = dumps
+
+
+def loads(data: bytes | bytearray | memoryview, *, cls: type | None = None,
+          event_types: Sequence[type] = ()) -> object:
+    """A book from the bytes of :func:`dumps` (or of a checkpoint file), bit for bit.
 
     Parameters
     ----------
     data : bytes-like
-    cls : type
-        IndexEngine or a subclass to build.
+    cls : type, optional
+        The class to build (default: the recorded kind).
     event_types : sequence of Event subclasses
         Extra event classes (outside :mod:`kospi_fast.events`) that the audit log may hold.
 
     Returns
     -------
-    IndexEngine
+    IndexEngine or IndexFamily
 
     Raises
     ------
@@ -672,10 +712,13 @@ def loads_engine(data: bytes | bytearray | memoryview, *, cls: type = IndexEngin
         mismatch, inconsistent header); the message starts with ``<bytes>``.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"`data` must be bytes (from dumps_engine), got {type(data).__name__}")
+        raise TypeError(f"`data` must be bytes (from dumps), got {type(data).__name__}")
     _check_cls(cls)
     decode = _Decoder(event_types)
     return _parse_checkpoint("<bytes>", bytes(data), cls, decode).engine
+
+
+loads_engine = loads
 
 
 # ---------------------------------------------------------------------------- journal
@@ -936,7 +979,7 @@ class Journal:
         return [_record(scan, rec) for rec in scan.records]
 
     @staticmethod
-    def replay(path: str | os.PathLike, engine: IndexEngine, *, after_seq: int | None = None,
+    def replay(path: str | os.PathLike, engine: object, *, after_seq: int | None = None,
                stream_id: str | None = None) -> ReplayReport:
         """Apply, in order via ``engine.update_many``, the records with a sequence number above
         ``after_seq`` (default: all of them). Stops cleanly at a torn tail.
@@ -978,7 +1021,7 @@ class Journal:
 
 
 # ---------------------------------------------------------------------------- checkpoint + recovery
-def checkpoint(engine: IndexEngine, state_path: str | os.PathLike, journal: str | os.PathLike | Journal,
+def checkpoint(engine: object, state_path: str | os.PathLike, journal: str | os.PathLike | Journal,
                *, seq: int | None = None) -> int:
     """Save ``engine`` atomically as the checkpoint of ``journal``, then reset the journal.
 
@@ -993,7 +1036,7 @@ def checkpoint(engine: IndexEngine, state_path: str | os.PathLike, journal: str 
         s = j.last_seq if seq is None else int(seq)
         if s < j.last_seq:
             raise ValueError(f"`seq` {s} is older than the journal's last record {j.last_seq}")
-        save_engine(engine, state_path, seq=s, stream_id=j.stream_id)
+        save(engine, state_path, seq=s, stream_id=j.stream_id)
         _hook("checkpoint-saved", os.fspath(state_path))
         j.reset(s)
     finally:
@@ -1002,8 +1045,8 @@ def checkpoint(engine: IndexEngine, state_path: str | os.PathLike, journal: str 
     return s
 
 
-def recover(state_path: str | os.PathLike, journal_path: str | os.PathLike, *, cls: type = IndexEngine,
-            event_types: Sequence[type] = ()) -> tuple[IndexEngine, ReplayReport]:
+def recover(state_path: str | os.PathLike, journal_path: str | os.PathLike, *, cls: type | None = None,
+            event_types: Sequence[type] = ()) -> tuple[object, ReplayReport]:
     """Restart after a crash: load the checkpoint and replay the journal records newer than it.
     Read-only (files are not modified). Returns the engine and the replay report."""
     ck = read_checkpoint(state_path, cls=cls, event_types=event_types)
@@ -1011,98 +1054,137 @@ def recover(state_path: str | os.PathLike, journal_path: str | os.PathLike, *, c
     return ck.engine, report
 
 
-class JournaledEngine:
-    """An :class:`IndexEngine` whose trades are journaled and whose events are checkpointed.
+class JournaledBook:
+    """An index book (IndexEngine or IndexFamily) whose trades are journaled and whose events
+    are checkpointed.
 
     Ordering (see the module docstring): ``update_many`` applies the batch (all or nothing),
     appends it to the journal and fsyncs, and only then returns; a failed journal write rolls
-    the batch back. ``apply_events``/``apply_changes``/``roll`` apply and then checkpoint (a
-    failed checkpoint rolls the change back, unless the new checkpoint may already be in
-    place, in which case the wrapper refuses further writes until :meth:`recover`). Writers
-    are serialised by a lock; reads go to ``.engine`` (or the delegated read-only names).
+    the batch back. ``apply_events``/``apply_changes``/``rebalance``/``roll`` apply and then
+    checkpoint (a failed checkpoint rolls the change back, unless the new checkpoint may
+    already be in place, in which case the wrapper refuses further writes until
+    :meth:`recover`). Writers are serialised by a lock; reads go to ``.book`` (or the
+    delegated read-only names). A :class:`~kospi_fast.TradingDay` and the replays take the
+    wrapper like any book: what they apply is journaled.
 
     Build with :meth:`create` (new stream) or :meth:`recover` (after a restart).
     """
 
     _READ = frozenset({
-        "level", "cap", "divisor", "prices", "index_shares", "published_level", "base_cap", "universe",
-        "audit", "audit_table", "recompute", "ids_of", "listed_shares", "members", "reference_prices",
-        "previous_close", "dividends", "base_value", "price_bound",
+        "level", "levels", "cap", "caps", "divisor", "divisors", "prices", "index_shares", "published_level",
+        "base_cap", "universe", "audit", "audit_table", "recompute", "recompute_levels", "ids_of",
+        "listed_shares", "members", "reference_prices", "previous_close", "previous_levels", "dividends",
+        "base_value", "price_bound", "names", "name", "definitions", "definition", "index_of", "version",
+        "attribution", "attribution_frame", "to_state",
     })
 
-    def __init__(self, engine: IndexEngine, state_path: str | os.PathLike, journal: Journal) -> None:
-        self.engine = engine
+    def __init__(self, book: object, state_path: str | os.PathLike, journal: Journal) -> None:
+        if not isinstance(book, tuple(BOOK_TYPES.values())):
+            raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily), got {type(book).__name__}")
+        self.book = book
         self.state_path = os.fspath(state_path)
         self.journal = journal
         self._lock = threading.RLock()
         self._broken: str | None = None
 
+    @property
+    def engine(self) -> object:
+        """The wrapped book (older name of :attr:`book`)."""
+        return self.book
+
     @classmethod
-    def create(cls, engine: IndexEngine, state_path: str | os.PathLike, journal_path: str | os.PathLike,
-               *, fsync: bool = True) -> JournaledEngine:
-        """Start a new stream: an empty journal (first), then a checkpoint of ``engine`` at 0."""
+    def create(cls, book: object, state_path: str | os.PathLike, journal_path: str | os.PathLike,
+               *, fsync: bool = True) -> Self:
+        """Start a new stream: an empty journal (first), then a checkpoint of ``book`` at 0."""
+        if not isinstance(book, tuple(BOOK_TYPES.values())):
+            raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily), got {type(book).__name__}")
         journal = Journal.create(journal_path, base_seq=0, fsync=fsync)
         try:
-            checkpoint(engine, state_path, journal, seq=0)
+            checkpoint(book, state_path, journal, seq=0)
         except BaseException:
             journal.close()
             raise
-        return cls(engine, state_path, journal)
+        return cls(book, state_path, journal)
 
     @classmethod
     def recover(cls, state_path: str | os.PathLike, journal_path: str | os.PathLike, *, fsync: bool = True,
-                engine_cls: type = IndexEngine, event_types: Sequence[type] = ()
-                ) -> tuple[JournaledEngine, ReplayReport]:
+                engine_cls: type | None = None, event_types: Sequence[type] = ()
+                ) -> tuple[Self, ReplayReport]:
         """Load the checkpoint, replay the journal, then (if anything was replayed or the journal
         still holds covered records) take a fresh checkpoint; continue journaling."""
         if not os.path.exists(journal_path):
             raise FileNotFoundError(f"{os.fspath(journal_path)}: no journal to recover from")
         journal = Journal(journal_path, fsync=fsync)  # takes the writer's lock; cuts a torn tail
         try:
-            engine, report = recover(state_path, journal_path, cls=engine_cls, event_types=event_types)
+            book, report = recover(state_path, journal_path, cls=engine_cls, event_types=event_types)
             if journal.truncated_tail:
                 report = dataclasses.replace(report, torn_tail=True, torn_bytes=journal.truncated_tail)
             if report.records or report.skipped or journal.base_seq != report.last_seq:
-                checkpoint(engine, state_path, journal, seq=report.last_seq)
+                checkpoint(book, state_path, journal, seq=report.last_seq)
         except BaseException:
             journal.close()
             raise
-        return cls(engine, state_path, journal), report
+        return cls(book, state_path, journal), report
 
     # ------------------------------------------------------------------ writes
     def _check(self) -> None:
         if self._broken:
             raise OSError(f"{self.state_path}: unusable after a failed checkpoint ({self._broken}); "
-                          "use JournaledEngine.recover")
+                          "use JournaledBook.recover")
 
     @property
     def seq(self) -> int:
         """Sequence number of the last journaled batch."""
         return self.journal.last_seq
 
-    def update_many(self, ids: object, prices: object, times: object = None) -> np.ndarray:
+    def __len__(self) -> int:
+        return len(self.book)  # type: ignore[arg-type]
+
+    def update_many(self, ids: object, prices: object, times: object = None, *, sample_at: object = None) -> np.ndarray:
         """Apply a batch (all or nothing), journal it durably, then return its levels."""
         with self._lock:
             self._check()
-            engine = self.engine
-            before = engine.prices
-            levels = engine.update_many(ids, prices)  # validates; raises with the engine unchanged
+            book = self.book
+            before = book.to_state()  # type: ignore[attr-defined]
+            if sample_at is None:
+                levels = book.update_many(ids, prices)  # type: ignore[attr-defined]
+            else:
+                levels = book.update_many(ids, prices, sample_at=sample_at)  # type: ignore[attr-defined]
             try:
                 self.journal.append(ids, prices, times)
             except BaseException:
-                engine._core_set_state(before, engine.index_shares, engine.divisor, engine.universe.code_index)
+                book.restore(before)  # type: ignore[attr-defined]
                 raise
             return levels
 
-    def update(self, code_or_id: object, price: object) -> float:
+    def update(self, code_or_id: object, price: object) -> object:
         """One trade, journaled (one record: fsync per trade; prefer :meth:`update_many`)."""
-        i = self.engine.universe.index_of(code_or_id) if isinstance(code_or_id, str) else code_or_id
-        return float(self.update_many(np.array([i]), np.array([_validation.price_scalar(price)]))[0])
+        i = self.book.universe.id_of(code_or_id)  # type: ignore[attr-defined]
+        out = self.update_many(np.array([i]), np.array([_validation.price_scalar(price)]))[0]
+        return float(out) if np.ndim(out) == 0 else out
+
+    def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules: object,
+                        last_time: int, stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
+        """The book's validated path (for TradingDay), journaling the applied trades."""
+        with self._lock:
+            self._check()
+            book = self.book
+            before = book.to_state()  # type: ignore[attr-defined]
+            out = book._feed_validated(times, ids, prices, rules, last_time, stop_at_bad, sample_times)  # type: ignore[attr-defined]
+            bad, status = out[0], out[1]
+            if bad == -1:
+                keep = status == 0
+                try:
+                    self.journal.append(ids[keep], prices[keep], times[keep])
+                except BaseException:
+                    book.restore(before)  # type: ignore[attr-defined]
+                    raise
+            return out
 
     def _mutate(self, fn: Callable[[], object]) -> object:
         with self._lock:
             self._check()
-            saved = self.engine._snapshot()
+            saved = self.book.to_state()  # type: ignore[attr-defined]
             result = fn()
             try:
                 self._checkpoint_locked()
@@ -1110,22 +1192,25 @@ class JournaledEngine:
                 if isinstance(exc, DurabilityError) or self._broken:
                     self._broken = self._broken or repr(exc)
                 else:  # the previous checkpoint stands: so does the previous state
-                    self.engine._restore(saved)
+                    self.book.restore(saved)  # type: ignore[attr-defined]
                 raise
             return result
 
-    def apply_events(self, events: object, *, date: object = None) -> RebaseRecord:
-        return self._mutate(lambda: self.engine.apply_events(events, date=date))  # type: ignore[return-value]
+    def apply_events(self, events: object, *, date: object = None) -> object:
+        return self._mutate(lambda: self.book.apply_events(events, date=date))  # type: ignore[attr-defined]
 
-    def apply_changes(self, ids: object, **kwargs: object) -> RebaseRecord:
-        return self._mutate(lambda: self.engine.apply_changes(ids, **kwargs))  # type: ignore[return-value, arg-type]
+    def apply_changes(self, ids: object, **kwargs: object) -> object:
+        return self._mutate(lambda: self.book.apply_changes(ids, **kwargs))  # type: ignore[attr-defined]
 
-    def roll(self, events: object = (), *, closes: object = None, date: object = None) -> RebaseRecord | None:
-        return self._mutate(lambda: self.engine.roll(events, closes=closes, date=date))  # type: ignore[return-value, arg-type]
+    def rebalance(self, changes: object, **kwargs: object) -> object:
+        return self._mutate(lambda: self.book.rebalance(changes, **kwargs))  # type: ignore[attr-defined]
+
+    def roll(self, events: object = (), *, closes: object = None, date: object = None) -> object:
+        return self._mutate(lambda: self.book.roll(events, closes=closes, date=date))  # type: ignore[attr-defined]
 
     def _checkpoint_locked(self) -> int:
         s = self.journal.last_seq
-        save_engine(self.engine, self.state_path, seq=s, stream_id=self.journal.stream_id)
+        save(self.book, self.state_path, seq=s, stream_id=self.journal.stream_id)
         _hook("checkpoint-saved", self.state_path)
         try:
             self.journal.reset(s)
@@ -1154,7 +1239,11 @@ class JournaledEngine:
         self.close()
 
     def __getattr__(self, name: str) -> object:
-        if name in JournaledEngine._READ:
-            return getattr(self.engine, name)
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r} (the engine is `.engine`; "
+        if name in JournaledBook._READ:
+            return getattr(self.book, name)
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r} (the book is `.book`; "
                              "write through the journaled methods)")
+
+
+#: The older name (it journals any book now).
+JournaledEngine = JournaledBook

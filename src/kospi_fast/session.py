@@ -26,6 +26,7 @@ import numpy as np
 
 from kospi_fast import _validation, krx
 from kospi_fast._ticks import prepare_ticks
+from kospi_fast.publish import published
 
 NS = NS_PER_S = 1_000_000_000
 H = 3600 * NS
@@ -65,23 +66,22 @@ STATUS = {
 APPLIED, IGNORED = 0, 1
 
 GRID_BITMAP_PRICES = 1 << 23  # prices below 8,388,608 won are checked by bitmap (1 MiB)
-_KERNEL_TICKS = (1, 5, 10, 50, 100, 500, 1000)  # the tick sizes the kernel's slow path knows
 _GRIDS: dict[tuple[int, ...], np.ndarray] = {}
 
 
-def _tick_rules(date: _dt.date) -> tuple[np.ndarray, np.ndarray]:
+def _tick_rules(date: _dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The day's tick table for the kernel, from :func:`kospi_fast.krx.tick_table` (the one
-    place the tables live): the six band thresholds where the tick becomes 5 … 1000 won, and a
-    uint8 bitmap with bit p set when price p is on the grid (built once per table)."""
+    place the tables live), passed to the kernel as data: the band thresholds, the tick size of
+    each band, and a uint8 bitmap with bit p set when price p is on the grid (built once per
+    table)."""
     bounds, ticks = krx.tick_table(date)
-    if tuple(int(t) for t in ticks) != _KERNEL_TICKS:  # pragma: no cover - a new KRX table
-        raise NotImplementedError(f"the validating kernel knows ticks {_KERNEL_TICKS}, got {tuple(ticks)}")
-    key = tuple(int(b) for b in bounds)
+    key = tuple(int(b) for b in bounds) + (-1,) + tuple(int(t) for t in ticks)
     if key not in _GRIDS:
         on = np.zeros(GRID_BITMAP_PRICES, dtype=bool)
         on[1:] = krx.is_on_tick(np.arange(1, GRID_BITMAP_PRICES, dtype=np.int64), date=date)
         _GRIDS[key] = np.packbits(on, bitorder="little")
-    return np.ascontiguousarray(bounds, dtype=np.int64), _GRIDS[key]
+    return (np.ascontiguousarray(bounds, dtype=np.int64), np.ascontiguousarray(ticks, dtype=np.int64),
+            _GRIDS[key])
 
 
 def _as_date(date: object) -> _dt.date:
@@ -203,11 +203,13 @@ def publication_grid(session: SessionTimes, interval_s: int) -> np.ndarray:
 @dataclass
 class FeedResult:
     """What a validated batch did. ``levels[k]`` is the level after trade ``k`` (unchanged for
-    an ignored or rejected trade); ``status[k]`` a code of :data:`STATUS`."""
+    an ignored or rejected trade) for a one-index book; ``final`` every index's level after
+    the batch; ``status[k]`` a code of :data:`STATUS`."""
 
-    levels: np.ndarray
+    levels: np.ndarray | None  # per trade, for a one-index book (None for a family)
     status: np.ndarray
     counts: np.ndarray  # trades per status code
+    final: np.ndarray | None = None  # every index's level after the batch
 
     @property
     def applied(self) -> int:
@@ -262,8 +264,6 @@ def published_series(
     2 decimals. OHLC are taken over the prints (the last print is the close). Events: a new
     intraday high/low (from the second print on), a new all-time high above ``all_time_high``,
     and crossings of each of ``round_numbers`` (e.g. 5000), each at its print time."""
-    from kospi_fast.engine import published
-
     t = np.asarray(tick_times, dtype=np.int64)
     lv = np.asarray(levels, dtype=np.float64)
     pos = np.searchsorted(t, grid, side="right") - 1
@@ -294,15 +294,35 @@ def published_series(
 
 
 # --------------------------------------------------------------------------- trading day
-class TradingDay:
-    """Feeds one trading day's trades into an :class:`~kospi_fast.IndexEngine` under KRX rules.
+@dataclass(frozen=True)
+class DayRules:
+    """What the validating kernel checks, per stock and for the day (built by TradingDay)."""
 
-    The day's base prices are the engine's reference prices (the previous close, adjusted by
-    the day's ex-events via ``engine.roll``); the ±30% band and the tick table follow ``date``.
+    lower: np.ndarray  # int64 (n,), halts and p > 0 folded in
+    upper: np.ndarray  # int64 (n,), the overflow bound folded in
+    halted: np.ndarray  # uint8 (n,)
+    thresholds: np.ndarray  # int64: prices where the tick size steps up
+    ticks: np.ndarray  # int64: the tick size of each band (len(thresholds) + 1)
+    grid: np.ndarray  # uint8 bitmap, bit p set: p is on the tick grid
+    fast: np.ndarray  # int64 (n, 2): per stock (lo, span) of the fast path
+    window: tuple[int, int, int, int]  # open, closing call start, close, last index-relevant time
+    pmax: int
+
+
+class TradingDay:
+    """Feeds one trading day's trades into an index book under KRX rules.
+
+    Any book: an :class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily`, or
+    either wrapped in a :class:`~kospi_fast.persist.JournaledBook` (what is applied is
+    journaled). The day's base prices are the book's reference prices (the previous close,
+    adjusted by the day's ex-events via ``book.roll``); the ±30% band and the tick table
+    follow ``date``. The day follows the book as it changes: a stock listed during the day
+    (``NewListing``) is validated against limits from its own base price, a split moves its
+    stock's limits with its base price.
 
     Parameters
     ----------
-    engine : IndexEngine
+    book : IndexEngine, IndexFamily or JournaledBook
     date : date or ISO str
     policy : {"raise", "reject"}
         "raise": the first bad trade raises and nothing of the batch is applied; "reject": bad
@@ -316,42 +336,53 @@ class TradingDay:
         False skips the KRX checks (ids and prices are still checked): for benchmarks.
     """
 
-    def __init__(self, engine, date: object, *, policy: str = "raise", limit_rate: float = 0.30,
+    def __init__(self, book, date: object, *, policy: str = "raise", limit_rate: float = 0.30,
                  check_calendar: bool = True, late_open: bool | None = None, validate: bool = True) -> None:
-        from kospi_fast.engine import IndexEngine
-
-        if not isinstance(engine, IndexEngine):
-            raise TypeError(f"`engine` must be a kospi_fast.IndexEngine, got {type(engine).__name__}")
-        self.engine = engine
+        if not callable(getattr(book, "_feed_validated", None)) or not hasattr(book, "reference_prices"):
+            raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily or a JournaledBook of "
+                            f"one), got {type(book).__name__}")
+        self.book = book
         self.session = session_times(date, late_open=late_open, check_calendar=check_calendar)
         self.policy = _check_policy(policy)
         self.validate = bool(validate)
-        base = engine.reference_prices
-        lower, upper = krx.price_limits(base, date=self.session.date, rate=limit_rate)
-        self._lower = np.ascontiguousarray(lower, dtype=np.int64)
-        self._upper = np.ascontiguousarray(upper, dtype=np.int64)
-        self._halted = np.zeros(len(engine), dtype=np.uint8)
+        self.limit_rate = _validation.positive_float(limit_rate, "limit_rate")
+        self._halted_ids: set[int] = set()
         self._halts_version = 0
-        self._kernel_key: tuple | None = None
-        self._thresholds, self._grid = _tick_rules(self.session.date)
+        self._rules_key: tuple | None = None
+        self._rules: DayRules | None = None
+        self._thresholds, self._ticks, self._grid = _tick_rules(self.session.date)
         self._last_time = -1
-        self.start_level = engine.level
+        self.start_levels = np.asarray(book.levels, dtype=np.float64).copy()
+        # the publication grid at 1 s (every KRX grid is a subset of it): the levels after the
+        # last applied trade at or before each print time, filled as batches arrive
+        self._print_times = publication_grid(self.session, 1)
+        self._print_levels = np.full((self._print_times.shape[0], self.start_levels.shape[0]), np.nan)
         self._times: list[np.ndarray] = []
         self._levels: list[np.ndarray] = []
         self.counts: dict[str, int] = {}
 
+    @property
+    def engine(self):
+        """The book (older name, from when a day took an IndexEngine only)."""
+        return self.book
+
+    @property
+    def start_level(self) -> float:
+        """The first index's level when the day was made (the KOSPI of a KOSPI book)."""
+        return float(self.start_levels[0])
+
     # halts ------------------------------------------------------------------------------
     def halt(self, code_or_id: object) -> None:
         """Trading halt: later trades of this stock are rejected; it stays at its last price."""
-        self._halted[self._id(code_or_id)] = 1
+        self._halted_ids.add(self._id(code_or_id))
         self._halts_version += 1
 
     def resume(self, code_or_id: object) -> None:
-        self._halted[self._id(code_or_id)] = 0
+        self._halted_ids.discard(self._id(code_or_id))
         self._halts_version += 1
 
     def _id(self, key: object) -> int:
-        return self.engine.universe.id_of(key)
+        return self.book.universe.id_of(key)
 
     # feeding ----------------------------------------------------------------------------
     def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
@@ -371,16 +402,18 @@ class TradingDay:
         ------
         ValueError
             With policy "raise", on the first rejected trade (its position, values and reason);
-            the engine and the day are then unchanged.
+            the book and the day are then unchanged.
         """
         pol = self.policy if policy is None else _check_policy(policy)
-        ids_a, prices_a = prepare_ticks(ids, prices, len(self.engine), "prices")
+        ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
-        lower, upper, halted, th, grid, fast, (win_open, call_start, call_end, win_close) = self._kernel_args()
-        bad, levels, status, counts, last = self.engine._update_validated(
-            t, ids_a, prices_a, lower, upper, halted, th, grid, fast, win_open, call_start, call_end,
-            win_close, self._last_time, pol == "raise")
+        rules = self.rules()
+        # print times this batch can move: from its first trade on (later batches overwrite)
+        first = int(t[0]) if t.shape[0] else 2**62
+        j0 = int(np.searchsorted(self._print_times, first, side="left"))
+        bad, status, counts, last, levels, rows = self.book._feed_validated(
+            t, ids_a, prices_a, rules, self._last_time, pol == "raise", self._print_times[j0:])
         if bad != -1:
             k = int(bad)
             raise ValueError(
@@ -388,56 +421,70 @@ class TradingDay:
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
         self._last_time = int(last)
-        res = FeedResult(levels, status, counts)
-        if res.applied == status.shape[0]:
-            self._times.append(t)
-            self._levels.append(levels)
-        else:
-            keep = status == APPLIED
+        self._print_levels[j0:] = rows
+        res = FeedResult(levels, status, counts, np.asarray(self.book.levels, dtype=np.float64).copy())
+        if levels is not None:
+            keep = slice(None) if res.applied == status.shape[0] else status == APPLIED
             self._times.append(t[keep])
             self._levels.append(levels[keep])
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
         return res
 
-    def _kernel_args(self) -> tuple:
-        """The kernel's per-stock bounds and day rules, rebuilt only when a halt, a resume or
-        an event moving the overflow bound changed them (not per batch: a live feed sends
-        small batches, and rebuilding these arrays would cost more than the trades)."""
-        pmax = self.engine.price_bound
-        key = (pmax, self._halts_version)
-        if self._kernel_key != key:
+    def rules(self) -> DayRules:
+        """The kernel's per-stock bounds and day rules, rebuilt only when the book changed
+        shape or limits (an event, a new listing), a halt or resume, or the overflow bound
+        moved — not per batch: a live feed sends small batches, and rebuilding these arrays
+        would cost more than the trades."""
+        book = self.book
+        pmax = int(book.price_bound)
+        n = len(book.universe)
+        key = (getattr(book, "version", 0), n, pmax, self._halts_version)
+        if self._rules_key != key:
             s = self.session
             win = (s.window[0], s.close_call, s.close, s.window[1])
-            halted, th, grid = self._halted, self._thresholds, self._grid
+            base = np.asarray(book.reference_prices, dtype=np.int64)
+            lower, upper = krx.price_limits(base, date=s.date, rate=self.limit_rate)
+            halted = np.zeros(n, dtype=np.uint8)
+            halted[[i for i in self._halted_ids if i < n]] = 1
+            th, ticks, grid = self._thresholds, self._ticks, self._grid
             # fold p > 0, the overflow bound and halts into the per-stock bounds (fast path)
-            lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(self._lower, 1))
-            upper = np.minimum(self._upper, pmax)
+            lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(lower, 1)).astype(np.int64)
+            upper = np.minimum(upper, pmax).astype(np.int64)
             if not self.validate:  # keep id/price/overflow checks, drop KRX rules
                 lower = np.ones_like(lower)
                 upper = np.full_like(upper, pmax)
-                th = np.full(6, _validation.INT64_MAX, dtype=np.int64)
+                th = np.full_like(th, _validation.INT64_MAX)
                 grid = _ALL_ON
                 win = (-(2**62), 2**62, 2**62, 2**62)
             # fast-path bounds per stock: lo <= p <= lo + span also keeps p inside the bitmap
             hi = np.minimum(upper, 8 * grid.shape[0] - 1)
             empty = hi < lower  # halted, or no price allowed: (INT64_MAX, 0) never passes
-            fast = np.empty((lower.shape[0], 2), dtype=np.int64)
+            fast = np.empty((n, 2), dtype=np.int64)
             fast[:, 0] = np.where(empty, _validation.INT64_MAX, lower)
             fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
-            self._kernel = (lower, upper, halted.copy(), th, grid, fast, win)
-            self._kernel_key = key
-        return self._kernel
+            self._rules = DayRules(np.ascontiguousarray(lower), np.ascontiguousarray(upper), halted, th, ticks,
+                                   grid, fast, win, pmax)
+            self._rules_key = key
+        return self._rules  # type: ignore[return-value]
+
+    def _kernel_args(self) -> DayRules:  # older name
+        return self.rules()
 
     # outputs ----------------------------------------------------------------------------
-    def series(self, interval_s: int = 10, **kwargs) -> PublishedSeries:
+    def series(self, interval_s: int = 10, *, index: str | None = None, **kwargs) -> PublishedSeries:
         """The day's published series so far on the KRX grid (10 s for KOSPI, 1 s for the
-        KOSPI 200 family); see :func:`published_series` for ``all_time_high`` and
-        ``round_numbers``."""
-        times = np.concatenate(self._times) if self._times else np.empty(0, np.int64)
-        levels = np.concatenate(self._levels) if self._levels else np.empty(0)
+        KOSPI 200 family) of ``index`` (default: the book's first index); see
+        :func:`published_series` for ``all_time_high`` and ``round_numbers``."""
+        k = 0 if index is None else self.book.index_of(index)
         grid = publication_grid(self.session, interval_s)
-        return published_series(times, levels, grid, self.start_level, **kwargs)
+        pos = np.searchsorted(self._print_times, grid)
+        col = self._print_levels[:, k]
+        filled = ~np.isnan(col)
+        # a print with no trade since the open carries the start level
+        last = np.maximum.accumulate(np.where(filled, np.arange(col.shape[0]), -1))
+        raw = np.where(last >= 0, col[np.maximum(last, 0)], self.start_levels[k])[pos]
+        return published_series(grid, raw, grid, float(self.start_levels[k]), **kwargs)
 
 
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
@@ -455,6 +502,6 @@ def _hms(ns: int) -> str:
 
 
 __all__ = [
-    "CSAT_DAYS", "FeedResult", "IndexEvent", "PublishedSeries", "STATUS", "SessionTimes", "TradingDay",
+    "CSAT_DAYS", "DayRules", "FeedResult", "IndexEvent", "PublishedSeries", "STATUS", "SessionTimes", "TradingDay",
     "grid_times", "is_trading_day", "publication_grid", "published_series", "session_times",
 ]

@@ -1,0 +1,451 @@
+"""The index book: one state model for a set of indices over one universe.
+
+:class:`IndexBook` holds what every index computation shares — the universe, listed shares
+and market membership, reference prices, previous closes, the audit log, the recorded
+dividends and the applied events — and does, once for every book, what changes them:
+corporate actions (:meth:`apply_events`), the end-of-day :meth:`roll`, snapshots
+(:meth:`to_state` / :meth:`from_state`) and persistence (:meth:`save` / :meth:`load`).
+
+A concrete book stores its indices' hot state its own way and implements four hooks:
+``_core_prices()``, ``_core_shares()`` (K, n), ``_core_divisors()`` (K,) and
+``_core_install(prices, shares, divisors, universe)``, plus ``levels`` and
+``update_many``. :class:`~kospi_fast.IndexEngine` is the K = 1 book with the fast scalar
+``update``; :class:`~kospi_fast.IndexFamily` holds K indices in the padded-row layout.
+
+How events reach every index (methodology notes, "Index books"): the events of one moment
+plan per-stock changes (reference price, listed shares, market membership); then, per index,
+a member leaving the market leaves the index; a cap-weighted member's index shares become
+``round(listed × factor)`` (factor = float ratio × capping factor, fixed between rebalances)
+when its listed shares change; an equal-weighted member keeps its value in the index across a
+price-basis change (``shares × old price / new price``, rounded); a "fixed" member keeps
+its given shares (the divisor absorbs a split, as a price-weighted index does); a new
+listing joins the indices that follow the market or its sector. Each index whose members
+changed is rebased, ``divisor × cap_after / cap_before`` at the same prices, so no level
+moves; everything is checked before anything is installed, so a rejected batch changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from kospi_fast import _session, _validation, persist
+from kospi_fast._rebase import rebase_divisor
+from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
+from kospi_fast.events import CashDividend, Event, Plan, StockState
+from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord
+
+
+def book_price_bound(shares: np.ndarray) -> int:
+    """Largest price any stock may take so that no index's int64 cap can overflow
+    (``CAP_LIMIT // max_k Σ shares[k]``)."""
+    return min((_validation.price_bound(row) for row in shares), default=_validation.INT64_MAX)
+
+
+def register_book(cls: type) -> type:
+    """Class decorator: make ``cls`` loadable from a :class:`BookState` of its kind."""
+    BOOK_TYPES[cls.__name__] = cls
+    return cls
+
+
+class IndexBook:
+    """Shared state and behaviour of every index book (see the module docstring).
+
+    Attributes set by the concrete book: ``universe``, ``reference_prices``, ``audit``,
+    ``dividends``; private ``_defs``, ``_listed``, ``_member``, ``_factors`` (K, n),
+    ``_previous`` (K,), ``_applied``, ``_version``.
+    """
+
+    #: Instance attributes the book's state consists of; :meth:`to_state` refuses a book
+    #: carrying any other (it would be silently lost by a save). Concrete books add theirs.
+    _ATTRS = frozenset({
+        "universe", "reference_prices", "audit", "dividends", "_defs", "_listed", "_member", "_factors",
+        "_previous", "_applied", "_version",
+    })
+
+    # ------------------------------------------------------------------ hooks (concrete books)
+    def _core_prices(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _core_shares(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _core_divisors(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _core_install(self, prices: np.ndarray, shares: np.ndarray, divisors: np.ndarray, universe) -> None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # ------------------------------------------------------------------ common set-up
+    def _book_init(self, universe, defs: list[IndexDefinition], listed: np.ndarray, member: np.ndarray,
+                   factors: np.ndarray, prices: np.ndarray) -> None:
+        self.universe = universe
+        self._defs = list(defs)
+        self._listed = np.ascontiguousarray(listed, dtype=np.int64).copy()
+        self._member = np.asarray(member, dtype=bool).copy()
+        self._factors = np.ascontiguousarray(factors, dtype=np.float64).copy()
+        self.reference_prices = np.ascontiguousarray(prices, dtype=np.int64).copy()
+        self._previous = np.asarray(self.levels, dtype=np.float64).copy()
+        self.audit: list[RebaseRecord] = []
+        self.dividends: list = []
+        self._applied: set = set()
+        self._version = 0
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the book's indices, in order."""
+        return tuple(d.name for d in self._defs)
+
+    @property
+    def definitions(self) -> tuple[IndexDefinition, ...]:
+        """The indices' definitions (as given at construction or the last rebalance)."""
+        return tuple(self._defs)
+
+    def index_of(self, name: str) -> int:
+        """Position of index ``name`` in :attr:`names`; ``KeyError`` naming the known ones."""
+        for k, d in enumerate(self._defs):
+            if d.name == name:
+                return k
+        raise KeyError(f"unknown index {name!r}; have {list(self.names)}")
+
+    def definition(self, name: str) -> IndexDefinition:
+        return self._defs[self.index_of(name)]
+
+    @property
+    def previous_levels(self) -> np.ndarray:
+        """Each index's level at the last :meth:`roll` (the previous close), float64 (K,)."""
+        return self._previous.copy()
+
+    @property
+    def listed_shares(self) -> np.ndarray:
+        """Copy of the listed shares (int64) the book tracks for events."""
+        return self._listed.copy()
+
+    @property
+    def members(self) -> np.ndarray:
+        """Copy of the market-membership mask (bool): the stocks events treat as listed members."""
+        return self._member.copy()
+
+    @property
+    def version(self) -> int:
+        """Counter bumped by every change that is not a trade (events, rebalances, restores):
+        a :class:`~kospi_fast.TradingDay` re-reads the book's shape and limits when it moves."""
+        return self._version
+
+    def recompute_levels(self) -> np.ndarray:
+        """Every index's level from a full recount of Σ price × index shares (float64 (K,))."""
+        prices = self._core_prices()
+        caps = self._exact_caps(prices, self._core_shares())
+        return np.array([c / d for c, d in zip(caps, self._core_divisors())], dtype=np.float64)
+
+    @staticmethod
+    def _exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
+        """Exact Σ price × shares per index (Python ints; int64 products are exact under the
+        book's price bound, and the sum is taken in Python ints)."""
+        return [int(np.dot(row.astype(object), prices.astype(object))) if row.size else 0 for row in shares]
+
+    # ------------------------------------------------------------------ validated trades
+    def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
+                        stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
+        """One validated batch for :class:`~kospi_fast.TradingDay` (arrays already prepared):
+        the KRX rules kernel classifies every trade, then the accepted ones go through the
+        book's own ``update_many`` (all or nothing). Returns ``(bad, status, counts,
+        last_time, per_trade_levels_or_None, rows)``, ``rows[j]`` being every index's level
+        after the last applied trade at or before ``sample_times[j]`` (the levels before the
+        batch when there is none); ``last_time`` is the latest trade time seen before. With ``stop_at_bad`` and a rejected trade, nothing is
+        applied and ``bad`` is its position."""
+        n = times.shape[0]
+        status = np.empty(n, dtype=np.uint8)
+        counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
+        w = rules.window
+        bad, last = _session.classify(times, ids, prices, rules.lower, rules.upper, rules.halted,
+                                      rules.thresholds, rules.ticks, rules.grid, rules.fast, w[0], w[1], w[2],
+                                      w[3], rules.pmax, len(self.universe), last_time,
+                                      status, counts, stop_at_bad)
+        if bad != -1:
+            return bad, status, counts, last, None, None
+        keep = status == _session.APPLIED
+        kt = times[keep]
+        pos = np.searchsorted(kt, sample_times, side="right") - 1
+        before = np.asarray(self.levels, dtype=np.float64)
+        sampled = self.update_many(ids[keep], prices[keep], sample_at=pos[pos >= 0])  # type: ignore[attr-defined]
+        rows = np.empty((sample_times.shape[0], before.shape[0]))
+        rows[pos < 0] = before
+        rows[pos >= 0] = np.asarray(sampled).reshape(-1, before.shape[0])
+        return -1, status, counts, last, None, rows
+
+    # ------------------------------------------------------------------ corporate actions
+    def _check_events(self, events: object) -> list[Event]:
+        if isinstance(events, Event):
+            events = [events]
+        if isinstance(events, (str, bytes)):
+            raise TypeError(f"`events` must be a sequence of kospi_fast.events.Event, got {events!r}")
+        events = list(events)  # type: ignore[call-overload]
+        seen: set = set()
+        for k, ev in enumerate(events):
+            if not isinstance(ev, Event):
+                raise TypeError(f"`events[{k}]` must be a kospi_fast.events.Event, got {ev!r}")
+            if ev in seen:
+                raise ValueError(f"`events[{k}]` repeats an earlier event of the batch: {ev!r}")
+            seen.add(ev)
+            if getattr(ev, "effective", None) is not None and ev in self._applied:
+                raise ValueError(f"`events[{k}]` was already applied: {ev!r}")
+        return events
+
+    def _apply_events(self, events: object, date: object) -> list[RebaseRecord]:
+        """Plan the events together, move every index, rebase, install; one record per index
+        touched (every index, for a one-index book)."""
+        events = self._check_events(events)
+        prices = self._core_prices()
+        listed, member = self._listed, self._member
+        index = self.universe.code_index
+
+        def lookup(code: str) -> StockState | None:
+            i = index.get(code)
+            if i is None:
+                return None
+            return StockState(price=int(prices[i]), listed=int(listed[i]), member=bool(member[i]))
+
+        plan = Plan(lookup, date=date)
+        for ev in events:
+            ev.apply(plan)
+        for c, st in plan.states.items():
+            if st.price > _validation.INT64_MAX or st.listed > _validation.INT64_MAX:
+                raise ValueError(f"events take {c!r} beyond int64: price {st.price}, listed shares {st.listed}")
+            if st.price <= 0:
+                raise ValueError(f"events leave {c!r} with a price of {st.price} (must be > 0)")
+
+        universe = self.universe
+        shares = self._core_shares()
+        factors = self._factors.copy()
+        listed, member = listed.copy(), member.copy()
+        reference = self.reference_prices.copy()
+        new_codes = list(plan.new_stocks)
+        if new_codes:
+            universe = universe.with_added(
+                new_codes,
+                [plan.new_stocks[c][0] for c in new_codes],
+                [plan.states[c].listed for c in new_codes],
+                [plan.states[c].price for c in new_codes],
+                [plan.new_stocks[c][1] or "" for c in new_codes] if universe.sectors is not None else None,
+            )
+            g = len(new_codes)
+            new_px = np.array([plan.states[c].price for c in new_codes], dtype=np.int64)
+            prices = np.concatenate([prices, new_px])
+            reference = np.concatenate([reference, new_px])
+            listed = np.concatenate([listed, np.zeros(g, np.int64)])
+            member = np.concatenate([member, np.zeros(g, bool)])
+            shares = np.concatenate([shares, np.zeros((shares.shape[0], g), np.int64)], axis=1)
+            factors = np.concatenate([factors, np.zeros((factors.shape[0], g))], axis=1)
+            index = universe.code_index
+        codes = list(plan.states)
+        idx = np.array([index[c] for c in codes], dtype=np.intp)
+        new_p = np.array([plan.states[c].price for c in codes], dtype=np.int64)
+        new_l = np.array([plan.states[c].listed for c in codes], dtype=np.int64)
+        new_m = np.array([plan.states[c].member for c in codes], dtype=bool)
+        old_p, old_l, old_m = prices[idx], listed[idx], member[idx]
+        sector_of = {c: plan.new_stocks[c][1] if c in plan.new_stocks else
+                     (universe.sectors[index[c]] if universe.sectors is not None else None) for c in codes}
+        joining = new_m & ~old_m
+        for k, d in enumerate(self._defs):
+            sh, f = shares[k], factors[k]
+            held = f[idx] > 0
+            new_sh = sh[idx].copy()
+            new_f = f[idx].copy()
+            leave = held & ~new_m
+            new_sh[leave], new_f[leave] = 0, 0.0
+            stay = held & new_m
+            if d.weighting == "cap":
+                moved = stay & (new_l != old_l)
+                new_sh[moved] = shares_from_listed(new_l[moved], new_f[moved])
+            elif d.weighting == "equal":  # keep the member's value in the index across a price-basis change
+                moved = stay & (new_p != old_p)
+                new_sh[moved] = np.maximum(
+                    np.rint(new_sh[moved].astype(np.float64) * old_p[moved] / new_p[moved]), 1).astype(np.int64)
+            join = joining & ~held & np.array([joins_on_listing(d, sector_of[c]) for c in codes], dtype=bool)
+            if join.any():
+                new_f[join] = 1.0
+                new_sh[join] = (new_l[join] if d.weighting == "cap" else
+                                np.maximum(np.rint(EQUAL_NOTIONAL / new_p[join]), 1).astype(np.int64))
+            sh[idx], f[idx] = new_sh, new_f
+        price_moved = new_p != old_p
+        reference[idx[price_moved]] = new_p[price_moved]
+        prices[idx], listed[idx], member[idx] = new_p, new_l, new_m
+        records = self._commit(prices, shares, factors, listed, member, universe, reference, idx,
+                               events, date)
+        for ev in events:
+            if isinstance(ev, CashDividend):
+                self.dividends.append((date, ev))
+            if getattr(ev, "effective", None) is not None:
+                self._applied.add(ev)
+        return records
+
+    def _commit(self, prices: np.ndarray, shares: np.ndarray, factors: np.ndarray, listed: np.ndarray,
+                member: np.ndarray, universe, reference: np.ndarray, idx: np.ndarray, events: Sequence[Event],
+                effective: object, only: Sequence[int] | None = None) -> list[RebaseRecord]:
+        """Check the new state, rebase every touched index (those holding a changed stock
+        before or after, or ``only``), install it in one step."""
+        K = len(self._defs)
+        old_shares = self._core_shares()
+        n_old = old_shares.shape[1]
+        old_idx = idx[idx < n_old]
+        if only is not None:
+            touched = sorted(only)
+        else:
+            touched = [k for k in range(K)
+                       if K == 1 or (old_shares[k, old_idx] > 0).any() or (shares[k, idx] > 0).any()]
+        _validation.check_price_bound(prices, "prices", book_price_bound(shares))
+        caps_before = self._exact_caps(self._core_prices(), old_shares)
+        caps_after = self._exact_caps(prices, shares)
+        divisors = self._core_divisors()
+        new_div = divisors.copy()
+        for k in touched:
+            name = self._defs[k].name
+            if caps_before[k] <= 0:
+                raise ValueError(f"cannot rebase index {name!r}: its cap is 0 (no members)")
+            if caps_after[k] <= 0:
+                raise ValueError(f"the changes would leave index {name!r} with no members (cap 0)")
+            new_div[k] = rebase_divisor(float(divisors[k]), caps_before[k], caps_after[k])
+        levels_before = self.levels
+        # ---- commit point: nothing below can fail on user input
+        self._core_install(prices, shares, new_div, universe)
+        self.universe = universe
+        self._listed, self._member, self._factors = listed, member, factors
+        self.reference_prices = reference
+        if self._previous.shape[0] != K:  # pragma: no cover - K never changes here
+            raise AssertionError("index count changed during a rebase")
+        ids = tuple(int(i) for i in idx)
+        records = [
+            RebaseRecord(ids=ids, cap_before=caps_before[k], cap_after=caps_after[k],
+                         divisor_before=float(divisors[k]), divisor_after=float(new_div[k]),
+                         level_before=float(levels_before[k]), level_after=caps_after[k] / float(new_div[k]),
+                         events=tuple(events), effective=effective, index=self._defs[k].name)
+            for k in touched
+        ]
+        self.audit.extend(records)
+        self._version += 1
+        return records
+
+    def _roll(self, events: object, closes: object, date: object) -> list[RebaseRecord]:
+        """End-of-day roll shared by every book (see the concrete books' ``roll``)."""
+        events = list(events) if not isinstance(events, Event) else [events]  # type: ignore[call-overload]
+        saved = self.to_state()
+        try:
+            if closes is not None:
+                c = _validation.int64_array(closes, "closes")
+                n = len(self.universe)
+                if c.shape[0] != n:
+                    raise ValueError(f"`closes` must have one entry per stock ({n}), got {c.shape[0]}")
+                _validation.check_positive(c, "closes")
+                self.update_many(np.arange(n, dtype=np.intp), c)  # type: ignore[attr-defined]
+            self._previous = np.asarray(self.levels, dtype=np.float64).copy()
+            records = self._apply_events(events, date) if events else []
+        except BaseException:
+            self.restore(saved)  # a rejected roll changes nothing
+            raise
+        self.reference_prices = self._core_prices()
+        self._version += 1
+        return records
+
+    # ------------------------------------------------------------------ audit
+    def audit_table(self) -> list[dict]:
+        """The audit log as rows, one per index and rebasing: index, effective date, events,
+        caps, base caps, divisors' levels. ``pandas.DataFrame(book.audit_table())`` gives a
+        table."""
+        base = {d.name: d.base_value for d in self._defs}
+        return [
+            {
+                "index": r.index,
+                "effective": r.effective,
+                "events": "; ".join(type(e).__name__ + ":" + getattr(e, "code", getattr(e, "target", ""))
+                                    for e in r.events),
+                "n_stocks": len(r.ids),
+                "cap_before": r.cap_before,
+                "cap_after": r.cap_after,
+                "base_cap_before": r.divisor_before * base.get(r.index, 100.0),
+                "base_cap_after": r.divisor_after * base.get(r.index, 100.0),
+                "level_before": r.level_before,
+                "level_after": r.level_after,
+            }
+            for r in self.audit
+        ]
+
+    # ------------------------------------------------------------------ state
+    def to_state(self) -> BookState:
+        """The whole state as plain data (copies): see :class:`~kospi_fast.state.BookState`.
+
+        Raises ``ValueError`` when the book carries attributes its state does not know (a
+        subclass's own data would otherwise be lost by a save)."""
+        extra = sorted(set(vars(self)) - type(self)._ATTRS)
+        if extra:
+            raise ValueError(f"cannot take the state of this {type(self).__name__}: attributes unknown to "
+                             f"kospi_fast.persist {extra}; a checkpoint must hold the whole state")
+        return BookState(
+            kind=_registered_kind(type(self)),
+            universe=self.universe,
+            prices=self._core_prices(),
+            reference_prices=self.reference_prices.copy(),
+            listed=self._listed.copy(),
+            member=self._member.copy(),
+            definitions=list(self._defs),
+            index_shares=self._core_shares(),
+            factors=self._factors.copy(),
+            divisors=self._core_divisors(),
+            previous_levels=self._previous.copy(),
+            audit=list(self.audit),
+            dividends=list(self.dividends),
+            applied=set(self._applied),
+        )
+
+    def restore(self, state: BookState) -> None:
+        """Put the book back to ``state`` (from :meth:`to_state` of this book), bit for bit."""
+        if [d.name for d in state.definitions] != list(self.names) and self._defs:
+            raise ValueError("`state` holds other indices than this book")
+        self._set_state(state)
+
+    def _set_state(self, state: BookState) -> None:
+        state.check()
+        self._defs = list(state.definitions)
+        self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe)
+        self.universe = state.universe
+        self.reference_prices = state.reference_prices.copy()
+        self._listed = state.listed.copy()
+        self._member = state.member.copy()
+        self._factors = state.factors.copy()
+        self._previous = state.previous_levels.copy()
+        self.audit = list(state.audit)
+        self.dividends = list(state.dividends)
+        self._applied = set(state.applied)
+        self._version = getattr(self, "_version", -1) + 1
+
+    @classmethod
+    def from_state(cls, state: BookState):
+        """A book of this class rebuilt from ``state`` exactly (no re-calibration)."""
+        if not isinstance(state, BookState):
+            raise TypeError(f"`state` must be a kospi_fast.state.BookState, got {type(state).__name__}")
+        book = cls.__new__(cls)
+        book._set_state(state)
+        return book
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole state to ``path`` atomically, versioned and checksummed (no pickle).
+        See :mod:`kospi_fast.persist` (journal and crash recovery live there too)."""
+        persist.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, event_types: Sequence[type] = ()):
+        """Read a book written by :meth:`save`, bit for bit. Raises
+        ``kospi_fast.persist.CorruptStateError`` (a ``ValueError``) naming the file and the
+        problem when it is damaged, and ``TypeError`` when it holds another kind of book."""
+        return persist.load(path, cls=cls, event_types=event_types)
+
+
+def _registered_kind(cls: type) -> str:
+    for base in cls.__mro__:
+        if base.__name__ in BOOK_TYPES and BOOK_TYPES[base.__name__] is base:
+            return base.__name__
+    raise TypeError(f"{cls.__name__} is not a registered book type")

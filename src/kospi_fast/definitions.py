@@ -1,0 +1,274 @@
+"""What an index is: members, weighting, capping and calibration (``IndexDefinition``), the
+rebalance computation of index shares, and the KOSPI family's catalogue.
+
+Each index keeps the exact int64 path: per-member index shares are integers,
+``round(listed × float ratio × capping factor)`` for cap-weighted indices,
+``round(EQUAL_NOTIONAL / price)`` at the rebalance for equal-weighted ones, or given
+("fixed", e.g. a price-weighted basket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kospi_fast import _validation
+from kospi_fast.universe import Universe
+
+#: Won per member for equal-weighted indices at a rebalance (index shares = round(this / price)).
+#: Large enough that share rounding moves a weight by < 1e-6 even for a 2,000,000-won stock.
+EQUAL_NOTIONAL = 10**12
+
+#: KOSPI's base value (1980-01-04 = 100).
+KOSPI_BASE_VALUE = 100.0
+
+WEIGHTINGS = ("cap", "equal", "fixed")
+
+
+# --------------------------------------------------------------------------- capping
+def cap_weights(market_values: object, caps: object) -> np.ndarray:
+    """Capped weights: names above their cap are set to it and the excess is shared among the
+    uncapped names in proportion to their market values, repeated until no name breaches.
+
+    Parameters
+    ----------
+    market_values : array_like of float, shape (n,)
+        Market values (> 0).
+    caps : float or array_like of float, shape (n,)
+        Weight cap per name (a scalar applies to all), each in (0, 1].
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Weights summing to 1, each <= its cap.
+
+    Raises
+    ------
+    ValueError
+        A cap outside (0, 1], a market value <= 0, or caps that cannot be met (Σ caps < 1).
+
+    Examples
+    --------
+    >>> cap_weights([1, 2, 3], [0.02, 1, 1]).round(6).tolist()
+    [0.02, 0.392, 0.588]
+    """
+    mv = _validation.float64_array(market_values, "market_values")
+    _validation.check_positive(mv, "market_values")
+    n = mv.shape[0]
+    if n == 0:
+        raise ValueError("`market_values` must not be empty")
+    if np.ndim(caps) == 0:
+        if isinstance(caps, bool) or not isinstance(caps, (int, float, np.integer, np.floating)):
+            raise TypeError(f"`caps` must be a number or an array of numbers, got {caps!r}")
+        cap = np.full(n, float(caps))
+    else:
+        cap = _validation.float64_array(caps, "caps")
+        if cap.shape[0] != n:
+            raise ValueError(f"`caps` must have one entry per name ({n}), got {cap.shape[0]}")
+    bad = (cap <= 0) | (cap > 1) | ~np.isfinite(cap)
+    if bad.any():
+        i = int(np.argmax(bad))
+        name = "caps" if np.ndim(caps) == 0 else f"caps[{i}]"
+        raise ValueError(f"`{name}` must be in (0, 1], got {cap[i]!r}")
+    if cap.sum() < 1.0 - 1e-12:
+        raise ValueError(f"the caps cannot be met: they sum to {cap.sum():.6g} < 1")
+    capped = np.zeros(n, dtype=bool)
+    w = mv / mv.sum()
+    for _ in range(n + 1):
+        free = ~capped
+        room = 1.0 - cap[capped].sum()
+        w = np.where(capped, cap, 0.0)
+        if free.any():
+            w[free] = room * mv[free] / mv[free].sum()
+        breach = free & (w > cap * (1 + 1e-12))
+        if not breach.any():
+            return w
+        capped |= breach
+    raise AssertionError("capping did not converge")  # pragma: no cover - n+1 rounds suffice
+
+
+# --------------------------------------------------------------------------- definitions
+@dataclass(frozen=True)
+class IndexDefinition:
+    """One index: members, weighting and calibration.
+
+    Parameters
+    ----------
+    name : str
+    members : sequence of str
+        Member codes (unique, all in the universe).
+    float_ratios : sequence of float, optional
+        Free-float ratio per member, each in (0, 1] (default 1: full listed shares).
+    caps : float or sequence of float, optional
+        Weight cap(s) applied at each rebalance (e.g. 0.30), turned into capping factors.
+    weighting : {"cap", "equal", "fixed"}
+        "cap": index shares = listed shares × float ratio × capping factor; "equal": index
+        shares = round(EQUAL_NOTIONAL / price) at each rebalance; "fixed": the index shares are
+        given (``shares``), e.g. a price-weighted basket (all 1) or a custom basket.
+    shares : sequence of int, optional
+        Index shares per member, for ``weighting="fixed"`` only (each > 0).
+    follows_market : bool
+        Membership follows the market (KOSPI: every listed common stock): a
+        :class:`~kospi_fast.events.NewListing` joins the index. Default False (KOSPI 200, size
+        and custom indices change members at a rebalance only).
+    sector : str, optional
+        A sector index: a new listing of this sector joins it.
+    base_value : float
+        Level at the base date (KOSPI 100; KOSPI 200 100).
+    level : float, optional
+        Calibrate to this level now (e.g. its previous published close).
+    base_cap : float, optional
+        Or calibrate from a base market cap in won.
+    """
+
+    name: str
+    members: tuple[str, ...]
+    float_ratios: tuple[float, ...] | None = None
+    caps: object = None
+    weighting: str = "cap"
+    base_value: float = 100.0
+    shares: tuple[int, ...] | None = None
+    follows_market: bool = False
+    sector: str | None = None
+    level: float | None = None
+    base_cap: float | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"`name` must be a non-empty str, got {self.name!r}")
+        if isinstance(self.members, str):
+            raise TypeError(f"`members` of {self.name!r} must be a sequence of codes, got the string {self.members!r}")
+        members = tuple(self.members)
+        object.__setattr__(self, "members", members)
+        if not members:
+            raise ValueError(f"index {self.name!r} has no members")
+        seen: dict[str, int] = {}
+        for k, c in enumerate(members):
+            if c in seen:
+                raise ValueError(f"index {self.name!r}: `members[{k}]` duplicates `members[{seen[c]}]`: {c!r}")
+            seen[c] = k
+        if self.float_ratios is not None:
+            fr = _validation.float64_array(self.float_ratios, "float_ratios")
+            if fr.shape[0] != len(members):
+                raise ValueError(f"index {self.name!r}: `float_ratios` must have one entry per member "
+                                 f"({len(members)}), got {fr.shape[0]}")
+            bad = (fr <= 0) | (fr > 1)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"index {self.name!r}: `float_ratios[{i}]` ({members[i]}) must be in (0, 1], "
+                                 f"got {fr[i].item()!r}")
+            object.__setattr__(self, "float_ratios", tuple(fr.tolist()))
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"index {self.name!r}: `weighting` must be one of {WEIGHTINGS}, got {self.weighting!r}")
+        if self.weighting != "cap" and (self.caps is not None or self.float_ratios is not None):
+            kind = "an equal-weighted" if self.weighting == "equal" else "a fixed-share"
+            raise ValueError(f"index {self.name!r}: {kind} index takes no `caps` or `float_ratios`")
+        if (self.weighting == "fixed") != (self.shares is not None):
+            raise ValueError(f"index {self.name!r}: `shares` is given exactly when weighting is 'fixed'")
+        if self.shares is not None:
+            sh = _validation.int64_array(self.shares, "shares", allow_float=False)
+            if sh.shape[0] != len(members):
+                raise ValueError(f"index {self.name!r}: `shares` must have one entry per member "
+                                 f"({len(members)}), got {sh.shape[0]}")
+            _validation.check_positive(sh, "shares")
+            object.__setattr__(self, "shares", tuple(int(x) for x in sh))
+        if not isinstance(self.follows_market, bool):
+            raise TypeError(f"index {self.name!r}: `follows_market` must be a bool, got {self.follows_market!r}")
+        if self.weighting == "fixed" and (self.follows_market or self.sector is not None):
+            raise ValueError(f"index {self.name!r}: a 'fixed' index cannot take new listings "
+                             "(`follows_market`/`sector`): their shares would be unknown")
+        if self.sector is not None and not isinstance(self.sector, str):
+            raise TypeError(f"index {self.name!r}: `sector` must be a str, got {self.sector!r}")
+        if self.level is not None and self.base_cap is not None:
+            raise ValueError(f"index {self.name!r}: give at most one of `level` and `base_cap`")
+        _validation.positive_float(self.base_value, "base_value")
+        if self.level is not None:
+            _validation.positive_float(self.level, "level")
+        if self.base_cap is not None:
+            _validation.positive_float(self.base_cap, "base_cap")
+
+
+def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
+                  prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rebalance computation of one index: ``(index shares, factors)`` of ``defn``'s members
+    ``ids`` at these listed shares and prices.
+
+    ``factors`` are index shares per listed share for cap-weighted members (float ratio ×
+    capping factor): between rebalances a change of listed shares moves the index shares to
+    ``round(listed × factor)``. For "equal" and "fixed" indices the factor is 1 (unused).
+    """
+    m = ids.shape[0]
+    if defn.weighting == "equal":
+        return np.maximum(np.rint(EQUAL_NOTIONAL / prices[ids]), 1).astype(np.int64), np.ones(m)
+    if defn.weighting == "fixed":
+        return np.array(defn.shares, dtype=np.int64), np.ones(m)
+    fr = np.ones(m) if defn.float_ratios is None else np.asarray(defn.float_ratios, dtype=np.float64)
+    factor = fr.copy()
+    if defn.caps is not None:
+        mv = listed[ids].astype(np.float64) * fr * prices[ids]
+        if (mv <= 0).any():
+            i = int(np.argmax(mv <= 0))
+            raise ValueError(f"index {defn.name!r}: member {defn.members[i]!r} has no shares to weight")
+        w = cap_weights(mv, defn.caps)
+        factor = fr * (w / (mv / mv.sum()))
+    return shares_from_listed(listed[ids], factor), factor
+
+
+def shares_from_listed(listed: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``round(listed × factor)`` as int64, exact (integer) where the factor is 1."""
+    listed = np.asarray(listed, dtype=np.int64)
+    out = np.rint(listed.astype(np.float64) * factor).astype(np.int64)
+    return np.where(factor == 1.0, listed, out)
+
+
+def joins_on_listing(defn: IndexDefinition, sector: str | None) -> bool:
+    """Does a new listing (of ``sector``) join this index?"""
+    return defn.follows_market or (defn.sector is not None and defn.sector == sector)
+
+
+def kospi_definitions(
+    universe: Universe,
+    *,
+    kospi200: Sequence[str] | None = None,
+    kospi100: Sequence[str] | None = None,
+    kospi50: Sequence[str] | None = None,
+    float_ratios: Mapping[str, float] | None = None,
+    sectors: bool = True,
+    size: bool = True,
+    equal_weighted: bool = False,
+    kospi200_cap: float | None = None,
+    levels: Mapping[str, float] | None = None,
+) -> list[IndexDefinition]:
+    """The KOSPI family's definitions over ``universe`` (see :meth:`IndexFamily.kospi`)."""
+    levels = dict(levels or {})
+    members = [c for c, s in zip(universe.codes, universe.shares) if s > 0]
+    defs = [IndexDefinition("KOSPI", members, level=levels.pop("KOSPI", None), follows_market=True)]
+    fr = dict(float_ratios or {})
+    for name, lst in (("KOSPI 200", kospi200), ("KOSPI 100", kospi100), ("KOSPI 50", kospi50)):
+        if lst is None:
+            continue
+        ratios = tuple(fr.get(c, 1.0) for c in lst)
+        cap = kospi200_cap if name == "KOSPI 200" else None
+        defs.append(IndexDefinition(name, tuple(lst), float_ratios=ratios, caps=cap, level=levels.pop(name, None)))
+        if equal_weighted:
+            ew = f"{name} Equal Weight"
+            defs.append(IndexDefinition(ew, tuple(lst), weighting="equal", level=levels.pop(ew, None)))
+    if size:
+        caps = universe.base_prices.astype(np.float64) * universe.shares
+        order = [universe.codes[i] for i in np.argsort(-caps, kind="stable") if universe.shares[i] > 0]
+        for name, lst in (("KOSPI Large", order[:100]), ("KOSPI Mid", order[100:300]), ("KOSPI Small", order[300:])):
+            if lst:
+                defs.append(IndexDefinition(name, tuple(lst), level=levels.pop(name, None)))
+    if sectors and universe.sectors is not None:
+        by: dict[str, list[str]] = {}
+        for c, s, sh in zip(universe.codes, universe.sectors, universe.shares):
+            if sh > 0 and s:
+                by.setdefault(s, []).append(c)
+        for s in sorted(by):
+            defs.append(IndexDefinition(s, tuple(by[s]), level=levels.pop(s, None), sector=s))
+    if levels:
+        raise KeyError(f"`levels` names unknown indices: {sorted(levels)}")
+    return defs

@@ -1,0 +1,95 @@
+"""The plain data of an index book: what persistence, journals and workers move.
+
+A book (an :class:`~kospi_fast.IndexEngine` with one index, an
+:class:`~kospi_fast.IndexFamily` with K) is fully described by a :class:`BookState`:
+the universe, current and reference prices, listed shares and market membership, and per
+index its definition, index shares, share factors, divisor and previous close, plus the
+audit log, the recorded dividends and the set of applied events. ``book.to_state()`` gives
+one (copies); ``type(book).from_state(state)`` rebuilds the book bit for bit. Nothing here
+imports a book class: :data:`BOOK_TYPES` maps ``state.kind`` to the class, filled by the
+book modules when they are imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kospi_fast.definitions import IndexDefinition
+from kospi_fast.events import Event
+from kospi_fast.universe import Universe
+
+#: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
+BOOK_TYPES: dict[str, type] = {}
+
+
+@dataclass(frozen=True)
+class RebaseRecord:
+    """What one rebasing did to one index: caps at the same prices before and after, divisors,
+    levels, the events and the effective date. ``index`` names the index (a family writes one
+    record per index the events touched)."""
+
+    ids: tuple[int, ...]
+    cap_before: int
+    cap_after: int
+    divisor_before: float
+    divisor_after: float
+    level_before: float
+    level_after: float
+    events: tuple = ()
+    effective: object = None
+    index: str = "KOSPI"
+
+
+@dataclass
+class BookState:
+    """Everything a book holds, as plain values (arrays are owned copies).
+
+    Shapes: ``n`` stocks, ``K`` indices. ``index_shares`` (K, n) int64 (0 = not a member),
+    ``factors`` (K, n) float64 (index shares per listed share of cap-weighted members; > 0
+    exactly for members), ``divisors`` and ``previous_levels`` (K,) float64.
+    """
+
+    kind: str
+    universe: Universe
+    prices: np.ndarray
+    reference_prices: np.ndarray
+    listed: np.ndarray
+    member: np.ndarray
+    definitions: list[IndexDefinition]
+    index_shares: np.ndarray
+    factors: np.ndarray
+    divisors: np.ndarray
+    previous_levels: np.ndarray
+    audit: list[RebaseRecord] = field(default_factory=list)
+    dividends: list = field(default_factory=list)
+    applied: set[Event] = field(default_factory=set)
+
+    def check(self) -> None:
+        """Raise ``ValueError`` when the parts do not fit together (shapes, dtypes, values)."""
+        n, K = len(self.universe), len(self.definitions)
+        for name, dtype, shape in (
+            ("prices", np.int64, (n,)), ("reference_prices", np.int64, (n,)), ("listed", np.int64, (n,)),
+            ("member", np.bool_, (n,)), ("index_shares", np.int64, (K, n)), ("factors", np.float64, (K, n)),
+            ("divisors", np.float64, (K,)), ("previous_levels", np.float64, (K,)),
+        ):
+            a = getattr(self, name)
+            if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != shape:
+                got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+                raise ValueError(f"book state `{name}`: expected {np.dtype(dtype)} {shape}, got {got}")
+        if K == 0:
+            raise ValueError("book state has no index")
+        if n and (self.prices <= 0).any():
+            raise ValueError("book state `prices` must be > 0")
+        if (self.index_shares < 0).any() or (self.listed < 0).any():
+            raise ValueError("book state `index_shares` and `listed` must be >= 0")
+        if not (np.isfinite(self.divisors).all() and (self.divisors > 0).all()):
+            raise ValueError("book state `divisors` must be finite and > 0")
+        names = [d.name for d in self.definitions]
+        if len(set(names)) != K:
+            raise ValueError(f"book state has duplicate index names: {names}")
+        if not all(type(r) is RebaseRecord for r in self.audit):
+            raise ValueError("book state `audit` holds something other than RebaseRecords")
+        if not all(isinstance(e, Event) for e in self.applied):
+            raise ValueError("book state `applied` holds something other than events")
