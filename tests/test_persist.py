@@ -38,10 +38,18 @@ from kospi_fast.persist import (
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="durability tests are POSIX-only")
 
+
+@pytest.fixture(params=["engine", "family"])
+def book_kind(request, monkeypatch):
+    """Run a durability test for both kinds of book (the crash-test children inherit it)."""
+    monkeypatch.setenv("KF_TEST_BOOK", request.param)
+    return request.param
+
 SRC = str(Path(kf.__file__).resolve().parents[1])
 
 # The deterministic scenario shared by the tests and the crash-test child processes.
 SCENARIO = '''
+import os
 import numpy as np
 import kospi_fast as kf
 from kospi_fast.events import CashDividend, Delisting, NewListing, RightsIssue, Split
@@ -49,7 +57,14 @@ from kospi_fast.events import CashDividend, Delisting, NewListing, RightsIssue, 
 N_TICKS, BATCH = 24_000, 400
 
 def make_engine():
-    return kf.IndexEngine(kf.sample_universe(), level=5781.2)
+    """The book under test: KF_TEST_BOOK=family gives a KOSPI family (KOSPI, KOSPI 200 with
+    float ratios, its equal-weight twin, size and sector indices), else a KOSPI engine."""
+    u = kf.sample_universe()
+    if os.environ.get("KF_TEST_BOOK") == "family":
+        k200 = list(u.codes[:200])
+        return kf.IndexFamily.kospi(u, kospi200=k200, float_ratios={c: 0.05 * (1 + i % 20) for i, c in enumerate(k200)},
+                                    equal_weighted=True, levels={"KOSPI": 5781.2, "KOSPI 200": 812.5})
+    return kf.IndexEngine(u, level=5781.2)
 
 def batches(u):
     day = kf.simulate_day(u, n_ticks=N_TICKS, seed=99)
@@ -163,15 +178,19 @@ def _reframe(data: bytes, edit) -> bytes:
 
 
 # ---------------------------------------------------------------------------- round trips
-def test_round_trip_bit_exact(tmp_path):
+def test_round_trip_bit_exact(book_kind, tmp_path):
     e = scenario_engine()
-    assert len(e.audit) == 2 and e.dividends and e.to_state().applied and len(e) == len(kf.sample_universe()) + 1
+    # one audit record per index the events touched (the KOSPI engine has one index)
+    groups = {r.events for r in e.audit}
+    assert len(groups) == 2 and all(sum(r.index == "KOSPI" and r.events == g for r in e.audit) == 1 for g in groups)
+    assert len(e.audit) == 2 or book_kind == "family"
+    assert e.dividends and e.to_state().applied and len(e.universe) == len(kf.sample_universe()) + 1
     path = tmp_path / "state.kfs"
     persist.save_engine(e, path)
     assert os.listdir(tmp_path) == ["state.kfs"]  # no temporary file left behind
     f = persist.load_engine(path)
     assert_same_state(e, f)
-    assert f.recompute() == e.recompute()
+    assert f.recompute_levels().tobytes() == e.recompute_levels().tobytes() == e.levels.tobytes()
     assert f.audit_table() == e.audit_table()
     g = persist.load_engine(str(path))  # str paths too; loading twice gives independent engines
     assert_same_future(e, f)
@@ -433,7 +452,7 @@ def test_replay_skips_covered_records_and_checks_stream(tmp_path):
 
 
 # ---------------------------------------------------------------------------- journaled engine
-def test_journaled_engine_recovers_exactly(tmp_path):
+def test_journaled_engine_recovers_exactly(book_kind, tmp_path):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     e = S["make_engine"]()
     bs = S["batches"](e.universe)
@@ -443,14 +462,15 @@ def test_journaled_engine_recovers_exactly(tmp_path):
             je.apply_events(S["events"](e.universe), date="2026-03-24")
             assert je.journal.base_seq == 10 and persist.read_checkpoint(st).seq == 10
         je.update_many(ids, px, t)
-    assert je.seq == 25 and je.level == e.level
+    assert je.seq == 25 and je.levels.tobytes() == e.levels.tobytes()
     n_before = os.path.getsize(jp)
     with pytest.raises(ValueError, match="must be > 0"):
         je.update_many([0, 1], [1000, -5])  # rejected: not applied, not journaled
     with pytest.raises(AttributeError, match="journaled methods"):
         je.apply_something  # noqa: B018
     assert je.seq == 25 and os.path.getsize(jp) == n_before
-    assert je.update("005930", 200_000) == e.level and je.seq == 26
+    assert np.array_equal(je.update("005930", 200_000), e.levels if book_kind == "family" else e.level)
+    assert je.seq == 26
     je.close()
     back, rep = persist.recover(st, jp)
     assert (rep.records, rep.skipped, rep.torn_tail) == (16, 0, False)
@@ -461,7 +481,7 @@ def test_journaled_engine_recovers_exactly(tmp_path):
     je2.close()
 
 
-def test_failed_journal_write_rolls_the_batch_back(tmp_path, monkeypatch):
+def test_failed_journal_write_rolls_the_batch_back(book_kind, tmp_path, monkeypatch):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     e = S["make_engine"]()
     bs = S["batches"](e.universe)
@@ -498,7 +518,7 @@ def test_failed_journal_write_rolls_the_batch_back(tmp_path, monkeypatch):
     assert_same_state(back, ref)
 
 
-def test_failed_event_checkpoint_rolls_back(tmp_path, monkeypatch):
+def test_failed_event_checkpoint_rolls_back(book_kind, tmp_path, monkeypatch):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     e = S["make_engine"]()
     bs = S["batches"](e.universe)
@@ -633,7 +653,7 @@ def _kill(proc: subprocess.Popen) -> None:
     ("checkpoint-saved", "state", 10),  # new checkpoint durable, journal not yet reset
     ("tmp-synced", "journal", 10),  # the empty journal written, not yet renamed
 ])
-def test_sigkill_during_checkpoint(tmp_path, stage, target, skipped):
+def test_sigkill_during_checkpoint(book_kind, tmp_path, stage, target, skipped):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     proc = _spawn(tmp_path, "checkpoint", str(st), str(jp), f"{stage}:{target}")
     _lines_until(proc, lambda lines: any(x.startswith("AT") for x in lines))
@@ -655,7 +675,7 @@ def test_sigkill_during_checkpoint(tmp_path, stage, target, skipped):
     assert_same_state(persist.recover(st, jp)[0], expected)
 
 
-def test_sigkill_mid_journal_record_leaves_a_torn_tail(tmp_path):
+def test_sigkill_mid_journal_record_leaves_a_torn_tail(book_kind, tmp_path):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     proc = _spawn(tmp_path, "torn", str(st), str(jp), "6")  # killed while writing record 7
     _lines_until(proc, lambda lines: any(x.startswith("AT") for x in lines))
@@ -675,7 +695,7 @@ def test_sigkill_mid_journal_record_leaves_a_torn_tail(tmp_path):
     assert_same_state(back, expected)
 
 
-def test_sigkill_at_a_random_moment_of_journaled_ticks(tmp_path):
+def test_sigkill_at_a_random_moment_of_journaled_ticks(book_kind, tmp_path):
     st, jp = tmp_path / "state.kfs", tmp_path / "journal"
     proc = _spawn(tmp_path, "ticks", str(st), str(jp), "-")
     lines = _lines_until(proc, lambda lines: sum(x.startswith("ACK") for x in lines) >= 25)
