@@ -19,14 +19,11 @@ from libc.string cimport memcpy
 from libc.stdlib cimport calloc, free, malloc
 
 from kospi_fast._buffers cimport data, length, length_f64, length_i64, length_ids, same_length, shape_2d
+from kospi_fast._ticks cimport id_t, move_price, trade_ok
 
 import numpy as np
 
 cnp.import_array()
-
-ctypedef fused id_t:
-    int32_t
-    int64_t
 
 
 cdef Py_ssize_t apply_ticks_family(
@@ -38,54 +35,117 @@ cdef Py_ssize_t apply_ticks_family(
     """Apply trades in order. ``out`` gets a row of all levels after each trade when
     ``sample_at`` is NULL, else after each trade position listed (ascending) in ``sample_at``;
     ``out`` may be NULL. Returns -1, the index of the first bad trade (state then partly
-    applied: callers run on copies), or -2 when scratch memory could not be allocated."""
-    cdef Py_ssize_t t, e, k, s = 0
-    cdef uint64_t i, n = <uint64_t>n_stocks
-    cdef int64_t p, d
-    cdef size_t row = n_out * sizeof(double)  # output rows hold the n_out real indices only
+    applied: callers run on copies), or -2 when scratch memory could not be allocated.
+
+    One loop per output shape, each in a function of its own; all of them check a trade with
+    ``_ticks.trade_ok`` and move its price with ``_ticks.move_price``, the one tick step."""
     if out != NULL and sample_at == NULL:
-        # A row per trade: refresh only the touched indices' levels, copy the row.
-        for t in range(n_ticks):
-            i = <uint64_t>ids[t]
-            p = new_prices[t]
-            if i >= n or p <= 0 or p > pmax:
-                return t
-            d = p - prices[i]
-            prices[i] = p
-            for e in range(<Py_ssize_t>i * width, <Py_ssize_t>i * width + width):
-                k = col[e]
-                caps[k] += d * sh[e]
-                levels[k] = <double>caps[k] / divisors[k]
-            memcpy(out + t * n_out, levels, row)
-        return -1
-    if out != NULL and n_samples * 256 > n_ticks:
+        return _every_trade(prices, n_stocks, width, col, sh, caps, divisors, levels, n_out,
+                            ids, new_prices, n_ticks, pmax, out)
+    if out == NULL or n_samples == 0:
+        return _final_only(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx,
+                           ids, new_prices, n_ticks, pmax)
+    if n_samples * 256 > n_ticks:
         # Dense sampling (fewer than 256 trades per sample): update the caps trade by trade.
         # (Measured on the sample day: 6.9 ns/trade here vs 8.7 lazily at 85 trades/sample;
-        # the lazy path wins when samples are sparse: 1.4 ns/trade with no samples.)
-        for t in range(n_ticks):
-            i = <uint64_t>ids[t]
-            p = new_prices[t]
-            if i >= n or p <= 0 or p > pmax:
-                return t
-            d = p - prices[i]
-            prices[i] = p
-            for e in range(<Py_ssize_t>i * width, <Py_ssize_t>i * width + width):
-                caps[col[e]] += d * sh[e]
-            while s < n_samples and sample_at[s] == t:
-                for k in range(n_out):
-                    out[s * n_out + k] = <double>caps[k] / divisors[k]
-                s += 1
-        for k in range(n_idx):
-            levels[k] = <double>caps[k] / divisors[k]
-        return -1
-    # Sparse sampling, or none: nobody looks at the caps between sample points, so a trade only
-    # moves its stock's price and marks the stock dirty; at a sample point each dirty stock
-    # pushes its net price change since the last flush into its indices' caps. Same integer
-    # sums, in a different order (exact, so the result is identical), and a busy stock traded
-    # many times between two samples is pushed once.
-    cdef int64_t* flushed = <int64_t*>malloc(n_stocks * sizeof(int64_t))
-    cdef Py_ssize_t* dirty = <Py_ssize_t*>malloc(n_stocks * sizeof(Py_ssize_t))
-    cdef char* is_dirty = <char*>calloc(n_stocks if n_stocks > 0 else 1, 1)
+        # the lazy path wins when samples are sparse.)
+        return _dense(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
+                      ids, new_prices, n_ticks, pmax, out, sample_at, n_samples)
+    return _sparse(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
+                   ids, new_prices, n_ticks, pmax, out, sample_at, n_samples)
+
+
+cdef Py_ssize_t _every_trade(
+        int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
+        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_out,
+        const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
+        double* out) noexcept nogil:
+    """A row per trade: refresh only the touched indices' levels, copy the row."""
+    cdef Py_ssize_t t
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t p
+    cdef size_t row = n_out * sizeof(double)  # output rows hold the n_out real indices only
+    for t in range(n_ticks):
+        i = <uint64_t>ids[t]
+        p = new_prices[t]
+        if not trade_ok(i, n, p, pmax):
+            return t
+        _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p), levels, divisors)
+        memcpy(out + t * n_out, levels, row)
+    return -1
+
+
+cdef Py_ssize_t _dense(
+        int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
+        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
+        Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+        int64_t pmax, double* out, const int64_t* sample_at, Py_ssize_t n_samples) noexcept nogil:
+    """Update the caps trade by trade; a row of levels at each sample point."""
+    cdef Py_ssize_t t, k, s = 0
+    cdef Py_ssize_t next_at = sample_at[0] if n_samples > 0 else -1  # next trade to sample after
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t p
+    for t in range(n_ticks):
+        i = <uint64_t>ids[t]
+        p = new_prices[t]
+        if not trade_ok(i, n, p, pmax):
+            return t
+        _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p))
+        if t == next_at:
+            s = _sample_rows(out, n_out, caps, divisors, sample_at, n_samples, s, t)
+            next_at = sample_at[s] if s < n_samples else -1
+    for k in range(n_idx):
+        levels[k] = <double>caps[k] / divisors[k]
+    return -1
+
+
+cdef Py_ssize_t _final_only(
+        int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
+        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
+        const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax) noexcept nogil:
+    """No samples: the trades only move prices; then each stock's net move since the start
+    reaches its indices' caps once (the same integer sums in another order: exact)."""
+    cdef Py_ssize_t t, k, j, bad = -1
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t p
+    cdef int64_t* before = <int64_t*>malloc((n_stocks if n_stocks > 0 else 1) * sizeof(int64_t))
+    if before == NULL:
+        return -2
+    memcpy(before, prices, n_stocks * sizeof(int64_t))
+    for t in range(n_ticks):
+        i = <uint64_t>ids[t]
+        p = new_prices[t]
+        if not trade_ok(i, n, p, pmax):
+            bad = t
+            break
+        move_price(prices, i, p)
+    for j in range(n_stocks):
+        if prices[j] != before[j]:
+            _push(caps, col, sh, j * width, width, prices[j] - before[j])
+    free(before)
+    for k in range(n_idx):
+        levels[k] = <double>caps[k] / divisors[k]
+    return bad
+
+
+cdef Py_ssize_t _sparse(
+        int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
+        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
+        Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+        int64_t pmax, double* out, const int64_t* sample_at, Py_ssize_t n_samples) noexcept nogil:
+    """Sparse sampling: nobody looks at the caps between sample points, so a trade only
+    moves its stock's price and marks the stock dirty; at a sample point each dirty stock
+    pushes its net price change since the last flush into its indices' caps. Same integer
+    sums, in a different order (exact, so the result is identical), and a busy stock traded
+    many times between two samples is pushed once."""
+    cdef Py_ssize_t t, k, s = 0
+    cdef Py_ssize_t next_at = sample_at[0] if n_samples > 0 else -1  # next trade to sample after
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t p
+    cdef size_t m = n_stocks if n_stocks > 0 else 1  # malloc(0) may return NULL
+    cdef int64_t* flushed = <int64_t*>malloc(m * sizeof(int64_t))
+    cdef Py_ssize_t* dirty = <Py_ssize_t*>malloc(m * sizeof(Py_ssize_t))
+    cdef char* is_dirty = <char*>calloc(m, 1)
     cdef Py_ssize_t n_dirty = 0, bad = -1
     if flushed == NULL or dirty == NULL or is_dirty == NULL:
         free(flushed); free(dirty); free(is_dirty)
@@ -94,21 +154,19 @@ cdef Py_ssize_t apply_ticks_family(
     for t in range(n_ticks):
         i = <uint64_t>ids[t]
         p = new_prices[t]
-        if i >= n or p <= 0 or p > pmax:
+        if not trade_ok(i, n, p, pmax):
             bad = t
             break
-        prices[i] = p
+        move_price(prices, i, p)  # the move itself is pushed at the next flush
         if not is_dirty[i]:
             is_dirty[i] = 1
             dirty[n_dirty] = <Py_ssize_t>i
             n_dirty += 1
-        if out != NULL and s < n_samples and sample_at[s] == t:
+        if t == next_at:
             _flush(prices, flushed, dirty, is_dirty, n_dirty, width, col, sh, caps)
             n_dirty = 0
-            while s < n_samples and sample_at[s] == t:
-                for k in range(n_out):
-                    out[s * n_out + k] = <double>caps[k] / divisors[k]
-                s += 1
+            s = _sample_rows(out, n_out, caps, divisors, sample_at, n_samples, s, t)
+            next_at = sample_at[s] if s < n_samples else -1
     _flush(prices, flushed, dirty, is_dirty, n_dirty, width, col, sh, caps)
     free(flushed); free(dirty); free(is_dirty)
     for k in range(n_idx):
@@ -116,18 +174,42 @@ cdef Py_ssize_t apply_ticks_family(
     return bad
 
 
+cdef inline void _push(int64_t* caps, const int32_t* col, const int64_t* sh, Py_ssize_t row,
+                       Py_ssize_t width, int64_t d, double* levels=NULL,
+                       const double* divisors=NULL) noexcept nogil:
+    """A price move ``d`` of the stock whose memberships start at ``row`` reaches every index
+    holding it: ``caps[col[e]] += d * sh[e]`` (the per-membership form of the tick step); with
+    ``levels``, those indices' levels are refreshed in the same pass."""
+    cdef Py_ssize_t e, k
+    for e in range(row, row + width):
+        k = col[e]
+        caps[k] += d * sh[e]
+        if levels != NULL:  # a constant at each call site: the test is compiled away
+            levels[k] = <double>caps[k] / divisors[k]
+
+
+cdef inline Py_ssize_t _sample_rows(double* out, Py_ssize_t n_out, const int64_t* caps,
+                                    const double* divisors, const int64_t* sample_at,
+                                    Py_ssize_t n_samples, Py_ssize_t s, Py_ssize_t t) noexcept nogil:
+    """Write the row of levels for each sample position from ``s`` on that is trade ``t``;
+    return the next sample's position in ``sample_at``."""
+    cdef Py_ssize_t k
+    while s < n_samples and sample_at[s] == t:
+        for k in range(n_out):
+            out[s * n_out + k] = <double>caps[k] / divisors[k]
+        s += 1
+    return s
+
+
 cdef inline void _flush(const int64_t* prices, int64_t* flushed, const Py_ssize_t* dirty,
                         char* is_dirty, Py_ssize_t n_dirty, Py_ssize_t width,
                         const int32_t* col, const int64_t* sh, int64_t* caps) noexcept nogil:
-    cdef Py_ssize_t j, i, e
-    cdef int64_t d
+    cdef Py_ssize_t j, i
     for j in range(n_dirty):
         i = dirty[j]
-        d = prices[i] - flushed[i]
+        _push(caps, col, sh, i * width, width, prices[i] - flushed[i])
         flushed[i] = prices[i]
         is_dirty[i] = 0
-        for e in range(i * width, i * width + width):
-            caps[col[e]] += d * sh[e]
 
 
 def run_family(prices, Py_ssize_t width, col, sh, caps, divisors, levels, ids, new_prices,

@@ -19,12 +19,9 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
+from kospi_fast._ticks cimport cap_step, id_t
 
 cnp.import_array()
-
-ctypedef fused id_t:
-    int32_t
-    int64_t
 
 # status codes (keep in step with session.STATUS)
 cdef enum:
@@ -73,8 +70,7 @@ cdef Py_ssize_t apply_validated(
             good = (grid[up >> 3] >> (up & 7)) & 1
         if good:
             status[k] = OK
-            c += (p - prices[i]) * shares[i]
-            prices[i] = p
+            c += cap_step(prices, shares, i, p)
             last = t
         else:
             st = _classify(t, last, i, n, p, pmax, halted, lower, upper, thresholds,
@@ -83,8 +79,7 @@ cdef Py_ssize_t apply_validated(
             counts[st] += 1
             n_slow += 1
             if st == OK:
-                c += (p - prices[i]) * shares[i]
-                prices[i] = p
+                c += cap_step(prices, shares, i, p)
             elif st != IGNORED_OFF_HOURS and stop_at_bad:
                 cap[0] = c
                 last_time[0] = last
