@@ -1,6 +1,7 @@
 """Day-parallel replay on Dask (kospi_fast.distributed): the cluster result equals the sequential
-one bit for bit (and a single engine carried through every day), survives a SIGKILLed worker,
-fails bad days one by one, ships engine state as dumps_engine bytes; the replay-days CLI.
+one bit for bit (and a single book carried through every day), for an IndexEngine and for an
+IndexFamily, survives a SIGKILLed worker, fails bad days one by one, ships book state as
+persist.dumps bytes; the replay-days CLI.
 
 Outside CI the module is skipped when dask.distributed / pandas / pyarrow are missing; under CI
 (CI=true) they must be installed and every test runs.
@@ -15,6 +16,7 @@ import signal
 import sys
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +147,7 @@ def test_loads_engine_refuses_damaged_bytes():
         persist.loads_engine(b"PAR1" + data[4:])
     with pytest.raises(TypeError, match="`data` must be bytes"):
         persist.loads_engine("not bytes")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="`engine` must be a kospi_fast.IndexEngine"):
+    with pytest.raises(TypeError, match="`book` must be an index book"):
         persist.dumps_engine(object())  # type: ignore[arg-type]
 
 
@@ -409,7 +411,7 @@ def test_cli_replay_days_on_a_local_cluster(sim, tmp_path, capsys):
     bad.write_bytes(b"garbage")
     out = tmp_path / "out"
     with no_leaked_processes():  # the command's own LocalCluster is closed with its workers
-        code = cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--index", str(index),
+        code = cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--published", str(index),
                          "--workers", "2", "--out", str(out), "--progress", "always"])
     cap = capsys.readouterr()
     assert code == 1, cap.err
@@ -424,6 +426,7 @@ def test_cli_replay_days_on_a_local_cluster(sim, tmp_path, capsys):
     np.testing.assert_allclose(ohlc["previous_close"], want_prev, rtol=1e-12)
     audit = pd.read_csv(out / "audit.csv", dtype={"date": str})
     assert list(audit["date"]) == [sim["dates"][1]] and changed in audit["events"].iloc[0]
+    assert list(audit["index"]) == ["KOSPI"] and set(ohlc["index"]) == {"KOSPI"}
     series = pd.read_parquet(out / "series.parquet")
     ref = kd.replay_days_sequential(kd.specs_from_eod(eod_path, kd.day_files(ticks), published=index),
                                     errors="return")
@@ -453,3 +456,114 @@ def test_cli_replay_days_chained_sequential_and_on_a_running_scheduler(sim, clie
     assert "cannot be combined with --scheduler" in capsys.readouterr().err
     assert cli.main(["replay-days", str(tmp_path / "nope"), "--eod", str(eod_path)]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ a family: any book, any index
+def _k200(u: kf.Universe) -> list[str]:
+    """200 codes standing in for the KOSPI 200 constituents (an input), the changed stock among them."""
+    caps = u.base_prices.astype(np.float64) * u.shares
+    return [u.codes[i] for i in np.argsort(-caps, kind="stable")[:200]]
+
+
+@pytest.fixture(scope="module")
+def family_specs(sim):
+    u = sim["days"][0].universe
+    fam = kf.IndexFamily.kospi(u, kospi200=_k200(u), levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE, "KOSPI 200": 812.5})
+    return fam, kd.specs_from_simulated(sim["days"], sim["paths"], book=fam, index="KOSPI 200")
+
+
+def test_family_days_on_the_cluster_equal_sequential_and_one_family_carried_through(sim, family_specs, client,
+                                                                                     sequential):
+    fam, specs = family_specs
+    assert all(s.index == "KOSPI 200" for s in specs) and type(specs[2].book()) is kf.IndexFamily
+    seq = kd.replay_days_sequential(specs)
+    dist = kd.replay_days(specs, client=client)
+    assert_identical(dist, seq)
+    assert set(seq.ohlc["index"]) == {"KOSPI 200"} and seq.completed == sim["dates"]
+    assert set(dist.timings["pid"]) <= set(client.run(os.getpid).values())
+    # the days are those of one family replayed day after day, rolled at each close
+    f = persist.loads(persist.dumps(fam))
+    for k, (date, path) in enumerate(zip(sim["dates"], sim["paths"])):
+        if k:
+            f.roll(closes=f.prices, date=date)
+        r = io.replay_file(path, f, index="KOSPI 200")
+        got = seq.series[seq.series["date"] == date]
+        np.testing.assert_array_equal(_bits(got["level"]), _bits(r.grid_levels))
+        assert seq.ohlc.iloc[k]["close"] == r.close == f.levels[f.index_of("KOSPI 200")]
+    assert seq.ohlc.iloc[0]["previous_close"] == fam.previous_levels[fam.index_of("KOSPI 200")] == pytest.approx(812.5)
+    # the KOSPI column of the same family is the engine's run, bit for bit
+    kospi = kd.replay_days_sequential([kd.DaySpec(s.date, s.path, s.state, s.audit_start, index="KOSPI")
+                                       for s in specs])
+    np.testing.assert_array_equal(_bits(kospi.series["level"]), _bits(sequential.series["level"]))
+
+
+def test_specs_from_eod_chain_a_family_through_roll(sim, tmp_path):
+    """End-of-day chaining with a family: the day's events go through book.roll. A one-index
+    family of KOSPI gives the engine's days bit for bit; KOSPI 200 is rebased when its member's
+    listed shares change."""
+    eod_path, changed = _write_eod(tmp_path / "eod.csv", sim)
+    files = dict(zip(sim["dates"], sim["paths"]))
+
+    def kospi_family(universe, members, level):
+        codes = [c for c, m in zip(universe.codes, members) if m]
+        return kf.IndexFamily(universe, [kf.IndexDefinition("KOSPI", codes, level=level, follows_market=True)])
+
+    engine = kd.replay_days_sequential(kd.specs_from_eod(eod_path, files))
+    family = kd.replay_days_sequential(kd.specs_from_eod(eod_path, files, book=kospi_family))
+    assert family.equals(engine) and len(family.audit) == 1
+    u = sim["days"][0].universe
+    k200 = partial(cli.index_book, "KOSPI 200", constituents=_k200(u))
+    assert changed in _k200(u)
+    specs = kd.specs_from_eod(eod_path, files, book=k200)
+    assert type(specs[1].book()) is kf.IndexFamily and specs[1].book().names == ("KOSPI 200",)
+    res = kd.replay_days_sequential(specs)
+    assert res.completed == sim["dates"] and set(res.ohlc["index"]) == {"KOSPI 200"}
+    assert list(res.audit["date"]) == [sim["dates"][1]] and list(res.audit["index"]) == ["KOSPI 200"]
+    assert changed in res.audit["events"].iloc[0]
+    assert res.ohlc["previous_close"].iloc[0] == pytest.approx(100.0, rel=1e-12)
+    # with published closes (of KOSPI 200): each day calibrated to the previous one
+    pub = {"2026-03-20": 812.5, **{d: 800.0 + k for k, d in enumerate(sim["dates"])}}
+    res = kd.replay_days_sequential(kd.specs_from_eod(eod_path, files, published=pub, book=k200))
+    np.testing.assert_allclose(res.ohlc["previous_close"], [812.5, 800.0, 801.0, 802.0], rtol=1e-12)
+    bad = kd.specs_from_eod(eod_path, files, published=pub, book=partial(cli.index_book, "Nope"))
+    assert all("unknown index 'Nope'" in s.error for s in bad)
+
+
+def test_cli_replay_days_kospi200_cluster_equals_sequential(sim, client, tmp_path, capsys):
+    eod_path, _ = _write_eod(tmp_path / "eod.csv", sim)
+    ticks = tmp_path / "ticks"
+    ticks.mkdir()
+    for date, path in zip(sim["dates"], sim["paths"]):
+        (ticks / f"{date}.parquet").write_bytes(Path(path).read_bytes())
+    codes = _k200(sim["days"][0].universe)
+    members = tmp_path / "k200.txt"
+    members.write_text("".join(f"{c}\n" for c in codes), encoding="utf-8")
+    index = tmp_path / "k200_closes.csv"
+    index.write_text("Date,Close\n2026-03-20,812.5\n" + "".join(f"{d},{800 + k}\n" for k, d in enumerate(sim["dates"])))
+    args = ["replay-days", str(ticks), "--eod", str(eod_path), "--index", "KOSPI 200", "--members", str(members),
+            "--published", str(index)]
+    outs = {}
+    for how, extra in (("seq", ["--sequential"]), ("dist", ["--scheduler", client.scheduler.address])):
+        assert cli.main(args + extra + ["--out", str(tmp_path / how)]) == 0, capsys.readouterr().err
+        outs[how] = capsys.readouterr().out
+    assert f"KOSPI 200 (200 constituents from {members})" in outs["seq"] and "4 of 4 days completed" in outs["dist"]
+
+    def rows(text: str) -> list[str]:
+        return [ln for ln in text.splitlines() if ln.startswith("  2026-")]
+
+    assert len(rows(outs["seq"])) == 4 and rows(outs["seq"]) == rows(outs["dist"])
+    a, b = (pd.read_parquet(tmp_path / how / "series.parquet") for how in ("seq", "dist"))
+    np.testing.assert_array_equal(_bits(a["level"]), _bits(b["level"]))
+    ref = kd.replay_days_sequential(kd.specs_from_eod(eod_path, kd.day_files(ticks), published=index,
+                                                      book=partial(cli.index_book, "KOSPI 200", constituents=codes)))
+    np.testing.assert_array_equal(_bits(a["level"]), _bits(ref.series["level"]))
+    ohlc = pd.read_csv(tmp_path / "dist" / "ohlc.csv")
+    assert set(ohlc["index"]) == {"KOSPI 200"}
+    np.testing.assert_allclose(ohlc["previous_close"], [812.5, 800.0, 801.0, 802.0], rtol=1e-12)
+    # the refusals: a path given to --index (its old meaning), KOSPI 200 without its constituents
+    assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--index", str(index)]) == 2
+    assert "give the published closes with --published INDEX.csv" in capsys.readouterr().err
+    assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--index", "KOSPI 200"]) == 2
+    assert "needs the KOSPI 200 constituents" in capsys.readouterr().err
+    assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--members", str(members)]) == 2
+    assert "--members gives the constituents of KOSPI 200/100/50" in capsys.readouterr().err

@@ -466,22 +466,6 @@ def test_replay_file_outputs(tmp_path, day):
     assert back["published"].iloc[-1] == kf.published(grid.close)
 
 
-def test_replay_family_index_matches_family(tmp_path, day):
-    u = day.universe
-    fam = io.family_index(u, u.shares > 0, "KOSPI Large", level=1000.0)
-    direct = kf.IndexFamily(u, [kf.IndexFamily.kospi(u).definition("KOSPI Large")])
-    ref = direct.update_many(day.ids, day.prices)[:, 0] * (1000.0 / direct.previous_levels[0])
-    res = io.replay_batches(io.batches_from_arrays(day.times, day.ids, day.prices, batch_size=4096), fam,
-                            grid="tick", keep_ticks=True)
-    assert res.index == "KOSPI Large" and res.previous_close == pytest.approx(1000.0)
-    np.testing.assert_allclose(res.grid_levels, ref, rtol=1e-12)
-    assert res.exact
-    with pytest.raises(KeyError, match="unknown index 'Nope'"):
-        io.family_index(u, u.shares > 0, "Nope")
-    with pytest.raises(ValueError, match="needs an IndexFamily"):
-        io.replay_batches([], kf.IndexEngine(u), index="KOSPI Large")
-
-
 def test_replay_bad_tick_reports_its_row(sample):
     e = kf.IndexEngine(sample, level=100.0)
     huge = np.array([e.price_bound + 1], dtype=np.int64)

@@ -116,3 +116,88 @@ def test_published_rounds_half_up():
     assert kf.published(1234.5650000001) == 1234.57
     assert kf.published(1234.564999) == 1234.56
     assert reference.published(0.125) == 0.13
+
+
+# ------------------------------------------------------------------ io.replay_* over any index book
+def _k200(u: kf.Universe) -> list[str]:
+    """200 codes standing in for the KOSPI 200 constituents (an input: KRX publishes no file)."""
+    caps = u.base_prices.astype(np.float64) * u.shares
+    return [u.codes[i] for i in np.argsort(-caps, kind="stable")[:200]]
+
+
+def _family(u: kf.Universe) -> kf.IndexFamily:
+    return kf.IndexFamily.kospi(u, kospi200=_k200(u), levels={"KOSPI": 5781.20, "KOSPI 200": 812.5})
+
+
+@pytest.mark.parametrize("name", [None, "KOSPI", "KOSPI 200", "KOSPI Large", "Pharmaceuticals"])
+def test_replay_batches_follows_any_index_of_a_family(sample, name):
+    from kospi_fast import io, persist
+
+    day = kf.simulate_day(sample, n_ticks=30_000, seed=21)
+    fam = _family(sample)
+    want = persist.loads(persist.dumps(fam)).update_many(day.ids, day.prices)  # (n, K)
+    k = 0 if name is None else fam.index_of(name)
+    start = fam.levels[k]
+    res = io.replay_batches(io.batches_from_arrays(day.times, day.ids, day.prices, batch_size=4_096), fam,
+                            index=name, grid="tick", keep_ticks=True)
+    assert res.index == fam.names[k] and res.exact and res.n_ticks == len(day)
+    np.testing.assert_array_equal(res.grid_levels.view(np.int64), want[:, k].copy().view(np.int64))  # bit for bit
+    assert res.close == fam.levels[k] and res.previous_close == fam.previous_levels[k]
+    assert res.start_level == start and res.high == want[:, k].max() and res.low == want[:, k].min()
+    ids, _ = fam.index_shares(fam.names[k])
+    att = fam.attribution(fam.names[k])
+    np.testing.assert_array_equal(res.points[ids], att["points"])  # attribution from to_state()
+    assert not res.member[np.setdiff1d(np.arange(len(sample)), ids)].any()
+
+
+def test_replay_any_book_engine_equals_family_column(sample):
+    from kospi_fast import io
+
+    day = kf.simulate_day(sample, n_ticks=20_000, seed=22)
+    runs = {}
+    for book in (kf.IndexEngine(sample, level=5781.20), _family(sample)):
+        runs[type(book).__name__] = io.replay_batches(
+            io.batches_from_arrays(day.times, day.ids, day.prices, batch_size=3_000), book, index="KOSPI")
+    e, f = runs["IndexEngine"], runs["IndexFamily"]
+    np.testing.assert_array_equal(e.grid_levels.view(np.int64), f.grid_levels.view(np.int64))
+    assert (e.open, e.high, e.low, e.close, e.previous_close) == (f.open, f.high, f.low, f.close, f.previous_close)
+    np.testing.assert_array_equal(e.points, f.points)
+
+
+def test_replay_batches_names_the_books_indices(sample):
+    from kospi_fast import io
+
+    with pytest.raises(KeyError, match=r"unknown index 'KOSPI Large'; have \['KOSPI'\]"):
+        io.replay_batches([], kf.IndexEngine(sample), index="KOSPI Large")
+    with pytest.raises(KeyError, match="unknown index 'Nope'"):
+        io.replay_batches([], _family(sample), index="Nope")
+    with pytest.raises(TypeError, match="must be an index book .* got Universe"):
+        io.replay_batches([], sample)
+    with pytest.raises(TypeError, match="`index` must be an index name"):
+        io.replay_batches([], kf.IndexEngine(sample), index=0)
+
+
+@pytest.mark.parametrize("kind", ["engine", "family"])
+def test_replay_file_through_a_journaled_book_journals_what_it_applied(sample, tmp_path, kind):
+    pytest.importorskip("pyarrow")
+    from kospi_fast import io, persist
+
+    day = kf.simulate_day(sample, n_ticks=25_000, seed=23)
+    path = io.write_ticks(day, tmp_path / "day.parquet")
+    book = kf.IndexEngine(sample, level=5781.20) if kind == "engine" else _family(sample)
+    plain = persist.loads(persist.dumps(book))
+    name = "KOSPI" if kind == "engine" else "KOSPI 200"
+    state, journal = tmp_path / "book.kfs", tmp_path / "book.journal"
+    with kf.JournaledBook.create(book, state, journal, fsync=False) as jb:
+        res = io.replay_file(path, jb, index=name, batch_size=4_000)
+        assert jb.seq == 7  # one journal record per batch: ceil(25,000 / 4,000)
+        levels = jb.levels
+    want = io.replay_file(path, plain, index=name, batch_size=4_000)
+    np.testing.assert_array_equal(res.grid_levels.view(np.int64), want.grid_levels.view(np.int64))
+    assert res.exact and res.close == want.close
+    recovered, report = persist.recover(state, journal)
+    assert type(recovered) is type(book)
+    assert (report.records, report.ticks) == (7, len(day))
+    np.testing.assert_array_equal(recovered.levels.view(np.int64), levels.view(np.int64))
+    np.testing.assert_array_equal(recovered.prices, plain.prices)
+    assert recovered.levels[recovered.index_of(name)] == res.close

@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,11 +143,98 @@ def test_plot_day_direct(files, tmp_path):
         plot_day(res, tmp_path / "x.png", width=0)
 
 
-def test_replay_cli_family_index(files, capsys):
+def _family_levels(defn, day, level):
+    """Per-trade levels of a one-index IndexFamily of ``defn`` calibrated to ``level``."""
+    fam = kf.IndexFamily(day.universe, [replace(defn, level=level)])
+    return fam.update_many(day.ids, day.prices)[:, 0]
+
+
+def test_replay_cli_family_index(files, capsys, tmp_path):
+    out = tmp_path / "large.parquet"
     assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI Large",
-                     "--level", "1000", "--top", "3"]) == 0
-    out = capsys.readouterr().out
-    assert "previous close     1,000.00" in out and "level == full recompute: True" in out
+                     "--level", "1000", "--top", "3", "--grid", "tick", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "previous close     1,000.00" in text and "level == full recompute: True" in text
+    u, day = files["day"].universe, files["day"]
+    want = _family_levels(kf.IndexFamily.kospi(u).definition("KOSPI Large"), day, 1000.0)
+    assert np.array_equal(read_levels(out), want)
+
+
+def _k200_codes(u):
+    caps = u.base_prices.astype(np.float64) * u.shares
+    return [u.codes[i] for i in np.argsort(-caps, kind="stable")[:200]]
+
+
+def _members_file(tmp_path, codes, u, kind):
+    """The KOSPI 200 constituents written as a plain list, a CSV with a header, or KRX's download."""
+    if kind == "txt":  # codes as numbers lose their zeros: '5930' reads as '005930'
+        path = tmp_path / "k200.txt"
+        path.write_text("# KOSPI 200, 2026-03-20\n" + "".join(f"{int(c)}\n\n" for c in codes), encoding="utf-8")
+    elif kind == "csv":
+        path = tmp_path / "k200.csv"
+        path.write_text("Name,Code\n" + "".join(f"S{k},{c}\n" for k, c in enumerate(codes)), encoding="utf-8")
+    else:
+        import pandas as pd
+
+        ids = u.ids_of(codes)
+        path = tmp_path / "k200_krx.csv"
+        pd.DataFrame({"종목코드": codes, "종목명": [u.names[i] for i in ids], "종가": u.base_prices[ids],
+                      "대비": np.zeros(len(ids), np.int64), "상장시가총액": u.base_prices[ids] * u.shares[ids]}
+                     ).to_csv(path, index=False, encoding="cp949")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["txt", "csv", "krx"])
+def test_replay_cli_kospi200_members_equals_family_update_many(files, capsys, tmp_path, kind):
+    """--index 'KOSPI 200' runs on an IndexFamily: every level equals IndexFamily.update_many's."""
+    u, day = files["day"].universe, files["day"]
+    codes = _k200_codes(u)
+    members = _members_file(tmp_path, codes, u, kind)
+    out = tmp_path / "k200.parquet"
+    assert cli.main(["replay", str(files["parquet"]), "--universe", str(files["universe"]), "--index", "KOSPI 200",
+                     "--members", str(members), "--level", "812.5", "--grid", "tick", "--out", str(out),
+                     "--batch-size", "9000"]) == 0
+    text = capsys.readouterr().out
+    assert f"KOSPI 200: 200 constituents from {members}" in text
+    assert "850 stocks, 850 members" in text  # the market membership is untouched
+    assert "previous close       812.50" in text and "level == full recompute: True" in text
+    fam = kf.IndexFamily.kospi(u, kospi200=codes, levels={"KOSPI 200": 812.5})
+    want = fam.update_many(day.ids, day.prices)[:, fam.index_of("KOSPI 200")]
+    assert np.array_equal(read_levels(out), want)  # bit for bit
+    assert f"{kf.published(want[-1]):,.2f}" in text
+
+
+def test_replay_cli_kospi200_equal_weight(files, capsys, tmp_path):
+    u, day = files["day"].universe, files["day"]
+    codes = _k200_codes(u)
+    members = _members_file(tmp_path, codes, u, "txt")
+    out = tmp_path / "ew.parquet"
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI 200 Equal Weight",
+                     "--members", str(members), "--level", "1000", "--grid", "tick", "--out", str(out)]) == 0
+    capsys.readouterr()
+    fam = kf.IndexFamily.kospi(u, kospi200=codes, equal_weighted=True)
+    want = _family_levels(fam.definition("KOSPI 200 Equal Weight"), day, 1000.0)
+    assert np.array_equal(read_levels(out), want)
+
+
+def test_replay_cli_kospi200_needs_its_members(files, capsys, tmp_path):
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI 200"]) == 2
+    err = capsys.readouterr().err
+    assert "--index 'KOSPI 200' needs the KOSPI 200 constituents" in err
+    assert "KRX publishes no file" in err and "--members FILE" in err
+    bad = tmp_path / "bad.txt"
+    bad.write_text("005930\n000660\nsamsung\n", encoding="utf-8")
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI 200",
+                     "--members", str(bad)]) == 2
+    assert f"--members {bad}: line 3: not a 6-character KRX code such as '005930': 'samsung'" in capsys.readouterr().err
+    bad.write_text("005930\n000660\n5930\n", encoding="utf-8")
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI 200",
+                     "--members", str(bad)]) == 2
+    assert "line 3: '005930' repeats line 1" in capsys.readouterr().err
+    bad.write_text("005930\n123456\n", encoding="utf-8")
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "KOSPI 200",
+                     "--members", str(bad)]) == 2
+    assert "'123456' is not in the universe" in capsys.readouterr().err
 
 
 def test_replay_cli_progress_bar(files, capsys):
@@ -182,7 +270,8 @@ def test_replay_cli_errors(files, capsys, tmp_path):
     assert cli.main(["replay", str(cols), "--universe", str(u)]) == 2
     assert "missing tick column 'time'" in capsys.readouterr().err
     assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--index", "Nope"]) == 2
-    assert "unknown index 'Nope'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown index 'Nope'" in err and "KOSPI Large" in err and "KOSPI 200" in err
     assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--grid", "often"]) == 2
     assert "`grid` must be 'tick' or a step" in capsys.readouterr().err
     weird = tmp_path / "weird.csv"

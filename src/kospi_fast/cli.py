@@ -1,25 +1,47 @@
 """``kospi-fast`` command line.
 
 - ``kospi-fast demo``: replay a simulated day on the bundled sample universe;
-- ``kospi-fast replay TICKS --universe EOD.csv``: replay a tick file (Parquet, CSV, Arrow IPC)
-  from an end-of-day table (FinanceDataReader, pykrx or KRX constituents layout), print the
-  day's summary, optionally write the level series and a PNG chart;
+- ``kospi-fast replay TICKS --universe EOD.csv [--index NAME]``: replay a tick file (Parquet,
+  CSV, Arrow IPC) from an end-of-day table (FinanceDataReader, pykrx or KRX constituents
+  layout) through one index of the KOSPI family, print the day's summary, optionally write the
+  level series and a PNG chart;
 - ``kospi-fast verify``: recompute published closes from end-of-day data;
-- ``kospi-fast replay-days TICKS_DIR --eod EOD.csv``: replay a directory of day files (one per
-  date, e.g. 2026-03-10.parquet) in parallel on a Dask cluster (``kospi-fast[dask]``), each day
-  from its start-of-day state derived from the end-of-day data; per-day status table.
+- ``kospi-fast replay-days TICKS_DIR --eod EOD.csv [--index NAME] [--published INDEX.csv]``:
+  replay a directory of day files (one per date, e.g. 2026-03-10.parquet) in parallel on a Dask
+  cluster (``kospi-fast[dask]``), each day from its start-of-day state derived from the
+  end-of-day data; per-day status table.
+
+``--index`` names the index in both replay commands: ``KOSPI`` (default), ``KOSPI 200`` /
+``KOSPI 100`` / ``KOSPI 50`` (and their ``... Equal Weight`` variants), ``KOSPI Large`` /
+``Mid`` / ``Small`` or a sector name. KRX publishes no file of the KOSPI 200/100/50
+constituents: they are an input, ``--members FILE``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
+import numpy as np
+
+from kospi_fast import distributed as kd
+from kospi_fast import eod, io
 from kospi_fast._clock import format_clock
 from kospi_fast._optional import require
+from kospi_fast.definitions import kospi_definitions
+from kospi_fast.engine import IndexEngine
+from kospi_fast.family import IndexFamily
+from kospi_fast.plot import plot_day
+from kospi_fast.publish import published
+from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe, simulate_day
+from kospi_fast.universe import Universe
 
 
 class _Progress:
@@ -88,8 +110,6 @@ class _Progress:
 
 def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
     """The day's summary table of a :class:`kospi_fast.io.ReplayResult` (demo and replay)."""
-    from kospi_fast.engine import published
-
     r = result
     lines = [
         f"  previous close {published(r.previous_close):>12,.2f}",
@@ -126,17 +146,11 @@ def _check_plot(args: argparse.Namespace) -> None:
 
 def _outputs(args: argparse.Namespace, result, *, top: int) -> None:
     if getattr(args, "plot", None):
-        from kospi_fast.plot import plot_day
-
         path = plot_day(result, args.plot, top=top)
         print(f"  chart          {path}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kospi_fast.engine import IndexEngine
-    from kospi_fast.io import batches_from_arrays, replay_batches
-    from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe, simulate_day
-
     _check_plot(args)
     universe = sample_universe()
     print(f"kospi_fast demo: a simulated KOSPI day on the bundled SAMPLE universe ({len(universe)} stocks)")
@@ -148,9 +162,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     engine = IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE)
     chunk = max(len(day) // 50, 1)
-    batches = batches_from_arrays(day.times, day.ids, day.prices, batch_size=chunk)
+    batches = io.batches_from_arrays(day.times, day.ids, day.prices, batch_size=chunk)
     with _Progress(len(day), "replay", args.progress) as bar:
-        result = replay_batches(batches, engine, grid="10s", on_batch=bar)
+        result = io.replay_batches(batches, engine, grid="10s", on_batch=bar)
     if not result.exact:
         print("ERROR: incremental level differs from a full recompute", file=sys.stderr)
         return 1
@@ -160,15 +174,124 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_universe(args: argparse.Namespace):
-    """(LoadedUniverse, default level) for ``--universe`` (and ``--members``)."""
-    from kospi_fast import io
+# ------------------------------------------------------------------ which index, which members
+#: The indices whose members are an input (KRX publishes no file of them): ``--members FILE``
+#: gives them, as the keyword of :func:`kospi_fast.definitions.kospi_definitions`.
+_CONSTITUENT_INDICES = {"KOSPI 200": "kospi200", "KOSPI 100": "kospi100", "KOSPI 50": "kospi50"}
+_EQUAL_WEIGHT = " Equal Weight"
+_MEMBERS_HELP = ("a KRX index-constituents download, an end-of-day table of the members, or a text/CSV "
+                 "list of codes, one per line")
 
+
+def _constituent_index(name: str) -> str | None:
+    """``'KOSPI 200'`` for ``'KOSPI 200'`` and ``'KOSPI 200 Equal Weight'``; None for an index
+    whose members follow from the universe (KOSPI, size, sectors)."""
+    base = name.removesuffix(_EQUAL_WEIGHT)
+    return base if base in _CONSTITUENT_INDICES else None
+
+
+def _check_index(args: argparse.Namespace) -> None:
+    """Refuse, before any file is read, an index whose constituents were not given."""
+    base = _constituent_index(args.index)
+    if base is not None and not args.members:
+        raise ValueError(f"--index {args.index!r} needs the {base} constituents, which KRX publishes no file of: "
+                         f"give them with --members FILE ({_MEMBERS_HELP})")
+
+
+def index_book(name: str, universe: Universe, members: np.ndarray, level: float | None = None, *,
+               constituents: Sequence[str] | None = None) -> object:
+    """The book computing index ``name`` of the KOSPI family over ``universe``, calibrated to
+    ``level`` (default: the base value 100).
+
+    ``'KOSPI'``: an :class:`~kospi_fast.IndexEngine` over the market members ``members`` (bool
+    mask). Any other index: a one-index :class:`~kospi_fast.IndexFamily` whose definition is
+    :func:`~kospi_fast.definitions.kospi_definitions`' over the market members (size indices
+    rank them, sector indices group them); KOSPI 200/100/50 are ``constituents`` (codes).
+    """
+    if name == "KOSPI":
+        return IndexEngine(universe, level=level, members=members)
+    base = _constituent_index(name)
+    kwargs: dict = {}
+    if base is not None:
+        if constituents is None:
+            raise ValueError(f"index {name!r} needs its constituents (KRX publishes no file of them)")
+        kwargs = {_CONSTITUENT_INDICES[base]: list(constituents), "equal_weighted": name != base}
+    market = Universe(universe.codes, universe.names, np.where(members, universe.shares, 0), universe.base_prices,
+                      universe.sectors)
+    defs = {d.name: d for d in kospi_definitions(market, **kwargs)}
+    if name not in defs:
+        have = list(defs) + [n for n in _CONSTITUENT_INDICES if n not in defs]
+        raise KeyError(f"unknown index {name!r}; this universe has {have} (KOSPI 200/100/50 with --members)")
+    return IndexFamily(universe, [replace(defs[name], level=level)])
+
+
+_CODE_HEADERS = ("code", "codes", "symbol", "ticker", "종목코드", "단축코드", "isu_srt_cd")
+
+
+def _code_list(path: Path) -> tuple[str, ...]:
+    """Codes from a text or CSV file: one per line, or a column named Code / 종목코드 / ...
+    (blank lines and lines starting with '#' skipped); a bad or repeated code names its line."""
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            text = path.read_text(encoding=enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"--members {path}: neither UTF-8 nor CP949 text")
+    rows = [(k, r) for k, r in enumerate(csv.reader(text.splitlines()), start=1)
+            if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows:
+        raise ValueError(f"--members {path}: no codes")
+    col = 0
+    head = [re.sub(r"\s+", "", c).casefold() for c in rows[0][1]]
+    hits = [j for j, c in enumerate(head) if c in _CODE_HEADERS]
+    if hits:
+        col, rows = hits[0], rows[1:]
+    elif io.normalize_code(rows[0][1][0]) is None:
+        if len(head) > 1:
+            raise ValueError(f"--members {path}: line {rows[0][0]}: no code column (Code, 종목코드) among "
+                             f"{rows[0][1]}")
+        rows = rows[1:]  # a one-column header
+    codes: list[str] = []
+    seen: dict[str, int] = {}
+    for line, r in rows:
+        cell = r[col] if col < len(r) else ""
+        c = io.normalize_code(cell)
+        if c is None:
+            raise ValueError(f"--members {path}: line {line}: not a 6-character KRX code such as '005930': {cell!r}")
+        if c in seen:
+            raise ValueError(f"--members {path}: line {line}: {c!r} repeats line {seen[c]}")
+        seen[c] = line
+        codes.append(c)
+    if not codes:
+        raise ValueError(f"--members {path}: no codes")
+    return tuple(codes)
+
+
+def _member_codes(path: str, date: object) -> tuple[str, ...]:
+    """The codes of ``--members FILE``: the members of a table :func:`kospi_fast.io.load_universe`
+    reads (KRX constituents: every row; FinanceDataReader: InKOSPIIndex), else a list of codes."""
+    try:
+        io.table_layout(path)
+    except ValueError:
+        if Path(path).suffix.lower() in (".parquet", ".pq"):
+            raise
+        return _code_list(Path(path))
+    return io.load_universe(path, date=date).member_codes
+
+
+# ------------------------------------------------------------------ replay
+def _load_universe(args: argparse.Namespace, members: Sequence[str] | None = None):
+    """(LoadedUniverse, default level) for ``--universe``; ``members`` (codes) replaces the
+    table's market membership."""
     if args.universe == "sample" and not Path(args.universe).exists():
-        from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
-
         u = sample_universe()
-        lu = io.LoadedUniverse(u, u.shares > 0, u.base_prices, None, None, "sample", "bundled sample")
+        mask = u.shares > 0
+        if members is not None:
+            mask = np.zeros(len(u), dtype=bool)
+            mask[u.ids_of(list(members))] = True
+        lu = io.LoadedUniverse(u, mask, u.base_prices, None, None, "sample", "bundled sample")
         return lu, SAMPLE_PREVIOUS_CLOSE
     layout = io.table_layout(args.universe)
     kwargs: dict = {"date": args.date}
@@ -178,35 +301,34 @@ def _load_universe(args: argparse.Namespace):
         kwargs["base"] = args.base
     elif args.base != "close":
         raise ValueError(f"--base {args.base}: the pykrx layout has no change column; only 'close' is possible")
-    if args.members:
+    if members is not None:
         if layout == "krx_constituents":
             raise ValueError("--members: a KRX constituents universe already is the membership")
-        kwargs["members"] = io.load_universe(args.members, date=args.date).member_codes
+        kwargs["members"] = list(members)
     return io.load_universe(args.universe, **kwargs), None
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from kospi_fast import io
-    from kospi_fast.engine import IndexEngine
-
     _check_plot(args)
-    loaded, default_level = _load_universe(args)
+    _check_index(args)
+    codes = _member_codes(args.members, args.date) if args.members else None
+    constituents = codes if _constituent_index(args.index) else None
+    loaded, default_level = _load_universe(args, None if constituents is not None else codes)
     level = args.level if args.level is not None else default_level
     universe = loaded.universe
     print(f"kospi-fast replay: {args.ticks}")
     when = f", {loaded.date}" if loaded.date else ""
     print(f"  universe       {loaded.source} ({loaded.layout} layout{when}): {len(universe)} stocks, "
           f"{loaded.n_members} members")
-    if args.index == "KOSPI":
-        engine = IndexEngine(universe, level=level, members=loaded.members)
-    else:
-        engine = io.family_index(universe, loaded.members, args.index, level)
+    book = index_book(args.index, universe, loaded.members, level, constituents=constituents)
+    if constituents is not None:
+        print(f"  index          {args.index}: {len(constituents)} constituents from {args.members}")
     if level is None:
         print("  (no --level: calibrated to the base value 100 at the universe's prices; pass the previous "
               "published close to get real levels)")
     total = io.count_ticks(args.ticks, format=args.format)
     with _Progress(total, "replay", args.progress) as bar:
-        result = io.replay_file(args.ticks, engine, index=args.index, grid=args.grid, out=args.out,
+        result = io.replay_file(args.ticks, book, index=args.index, grid=args.grid, out=args.out,
                                 format=args.format, batch_size=args.batch_size, on_batch=bar)
     print()
     print(format_summary(result, top=args.top))
@@ -221,11 +343,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from kospi_fast import eod
-
     days = eod.read_eod_csv(args.eod)
-    published = eod.read_index_csv(args.index)
-    results = eod.verify(days, published, chain=args.chain)
+    closes = eod.read_index_csv(args.index)
+    results = eod.verify(days, closes, chain=args.chain)
     print(eod.report(results, as_json=args.json))
     worst = max(abs(r.error_bp) for r in results)
     if worst > args.tolerance_bp:
@@ -236,23 +356,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_replay_days(args: argparse.Namespace) -> int:
-    from kospi_fast import distributed as kd
-    from kospi_fast.engine import published
-
     if args.scheduler is not None and args.workers is not None:
         raise ValueError("--workers sizes a new local cluster; it cannot be combined with --scheduler")
     if args.sequential and (args.scheduler is not None or args.workers is not None):
         raise ValueError("--sequential runs in this process: no --scheduler or --workers")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.index.lower().endswith(".csv") or Path(args.index).is_file():
+        raise ValueError(f"--index {args.index}: --index names the index to replay (e.g. 'KOSPI 200'); give the "
+                         "published closes with --published INDEX.csv")
+    _check_index(args)
+    constituents = None
+    if args.members:
+        if _constituent_index(args.index) is None:
+            raise ValueError(f"--members gives the constituents of KOSPI 200/100/50; {args.index!r} takes its "
+                             "members from the end-of-day file (InKOSPIIndex)")
+        constituents = _member_codes(args.members, "last")
     files = kd.day_files(args.ticks_dir)
     dates = list(files)
     print(f"kospi-fast replay-days: {len(files)} day files in {args.ticks_dir} ({dates[0]} .. {dates[-1]})")
-    specs = kd.specs_from_eod(args.eod, files, published=args.index)
-    if args.index:
-        print(f"  start states   {args.eod}: each day from the published previous close in {args.index}")
+    make = None if args.index == "KOSPI" else partial(index_book, args.index, constituents=constituents)
+    specs = kd.specs_from_eod(args.eod, files, published=args.published, book=make)
+    what = f" ({len(constituents)} constituents from {args.members})" if constituents is not None else ""
+    print(f"  index          {args.index}{what}")
+    if args.published:
+        print(f"  start states   {args.eod}: each day from the published previous close in {args.published}")
     else:
-        print(f"  start states   {args.eod}: chained from 100 at the first end-of-day close (no --index)")
+        print(f"  start states   {args.eod}: chained from 100 at the first end-of-day close (no --published)")
     if args.sequential:
         where = "sequentially, in this process"
     elif args.scheduler:
@@ -329,12 +459,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "get_market_cap or KRX constituents layout; its closes are the base prices "
                           "(or 'sample' for the bundled sample universe)")
     rep.add_argument("--date", default="last", help="the EOD table's day when it holds several (default: the last)")
-    rep.add_argument("--members", metavar="FILE", help="index membership from another table (e.g. KRX constituents)")
+    rep.add_argument("--members", metavar="FILE",
+                     help="the members of --index: for KOSPI 200/100/50 their constituents (required; KRX "
+                          f"publishes no file of them): {_MEMBERS_HELP}; for the other indices the market "
+                          "membership, replacing the universe's own")
     rep.add_argument("--base", choices=("close", "previous"), default="close",
                      help="base prices: the EOD Close (replaying the NEXT day; default) or Close - Changes")
     rep.add_argument("--market", default="KOSPI", help="keep EOD rows of this Market ('all' keeps every row)")
     rep.add_argument("--index", default="KOSPI",
-                     help="index to compute: KOSPI (default), 'KOSPI Large'/'Mid'/'Small' or a sector name")
+                     help="index to compute: KOSPI (default), 'KOSPI 200' (with --members), 'KOSPI Large'/'Mid'/"
+                          "'Small' or a sector name")
     rep.add_argument("--level", type=float, metavar="PREV_CLOSE",
                      help="calibrate to this previous close (default: base value 100; sample: 5781.20)")
     rep.add_argument("--grid", default="10s",
@@ -359,15 +493,20 @@ def build_parser() -> argparse.ArgumentParser:
         "replay-days", help="replay a directory of day tick files in parallel on a Dask cluster",
         description="Replay one tick file per day (named by date, e.g. 2026-03-10.parquet) in parallel, "
                     "each day from its start-of-day state derived from end-of-day data: the previous "
-                    "day's close calibrated to the published previous close (--index), else 100 at the "
+                    "day's close calibrated to the published previous close (--published), else 100 at the "
                     "first end-of-day close and chained. A missing or corrupt day fails that day only; "
                     "the exit status is 1 when any day failed. Needs kospi-fast[dask].")
     days.add_argument("ticks_dir", metavar="TICKS_DIR", help="directory (or fsspec URL) of day files")
     days.add_argument("--eod", required=True, metavar="EOD.csv",
                       help="end-of-day CSV (FinanceDataReader StockListing layout + Date, InKOSPIIndex): "
                            "the universe and each day's events")
-    days.add_argument("--index", metavar="INDEX.csv",
-                      help="published index closes (Date, Close): each day starts from the previous one")
+    days.add_argument("--index", default="KOSPI", metavar="NAME",
+                      help="index to replay: KOSPI (default), 'KOSPI 200' (with --members), 'KOSPI Large'/'Mid'/"
+                           "'Small' or a sector name")
+    days.add_argument("--members", metavar="FILE",
+                      help=f"the KOSPI 200/100/50 constituents (required for those indices): {_MEMBERS_HELP}")
+    days.add_argument("--published", metavar="INDEX.csv",
+                      help="published closes of the index (Date, Close): each day starts from the previous one")
     days.add_argument("--scheduler", metavar="ADDR", help="address of a running Dask scheduler "
                                                           "(default: a local cluster, one worker per core)")
     days.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster")

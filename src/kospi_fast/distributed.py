@@ -1,17 +1,19 @@
 """Day-parallel replay of tick archives on a Dask cluster, identical to the sequential replay.
 
-A trading day's replay needs two things only: the day's tick file and the engine's state at
-that day's open. The states are computed first, sequentially and cheaply, from end-of-day
-data (:func:`specs_from_eod`: each day calibrated to the published previous close, or chained
-from 100 through the end-of-day closes) or by chaining the closes of simulated days
-(:func:`specs_from_simulated`). After that the days are independent: each one is a Dask task
-(:func:`replay_days`) running :func:`replay_day`, the same function that
-:func:`replay_days_sequential` calls in-process, so the two give the same frames bit for bit.
+A trading day's replay needs two things only: the day's tick file and the index book's state
+at that day's open. The book is any index book (an :class:`~kospi_fast.IndexEngine`, or an
+:class:`~kospi_fast.IndexFamily` with ``index=`` naming the index the day's result follows).
+The states are computed first, sequentially and cheaply, from end-of-day data
+(:func:`specs_from_eod`: each day calibrated to the published previous close, or chained from
+100 through the end-of-day closes, the day's events going through ``book.roll``) or by
+chaining the closes of simulated days (:func:`specs_from_simulated`). After that the days are
+independent: each one is a Dask task (:func:`replay_days`) running :func:`replay_day`, the
+same function that :func:`replay_days_sequential` calls in-process, so the two give the same
+frames bit for bit.
 
-Engine state travels to the workers as the bytes of
-:func:`kospi_fast.persist.dumps_engine` (the versioned, checksummed checkpoint format; no
-pickle of engine internals); a worker rebuilds the engine with
-:func:`~kospi_fast.persist.loads_engine`.
+Book state travels to the workers as the bytes of :func:`kospi_fast.persist.dumps` (the
+versioned, checksummed checkpoint format; no pickle of the book's internals); a worker
+rebuilds the book with :func:`~kospi_fast.persist.loads`.
 
 Failures are per day: a missing or corrupt tick file (or a day without a start state) fails
 that day with an error naming the file, the other days complete, and the result's
@@ -32,6 +34,10 @@ Example::
     res = kd.replay_days(specs)         # a LocalCluster, one worker process per core
     res.ohlc, res.series, res.summary, res.audit, res.timings
     assert res.equals(kd.replay_days_sequential(specs))
+
+    # any book: e.g. the KOSPI family chained over simulated days, the days following KOSPI 200
+    fam = kf.IndexFamily.kospi(universe, kospi200=k200_codes, levels={"KOSPI 200": 812.5})
+    specs = kd.specs_from_simulated(days, paths, book=fam, index="KOSPI 200")
 """
 
 from __future__ import annotations
@@ -47,17 +53,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import numpy as np
 
+from kospi_fast import eod as _eod
+from kospi_fast import io, persist
 from kospi_fast._clock import KST_OFFSET_NS, format_clock
 from kospi_fast._optional import require
 from kospi_fast._validation import iso_date
-from kospi_fast.engine import KOSPI_BASE_VALUE, IndexEngine
-from kospi_fast.engine import published as _published
-from kospi_fast.io import DEFAULT_BATCH
+from kospi_fast.definitions import KOSPI_BASE_VALUE
+from kospi_fast.engine import IndexEngine
+from kospi_fast.io import DEFAULT_BATCH, TICK_COLUMNS, file_format, parse_step
+from kospi_fast.publish import published as _published
+from kospi_fast.sample import SimulatedDay
 from kospi_fast.universe import Universe
 
 __all__ = [
@@ -97,7 +108,7 @@ def _fsspec(url: str):
 
 @dataclass(frozen=True)
 class DaySpec:
-    """One day to replay: its date, its tick file and the engine's state at its open.
+    """One day to replay: its date, its tick file and the index book's state at its open.
 
     Parameters
     ----------
@@ -107,13 +118,15 @@ class DaySpec:
         The day's tick file (Parquet, CSV, Arrow; see :func:`kospi_fast.io.iter_ticks`): a
         local path or an fsspec URL.
     state : bytes
-        :func:`kospi_fast.persist.dumps_engine` of the engine at the day's open (after the
-        day's roll). Build from an engine with :meth:`from_engine`.
+        :func:`kospi_fast.persist.dumps` of the book at the day's open (after the day's
+        roll): an IndexEngine, an IndexFamily. Build from a book with :meth:`from_book`.
     audit_start : int
         How many of the state's audit records belong to earlier days: the day's audit rows
-        are ``engine.audit[audit_start:]``.
+        are ``book.audit[audit_start:]`` (those of the followed index).
     error : str, optional
         Why no start state could be derived; the day then fails with this error, unrun.
+    index : str, optional
+        The book's index the day's result follows (default: the book's first).
     """
 
     date: str
@@ -121,6 +134,7 @@ class DaySpec:
     state: bytes = field(default=b"", repr=False)
     audit_start: int = 0
     error: str | None = None
+    index: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "date", iso_date(self.date, "date"))
@@ -128,7 +142,7 @@ class DaySpec:
             raise TypeError(f"`path` must be a str or os.PathLike, got {type(self.path).__name__}")
         object.__setattr__(self, "path", os.fspath(self.path))
         if not isinstance(self.state, (bytes, bytearray)):
-            raise TypeError(f"`state` must be bytes from kospi_fast.persist.dumps_engine, got "
+            raise TypeError(f"`state` must be bytes from kospi_fast.persist.dumps, got "
                             f"{type(self.state).__name__}")
         object.__setattr__(self, "state", bytes(self.state))
         if isinstance(self.audit_start, bool) or not isinstance(self.audit_start, int) or self.audit_start < 0:
@@ -136,23 +150,31 @@ class DaySpec:
         if self.error is not None and not isinstance(self.error, str):
             raise TypeError(f"`error` must be a str or None, got {type(self.error).__name__}")
         if self.error is None and not self.state:
-            raise ValueError(f"day {self.date}: `state` is empty (give the start-of-day engine's "
-                             "dumps_engine bytes, or an `error`)")
+            raise ValueError(f"day {self.date}: `state` is empty (give the start-of-day book's "
+                             "kospi_fast.persist.dumps bytes, or an `error`)")
+        if self.index is not None and not isinstance(self.index, str):
+            raise TypeError(f"`index` must be an index name (str) or None, got {self.index!r}")
 
     @classmethod
-    def from_engine(cls, date: object, path: object, engine: IndexEngine, *, audit_start: int = 0) -> DaySpec:
-        """A spec whose state is ``engine`` (at the day's open), serialised now."""
-        from kospi_fast.persist import dumps_engine
+    def from_book(cls, date: object, path: object, book: Any, *, audit_start: int = 0,
+                  index: str | None = None) -> DaySpec:
+        """A spec whose state is ``book`` (at the day's open), serialised now; ``index``: the
+        index the day follows (default: the book's first)."""
+        if index is not None:
+            book.index_of(index)  # KeyError naming the book's indices
+        return cls(date, path, persist.dumps(book), audit_start, index=index)  # type: ignore[arg-type]
 
-        return cls(date, path, dumps_engine(engine), audit_start)  # type: ignore[arg-type]
+    #: The older name of :meth:`from_book`.
+    from_engine = from_book
 
-    def engine(self) -> IndexEngine:
-        """The start-of-day engine (a fresh copy from the state bytes)."""
-        from kospi_fast.persist import loads_engine
-
+    def book(self) -> Any:
+        """The start-of-day book (a fresh copy from the state bytes)."""
         if self.error is not None:
             raise ValueError(f"day {self.date} has no start state: {self.error}")
-        return loads_engine(self.state)
+        return persist.loads(self.state)
+
+    #: The older name of :meth:`book`.
+    engine = book
 
 
 def day_files(directory: str | os.PathLike, *, storage_options: Mapping | None = None) -> dict[str, str]:
@@ -170,8 +192,6 @@ def day_files(directory: str | os.PathLike, *, storage_options: Mapping | None =
         A file named like a day but with an impossible date, two files for one date, or no
         day file at all.
     """
-    from kospi_fast.io import file_format
-
     d = os.fspath(directory)
     if _is_remote(d):
         fs, root = _fsspec(d).core.url_to_fs(d, **dict(storage_options or {}))
@@ -225,16 +245,33 @@ def _day_paths(files: object) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def _eod_book(make: Callable[..., Any] | None, day: Any, level: float, extra: Sequence[Any]) -> Any:
+    """The book at ``day``'s close calibrated to ``level``, over ``day``'s members and the stocks
+    of ``extra`` days: :func:`kospi_fast.eod.engine_from_eod`, or ``make(universe, members,
+    level)`` over the same universe and members."""
+    engine = _eod.engine_from_eod(day, level, extra=extra)
+    return engine if make is None else make(engine.universe, engine.members, level)
+
+
+def _close_day(book: Any, day: Any) -> None:
+    """Apply ``day``'s closing prices of its members as trades (any book)."""
+    index = book.universe.code_index
+    rows = np.flatnonzero(day.member)
+    ids = np.array([index[day.codes[k]] for k in rows], dtype=np.intp)
+    book.update_many(ids, day.close[rows])
+
+
 def specs_from_eod(eod: object, files: object, *, published: object = None,
-                   base_value: float = KOSPI_BASE_VALUE) -> list[DaySpec]:
+                   base_value: float = KOSPI_BASE_VALUE, book: Callable[..., object] | None = None,
+                   index: str | None = None) -> list[DaySpec]:
     """Start-of-day states of tick days from end-of-day data (sequential; cheap).
 
-    With ``published`` (previous closes as KRX published them), each day starts from
-    ``engine_from_eod(previous day, published previous close)`` rolled with
-    ``events_for_day`` (what :func:`kospi_fast.eod.verify` does). Without it, the engine is
-    calibrated to ``base_value`` at the first end-of-day day's close and chained through
-    every day: roll with the day's events, then the day's closing prices
-    (:func:`~kospi_fast.eod.close_day`), like ``verify(chain=True)``.
+    With ``published`` (previous closes as KRX published them), each day starts from the
+    previous day's book (:func:`~kospi_fast.eod.engine_from_eod`) calibrated to the published
+    previous close and rolled with :func:`~kospi_fast.eod.events_for_day` (what
+    :func:`kospi_fast.eod.verify` does). Without it, the book is calibrated to ``base_value``
+    at the first end-of-day day's close and chained through every day: roll with the day's
+    events, then the day's closing prices as trades, like ``verify(chain=True)``.
 
     Parameters
     ----------
@@ -243,8 +280,16 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
         events come from it.
     files : mapping date -> path, sequence of (date, path), or a directory (see :func:`day_files`)
     published : mapping date -> close, or path to an index CSV (Date, Close), optional
+        The published closes of the index the days follow.
     base_value : float
         The chained level at the first end-of-day day's close (default 100).
+    book : callable(universe, members, level) -> book, optional
+        Builds the start book from an end-of-day day's universe (the day's stocks and later
+        joiners), its market-membership mask and the level to calibrate to: e.g. a one-index
+        :class:`~kospi_fast.IndexFamily` of the KOSPI family. Default: the KOSPI
+        :class:`~kospi_fast.IndexEngine` over the members.
+    index : str, optional
+        The book's index the days follow (default: the book's first).
 
     Returns
     -------
@@ -253,9 +298,8 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
         rows, no previous day, no published previous close, events that do not apply) gets a
         spec with ``error`` set: it fails without running and the other days go on.
     """
-    from kospi_fast import eod as _eod
-    from kospi_fast.persist import dumps_engine
-
+    if book is not None and not callable(book):
+        raise TypeError(f"`book` must be a callable (universe, members, level) -> book, got {book!r}")
     source = "EOD"
     if isinstance(eod, (str, os.PathLike)):
         source = os.fspath(eod)
@@ -281,10 +325,10 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
     for date, path in paths.items():
         k = pos.get(date)
         if k is None:
-            specs[date] = DaySpec(date, path, error=f"no end-of-day rows for {date} in {source}")
+            specs[date] = DaySpec(date, path, error=f"no end-of-day rows for {date} in {source}", index=index)
         elif k == 0:
             specs[date] = DaySpec(date, path, error=f"{date} is the first day of {source}: no previous "
-                                                    "close to start from")
+                                                    "close to start from", index=index)
     wanted = [d for d in paths if d not in specs]
     if pub is not None:
         for date in wanted:
@@ -293,28 +337,28 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
             try:
                 if prev_date not in pub:
                     raise ValueError(f"no published close for the previous day {prev_date}")
-                engine = _eod.engine_from_eod(prev, float(pub[prev_date]), extra=[day])
-                engine.roll(_eod.events_for_day(engine, day), date=date)
-                specs[date] = DaySpec(date, paths[date], dumps_engine(engine), 0)
+                start = _eod_book(book, prev, float(pub[prev_date]), [day])
+                start.roll(_eod.events_for_day(start, day), date=date)
+                specs[date] = DaySpec.from_book(date, paths[date], start, index=index)
             except (ValueError, KeyError, TypeError) as exc:
-                specs[date] = DaySpec(date, paths[date], error=f"no start state: {_message(exc)}")
+                specs[date] = DaySpec(date, paths[date], error=f"no start state: {_message(exc)}", index=index)
     elif wanted:
         last = max(pos[d] for d in wanted)
-        engine = _eod.engine_from_eod(days[0], base_value, extra=days[1:last + 1])
+        chain = _eod_book(book, days[0], base_value, days[1:last + 1])
         broken = None
         for day in days[1:last + 1]:
             date = iso_date(day.date, "date")
             if broken is None:
                 try:
-                    n_audit = len(engine.audit)
-                    engine.roll(_eod.events_for_day(engine, day), date=date)
+                    n_audit = len(chain.audit)
+                    chain.roll(_eod.events_for_day(chain, day), date=date)
                     if date in paths:
-                        specs[date] = DaySpec(date, paths[date], dumps_engine(engine), n_audit)
-                    _eod.close_day(engine, day)
+                        specs[date] = DaySpec.from_book(date, paths[date], chain, audit_start=n_audit, index=index)
+                    _close_day(chain, day)
                 except (ValueError, KeyError, TypeError) as exc:
                     broken = f"the chain broke on {date}: {_message(exc)}"
             if broken is not None and date in paths and date not in specs:
-                specs[date] = DaySpec(date, paths[date], error=f"no start state: {broken}")
+                specs[date] = DaySpec(date, paths[date], error=f"no start state: {broken}", index=index)
     return [specs[d] for d in paths]
 
 
@@ -329,13 +373,13 @@ def _last_prices(start: np.ndarray, ids: np.ndarray, prices: np.ndarray) -> np.n
 
 
 def specs_from_simulated(days: Sequence[object], paths: Sequence[object], *, level: float | None = None,
-                         engine: IndexEngine | None = None) -> list[DaySpec]:
+                         book: object = None, index: str | None = None, engine: object = None) -> list[DaySpec]:
     """Start-of-day states of consecutive simulated days, chaining closes.
 
-    Day 0 starts from ``engine`` (default ``IndexEngine(days[0].universe, level=level)``);
+    Day 0 starts from ``book`` (default ``IndexEngine(days[0].universe, level=level)``);
     day ``k`` from day ``k-1``'s start rolled with day ``k-1``'s closing prices (each stock's
     last trade; untraded stocks keep their price). Replaying the days one after another on a
-    single engine, rolling it at each close, gives the same levels bit for bit.
+    single book, rolling it at each close, gives the same levels bit for bit.
 
     Parameters
     ----------
@@ -344,17 +388,22 @@ def specs_from_simulated(days: Sequence[object], paths: Sequence[object], *, lev
     paths : sequence of path or URL, same length
         Where each day's ticks were written (:func:`kospi_fast.io.write_ticks`).
     level : float, optional
-        Day 0's previous close (calibration); ignored when ``engine`` is given.
-    engine : IndexEngine, optional
-        Day 0's start state (not modified).
+        Day 0's previous close (calibration); ignored when ``book`` is given.
+    book : IndexEngine or IndexFamily, optional
+        Day 0's start state (not modified: a copy is rolled).
+    index : str, optional
+        The book's index the days follow (default: the book's first).
+    engine : optional
+        The older name of ``book``.
 
     Returns
     -------
     list of DaySpec
     """
-    from kospi_fast.persist import dumps_engine, loads_engine
-    from kospi_fast.sample import SimulatedDay
-
+    if engine is not None:
+        if book is not None:
+            raise ValueError("give `book` (or its older name `engine`), not both")
+        book = engine
     days, paths = list(days), list(paths)
     if len(days) != len(paths):
         raise ValueError(f"`paths` must have one entry per day ({len(days)}), got {len(paths)}")
@@ -368,21 +417,20 @@ def specs_from_simulated(days: Sequence[object], paths: Sequence[object], *, lev
     dates = [iso_date(d.date, f"days[{k}].date") for k, d in enumerate(days)]
     if any(b <= a for a, b in itertools.pairwise(dates)):
         raise ValueError(f"the days' dates must increase, got {dates}")
-    if engine is None:
-        eng = IndexEngine(days[0].universe, level=level)
-    elif isinstance(engine, IndexEngine):
-        eng = loads_engine(dumps_engine(engine))  # a copy: the caller's engine is not rolled
-    else:
-        raise TypeError(f"`engine` must be a kospi_fast.IndexEngine, got {type(engine).__name__}")
-    if len(eng) != len(days[0].universe) or eng.universe.codes != days[0].universe.codes:
-        raise ValueError("`engine`'s universe has other codes than the days'")
+    # a copy (the caller's book is not rolled); persist.dumps refuses what is not an index book
+    chain: Any = IndexEngine(days[0].universe, level=level) if book is None else persist.loads(persist.dumps(book))
+    if chain.universe.codes != days[0].universe.codes:
+        raise ValueError("`book`'s universe has other codes than the days'")
+    if index is not None:
+        chain.index_of(index)  # KeyError naming the book's indices
     specs = []
     for k, (day, path) in enumerate(zip(days, paths)):
-        n_audit = len(eng.audit)
+        n_audit = len(chain.audit)
         if k:
             prev = days[k - 1]
-            eng.roll(closes=_last_prices(eng.prices, np.asarray(prev.ids), np.asarray(prev.prices)), date=day.date)
-        specs.append(DaySpec(day.date, path, dumps_engine(eng), n_audit))  # type: ignore[arg-type]
+            closes = _last_prices(chain.prices, np.asarray(prev.ids), np.asarray(prev.prices))
+            chain.roll(closes=closes, date=day.date)
+        specs.append(DaySpec.from_book(day.date, path, chain, audit_start=n_audit, index=index))
     return specs
 
 
@@ -400,6 +448,7 @@ class DayResult:
     path: str
     ok: bool
     error: str | None
+    index: str = ""
     n_ticks: int = 0
     volume: int | None = None
     previous_close: float = float("nan")
@@ -437,7 +486,7 @@ def _failure(spec: DaySpec, exc: BaseException | str, t0: float) -> DayResult:
         text = f"{kind}: {msg}" if spec.path in msg else f"{spec.path}: {kind}: {msg}"
     else:
         text = exc if spec.path in exc else f"{spec.path}: {exc}"
-    return DayResult(spec.date, spec.path, False, text, seconds=time.perf_counter() - t0,
+    return DayResult(spec.date, spec.path, False, text, spec.index or "", seconds=time.perf_counter() - t0,
                      worker=_worker_name(), pid=os.getpid())
 
 
@@ -454,8 +503,6 @@ def _worker_name() -> str:
 def _remote_batches(url: str, universe: Universe, fmt: str | None, batch_size: int,
                     storage_options: Mapping | None):
     """Tick batches of an fsspec URL: the file is read into memory (pyarrow) and streamed."""
-    from kospi_fast import io
-
     fsspec = _fsspec(url)
     pa = require("pyarrow", "io")
     kind = io.file_format(url.split("?", 1)[0], fmt)
@@ -482,19 +529,18 @@ def _remote_batches(url: str, universe: Universe, fmt: str | None, batch_size: i
 
 
 def _code_aliases() -> set[str]:
-    from kospi_fast.io import TICK_COLUMNS
-
     return {n for a in TICK_COLUMNS["code"] for n in (a, a.upper(), a.capitalize())}
 
 
 def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
                format: str | None = None, storage_options: Mapping | None = None) -> DayResult:
-    """Replay one day: rebuild the start-of-day engine from ``spec.state``, stream the tick
-    file through it and return the day's result. The unit of work of :func:`replay_days`
+    """Replay one day: rebuild the start-of-day book from ``spec.state``, stream the tick
+    file through it and return the result of the index ``spec.index`` (default: the book's
+    first). The unit of work of :func:`replay_days`
     (one Dask task) and of :func:`replay_days_sequential`.
 
     Never raises for a bad day: any error (missing or corrupt file, unknown code, a tick
-    the engine rejects, damaged state bytes) is returned as a failed :class:`DayResult`
+    the book rejects, damaged state bytes, an index the book does not have) is returned as a failed :class:`DayResult`
     whose ``error`` names the file.
 
     Parameters
@@ -519,24 +565,23 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
     if spec.error is not None:
         return _failure(spec, spec.error, t0)
     try:
-        from kospi_fast import io
-        from kospi_fast.persist import loads_engine
-
-        if io.parse_step(grid) is None:
+        if parse_step(grid) is None:
             raise ValueError("`grid` must be a publication step such as '10s', not 'tick'")
-        engine = loads_engine(spec.state)
+        book: Any = persist.loads(spec.state)
         if _is_remote(spec.path):
-            batches = _remote_batches(spec.path, engine.universe, format, batch_size, storage_options)
-            res = io.replay_batches(batches, engine, grid=grid, source=spec.path)
+            batches = _remote_batches(spec.path, book.universe, format, batch_size, storage_options)
+            res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path)
         else:
-            res = io.replay_file(_local(spec.path), engine, grid=grid, format=format, batch_size=batch_size)
+            res = io.replay_file(_local(spec.path), book, index=spec.index, grid=grid, format=format,
+                                 batch_size=batch_size)
         if not res.exact:
             raise ArithmeticError("the incremental level differs from a full recompute")
-        audit = tuple(engine.audit_table()[spec.audit_start:])
+        rows = book.audit_table()[spec.audit_start:]
+        audit = tuple(row for row in rows if row["index"] == res.index)
     except Exception as exc:  # noqa: BLE001 - a bad day is data: reported, never fatal to the others
         return _failure(spec, exc, t0)
     return DayResult(
-        date=spec.date, path=spec.path, ok=True, error=None, n_ticks=res.n_ticks, volume=res.volume,
+        date=spec.date, path=spec.path, ok=True, error=None, index=res.index, n_ticks=res.n_ticks, volume=res.volume,
         previous_close=res.previous_close, start_level=res.start_level,
         open=res.open, open_time=res.open_time, high=res.high, high_time=res.high_time,
         low=res.low, low_time=res.low_time, close=res.close, close_time=res.close_time,
@@ -584,14 +629,16 @@ class DaysResult:
         midnight KST), ``timestamp`` (Asia/Seoul), ``clock``, ``level`` (exact float64),
         ``published`` (2 decimals, half-up).
     ohlc : DataFrame
-        One row per completed day: ``previous_close``, ``start_level``, ``open``, ``high``,
+        One row per completed day: ``index`` (the followed index's name), ``previous_close``,
+        ``start_level``, ``open``, ``high``,
         ``low``, ``close`` (exact), ``change``, ``change_pct``, ``published_close``, the
         ``*_time`` columns (ns since midnight KST) and ``n_ticks``.
     summary : DataFrame
         The status table, one row per day: ``date``, ``path``, ``status`` ('ok'/'failed'),
         ``error``, ``n_ticks``, ``exact``, ``close``, ``n_rebasings``.
     audit : DataFrame
-        The rebasings at each day's open (``date`` + :meth:`IndexEngine.audit_table` columns).
+        The rebasings of the followed index at each day's open (``date`` + the book's
+        :meth:`~kospi_fast.book.IndexBook.audit_table` columns: ``index``, ``effective``, ...).
     timings : DataFrame
         Where and how fast each day ran (``worker``, ``pid``, ``seconds``, ...).
     """
@@ -654,6 +701,7 @@ def _frames(results: list[DayResult]) -> DaysResult:
 
     ohlc = pd.DataFrame({
         "date": pd.Series([r.date for r in ok], dtype=object),
+        "index": pd.Series([r.index for r in ok], dtype=object),
         "previous_close": pd.Series([r.previous_close for r in ok], dtype=np.float64),
         "start_level": pd.Series([r.start_level for r in ok], dtype=np.float64),
         "open": pd.Series([r.open for r in ok], dtype=np.float64),
@@ -680,7 +728,7 @@ def _frames(results: list[DayResult]) -> DaysResult:
         "close": pd.Series([r.close for r in results], dtype=np.float64),
         "n_rebasings": pd.Series([len(r.audit) for r in results], dtype=np.int64),
     })
-    audit_cols = ["date", "effective", "events", "n_stocks", "cap_before", "cap_after", "base_cap_before",
+    audit_cols = ["date", "index", "effective", "events", "n_stocks", "cap_before", "cap_after", "base_cap_before",
                   "base_cap_after", "level_before", "level_after"]
     rows = [{"date": r.date, **row} for r in ok for row in r.audit]
     audit = pd.DataFrame(rows, columns=audit_cols) if rows else pd.DataFrame(
@@ -717,8 +765,6 @@ def _check_errors(errors: str) -> None:
 
 
 def _check_options(grid: object, batch_size: object, format: object) -> None:
-    from kospi_fast.io import file_format, parse_step
-
     if parse_step(grid) is None:
         raise ValueError("`grid` must be a publication step such as '10s', not 'tick'")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -877,7 +923,7 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
     """Replay days in parallel on a Dask cluster, one task per day; the same result as
     :func:`replay_days_sequential`, bit for bit.
 
-    Each task gets the day's start state as :func:`~kospi_fast.persist.dumps_engine` bytes
+    Each task gets the day's start state as :func:`~kospi_fast.persist.dumps` bytes
     and the tick file's path (which the workers must be able to read). A worker that dies
     mid-run is replaced and its days rerun elsewhere (Dask's own resilience); a day whose
     task keeps killing workers fails as a day.

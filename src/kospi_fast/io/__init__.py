@@ -29,8 +29,9 @@ A tick file has the columns ``time``, ``code``, ``price`` and optionally ``volum
 matched case-insensitively; see :func:`iter_ticks` for the time encodings). It is read in
 batches with pyarrow (``ParquetFile.iter_batches``, ``pyarrow.csv.open_csv``, ``pyarrow.ipc``)
 and each batch's codes are mapped to ids in C (dictionary / hash look-up), never one Python
-call per tick. :func:`replay_file` streams a file through an :class:`~kospi_fast.IndexEngine`
-(or one index of an :class:`~kospi_fast.IndexFamily`) and samples the level per tick or on the
+call per tick. :func:`replay_file` streams a file through any index book (an
+:class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily`, a
+:class:`~kospi_fast.JournaledBook`) and samples one of its indices per tick or on the
 publication grid (KOSPI: every 10 s from 09:00:10).
 
 Times are int64 nanoseconds since midnight KST everywhere (the :class:`~kospi_fast.SimulatedDay`
@@ -69,7 +70,6 @@ from kospi_fast.io.loaders import (
 )
 from kospi_fast.io.replay import (
     ReplayResult,
-    family_index,
     parse_step,
     publication_times,
     replay_batches,

@@ -1,8 +1,9 @@
 """Shared by the parts of :mod:`kospi_fast.io`: tick column names and file formats, CSV headers.
 
-The clock (:mod:`kospi_fast._clock`), dates (:func:`kospi_fast._validation.as_date`) and the
-optional-dependency importer (:func:`kospi_fast._optional.require`) have their own homes; the
-names below are imported from them for the io modules.
+The clock (:mod:`kospi_fast._clock`), dates (:func:`kospi_fast._validation.iso_date`) and the
+optional-dependency importer (:func:`kospi_fast._optional.require`) have their own homes: the
+io modules import them from there. The clock names and the session times below are
+re-exported for :mod:`kospi_fast.io`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,10 @@ import csv
 from pathlib import Path
 
 from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock, parse_clock  # noqa: F401
-from kospi_fast._optional import require
-from kospi_fast._validation import iso_date
 from kospi_fast.session import CLOSE_NS, FIRST_PRINT_NS, OPEN_NS  # noqa: F401 - re-exported
 
 #: Rows per batch when streaming a tick file (bounds the memory per step: ~40 bytes a tick).
 DEFAULT_BATCH = 1 << 20
-
-
-def _require(module: str, package: str | None = None, extra: str = "io"):
-    """``_optional.require`` for the io modules (kept for io/replay.py)."""
-    return require(module, extra, package=package, what="kospi_fast.io")
-
-
-def _iso_date(value: object) -> str | None:
-    """``_validation.iso_date``, None for None (kept for io/replay.py)."""
-    return None if value is None else iso_date(value)
 
 
 def _csv_header(path: Path) -> list[str]:

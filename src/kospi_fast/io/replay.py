@@ -1,28 +1,37 @@
-"""The publication grid and the replay of tick batches through an engine
-(see :mod:`kospi_fast.io`)."""
+"""The publication grid and the replay of tick batches through any index book
+(see :mod:`kospi_fast.io`).
+
+The replay loop speaks the book protocol only (:class:`~kospi_fast.book.IndexBook`): an
+:class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily` or a
+:class:`~kospi_fast.JournaledBook` around either is advanced with ``update_many`` and read
+through ``levels``, ``previous_levels``, ``recompute_levels`` and ``to_state``; ``index=``
+picks which of the book's indices the result follows.
+"""
 
 from __future__ import annotations
 
 import re
 import time as _time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from kospi_fast._optional import require
+from kospi_fast._validation import iso_date
 from kospi_fast.io._common import (
     CLOSE_NS,
     DEFAULT_BATCH,
     KST_OFFSET_NS,
     NS_PER_S,
-    _iso_date,
-    _require,
     file_format,
     format_clock,
     parse_clock,
 )
 from kospi_fast.io.ticks import TickBatch, _write_table_batches, iter_ticks
+from kospi_fast.publish import published
 from kospi_fast.session import grid_times
 from kospi_fast.universe import Universe
 
@@ -112,60 +121,6 @@ class _Sampler:
         return np.concatenate(self.times), np.concatenate(self.values)
 
 
-class _EngineTarget:
-    """An IndexEngine seen by the replay loop."""
-
-    def __init__(self, engine) -> None:
-        self.engine = engine
-        self.name = "KOSPI"
-        self.universe = engine.universe
-        self.start_level = engine.level
-        self.previous_close = engine.previous_close
-
-    def update(self, ids, prices) -> np.ndarray:
-        return self.engine.update_many(ids, prices)
-
-    @property
-    def level(self) -> float:
-        return self.engine.level
-
-    def exact(self) -> bool:
-        return self.engine.level == self.engine.recompute()
-
-    def state(self):
-        e = self.engine
-        return e.prices, e.reference_prices, e.index_shares, e.divisor
-
-
-class _FamilyTarget:
-    """One index of an IndexFamily seen by the replay loop."""
-
-    def __init__(self, family, name: str) -> None:
-        self.family = family
-        self.k = family.index_of(name)
-        self.name = name
-        self.universe = family.universe
-        self.start_level = float(family.levels[self.k])
-        self.previous_close = float(family.previous_levels[self.k])
-
-    def update(self, ids, prices) -> np.ndarray:
-        return np.ascontiguousarray(self.family.update_many(ids, prices)[:, self.k])
-
-    @property
-    def level(self) -> float:
-        return float(self.family.levels[self.k])
-
-    def exact(self) -> bool:
-        return bool(self.family.levels[self.k] == self.family.recompute()[self.k])
-
-    def state(self):
-        f = self.family
-        ids, sh = f.index_shares(self.name)
-        shares = np.zeros(len(f.universe), dtype=np.int64)
-        shares[ids] = sh
-        return f.prices, f.reference_prices, shares, float(f.divisors[self.k])
-
-
 @dataclass
 class ReplayResult:
     """What a replay did: OHLC, timing, the sampled series and each stock's contribution.
@@ -245,12 +200,12 @@ class ReplayResult:
         KST), ``clock`` ('HH:MM:SS'), ``level`` (float64, exact), ``published`` (2 decimals,
         half-up); with ``date``, a ``timestamp`` column (tz Asia/Seoul); per tick also
         ``code`` and ``price`` when they were kept."""
-        pd = _require("pandas")
+        pd = require("pandas", "io", what="ReplayResult.to_frame")
         return pd.DataFrame(_series_columns(self, date, as_numpy=True))
 
     def write(self, path: str | Path, *, format: str | None = None, date: object = None) -> Path:
         """Write the sampled series (see :meth:`to_frame`) to Parquet / CSV / Arrow by suffix."""
-        pa = _require("pyarrow")
+        pa = require("pyarrow", "io", what="ReplayResult.write")
         path = Path(path)
         fmt = file_format(path, format)
         table = pa.table(_series_columns(self, date, as_numpy=False))
@@ -259,16 +214,14 @@ class ReplayResult:
 
 
 def _series_columns(res: ReplayResult, date: object, *, as_numpy: bool) -> dict:
-    from kospi_fast.engine import published
-
-    pa = None if as_numpy else _require("pyarrow")
+    pa = None if as_numpy else require("pyarrow", "io", what="ReplayResult.write")
     t = res.grid_times
     cols: dict = {"time": t}
     if date is not None:
-        d = _iso_date(date)
+        d = iso_date(date)
         midnight_utc = int(np.datetime64(d, "ns").astype(np.int64)) - KST_OFFSET_NS
         if as_numpy:
-            pd = _require("pandas")
+            pd = require("pandas", "io", what="ReplayResult.to_frame")
             cols["timestamp"] = pd.to_datetime(t + midnight_utc, unit="ns", utc=True).tz_convert("Asia/Seoul")
         else:
             cols["timestamp"] = pa.array(t + midnight_utc, pa.int64()).view(pa.timestamp("ns", tz="Asia/Seoul"))
@@ -289,16 +242,16 @@ class _TickWriter:
     """Per-tick levels streamed to a file as batches arrive (time, code, price, level)."""
 
     def __init__(self, path: Path, fmt: str, universe: Universe) -> None:
-        pa = _require("pyarrow")
+        pa = require("pyarrow", "io", what="writing the per-tick levels")
         self.pa, self.fmt = pa, fmt
         self.dictionary = pa.array(universe.codes, type=pa.string())
         code_type = pa.string() if fmt == "csv" else pa.dictionary(pa.int32(), pa.string())
         self.schema = pa.schema([("time", pa.int64()), ("code", code_type), ("price", pa.int64()),
                                  ("level", pa.float64())])
         if fmt == "parquet":
-            self.w = _require("pyarrow.parquet", "pyarrow").ParquetWriter(path, self.schema)
+            self.w = require("pyarrow.parquet", "io").ParquetWriter(path, self.schema)
         elif fmt == "csv":
-            self.w = _require("pyarrow.csv", "pyarrow").CSVWriter(str(path), self.schema)
+            self.w = require("pyarrow.csv", "io").CSVWriter(str(path), self.schema)
         else:
             self.sink = pa.OSFile(str(path), "wb")
             self.w = pa.ipc.new_file(self.sink, self.schema)
@@ -317,9 +270,22 @@ class _TickWriter:
             self.sink.close()
 
 
+def _followed(book: Any, index: str | None) -> tuple[str, int]:
+    """The name and position of the index a replay follows in ``book`` (default: its first)."""
+    names = getattr(book, "names", None)
+    if not isinstance(names, tuple) or not callable(getattr(book, "update_many", None)):
+        raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily, or a JournaledBook around "
+                        f"one), got {type(book).__name__}; build one from the universe, e.g. "
+                        "LoadedUniverse.engine(level=...)")
+    if index is not None and not isinstance(index, str):
+        raise TypeError(f"`index` must be an index name (str) or None, got {index!r}")
+    name = names[0] if index is None else index
+    return name, book.index_of(name)
+
+
 def replay_batches(
     batches: Iterable[TickBatch],
-    engine: object,
+    book: Any,
     *,
     index: str | None = None,
     grid: object = "10s",
@@ -331,27 +297,20 @@ def replay_batches(
     on_batch: Callable[[int], None] | None = None,
     source: str = "",
 ) -> ReplayResult:
-    """Run tick batches through an engine and summarise the day (see :func:`replay_file`)."""
-    from kospi_fast.engine import IndexEngine
-    from kospi_fast.family import IndexFamily
-
-    if isinstance(engine, IndexEngine):
-        if index not in (None, "KOSPI"):
-            raise ValueError(f"`index` {index!r} needs an IndexFamily; an IndexEngine computes one index")
-        target: object = _EngineTarget(engine)
-    elif isinstance(engine, IndexFamily):
-        target = _FamilyTarget(engine, index or engine.names[0])
-    else:
-        raise TypeError(f"`engine` must be an IndexEngine or an IndexFamily, got {type(engine).__name__}")
+    """Run tick batches through an index book and summarise the day of one of its indices
+    (see :func:`replay_file`)."""
+    name, k = _followed(book, index)
+    universe = book.universe
     step = parse_step(grid)
     grid_name = "tick" if step is None else str(grid)
-    start_level = target.level
+    start_level = float(book.levels[k])
+    previous_close = float(book.previous_levels[k])
     sampler = None if step is None else _Sampler(parse_clock(grid_start), step, parse_clock(grid_end), start_level)
     chart = _Sampler(None, NS_PER_S, CLOSE_NS, start_level)
     writer = None
     if out is not None and step is None:
         out = Path(out)
-        writer = _TickWriter(out, file_format(out, out_format), target.universe)
+        writer = _TickWriter(out, file_format(out, out_format), universe)
     keep_t: list[np.ndarray] = []
     keep_l: list[np.ndarray] = []
     keep_i: list[np.ndarray] = []
@@ -371,9 +330,11 @@ def replay_batches(
                 continue
             k0 = _time.perf_counter()
             try:
-                levels = target.update(b.ids, b.prices)
+                out_levels = book.update_many(b.ids, b.prices)
             except ValueError as exc:
                 raise ValueError(f"{source or 'ticks'}: in ticks {b.offset}..{b.offset + m - 1}: {exc}") from None
+            # one level per trade (IndexEngine) or one row of K levels per trade: this index's column
+            levels = np.ascontiguousarray(np.asarray(out_levels).reshape(m, -1)[:, k])
             kernel += _time.perf_counter() - k0
             t = b.times
             if first_time is None:
@@ -408,7 +369,8 @@ def replay_batches(
         if writer is not None:
             writer.close()
     seconds = _time.perf_counter() - t0
-    close = target.level
+    close = float(book.levels[k])
+    exact = bool(close == book.recompute_levels()[k])
     if n == 0:
         hi = lo = close
         hi_t = lo_t = 0
@@ -420,14 +382,16 @@ def replay_batches(
     else:
         gt, gl = sampler.finish()
     ct, cl = chart.finish()
-    prices, ref, shares, divisor = target.state()
+    state = book.to_state()
+    prices, ref = state.prices, state.reference_prices
+    shares, divisor = state.index_shares[k], float(state.divisors[k])
     points = (prices - ref).astype(np.float64) * shares / divisor
     pct = 100.0 * (prices / ref - 1.0)
     result = ReplayResult(
-        index=target.name, universe=target.universe, n_ticks=n,
-        previous_close=target.previous_close, start_level=start_level,
+        index=name, universe=state.universe, n_ticks=n,
+        previous_close=previous_close, start_level=start_level,
         open=open_level, open_time=first_time or 0, high=hi, high_time=hi_t, low=lo, low_time=lo_t,
-        close=close, close_time=last_time, seconds=seconds, kernel_seconds=kernel, exact=target.exact(),
+        close=close, close_time=last_time, seconds=seconds, kernel_seconds=kernel, exact=exact,
         grid=grid_name, grid_times=gt, grid_levels=gl, chart_times=ct, chart_levels=cl,
         points=points, pct=pct, member=shares > 0, volume=vol_total,
         tick_codes=np.concatenate(keep_i) if keep_ticks and keep_i else None,
@@ -441,7 +405,7 @@ def replay_batches(
 
 def replay_file(
     path: str | Path,
-    engine: object,
+    book: Any,
     *,
     index: str | None = None,
     grid: object = "10s",
@@ -455,7 +419,8 @@ def replay_file(
     grid_start: object = "09:00:10",
     grid_end: object = "15:30:00",
 ) -> ReplayResult:
-    """Stream a tick file through ``engine`` batch by batch and summarise the day.
+    """Stream a tick file through an index book batch by batch and summarise the day of one
+    of its indices.
 
     The levels are exactly those of :func:`kospi_fast.replay` on the whole arrays (the running
     cap is an exact integer, so batching changes nothing).
@@ -463,10 +428,12 @@ def replay_file(
     Parameters
     ----------
     path : path to a .parquet / .csv / .arrow tick file (see :func:`iter_ticks`)
-    engine : IndexEngine or IndexFamily
-        Calibrated and at the day's starting prices; it is advanced by the ticks.
+    book : IndexEngine, IndexFamily or JournaledBook
+        Calibrated and at the day's starting prices; it is advanced by the ticks (every index
+        of a family moves; a JournaledBook journals each batch it applies).
     index : str, optional
-        With an IndexFamily, which index to follow (default: its first).
+        The name of the index the result follows (default: the book's first, ``book.names[0]``);
+        ``KeyError`` naming the book's indices when it has no such index.
     grid : 'tick' or a step such as '10s' (default, KOSPI's publication grid from 09:00:10)
         or '1s' (KOSPI 200's)
     out : path, optional
@@ -489,32 +456,12 @@ def replay_file(
     Raises
     ------
     FileNotFoundError, ValueError, KeyError, TypeError
-        From :func:`iter_ticks`, or a tick the engine rejects; ticks before the bad batch have
-        been applied to ``engine``.
+        From :func:`iter_ticks`, or a tick the book rejects; ticks before the bad batch have
+        been applied to ``book``.
     """
-    if isinstance(engine, Universe):
-        raise TypeError("`engine` must be an IndexEngine or IndexFamily; build one from the universe, "
-                        "e.g. LoadedUniverse.engine(level=...)")
-    universe = getattr(engine, "universe", None)
-    batches = iter_ticks(path, universe, format=format, batch_size=batch_size, columns=columns)
-    return replay_batches(batches, engine, index=index, grid=grid, out=out, out_format=out_format,
+    _followed(book, index)  # a wrong book or index fails before the file is opened
+    batches = iter_ticks(path, book.universe, format=format, batch_size=batch_size, columns=columns)
+    return replay_batches(batches, book, index=index, grid=grid, out=out, out_format=out_format,
                           keep_ticks=keep_ticks, on_batch=on_batch, source=str(path),
                           grid_start=grid_start, grid_end=grid_end)
 
-
-def family_index(universe: Universe, members: np.ndarray, name: str, level: float | None = None):
-    """An :class:`~kospi_fast.IndexFamily` over ``universe`` computing one index of the KOSPI
-    family (``'KOSPI'``, ``'KOSPI Large'`` / ``'Mid'`` / ``'Small'``, or a sector name) over the
-    members, calibrated to ``level`` (default: the base value 100)."""
-    from kospi_fast.family import IndexFamily
-
-    mem_u = Universe([c for c, m in zip(universe.codes, members) if m],
-                     [c for c, m in zip(universe.names, members) if m],
-                     universe.shares[members], universe.base_prices[members],
-                     None if universe.sectors is None else [s for s, m in zip(universe.sectors, members) if m])
-    fam = IndexFamily.kospi(mem_u)
-    try:
-        defn = fam.definition(name)
-    except KeyError:
-        raise KeyError(f"unknown index {name!r}; this universe has {list(fam.names)}") from None
-    return IndexFamily(universe, [replace(defn, level=level)])
