@@ -8,8 +8,9 @@ pandas, pyarrow)::
 
 Setup (timed, not part of the comparison): ``--days`` consecutive simulated days on the sample
 universe, each from the previous day's closes, are written to a temporary directory as Parquet
-(:func:`kospi_fast.io.write_ticks`); the start-of-day states are chained on one engine and
-serialised with :func:`kospi_fast.persist.dumps_engine`.
+(:func:`kospi_fast.io.write_ticks`); the start-of-day states are chained on one book (an
+:class:`~kospi_fast.IndexEngine`, or with ``--family`` the KOSPI family followed on KOSPI 200)
+and serialised with :func:`kospi_fast.persist.dumps`.
 
 Timed, best of ``--repeat``:
 
@@ -59,12 +60,19 @@ def best_of(fn, repeat: int):
     return best, out
 
 
-def make_days(directory: Path, n_days: int, n_ticks: int, seed: int) -> list[kd.DaySpec]:
-    """Chained simulated days written as Parquet, and their start-of-day specs (one engine
+def make_days(directory: Path, n_days: int, n_ticks: int, seed: int, family: bool = False) -> list[kd.DaySpec]:
+    """Chained simulated days written as Parquet, and their start-of-day specs (one book
     rolled with each day's closes; the days are not kept in memory)."""
     u = kf.sample_universe()
     dates = [str(d) for d in np.busday_offset("2026-03-23", np.arange(n_days), roll="forward")]
-    engine = kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE)
+    index = None
+    if family:  # 200 codes stand in for the KOSPI 200 constituents (an input)
+        caps = u.base_prices.astype(np.float64) * u.shares
+        k200 = [u.codes[i] for i in np.argsort(-caps, kind="stable")[:200]]
+        engine = kf.IndexFamily.kospi(u, kospi200=k200, levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE})
+        index = "KOSPI 200"
+    else:
+        engine = kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE)
     base = u.base_prices
     specs = []
     for k, date in enumerate(dates):
@@ -75,7 +83,7 @@ def make_days(directory: Path, n_days: int, n_ticks: int, seed: int) -> list[kd.
         n_audit = len(engine.audit)
         if k:
             engine.roll(closes=base, date=date)
-        specs.append(kd.DaySpec.from_engine(date, path, engine, audit_start=n_audit))
+        specs.append(kd.DaySpec.from_book(date, path, engine, audit_start=n_audit, index=index))
         base = kd._last_prices(base, day.ids, day.prices)  # today's closes: tomorrow's reference
     return specs
 
@@ -88,15 +96,18 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20260323)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--family", action="store_true",
+                    help="chain the whole KOSPI family (an IndexFamily) and follow KOSPI 200 (default: an IndexEngine)")
     args = ap.parse_args(argv)
 
     from distributed import Client, LocalCluster
 
     out: dict = {"days": args.days, "ticks_per_day": args.ticks, "workers": args.workers,
-                 "cores": kd._cores(), "repeat": args.repeat}
+                 "cores": kd._cores(), "repeat": args.repeat,
+                 "book": "IndexFamily (KOSPI 200)" if args.family else "IndexEngine"}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        specs = make_days(Path(tmp), args.days, args.ticks, args.seed)
+        specs = make_days(Path(tmp), args.days, args.ticks, args.seed, family=args.family)
         out["setup_s"] = time.perf_counter() - t0
         out["state_bytes_per_day"] = int(np.mean([len(s.state) for s in specs]))
         out["file_mb_per_day"] = float(np.mean([Path(s.path).stat().st_size for s in specs]) / 1e6)

@@ -14,10 +14,14 @@ alternating, best of ``--repeat``:
 - *read_table*: ``pyarrow.parquet.read_table(path)`` (multi-threaded whole-file read);
 - *replay*: :func:`kospi_fast.io.replay_file` with the KOSPI 10 s grid: read, map codes to ids,
   convert times and prices, run the engine, sample the grid, summarise;
-- *replay (tick out)*: the same with every tick's level streamed to a Parquet file.
+- *replay (tick out)*: the same with every tick's level streamed to a Parquet file;
+- *replay (family)*: the 10 s grid replay through the whole KOSPI family (an
+  :class:`~kospi_fast.IndexFamily` of every index, KOSPI 200 among them: 200 codes stand in
+  for its constituents) following KOSPI 200: any book goes through the same replay loop.
 
-The levels of the replay are checked to equal :func:`kospi_fast.replay` on the arrays before
-anything is timed. The target (replay ≤ 3 × read) is reported, never asserted.
+The levels of the replay are checked to equal :func:`kospi_fast.replay` on the arrays (and
+the family's, ``IndexFamily.update_many``'s) before anything is timed. The target (replay ≤
+3 × read) is reported, never asserted.
 """
 
 from __future__ import annotations
@@ -84,6 +88,15 @@ def main(argv=None) -> int:
             return io.replay_file(path, kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE), grid="10s",
                                   batch_size=args.batch_size)
 
+        caps = u.base_prices.astype(np.float64) * u.shares
+        k200 = [u.codes[i] for i in np.argsort(-caps, kind="stable")[:200]]
+
+        def family():
+            return kf.IndexFamily.kospi(u, kospi200=k200, levels={"KOSPI 200": 800.0})
+
+        def replay_family():
+            return io.replay_file(path, family(), index="KOSPI 200", grid="10s", batch_size=args.batch_size)
+
         def replay_ticks_out():
             return io.replay_file(path, kf.IndexEngine(u, level=SAMPLE_PREVIOUS_CLOSE), grid="tick",
                                   out=tick_out, batch_size=args.batch_size)
@@ -95,13 +108,18 @@ def main(argv=None) -> int:
         assert np.array_equal(res.grid_levels, ref), "replay_file levels differ from kospi_fast.replay"
         replay_ticks_out()
         assert np.array_equal(pq.read_table(tick_out, columns=["level"]).column(0).to_numpy(), ref)
+        fam = family()
+        fam_ref = family().update_many(day.ids, day.prices)[:, fam.index_of("KOSPI 200")]
+        res = io.replay_file(path, fam, index="KOSPI 200", grid="tick", keep_ticks=True, batch_size=args.batch_size)
+        assert np.array_equal(res.grid_levels, fam_ref), "replay_file levels differ from IndexFamily.update_many"
 
-        t_read = t_table = t_replay = t_out = float("inf")
+        t_read = t_table = t_replay = t_out = t_family = float("inf")
         for _ in range(args.repeat):  # alternate so drift hits all alike
             t_read = min(t_read, best_of(read, 1))
             t_table = min(t_table, best_of(read_table, 1))
             t_replay = min(t_replay, best_of(replay, 1))
             t_out = min(t_out, best_of(replay_ticks_out, 1))
+            t_family = min(t_family, best_of(replay_family, 1))
         kernel = replay().kernel_seconds
 
     ratio = t_replay / t_read
@@ -114,6 +132,8 @@ def main(argv=None) -> int:
         "read_table_s": t_table,
         "replay_10s_grid_s": t_replay,
         "replay_tick_out_s": t_out,
+        "replay_family_10s_grid_s": t_family,
+        "family_indices": len(fam.names),
         "kernel_s": kernel,
         "ratio_replay_over_read": ratio,
         "ratio_replay_over_read_table": t_replay / t_table,
@@ -131,6 +151,7 @@ def main(argv=None) -> int:
         ("read (parquet.read_table)", t_table),
         ("replay_file, 10 s grid", t_replay),
         ("replay_file, every tick to Parquet", t_out),
+        (f"replay_file, family ({len(fam.names)} idx), K200", t_family),
         ("  of which the engine kernel", kernel),
     ]
     for name, t in rows:
