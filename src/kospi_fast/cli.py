@@ -25,7 +25,6 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from kospi_fast import distributed as kd
 from kospi_fast import eod, io
 from kospi_fast._clock import format_clock
 from kospi_fast._optional import require
-from kospi_fast.definitions import kospi_definitions
+from kospi_fast.definitions import constituent_index, kospi_definition
 from kospi_fast.engine import IndexEngine
 from kospi_fast.family import IndexFamily
 from kospi_fast.plot import plot_day
@@ -175,24 +174,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ which index, which members
-#: The indices whose members are an input (KRX publishes no file of them): ``--members FILE``
-#: gives them, as the keyword of :func:`kospi_fast.definitions.kospi_definitions`.
-_CONSTITUENT_INDICES = {"KOSPI 200": "kospi200", "KOSPI 100": "kospi100", "KOSPI 50": "kospi50"}
-_EQUAL_WEIGHT = " Equal Weight"
+#: What ``--members FILE`` may be, for KOSPI 200/100/50 (KRX publishes no file of them).
 _MEMBERS_HELP = ("a KRX index-constituents download, an end-of-day table of the members, or a text/CSV "
                  "list of codes, one per line")
 
 
-def _constituent_index(name: str) -> str | None:
-    """``'KOSPI 200'`` for ``'KOSPI 200'`` and ``'KOSPI 200 Equal Weight'``; None for an index
-    whose members follow from the universe (KOSPI, size, sectors)."""
-    base = name.removesuffix(_EQUAL_WEIGHT)
-    return base if base in _CONSTITUENT_INDICES else None
-
-
 def _check_index(args: argparse.Namespace) -> None:
     """Refuse, before any file is read, an index whose constituents were not given."""
-    base = _constituent_index(args.index)
+    base = constituent_index(args.index)
     if base is not None and not args.members:
         raise ValueError(f"--index {args.index!r} needs the {base} constituents, which KRX publishes no file of: "
                          f"give them with --members FILE ({_MEMBERS_HELP})")
@@ -205,24 +194,13 @@ def index_book(name: str, universe: Universe, members: np.ndarray, level: float 
 
     ``'KOSPI'``: an :class:`~kospi_fast.IndexEngine` over the market members ``members`` (bool
     mask). Any other index: a one-index :class:`~kospi_fast.IndexFamily` whose definition is
-    :func:`~kospi_fast.definitions.kospi_definitions`' over the market members (size indices
+    :func:`~kospi_fast.definitions.kospi_definition` over the market members (size indices
     rank them, sector indices group them); KOSPI 200/100/50 are ``constituents`` (codes).
     """
     if name == "KOSPI":
         return IndexEngine(universe, level=level, members=members)
-    base = _constituent_index(name)
-    kwargs: dict = {}
-    if base is not None:
-        if constituents is None:
-            raise ValueError(f"index {name!r} needs its constituents (KRX publishes no file of them)")
-        kwargs = {_CONSTITUENT_INDICES[base]: list(constituents), "equal_weighted": name != base}
-    market = Universe(universe.codes, universe.names, np.where(members, universe.shares, 0), universe.base_prices,
-                      universe.sectors)
-    defs = {d.name: d for d in kospi_definitions(market, **kwargs)}
-    if name not in defs:
-        have = list(defs) + [n for n in _CONSTITUENT_INDICES if n not in defs]
-        raise KeyError(f"unknown index {name!r}; this universe has {have} (KOSPI 200/100/50 with --members)")
-    return IndexFamily(universe, [replace(defs[name], level=level)])
+    return IndexFamily(universe, [kospi_definition(universe, name, members=members, constituents=constituents,
+                                                   level=level)])
 
 
 _CODE_HEADERS = ("code", "codes", "symbol", "ticker", "종목코드", "단축코드", "isu_srt_cd")
@@ -312,7 +290,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _check_plot(args)
     _check_index(args)
     codes = _member_codes(args.members, args.date) if args.members else None
-    constituents = codes if _constituent_index(args.index) else None
+    constituents = codes if constituent_index(args.index) else None
     loaded, default_level = _load_universe(args, None if constituents is not None else codes)
     level = args.level if args.level is not None else default_level
     universe = loaded.universe
@@ -368,7 +346,7 @@ def cmd_replay_days(args: argparse.Namespace) -> int:
     _check_index(args)
     constituents = None
     if args.members:
-        if _constituent_index(args.index) is None:
+        if constituent_index(args.index) is None:
             raise ValueError(f"--members gives the constituents of KOSPI 200/100/50; {args.index!r} takes its "
                              "members from the end-of-day file (InKOSPIIndex)")
         constituents = _member_codes(args.members, "last")

@@ -10,7 +10,7 @@ Each index keeps the exact int64 path: per-member index shares are integers,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -272,3 +272,44 @@ def kospi_definitions(
     if levels:
         raise KeyError(f"`levels` names unknown indices: {sorted(levels)}")
     return defs
+
+
+#: KOSPI-family indices whose members are an input (KRX publishes no file of them), with the
+#: keyword of :func:`kospi_definitions` that takes them.
+CONSTITUENT_INDICES = {"KOSPI 200": "kospi200", "KOSPI 100": "kospi100", "KOSPI 50": "kospi50"}
+
+
+def constituent_index(name: str) -> str | None:
+    """``'KOSPI 200'`` for ``'KOSPI 200'`` and ``'KOSPI 200 Equal Weight'``; None for an index
+    whose members follow from the universe (KOSPI, size, sectors)."""
+    base = name.removesuffix(" Equal Weight")
+    return base if base in CONSTITUENT_INDICES else None
+
+
+def kospi_definition(universe: Universe, name: str, *, members: object = None,
+                     constituents: Sequence[str] | None = None, level: float | None = None) -> IndexDefinition:
+    """One index of the KOSPI family over the market members ``members`` (bool mask; default
+    every stock with shares), calibrated to ``level``: KOSPI, the size and sector indices, or
+    KOSPI 200/100/50 (and their "Equal Weight" variants) of ``constituents`` (codes).
+
+    Raises
+    ------
+    ValueError
+        KOSPI 200/100/50 without ``constituents``.
+    KeyError
+        An index this universe does not have (the message lists those it has).
+    """
+    mask = universe.shares > 0 if members is None else np.asarray(members, dtype=bool)
+    base = constituent_index(name)
+    kwargs: dict = {}
+    if base is not None:
+        if constituents is None:
+            raise ValueError(f"index {name!r} needs its constituents (KRX publishes no file of them)")
+        kwargs = {CONSTITUENT_INDICES[base]: list(constituents), "equal_weighted": name != base}
+    market = Universe(universe.codes, universe.names, np.where(mask, universe.shares, 0), universe.base_prices,
+                      universe.sectors)
+    defs = {d.name: d for d in kospi_definitions(market, **kwargs)}
+    if name not in defs:
+        have = list(defs) + [n for n in CONSTITUENT_INDICES if n not in defs]
+        raise KeyError(f"unknown index {name!r}; this universe has {have} (KOSPI 200/100/50 need their members)")
+    return replace(defs[name], level=level)

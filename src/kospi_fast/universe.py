@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kospi_fast import _validation
+from kospi_fast._aggregate import aggregate_cap
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +141,6 @@ class Universe:
 
     def base_cap_won(self) -> int:
         """Σ base_prices × shares, exact."""
-        from kospi_fast._aggregate import aggregate_cap
-
         return aggregate_cap(self.base_prices, self.shares) if len(self) else 0
 
 
