@@ -4,7 +4,10 @@
 divisor. ``update`` is the one-trade fast path callable from Python; ``update_many`` applies a
 batch all-or-nothing: the kernel runs on a scratch copy of the prices and the copy is swapped
 in only when every trade was good, so a rejected batch leaves the engine exactly as it was.
-Everything that is not per-trade (calibration, events, codes) lives in ``engine.py``.
+Everything that is not per-trade (calibration, events, codes) lives in ``engine.py``. A
+KRX-validated batch is driven by the rules kernel (``_session.feed_engine``) through the same
+scratch-and-swap protocol, declared with the fields in ``_engine.pxd``; this module does not
+know the rules.
 
 Threading: one writer at a time; readers of ``level``/``cap``/``prices`` on other threads see
 the state before or after a batch, never inside one (the swap happens under the GIL). See
@@ -16,29 +19,17 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
-from kospi_fast._buffers cimport length_i64
-
 import numpy as np
 
 from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
-from kospi_fast._session import run_validated
 from kospi_fast._ticks import apply_ticks_inplace, prepare_ticks, raise_bad_tick
 
 cnp.import_array()
 
 
 cdef class EngineCore:
-    cdef cnp.ndarray _prices
-    cdef cnp.ndarray _scratch
-    cdef cnp.ndarray _shares
-    cdef int64_t* _pp
-    cdef const int64_t* _sp
-    cdef Py_ssize_t _n
-    cdef int64_t _cap
-    cdef int64_t _pmax
-    cdef double _divisor
-    cdef dict _code_index
+    # fields and the batch protocol: _engine.pxd
 
     def _core_set_state(self, prices, shares, double divisor, dict code_index):
         """Install validated state: int64 C-contiguous ``prices``/``shares`` (copied), divisor
@@ -129,42 +120,26 @@ cdef class EngineCore:
         ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
         levels = np.empty(n_ticks, dtype=np.float64)
-        if self._n:
-            memcpy(cnp.PyArray_DATA(self._scratch), self._pp, self._n * sizeof(int64_t))
+        self._begin_batch()
         bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, self._pmax,
                                        self._cap, self._divisor, levels)
         if bad != -1:
             raise_bad_tick(bad, ids, prices, self._n, self._pmax, "ids", "prices")
-        self._prices, self._scratch = self._scratch, self._prices
-        self._pp = <int64_t*>cnp.PyArray_DATA(self._prices)
-        self._cap = cap
+        self._commit_batch(cap)
         return levels
 
-    def _update_validated(self, times, ids, prices, lower, upper, halted, thresholds, grid, fast,
-                          int64_t win_open, int64_t call_start, int64_t call_end,
-                          int64_t win_close, int64_t last_time, bint stop_at_bad):
-        """Validated batch (see ``_session.pyx``); arrays already prepared by the caller.
-
-        Returns ``(bad, levels, status, counts, last_time)``. With ``stop_at_bad`` and a rejected trade
-        nothing is applied (the kernel ran on the scratch copy); otherwise the good trades are
-        applied and the bad ones only reported in ``status``.
-        """
-        cdef Py_ssize_t n_ticks = length_i64(prices, "prices")  # the kernel checks the rest
-        levels = np.empty(n_ticks, dtype=np.float64)
-        status = np.empty(n_ticks, dtype=np.uint8)
-        counts = np.zeros(9, dtype=np.int64)
+    cdef int64_t* _begin_batch(self) except? NULL:
+        if self._scratch is None:
+            raise RuntimeError("the engine core has no state yet (_core_set_state was not called)")
+        cdef int64_t* scratch = <int64_t*>cnp.PyArray_DATA(self._scratch)
         if self._n:
-            memcpy(cnp.PyArray_DATA(self._scratch), self._pp, self._n * sizeof(int64_t))
-        bad, cap, last = run_validated(self._scratch, self._shares, lower, upper, halted, thresholds,
-                                       grid, fast, win_open, call_start, call_end, win_close, times, ids, prices,
-                                       self._pmax, self._cap, last_time, self._divisor, levels,
-                                       status, counts, stop_at_bad)
-        if bad != -1:
-            return bad, levels, status, counts, last_time
+            memcpy(scratch, self._pp, self._n * sizeof(int64_t))
+        return scratch
+
+    cdef void _commit_batch(self, int64_t cap) noexcept:
         self._prices, self._scratch = self._scratch, self._prices
         self._pp = <int64_t*>cnp.PyArray_DATA(self._prices)
         self._cap = cap
-        return -1, levels, status, counts, last
 
     @property
     def level(self):

@@ -1,13 +1,28 @@
 import numpy as np
 import numpy.typing as npt
 
+from kospi_fast._engine import EngineCore
+
+# status codes of a trade (one home: the rules kernel); STATUS_NAMES[code] says it in words
+APPLIED: int
+IGNORED: int
+BAD_ID: int
+BAD_PRICE: int
+OFF_GRID: int
+OUTSIDE_LIMITS: int
+HALTED: int
+OUT_OF_ORDER: int
+IN_CLOSING_CALL: int
+STATUS_NAMES: tuple[str, ...]
+
 def run_validated(
     prices: npt.NDArray[np.int64],  # int64_t[::1], mutated
     shares: npt.NDArray[np.int64],  # const int64_t[::1]
     lower: npt.NDArray[np.int64],  # const int64_t[::1]
     upper: npt.NDArray[np.int64],  # const int64_t[::1]
     halted: npt.NDArray[np.uint8],  # const uint8_t[::1]
-    thresholds: npt.NDArray[np.int64],  # const int64_t[6]
+    thresholds: npt.NDArray[np.int64],  # const int64_t[::1], ascending band edges of the tick table
+    ticks: npt.NDArray[np.int64],  # const int64_t[::1], tick size per band (len(thresholds) + 1), > 0
     grid: npt.NDArray[np.uint8],  # const uint8_t[::1] bitmap of on-grid prices
     fast: npt.NDArray[np.int64],  # const int64_t[n_stocks, 2]: (lo, span) fast-path bounds
     win_open: int,
@@ -23,6 +38,47 @@ def run_validated(
     divisor: float,
     levels: npt.NDArray[np.float64] | None,  # double[::1] or NULL
     status: npt.NDArray[np.uint8],  # uint8_t[::1], written
-    counts: npt.NDArray[np.int64],  # int64_t[9], incremented
+    counts: npt.NDArray[np.int64],  # int64_t[len(STATUS_NAMES)], incremented
     stop_at_bad: bool,
-) -> tuple[int, int, int]: ...
+) -> tuple[int, int, int]: ...  # (bad, cap, last_time)
+def feed_engine(
+    core: EngineCore,
+    times: npt.NDArray[np.int64],  # const int64_t[::1]
+    ids: npt.NDArray[np.integer],  # const int32_t/int64_t[::1]
+    prices: npt.NDArray[np.int64],  # const int64_t[::1]
+    lower: npt.NDArray[np.int64],
+    upper: npt.NDArray[np.int64],
+    halted: npt.NDArray[np.uint8],
+    thresholds: npt.NDArray[np.int64],
+    ticks: npt.NDArray[np.int64],
+    grid: npt.NDArray[np.uint8],
+    fast: npt.NDArray[np.int64],
+    win_open: int,
+    call_start: int,
+    call_end: int,
+    win_close: int,
+    last_time: int,
+    stop_at_bad: bool,
+) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint8], npt.NDArray[np.int64], int]: ...
+def classify(
+    times: npt.NDArray[np.int64],  # const int64_t[::1]
+    ids: npt.NDArray[np.integer],  # const int32_t/int64_t[::1]
+    prices: npt.NDArray[np.int64],  # const int64_t[::1]
+    lower: npt.NDArray[np.int64],
+    upper: npt.NDArray[np.int64],
+    halted: npt.NDArray[np.uint8],
+    thresholds: npt.NDArray[np.int64],
+    ticks: npt.NDArray[np.int64],
+    grid: npt.NDArray[np.uint8],
+    fast: npt.NDArray[np.int64],
+    win_open: int,
+    call_start: int,
+    call_end: int,
+    win_close: int,
+    pmax: int,
+    n_stocks: int,
+    last_time: int,
+    status: npt.NDArray[np.uint8],  # uint8_t[::1], written
+    counts: npt.NDArray[np.int64],  # int64_t[len(STATUS_NAMES)], incremented
+    stop_at_bad: bool,
+) -> tuple[int, int]: ...  # (bad, last_time)

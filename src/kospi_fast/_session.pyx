@@ -1,32 +1,44 @@
-"""Validated tick application: KRX's rules for what a valid trade is, in the same pass.
+"""The KRX rules kernel: what a valid trade is, checked per trade in one pass.
 
 Per trade: time not before the latest timestamp seen so far in the feed, inside the
 index-relevant session window (else *ignored*, not an error: off-hours trades do not move the
-index), id in range,
-stock not halted, price > 0 and within the overflow bound, on the tick grid of the day's
-table, inside the stock's daily price limits. A good trade is applied exactly as in
-``_ticks.apply_ticks_i64``; the status of every trade is written to ``status``.
+index), id in range, stock not halted, price > 0 and within the overflow bound, on the tick
+grid of the day's table, inside the stock's daily price limits. Every trade gets a status code
+(``APPLIED``, ``IGNORED``, ... below; ``STATUS_NAMES[code]`` says it in words). The rules come
+in as data: the limits and halts per stock, the day's tick table (band thresholds and the tick
+size of each band, any number of bands), the grid bitmap and the session window.
+
+Two kernels share the per-trade verdict (``_verdict``): ``apply_validated`` applies the good
+trades as ``_ticks`` does (the one tick step, ``cap_step``), ``classify_trades`` only writes
+the statuses, for books that apply the accepted trades through their own kernel. Drivers:
+``run_validated`` (arrays in, arrays out), ``feed_engine`` (runs on an ``EngineCore``'s scratch
+buffer and swaps it in, see ``_engine.pxd``) and ``classify``.
 
 Fast path, per trade: ``open <= t``, ``latest <= t < closing call``, the id in range, one
 unsigned compare of the price against a per-stock ``(lo, span)`` pair into which the caller
-folds the daily limits, ``p > 0``, the overflow bound, halts and the grid bitmap's size, and a
-bit lookup in that bitmap (bit ``p`` set when ``p`` is on the day's tick grid). All of it is
-folded into one flag; a trade that fails it goes through the exact, branchy classification
-that names the reason, which may still accept it (e.g. a closing-auction print at 15:30).
+folds the daily limits, ``p > 0``, the overflow bound and halts, the price inside the grid
+bitmap, and a bit lookup in that bitmap (bit ``p`` set when ``p`` is on the day's tick grid).
+All of it is folded into one flag; a trade that fails it goes through the exact, branchy
+classification that names the reason, which may still accept it (e.g. a closing-auction print
+at 15:30).
 """
 
 cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
+from kospi_fast._engine cimport EngineCore
 from kospi_fast._ticks cimport cap_step, id_t
+
+import numpy as np
 
 cnp.import_array()
 
-# status codes (keep in step with session.STATUS)
-cdef enum:
-    OK = 0
-    IGNORED_OFF_HOURS = 1
+
+# Status codes: the one home (module-level ints for Python, an enum for C).
+cpdef enum:
+    APPLIED = 0
+    IGNORED = 1          # off-hours: not an error, the trade does not move the index
     BAD_ID = 2
     BAD_PRICE = 3
     OFF_GRID = 4
@@ -35,152 +47,317 @@ cdef enum:
     OUT_OF_ORDER = 7
     IN_CLOSING_CALL = 8
 
+cdef enum:
+    N_STATUS = 9
+
+#: What each status code means, indexed by the code.
+STATUS_NAMES = (
+    "applied",
+    "ignored: off-hours trade (does not move the index)",
+    "id out of range",
+    "price <= 0 or beyond the int64-safe bound",
+    "price off the KRX tick grid",
+    "price outside the daily price limits",
+    "stock halted",
+    "timestamp before the previous trade's",
+    "stamped inside the closing call auction (no trade executes before its result)",
+)
+assert len(STATUS_NAMES) == N_STATUS
+
+
+ctypedef struct DayRules:
+    uint64_t n_stocks
+    const int64_t* lower       # per stock: daily lower / upper price limit
+    const int64_t* upper
+    const uint8_t* halted      # per stock: 1 when halted
+    const int64_t* fast        # per stock (lo, span): the fast path takes lo <= p <= lo + span
+    const int64_t* thresholds  # n_bands - 1 ascending band edges of the tick table
+    const int64_t* ticks       # tick size of each band: ticks[b] from thresholds[b - 1] on
+    Py_ssize_t n_bands
+    const uint8_t* grid        # bit p set: price p is on the day's tick grid
+    uint64_t grid_bits         # 8 * len(grid): prices from here on take the slow path
+    int64_t win_open, call_start, call_end, win_close
+    int64_t pmax               # overflow bound of the running cap
+
+
+cdef inline uint8_t _classify(const DayRules* r, int64_t t, int64_t last, uint64_t i,
+                              int64_t p) noexcept nogil:
+    """The exact rules, in order; APPLIED when the trade is good after all (e.g. closing auction)."""
+    if t < last:
+        return OUT_OF_ORDER
+    if t < r.win_open or t > r.win_close:
+        return IGNORED
+    if i >= r.n_stocks:
+        return BAD_ID
+    if p <= 0 or p > r.pmax:
+        return BAD_PRICE
+    if r.halted[i]:
+        return HALTED
+    if r.call_start <= t < r.call_end:
+        return IN_CLOSING_CALL
+    cdef Py_ssize_t b = 0  # the band of p: ticks[b] applies from thresholds[b - 1] on
+    while b < r.n_bands - 1 and p >= r.thresholds[b]:
+        b += 1
+    if p % r.ticks[b] != 0:
+        return OFF_GRID
+    if p < r.lower[i] or p > r.upper[i]:
+        return OUTSIDE_LIMITS
+    return APPLIED
+
+
+cdef inline uint8_t _verdict(const DayRules* r, int64_t t, int64_t last, uint64_t i, int64_t p,
+                             int64_t* counts, int64_t* n_slow) noexcept nogil:
+    """The status of one trade: the fast path, else the exact classification, counted in
+    ``counts`` (a trade accepted by the fast path is not counted here: its count is derived at
+    the end from ``n_slow``, since a counter bumped per good trade was spilled to the stack by
+    the compiler and made a store-to-load chain through memory, +5 cycles per trade)."""
+    cdef uint64_t j = i if i < r.n_stocks else 0  # a safe row to read while the id is unchecked
+    cdef uint64_t up = <uint64_t>p
+    # one unsigned compare checks lo <= p <= lo + span (p - lo wraps when p < lo)
+    cdef bint good = ((t >= last) & (t >= r.win_open) & (t < r.call_start) & (i < r.n_stocks)
+                      & (up - <uint64_t>r.fast[2 * j] <= <uint64_t>r.fast[2 * j + 1])
+                      & (up < r.grid_bits))
+    if good:
+        good = (r.grid[up >> 3] >> (up & 7)) & 1
+    if good:
+        return APPLIED
+    cdef uint8_t st = _classify(r, t, last, i, p)
+    counts[st] += 1
+    n_slow[0] += 1
+    return st
+
 
 cdef Py_ssize_t apply_validated(
-        int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
-        const int64_t* lower, const int64_t* upper, const uint8_t* halted,
-        const int64_t* thresholds,  # 6 band thresholds where the tick becomes 5,10,50,100,500,1000
-        const uint8_t* grid,  # bit p set: price p is on the day's tick grid
-        const int64_t* fast,  # per stock (lo, span): the fast path takes lo <= p <= lo + span
-        int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
+        int64_t* prices, const int64_t* shares, const DayRules* rules,
         const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
-        int64_t pmax, int64_t* cap, int64_t* last_time, double divisor,
+        int64_t* cap, int64_t* last_time, double divisor,
         double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad) noexcept nogil:
-    """Returns -1 when done (every trade has a status, ``counts[s]`` += trades with status s),
-    or with ``stop_at_bad`` the index of the first rejected trade (trades before it applied;
-    callers run on copies)."""
+    """Apply the good trades. Returns -1 when done (every trade has a status, ``counts[s]`` +=
+    trades with status s), or with ``stop_at_bad`` the index of the first rejected trade
+    (trades before it applied; callers run on copies)."""
+    cdef DayRules r = rules[0]  # a local copy: its fields stay in registers
     cdef Py_ssize_t k
-    cdef int64_t c = cap[0], p, t, last = last_time[0]
-    cdef uint64_t i, j, n = <uint64_t>n_stocks, up
+    cdef int64_t c = cap[0], p, t, last = last_time[0], n_slow = 0
+    cdef uint64_t i
     cdef uint8_t st
-    cdef bint good
-    cdef int64_t n_slow = 0  # trades classified by the slow path (the good ones are counted as
-    # the rest at the end: a counter bumped per good trade was spilled to the stack by the
-    # compiler and made a store-to-load chain through memory, +5 cycles per trade)
     for k in range(n_ticks):
         t = times[k]
         i = <uint64_t>ids[k]
         p = new_prices[k]
-        j = i if i < n else 0              # a safe row to read while the id is unchecked
-        up = <uint64_t>p
-        # one unsigned compare checks lo <= p <= lo + span (p - lo wraps when p < lo)
-        good = ((t >= last) & (t >= win_open) & (t < call_start) & (i < n)
-                & (<uint64_t>p - <uint64_t>fast[2 * j] <= <uint64_t>fast[2 * j + 1]))
-        if good:
-            good = (grid[up >> 3] >> (up & 7)) & 1
-        if good:
-            status[k] = OK
+        st = _verdict(&r, t, last, i, p, counts, &n_slow)
+        status[k] = st
+        if st == APPLIED:
             c += cap_step(prices, shares, i, p)
-            last = t
-        else:
-            st = _classify(t, last, i, n, p, pmax, halted, lower, upper, thresholds,
-                           win_open, call_start, call_end, win_close)
-            status[k] = st
-            counts[st] += 1
-            n_slow += 1
-            if st == OK:
-                c += cap_step(prices, shares, i, p)
-            elif st != IGNORED_OFF_HOURS and stop_at_bad:
-                cap[0] = c
-                last_time[0] = last
-                counts[OK] += (k + 1) - n_slow
-                return k
-            last = t if t > last else last
+        elif st != IGNORED and stop_at_bad:
+            cap[0] = c
+            last_time[0] = last
+            counts[APPLIED] += (k + 1) - n_slow
+            return k
+        last = t if t > last else last
         if levels != NULL:
             levels[k] = <double>c / divisor
     cap[0] = c
     last_time[0] = last
-    counts[OK] += n_ticks - n_slow
+    counts[APPLIED] += n_ticks - n_slow
     return -1
 
 
-cdef inline uint8_t _classify(int64_t t, int64_t last, uint64_t i, uint64_t n, int64_t p,
-                              int64_t pmax, const uint8_t* halted, const int64_t* lower,
-                              const int64_t* upper, const int64_t* th, int64_t win_open,
-                              int64_t call_start, int64_t call_end, int64_t win_close) noexcept nogil:
-    """The exact rules, in order; OK when the trade is good after all (e.g. closing auction)."""
-    if t < last:
-        return OUT_OF_ORDER
-    if t < win_open or t > win_close:
-        return IGNORED_OFF_HOURS
-    if i >= n:
-        return BAD_ID
-    if p <= 0 or p > pmax:
-        return BAD_PRICE
-    if halted[i]:
-        return HALTED
-    if call_start <= t < call_end:
-        return IN_CLOSING_CALL
-    if (((p >= th[0]) and p % 5 != 0) or ((p >= th[1]) and p % 10 != 0)
-            or ((p >= th[2]) and p % 50 != 0) or ((p >= th[3]) and p % 100 != 0)
-            or ((p >= th[4]) and p % 500 != 0) or ((p >= th[5]) and p % 1000 != 0)):
-        return OFF_GRID
-    if p < lower[i] or p > upper[i]:
-        return OUTSIDE_LIMITS
-    return OK
+cdef Py_ssize_t classify_trades(
+        const DayRules* rules, const int64_t* times, const id_t* ids, const int64_t* new_prices,
+        Py_ssize_t n_ticks, int64_t* last_time, uint8_t* status, int64_t* counts,
+        bint stop_at_bad) noexcept nogil:
+    """``apply_validated`` without applying: the same statuses, counts and return value."""
+    cdef DayRules r = rules[0]
+    cdef Py_ssize_t k
+    cdef int64_t t, last = last_time[0], n_slow = 0
+    cdef uint8_t st
+    for k in range(n_ticks):
+        t = times[k]
+        st = _verdict(&r, t, last, <uint64_t>ids[k], new_prices[k], counts, &n_slow)
+        status[k] = st
+        if st != APPLIED and st != IGNORED and stop_at_bad:
+            last_time[0] = last
+            counts[APPLIED] += (k + 1) - n_slow
+            return k
+        last = t if t > last else last
+    last_time[0] = last
+    counts[APPLIED] += n_ticks - n_slow
+    return -1
 
 
-def run_validated(prices, shares, lower, upper, halted, thresholds, grid, fast,
+# ------------------------------------------------------------------------------- drivers
+cdef int _day_rules(DayRules* r, Py_ssize_t n_stocks, str n_of, lower, upper, halted, thresholds,
+                    ticks, grid, fast, int64_t win_open, int64_t call_start, int64_t call_end,
+                    int64_t win_close, int64_t pmax) except -1:
+    """Check the day's rule arrays (lengths against ``n_stocks``, the length of ``n_of``) and
+    fill ``r``."""
+    same_length(length_i64(lower, "lower"), "lower", n_stocks, n_of)
+    same_length(length_i64(upper, "upper"), "upper", n_stocks, n_of)
+    same_length(length_u8(halted, "halted"), "halted", n_stocks, n_of)
+    cdef Py_ssize_t rows, cols
+    shape_2d(fast, cnp.NPY_INT64, "fast", "int64", False, &rows, &cols)
+    same_length(rows, "fast", n_stocks, n_of)
+    if cols != 2:
+        raise ValueError(f"`fast` must have 2 columns (lo, span), got {cols}")
+    cdef Py_ssize_t n_th = length_i64(thresholds, "thresholds")
+    same_length(length_i64(ticks, "ticks"), "ticks", n_th + 1, "`thresholds` + 1")
+    cdef const int64_t* th = <const int64_t*>data(thresholds)
+    cdef const int64_t* tk = <const int64_t*>data(ticks)
+    cdef Py_ssize_t b
+    for b in range(n_th + 1):  # a table of a few bands: checked every call
+        if tk[b] <= 0:
+            raise ValueError(f"`ticks[{b}]` must be > 0, got {tk[b]}")
+        if 0 < b < n_th and th[b] < th[b - 1]:
+            raise ValueError(f"`thresholds` must be ascending, got {th[b - 1]} then {th[b]} at {b}")
+    r.n_stocks = <uint64_t>n_stocks
+    r.lower = <const int64_t*>data(lower)
+    r.upper = <const int64_t*>data(upper)
+    r.halted = <const uint8_t*>data(halted)
+    r.fast = <const int64_t*>data(fast)
+    r.thresholds = th
+    r.ticks = tk
+    r.n_bands = n_th + 1
+    r.grid = <const uint8_t*>data(grid)
+    r.grid_bits = 8 * <uint64_t>length_u8(grid, "grid")
+    r.win_open, r.call_start, r.call_end, r.win_close = win_open, call_start, call_end, win_close
+    r.pmax = pmax
+    return 0
+
+
+cdef Py_ssize_t _tape(times, ids, prices, str prices_name, bint* narrow) except -1:
+    """Check a batch of trades (times, ids, prices of one length); return its length."""
+    cdef Py_ssize_t n_ticks = length_i64(times, "times")
+    same_length(length_ids(ids, "ids", narrow), "ids", n_ticks, "`times`")
+    same_length(length_i64(prices, prices_name), prices_name, n_ticks, "`times`")
+    return n_ticks
+
+
+cdef int _outputs(status, counts, Py_ssize_t n_ticks) except -1:
+    same_length(length_u8(status, "status", True), "status", n_ticks, "`times`")
+    same_length(length_i64(counts, "counts", True), "counts", N_STATUS, "STATUS_NAMES")
+    return 0
+
+
+cdef Py_ssize_t _apply(int64_t* prices, const int64_t* shares, const DayRules* r, times, ids,
+                       bint narrow, new_prices, Py_ssize_t n_ticks, int64_t* cap,
+                       int64_t* last_time, double divisor, double* levels, status, counts,
+                       bint stop_at_bad) noexcept:
+    """``apply_validated`` on checked arrays, for the id width, with the GIL released."""
+    cdef const int64_t* tp = <const int64_t*>data(times)
+    cdef const void* ip = data(ids)
+    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef uint8_t* stp = <uint8_t*>data(status)
+    cdef int64_t* cnt = <int64_t*>data(counts)
+    cdef Py_ssize_t bad
+    with nogil:
+        if narrow:
+            bad = apply_validated[int32_t](prices, shares, r, tp, <const int32_t*>ip, npp, n_ticks,
+                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad)
+        else:
+            bad = apply_validated[int64_t](prices, shares, r, tp, <const int64_t*>ip, npp, n_ticks,
+                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad)
+    return bad
+
+
+def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid, fast,
                   int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
                   times, ids, new_prices, int64_t pmax, int64_t cap, int64_t last_time,
                   double divisor, levels, status, counts, bint stop_at_bad):
     """Low-level driver over prepared arrays, all C-contiguous: int64 ``prices`` (writeable),
     ``shares``, ``lower``, ``upper`` and uint8 ``halted`` of length n_stocks; ``fast`` int64 of
-    shape (n_stocks, 2); int64 ``thresholds`` (at least 6); uint8 ``grid``; int64 ``times``,
-    int32/int64 ``ids``, int64 ``new_prices``, writeable uint8 ``status`` and float64 ``levels``
-    (or None) of length n_ticks; writeable int64 ``counts`` of length 9. A wrong array is a
-    TypeError or ValueError naming it, before anything is written. ``lower``/``upper`` must
-    already fold in halts (lower = INT64_MAX for a halted stock), ``p > 0`` (lower >= 1) and
-    ``pmax`` (upper <= pmax); ``grid`` is a uint8 bitmap of on-grid prices below
-    ``8 * len(grid)``, and each ``fast`` row (lo, span) keeps lo + span inside it. Mutates
-    ``prices``, ``levels``, ``status``, ``counts`` (one slot per status code).
+    shape (n_stocks, 2); the day's tick table as int64 ``thresholds`` (ascending band edges)
+    and ``ticks`` (the tick size of each band, one more entry, > 0); uint8 ``grid``; int64
+    ``times``, int32/int64 ``ids``, int64 ``new_prices``, writeable uint8 ``status`` and
+    float64 ``levels`` (or None) of length n_ticks; writeable int64 ``counts`` with a slot per
+    status code. A wrong array is a TypeError or ValueError naming it, before anything is
+    written. ``lower``/``upper`` must already fold in halts (lower = INT64_MAX for a halted
+    stock), ``p > 0`` (lower >= 1) and ``pmax`` (upper <= pmax); ``grid`` is a uint8 bitmap of
+    on-grid prices below ``8 * len(grid)`` (higher prices take the slow path). Mutates
+    ``prices``, ``levels``, ``status``, ``counts`` (``+=``).
     Returns ``(bad_index_or_-1, cap, last_time)``."""
     cdef Py_ssize_t n_stocks = length_i64(prices, "prices", True)
     same_length(length_i64(shares, "shares"), "shares", n_stocks, "`prices`")
-    same_length(length_i64(lower, "lower"), "lower", n_stocks, "`prices`")
-    same_length(length_i64(upper, "upper"), "upper", n_stocks, "`prices`")
-    same_length(length_u8(halted, "halted"), "halted", n_stocks, "`prices`")
-    cdef Py_ssize_t rows, cols
-    shape_2d(fast, cnp.NPY_INT64, "fast", "int64", False, &rows, &cols)
-    same_length(rows, "fast", n_stocks, "`prices`")
-    if cols != 2:
-        raise ValueError(f"`fast` must have 2 columns (lo, span), got {cols}")
-    if length_i64(thresholds, "thresholds") < 6:
-        raise ValueError(f"`thresholds` must have 6 entries, got {len(thresholds)}")
-    length_u8(grid, "grid")
-    cdef Py_ssize_t n_ticks = length_i64(times, "times")
+    cdef DayRules r
+    _day_rules(&r, n_stocks, "`prices`", lower, upper, halted, thresholds, ticks, grid, fast,
+               win_open, call_start, call_end, win_close, pmax)
     cdef bint narrow
-    same_length(length_ids(ids, "ids", &narrow), "ids", n_ticks, "`times`")
-    same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`times`")
-    same_length(length_u8(status, "status", True), "status", n_ticks, "`times`")
-    same_length(length_i64(counts, "counts", True), "counts", 9, "the status codes")
+    cdef Py_ssize_t n_ticks = _tape(times, ids, new_prices, "new_prices", &narrow)
+    _outputs(status, counts, n_ticks)
     cdef double* lp = NULL
     if levels is not None:
         same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`times`")
         lp = <double*>data(levels)
     cdef int64_t c = cap, lt = last_time
-    cdef Py_ssize_t bad
-    cdef int64_t* pp = <int64_t*>data(prices)
-    cdef const int64_t* sp = <const int64_t*>data(shares)
-    cdef const int64_t* lo = <const int64_t*>data(lower)
-    cdef const int64_t* hi = <const int64_t*>data(upper)
-    cdef const uint8_t* hp = <const uint8_t*>data(halted)
-    cdef const int64_t* th = <const int64_t*>data(thresholds)
-    cdef const uint8_t* gp = <const uint8_t*>data(grid)
-    cdef const int64_t* fp = <const int64_t*>data(fast)
+    bad = _apply(<int64_t*>data(prices), <const int64_t*>data(shares), &r, times, ids, narrow,
+                 new_prices, n_ticks, &c, &lt, divisor, lp, status, counts, stop_at_bad)
+    return bad, c, lt
+
+
+def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halted, thresholds,
+                ticks, grid, fast, int64_t win_open, int64_t call_start, int64_t call_end,
+                int64_t win_close, int64_t last_time, bint stop_at_bad):
+    """One validated batch into an engine: the rules kernel runs on the core's scratch copy of
+    its prices, which is swapped in when the batch was not stopped.
+
+    ``times``, ``ids``, ``prices`` are the trades (int64, int32/int64, int64, one length); the
+    rule arrays are those of :func:`run_validated`, of the engine's length. Returns ``(bad,
+    levels, status, counts, last_time)``: the level after each trade (float64), each trade's
+    status code (uint8), the trades per code (int64, ``len(STATUS_NAMES)``), and the latest
+    trade time seen. With ``stop_at_bad`` and a rejected trade, ``bad`` is its position and
+    nothing is applied (the engine is unchanged, ``last_time`` is returned as given);
+    otherwise ``bad`` is -1, the good trades are applied and the bad ones only reported in
+    ``status``.
+    """
+    if core._scratch is None:
+        raise RuntimeError("the engine core has no state yet (_core_set_state was not called)")
+    cdef DayRules r
+    _day_rules(&r, core._n, "the engine", lower, upper, halted, thresholds, ticks, grid, fast,
+               win_open, call_start, call_end, win_close, core._pmax)
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = _tape(times, ids, prices, "prices", &narrow)
+    levels = np.empty(n_ticks, dtype=np.float64)
+    status = np.empty(n_ticks, dtype=np.uint8)
+    counts = np.zeros(N_STATUS, dtype=np.int64)
+    cdef int64_t* scratch = core._begin_batch()
+    cdef int64_t c = core._cap, lt = last_time
+    bad = _apply(scratch, core._sp, &r, times, ids, narrow, prices, n_ticks, &c, &lt,
+                 core._divisor, <double*>data(levels), status, counts, stop_at_bad)
+    if bad != -1:
+        return bad, levels, status, counts, last_time
+    core._commit_batch(c)
+    return -1, levels, status, counts, lt
+
+
+def classify(times, ids, prices, lower, upper, halted, thresholds, ticks, grid, fast,
+             int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
+             int64_t pmax, Py_ssize_t n_stocks, int64_t last_time, status, counts,
+             bint stop_at_bad):
+    """The statuses :func:`run_validated` would give a batch, without applying anything: for
+    books that apply the accepted trades through their own kernel. Same checks, same fast
+    path, same arrays (the rule arrays of length ``n_stocks``); writes ``status`` (uint8, one
+    per trade) and adds to ``counts`` (int64, ``len(STATUS_NAMES)``). Returns ``(bad,
+    last_time)``: -1 or, with ``stop_at_bad``, the position of the first rejected trade; and the
+    latest trade time seen before it (all trades when -1)."""
+    if n_stocks < 0:
+        raise ValueError(f"`n_stocks` must be >= 0, got {n_stocks}")
+    cdef DayRules r
+    _day_rules(&r, n_stocks, "`n_stocks`", lower, upper, halted, thresholds, ticks, grid, fast,
+               win_open, call_start, call_end, win_close, pmax)
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = _tape(times, ids, prices, "prices", &narrow)
+    _outputs(status, counts, n_ticks)
     cdef const int64_t* tp = <const int64_t*>data(times)
-    cdef const int64_t* npp = <const int64_t*>data(new_prices)
+    cdef const void* ip = data(ids)
+    cdef const int64_t* pp = <const int64_t*>data(prices)
     cdef uint8_t* stp = <uint8_t*>data(status)
     cdef int64_t* cnt = <int64_t*>data(counts)
-    cdef const void* ip = data(ids)
-    if narrow:
-        with nogil:
-            bad = apply_validated[int32_t](pp, sp, n_stocks, lo, hi, hp, th, gp, fp, win_open,
-                                           call_start, call_end, win_close, tp, <const int32_t*>ip,
-                                           npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
-    else:
-        with nogil:
-            bad = apply_validated[int64_t](pp, sp, n_stocks, lo, hi, hp, th, gp, fp, win_open,
-                                           call_start, call_end, win_close, tp, <const int64_t*>ip,
-                                           npp, n_ticks, pmax, &c, &lt, divisor, lp, stp, cnt, stop_at_bad)
-    return bad, c, lt
+    cdef int64_t lt = last_time
+    cdef Py_ssize_t bad
+    with nogil:
+        if narrow:
+            bad = classify_trades[int32_t](&r, tp, <const int32_t*>ip, pp, n_ticks, &lt, stp, cnt,
+                                           stop_at_bad)
+        else:
+            bad = classify_trades[int64_t](&r, tp, <const int64_t*>ip, pp, n_ticks, &lt, stp, cnt,
+                                           stop_at_bad)
+    return bad, lt

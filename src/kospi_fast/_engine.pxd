@@ -1,0 +1,29 @@
+# cython: language_level=3
+"""The engine's hot state, for ``cimport`` by the kernels that drive it (the rules kernel,
+``_session.feed_engine``), so that they need not go through Python and ``_engine`` need not
+know them."""
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+
+cdef class EngineCore:
+    cdef cnp.ndarray _prices       # current prices, int64 C-contiguous; _pp points into it
+    cdef cnp.ndarray _scratch      # a buffer like _prices: a batch runs here, then is swapped in
+    cdef cnp.ndarray _shares       # index shares, int64 C-contiguous, read-only; _sp points into it
+    cdef int64_t* _pp
+    cdef const int64_t* _sp
+    cdef Py_ssize_t _n             # number of stocks
+    cdef int64_t _cap              # exact Σ prices × shares
+    cdef int64_t _pmax             # price bound that keeps the cap inside int64
+    cdef double _divisor
+    cdef dict _code_index
+
+    cdef Py_ssize_t _resolve(self, key) except -1  # a code or an id -> row, else the error
+
+    # A batch, all or nothing: ``_begin_batch`` copies the prices into the scratch buffer and
+    # returns it (a kernel then runs there); ``_commit_batch`` swaps it in with the batch's
+    # cap. A batch that fails is simply not committed. Both with the GIL held (the swap is
+    # what readers on other threads see, whole).
+    cdef int64_t* _begin_batch(self) except? NULL
+    cdef void _commit_batch(self, int64_t cap) noexcept
