@@ -37,7 +37,7 @@ def test_get_include_points_at_the_shipped_pxd_files():
     assert inc.is_absolute()
     pkg = inc / "kospi_fast"
     assert pkg.resolve() == Path(kf.__file__).resolve().parent
-    for name in ("__init__.pxd", "_aggregate.pxd", "_ticks.pxd", "_rebase.pxd"):
+    for name in ("__init__.pxd", "_aggregate.pxd", "_ticks.pxd", "_rebase.pxd", "_engine.pxd", "_buffers.pxd"):
         assert (pkg / name).is_file(), f"{name} is not shipped next to the extensions"
     if hasattr(kf, "get_include"):  # public spelling, re-exported from kospi_fast/__init__.py
         assert kf.get_include() == str(inc)
@@ -149,3 +149,18 @@ def test_consumer_ticks_stop_at_first_bad_trade(consumer, market):
     assert cap == kf.aggregate_cap(final, shares)  # trades before the bad one were applied
     with pytest.raises(ValueError, match=r"`new_prices\[10\]` must be > 0, got -5"):
         kf.replay(shares, prices, divisor, ids, new_prices)
+
+
+def test_consumer_loop_over_the_shared_tick_step(consumer, market):
+    prices, shares, ids, new_prices = market
+    pmax = int(CAP_LIMIT) // int(shares.sum())
+    work = prices.copy()
+    bad, delta = consumer.step_by_step(work, shares, ids.astype(np.int64), new_prices, pmax)
+    assert bad == -1
+    assert kf.aggregate_cap(prices, shares) + delta == kf.aggregate_cap(work, shares)
+    final = prices.copy()
+    final[ids] = new_prices  # the last trade of each stock wins
+    np.testing.assert_array_equal(work, final)
+    worse = new_prices.copy()
+    worse[7] = pmax + 1
+    assert consumer.step_by_step(prices.copy(), shares, ids.astype(np.int64), worse, pmax)[0] == 7

@@ -6,11 +6,11 @@ may write: the module-level ``from kospi_fast._aggregate cimport ...`` and the p
 re-export in ``kospi_fast/__init__.pxd``.
 """
 
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cimport kospi_fast
 from kospi_fast._aggregate cimport checked_cap_i64, sum_cap_i64
-from kospi_fast._ticks cimport apply_ticks_i64
+from kospi_fast._ticks cimport apply_ticks_i64, cap_step, trade_ok
 
 import numpy as np
 
@@ -74,3 +74,17 @@ def replay_levels(prices, shares, ids, new_prices, int64_t pmax, double divisor)
     work = np.array(prices, dtype=np.int64, copy=True)
     bad, cap, levels = _run(work, shares, ids, new_prices, pmax, divisor)
     return bad, cap, levels, work
+
+
+def step_by_step(int64_t[::1] prices, const int64_t[::1] shares, const int64_t[::1] ids,
+                 const int64_t[::1] new_prices, int64_t pmax):
+    """A loop of one's own over the package's tick step (``_ticks.trade_ok`` and
+    ``_ticks.cap_step``, inline from the .pxd): ``(bad, cap change)``, prices updated in place."""
+    cdef Py_ssize_t k
+    cdef int64_t delta = 0
+    cdef uint64_t n = <uint64_t>prices.shape[0]
+    for k in range(ids.shape[0]):
+        if not trade_ok(<uint64_t>ids[k], n, new_prices[k], pmax):
+            return k, delta
+        delta += cap_step(&prices[0], &shares[0], <uint64_t>ids[k], new_prices[k])
+    return -1, delta
