@@ -1,5 +1,6 @@
 """pytest-benchmark timings of validated feeding (issue 5): ``TradingDay.feed`` (KRX rules checked
-per trade) against ``IndexEngine.update_many`` (no validation) on the 2M-tick day, in one group.
+per trade) against ``IndexEngine.update_many`` (no validation) on the 2M-tick day, in one group,
+and the rules kernel alone (``_session.feed_engine``, ``_session.classify``) on the same day.
 
 Run from the repository root::
 
@@ -19,7 +20,7 @@ pytest.importorskip("pytest_benchmark")
 import scenarios  # noqa: E402  (benchmarks/ is put on sys.path by conftest.py)
 
 import kospi_fast as kf  # noqa: E402
-from kospi_fast import session  # noqa: E402
+from kospi_fast import _session, krx, session  # noqa: E402
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE  # noqa: E402
 
 GROUP = "session 2M ticks (validation on vs off)"
@@ -83,3 +84,64 @@ def test_session_feed_only(benchmark, universe, day, expected):
     result = benchmark.pedantic(lambda d: d.feed(day.times, day.ids, day.prices), setup=fresh, rounds=ROUNDS,
                                 warmup_rounds=1)
     _check_feed(result, used[0].engine, expected)
+
+
+# ---------------------------------------------------------------------------- the rules kernel alone
+I64_MAX = int(np.iinfo(np.int64).max)
+GRID_PRICES = 1 << 23
+
+
+@pytest.fixture(scope="module")
+def day_rules(universe):
+    """The kernel's arguments for the day, built from krx's public tables (as a trading day
+    builds them): per-stock limits folded with p > 0 and the overflow bound, the tick table,
+    the on-grid bitmap, the fast-path rows and the session window."""
+    engine = _engine(universe)
+    date = scenarios.DAY_DATE
+    pmax = engine.price_bound
+    lower, upper = krx.price_limits(engine.reference_prices, date=date)
+    lower = np.maximum(np.asarray(lower, dtype=np.int64), 1)
+    upper = np.minimum(np.asarray(upper, dtype=np.int64), pmax)
+    thresholds, ticks = (np.ascontiguousarray(a, dtype=np.int64) for a in krx.tick_table(date))
+    on = np.zeros(GRID_PRICES, dtype=bool)
+    on[1:] = krx.is_on_tick(np.arange(1, GRID_PRICES, dtype=np.int64), date=date)
+    grid = np.packbits(on, bitorder="little")
+    hi = np.minimum(upper, GRID_PRICES - 1)
+    fast = np.ascontiguousarray(np.stack([lower, hi - lower], axis=1))
+    s = session.session_times(date, check_calendar=False)
+    window = (s.window[0], s.close_call, s.close, s.window[1])
+    return (lower, upper, np.zeros(len(universe), dtype=np.uint8), thresholds, ticks, grid, fast, *window)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_session_rules_kernel_feed_engine(benchmark, universe, day, expected, day_rules):
+    """``_session.feed_engine``: the rules kernel on the engine's scratch prices, then the swap."""
+    used = []
+
+    def fresh():  # not timed
+        used[:] = [_engine(universe)]
+        return (used[0],), {}
+
+    bad, levels, status, counts, _ = benchmark.pedantic(
+        lambda e: _session.feed_engine(e, day.times, day.ids, day.prices, *day_rules, -1, True),
+        setup=fresh, rounds=ROUNDS, warmup_rounds=1)
+    assert bad == -1 and counts[_session.APPLIED] == expected.shape[0] and not status.any()
+    assert np.array_equal(levels, expected)
+    assert used[0].level == expected[-1] == used[0].recompute()
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_session_rules_kernel_classify(benchmark, universe, day, expected, day_rules):
+    """``_session.classify``: the same verdicts, nothing applied (books with their own kernel)."""
+    engine = _engine(universe)
+    status = np.empty(expected.shape[0], dtype=np.uint8)
+    counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
+
+    def run():
+        counts[:] = 0
+        return _session.classify(day.times, day.ids, day.prices, *day_rules, engine.price_bound, len(engine), -1,
+                                 status, counts, True)
+
+    bad, last = benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1)
+    assert bad == -1 and last == day.times.max() and not status.any()
+    assert counts[_session.APPLIED] == expected.shape[0]
