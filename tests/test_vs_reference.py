@@ -210,3 +210,12 @@ def test_registry_covers_every_kernel_entry_point():
 def test_reference_is_independent_of_the_package():
     source = Path(reference.__file__).read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+kospi_fast", source, re.M)
+
+
+def test_status_codes_are_the_kernels():
+    from kospi_fast import _session
+
+    for name in ("APPLIED", "IGNORED", "BAD_ID", "BAD_PRICE", "OFF_GRID", "OUTSIDE_LIMITS", "HALTED", "OUT_OF_ORDER",
+                 "IN_CLOSING_CALL"):
+        assert getattr(reference, name) == getattr(_session, name), name
+    assert reference.N_STATUS == len(_session.STATUS_NAMES)

@@ -14,8 +14,7 @@ that case ``xfail(strict=True)`` with the reason, so it fails loudly once it is 
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -23,7 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import kospi_fast as kf
-from kospi_fast import krx
+from kospi_fast import krx, reference
 from kospi_fast.definitions import IndexDefinition
 
 CAP_LIMIT = 9_000_000_000_000_000_000
@@ -463,13 +462,23 @@ def ell_strategy(draw):
     return tuple(args)
 
 
-# ================================================================ _session.run_validated
+# ================================================================ _session (the KRX rules kernel)
 OPEN = 9 * 3600 * NS
 CALL = (15 * 3600 + 20 * 60) * NS
 CLOSE = (15 * 3600 + 30 * 60) * NS
 WIN_CLOSE = CLOSE + 30 * NS
 GRID_PRICES = 1 << 16  # the zoo's bitmap covers prices below 65,536 won; above, the slow path
 _GRIDS: dict[str, np.ndarray] = {}
+
+#: The arguments of the three seams, by name (a day is built once as a dict of these).
+VALIDATED = ("prices", "shares", "lower", "upper", "halted", "thresholds", "ticks", "grid", "fast", "win_open",
+             "call_start", "call_end", "win_close", "times", "ids", "new_prices", "pmax", "cap", "last_time",
+             "divisor", "levels", "status", "counts", "stop_at_bad")
+CLASSIFY = ("times", "ids", "new_prices", "lower", "upper", "halted", "thresholds", "ticks", "grid", "fast",
+            "win_open", "call_start", "call_end", "win_close", "pmax", "n_stocks", "last_time", "status", "counts",
+            "stop_at_bad")
+FEED = ("engine", "times", "ids", "new_prices", "lower", "upper", "halted", "thresholds", "ticks", "grid", "fast",
+        "win_open", "call_start", "call_end", "win_close", "last_time", "stop_at_bad")
 
 
 def grid_bitmap(date: str) -> np.ndarray:
@@ -481,195 +490,245 @@ def grid_bitmap(date: str) -> np.ndarray:
     return _GRIDS[date].copy()
 
 
-def day_args(seed=0, n=12, m=80, *, date="2026-03-10", stop=False, validate=True, halted=(), edits=(),
-             id_dtype=np.int64, levels=True, share_hi=3_000_000_000, last_time=-1, counts0=True, first_base=None):
-    """Arguments of run_validated for one day, prepared as TradingDay prepares them."""
+def fold_fast(d: dict) -> None:
+    """The fast-path bounds per stock, as TradingDay folds them: lo <= p <= lo + span inside
+    the limits and the bitmap; a stock with no such price gets (INT64_MAX, 0)."""
+    lower, upper = d["lower"], d["upper"]
+    hi = np.minimum(upper, 8 * d["grid"].shape[0] - 1)
+    empty = hi < lower
+    fast = np.empty((lower.shape[0], 2), dtype=np.int64)
+    fast[:, 0] = np.where(empty, I64_MAX, lower)
+    fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
+    d["fast"] = fast
+
+
+def day(seed=0, n=12, m=80, *, date="2026-03-10", stop=False, validate=True, halted=(), id_dtype=np.int64,
+        levels=True, share_hi=3_000_000_000, last_time=-1, first_base=None) -> dict:
+    """One day's rules and trades, prepared as TradingDay prepares them, by argument name."""
     rng = np.random.default_rng(seed + 31)
     shares = rng.integers(0, share_hi, n, dtype=np.int64)
+    if n and not shares.any():
+        shares[0] = 1
     pmax = price_bound(shares)
     base = np.array([krx.round_to_tick(int(x), date=date) for x in rng.integers(800, 1_200_000, n)], dtype=np.int64)
     if first_base is not None and n:
         base[0] = first_base
     base = np.minimum(base, pmax)
-    lower = np.maximum((base * 7) // 10, 1)
-    upper = (base * 13) // 10
     halt = np.zeros(n, dtype=np.uint8)
-    for i in halted:
-        halt[i] = 1
-    thresholds = np.array(krx.tick_table(date)[0], dtype=np.int64)
-    grid = grid_bitmap(date)
-    window = (OPEN, CALL, CLOSE, WIN_CLOSE)
-    lower = np.where(halt != 0, I64_MAX, np.maximum(lower, 1))
-    upper = np.minimum(upper, pmax)
-    if not validate:
-        lower = np.ones(n, dtype=np.int64)
-        upper = np.full(n, pmax, dtype=np.int64)
-        lower = np.where(halt != 0, I64_MAX, lower)
-        thresholds = np.full(6, I64_MAX, dtype=np.int64)
-        grid = np.full(GRID_PRICES // 8, 0xFF, dtype=np.uint8)
-        window = (-(2**62), 2**62, 2**62, 2**62)
-    hi = np.minimum(upper, 8 * grid.shape[0] - 1)
-    empty = hi < lower
-    fast = np.empty((n, 2), dtype=np.int64)
-    fast[:, 0] = np.where(empty, I64_MAX, lower)
-    fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
+    halt[list(halted)] = 1
+    th, tk = (np.array(a, dtype=np.int64) for a in krx.tick_table(date))
+    d = dict(prices=base, shares=shares, halted=halt, thresholds=th, ticks=tk, grid=grid_bitmap(date),
+             win_open=OPEN, call_start=CALL, call_end=CLOSE, win_close=WIN_CLOSE, pmax=pmax, n_stocks=n,
+             last_time=last_time, stop_at_bad=stop)
+    d["lower"] = np.where(halt != 0, I64_MAX, np.maximum((base * 7) // 10, 1)).astype(np.int64)
+    d["upper"] = np.minimum((base * 13) // 10, pmax).astype(np.int64)
+    if not validate:  # TradingDay(validate=False): ids, prices and the bound only
+        d["lower"] = np.where(halt != 0, I64_MAX, 1).astype(np.int64)
+        d["upper"] = np.full(n, pmax, dtype=np.int64)
+        d["thresholds"] = np.zeros(0, dtype=np.int64)
+        d["ticks"] = np.ones(1, dtype=np.int64)
+        d["grid"] = np.full(GRID_PRICES // 8, 0xFF, dtype=np.uint8)
+        d.update(win_open=-(2**62), call_start=2**62, call_end=2**62, win_close=2**62)
+    fold_fast(d)
     # trades: mostly good, with every kind of bad mixed in
     times = np.sort(rng.integers(OPEN - 600 * NS, WIN_CLOSE + 600 * NS, m))
     swap = rng.random(m) < 0.03
     times[swap] -= rng.integers(1, 100 * NS, int(swap.sum()))  # a few out of order
-    ids = rng.integers(0, max(n, 1), m, dtype=np.int64) if n else np.zeros(m, np.int64)
+    ids = rng.integers(0, n, m, dtype=np.int64) if n else np.zeros(m, np.int64)
     ref = base[ids] if n else np.ones(m, np.int64)
     px = np.array([krx.round_to_tick(max(1, int(r * f)), date=date) for r, f in zip(ref, rng.uniform(0.6, 1.4, m))],
                   dtype=np.int64).reshape(m)
-    odd = rng.random(m) < 0.1
-    px[odd] += 1  # mostly off the grid
+    px[rng.random(m) < 0.1] += 1  # mostly off the grid
     bad_id = rng.random(m) < 0.03
     ids[bad_id] = rng.choice([-1, n, n + 7], int(bad_id.sum()))
-    for k, t, i, p in edits:
-        if t is not None:
-            times[k] = t
-        if i is not None:
-            ids[k] = n if i == "n" else i
-        if p is not None:
-            px[k] = pmax + int(p[4:]) if isinstance(p, str) else p
-    cap = int(sum(int(a) * int(b) for a, b in zip(base, shares)))
-    divisor = cap / 2500.0 if cap else 1.0
-    lv = np.full(m, np.nan) if levels else None
-    status = np.full(m, 255, dtype=np.uint8)
-    counts = np.arange(9, dtype=np.int64) if counts0 else np.zeros(9, dtype=np.int64)
-    return (base.copy(), shares, lower.astype(np.int64), upper.astype(np.int64), halt, thresholds, grid, fast,
-            *window, times, ids.astype(id_dtype), px, pmax, cap, last_time, divisor, lv, status, counts, stop)
+    d.update(times=times, ids=ids.astype(id_dtype), new_prices=px)
+    d["cap"] = int(sum(int(a) * int(b) for a, b in zip(base, shares)))
+    d["divisor"] = d["cap"] / 2500.0 if d["cap"] else 1.0
+    d["levels"] = np.full(m, np.nan) if levels else None
+    d["status"] = np.full(m, 255, dtype=np.uint8)
+    d["counts"] = np.arange(9, dtype=np.int64)  # the seams add to the counts
+    d["engine"] = dict(shares=shares, prices=base, base_cap=float(d["cap"] or 1) * 0.97)
+    return d
 
 
-SESSION_MUTATED = (0, 19, 20, 21)  # prices, levels, status, counts
+def one_trade(*, t=12 * 3600 * NS, price=None, stock=0, date="2026-03-10", wide=False, limit=None, huge=False,
+              halted=False, stop=False, base=10_000) -> dict:
+    """Three stocks, one trade on stock 0 (base price ``base``): the rules one at a time."""
+    d = day(3, 3, 1, date=date, stop=stop, halted=(0,) if halted else (),
+            share_hi=3 * 10**18 if huge else 3_000_000_000, first_base=base)
+    pmax = d["pmax"]
+    if wide or huge:  # limits wide open, so only the grid (or the bound) decides
+        d["lower"][:] = np.where(d["halted"] != 0, I64_MAX, 1)
+        d["upper"][:] = min(pmax, 10**7)
+        fold_fast(d)
+    if huge:  # the bound far below the limits
+        d["prices"][:] = 1
+        d["cap"] = int(d["shares"].sum())
+        d["divisor"] = d["cap"] / 2500.0
+        d["engine"] = dict(shares=d["shares"], prices=d["prices"], base_cap=float(d["cap"]))
+    d["times"][0] = t
+    d["ids"][0] = 3 if stock == "n" else stock
+    if limit is not None:
+        lo, up = int(d["lower"][0]), int(d["upper"][0])
+        d["new_prices"][0] = {"lower": lo, "lower-": lo - 1, "upper": up, "upper+": up + 1}[limit]
+    elif price is not None:
+        d["new_prices"][0] = pmax + int(price[4:]) if isinstance(price, str) else price
+    else:
+        d["new_prices"][0] = d["prices"][0]
+    return d
 
 
-def day_cases() -> list[Case]:
+def seam_args(names: tuple, d: dict) -> tuple:
+    return tuple(d[k] for k in names)
+
+
+def day_cases(names: tuple) -> list[Case]:
+    """The rules-kernel zoo for one seam (its argument names)."""
+    feed = names is FEED  # the engine needs a stock with shares: no empty universes
+
+    def case(label, build, **kw):
+        return Case(label, lambda: seam_args(names, build()), **kw)
+
     out = []
     for n, m in ((0, 0), (0, 5), (1, 1), (12, 80), (40, 600)):
+        if feed and n == 0:
+            continue
         for stop in (False, True):
             for id_dtype in (np.int64, np.int32):
-                out.append(Case(f"n{n}-m{m}-stop{int(stop)}-{np.dtype(id_dtype)}",
-                                lambda n=n, m=m, s=stop, d=id_dtype: day_args(n + m, n, m, stop=s, id_dtype=d)))
+                out.append(case(f"n{n}-m{m}-stop{int(stop)}-{np.dtype(id_dtype)}",
+                                lambda n=n, m=m, s=stop, dt=id_dtype: day(n + m, n, m, stop=s, id_dtype=dt)))
     for date in ("2023-01-24", "2023-01-25"):
         for stop in (False, True):
-            out.append(Case(f"table-{date}-stop{int(stop)}", lambda d=date, s=stop: day_args(7, 30, 300, date=d, stop=s)))
-    out.append(Case("no-rules", lambda: day_args(8, 20, 200, validate=False)))
-    out.append(Case("no-rules-halted", lambda: day_args(8, 20, 200, validate=False, halted=(0, 3))))
-    out.append(Case("halted", lambda: day_args(9, 10, 200, halted=(1, 2, 5))))
-    out.append(Case("no-levels", lambda: day_args(10, 10, 100, levels=False)))
-    out.append(Case("late-start", lambda: day_args(11, 10, 100, last_time=12 * 3600 * NS)))
+            out.append(case(f"table-{date}-stop{int(stop)}", lambda dt=date, s=stop: day(7, 30, 300, date=dt, stop=s)))
+    out.append(case("no-rules", lambda: day(8, 20, 200, validate=False)))
+    out.append(case("no-rules-halted", lambda: day(8, 20, 200, validate=False, halted=(0, 3))))
+    out.append(case("halted", lambda: day(9, 10, 200, halted=(1, 2, 5))))
+    if names is VALIDATED:
+        out.append(case("no-levels", lambda: day(10, 10, 100, levels=False)))
+    out.append(case("late-start", lambda: day(11, 10, 100, last_time=12 * 3600 * NS)))
     # the clock's edges, one trade each, on stock 0 at its base price
     edges = {"open-1ns": OPEN - 1, "open": OPEN, "call-1ns": CALL - 1, "call": CALL, "close-1ns": CLOSE - 1,
-             "close": CLOSE, "random-end": WIN_CLOSE, "random-end+1ns": WIN_CLOSE + 1}
+             "close": CLOSE, "random-end": WIN_CLOSE, "random-end+1ns": WIN_CLOSE + 1, "int64-min": I64_MIN}
     for label, t in edges.items():
         for stop in (False, True):
-            out.append(Case(f"time-{label}-stop{int(stop)}", lambda t=t, s=stop: _one_trade(t=t, stop=s)))
+            out.append(case(f"time-{label}-stop{int(stop)}", lambda t=t, s=stop: one_trade(t=t, stop=s)))
     # prices on either side of the band edges of both tables, within wide limits
     for date in ("2023-01-24", "2023-01-25"):
         for p in (999, 1000, 1001, 1005, 1999, 2000, 2001, 2005, 4995, 4999, 5000, 5005, 5010, 9990, 10000, 10010,
                   10050, 19990, 20000, 20010, 20050, 49950, 50000, 50050, 50100, 99900, 100000, 100100, 100500,
                   199900, 200000, 200100, 200500, 499500, 500000, 500500, 501000):
-            out.append(Case(f"grid-{date}-{p}", lambda d=date, p=p: _one_trade(price=p, date=d, wide=True)))
-    # limits and the bound; the bound below the limit (huge shares)
+            out.append(case(f"grid-{date}-{p}", lambda dt=date, p=p: one_trade(price=p, date=dt, wide=True)))
+    # limits and the bound; the bound below the limits (huge shares)
     for label, kw in {"at-lower": dict(limit="lower"), "below-lower": dict(limit="lower-"),
                       "at-upper": dict(limit="upper"), "above-upper": dict(limit="upper+"),
                       "price-0": dict(price=0), "price--1": dict(price=-1), "price-int64-min": dict(price=I64_MIN),
                       "price-int64-max": dict(price=I64_MAX), "price-pmax": dict(price="pmax+0", huge=True),
                       "price-pmax+1": dict(price="pmax+1", huge=True), "id--1": dict(stock=-1),
                       "id-n": dict(stock="n"), "id-int64-max": dict(stock=I64_MAX),
-                      "halted": dict(halted=True), "halted-price-0": dict(halted=True, price=0)}.items():
+                      "halted": dict(halted=True), "halted-price-0": dict(halted=True, price=0),
+                      # a stock with no fast-path range (halted, or its lower limit above the
+                      # bitmap) has the fast row (INT64_MAX, 0), which admits p = INT64_MAX: the
+                      # fast path read the bitmap out of bounds there (a segfault) until it
+                      # checked p against the bitmap's size
+                      "halted-price-int64-max": dict(halted=True, price=I64_MAX),
+                      "above-bitmap": dict(base=200_000, price=200_500),
+                      "above-bitmap-price-int64-max": dict(base=200_000, price=I64_MAX)}.items():
         for stop in (False, True):
-            out.append(Case(f"{label}-stop{int(stop)}", lambda kw=kw, s=stop: _one_trade(stop=s, **kw)))
-    # a stock with no fast-path range (halted, or its lower limit above the grid bitmap) gets the
-    # fast row (INT64_MAX, 0), which admits the price INT64_MAX into the bitmap lookup
-    crash = ("the fast path reads the grid bitmap out of bounds (segfault): an empty fast row "
-             "(INT64_MAX, 0) admits the price INT64_MAX")
-    for stop in (False, True):
-        out.append(Case(f"halted-price-int64-max-stop{int(stop)}", lambda s=stop: _one_trade(halted=True, price=I64_MAX, stop=s),
-                        isolate=True, pending=crash))
-        out.append(Case(f"above-bitmap-price-int64-max-stop{int(stop)}",
-                        lambda s=stop: _one_trade(base=200_000, price=I64_MAX, stop=s), isolate=True, pending=crash))
-        out.append(Case(f"above-bitmap-stop{int(stop)}", lambda s=stop: _one_trade(base=200_000, price=200_500, stop=s)))
-    base = lambda: day_args(12, 10, 50)  # noqa: E731
-    out += [
-        refused(base, "prices-float64", 0, _f64),
-        refused(base, "shares-float64", 1, _f64),
-        refused(base, "lower-int32", 2, lambda a: a.astype(np.int32)),
-        refused(base, "halted-bool", 4, lambda a: a.astype(bool)),
-        refused(base, "thresholds-int32", 5, lambda a: a.astype(np.int32)),
-        refused(base, "thresholds-5", 5, lambda a: a[:5].copy()),
-        refused(base, "grid-int8", 6, lambda a: a.astype(np.int8)),
-        refused(base, "fast-1d", 7, lambda a: a.reshape(-1)),
-        refused(base, "fast-3-columns", 7, lambda a: np.zeros((a.shape[0], 3), np.int64)),
-        refused(base, "times-float64", 12, _f64),
-        refused(base, "ids-float64", 13, _f64),
-        refused(base, "ids-int16", 13, lambda a: a.astype(np.int16)),
-        refused(base, "new_prices-float64", 14, _f64),
-        refused(base, "new_prices-strided", 14, _strided_nonempty),
-        refused(base, "levels-float32", 19, lambda a: a.astype(np.float32)),
-        refused(base, "status-int8", 20, lambda a: a.astype(np.int8)),
-        refused(base, "status-readonly", 20, _readonly),
-        refused(base, "counts-int32", 21, lambda a: a.astype(np.int32)),
-        refused(base, "counts-8", 21, lambda a: a[:8].copy()),
-    ]
+            out.append(case(f"{label}-stop{int(stop)}", lambda kw=kw, s=stop: one_trade(stop=s, **kw)))
+    # a tick table of other shapes (the rules are data): one band, and a made-up one
+    out.append(case("one-band", lambda: _table(day(13, 10, 100), [], [1])))
+    out.append(case("made-up-table", lambda: _table(day(13, 10, 100), [100, 100, 7_000], [2, 3, 7, 20])))
+    out.append(case("ticks-0", lambda: _table(day(13, 10, 10), [2_000], [1, 0]), expect="raise"))
+    out.append(case("thresholds-descending", lambda: _table(day(13, 10, 10), [5_000, 2_000], [1, 5, 10]), expect="raise"))
+    out.append(case("ticks-length", lambda: _table(day(13, 10, 10), [2_000], [1, 5, 10]), expect="raise"))
+
+    def base():
+        return day(12, 10, 50)
+
+    def bad(arg, label, change):
+        if arg not in names:
+            return
+        pos = names.index(arg)
+        out.append(refused(lambda: seam_args(names, base()), f"{arg}-{label}", pos, change))
+
+    bad("prices", "float64", _f64)
+    bad("shares", "float64", _f64)
+    bad("lower", "int32", lambda a: a.astype(np.int32))
+    bad("upper", "short", lambda a: a[:-1].copy())
+    bad("halted", "bool", lambda a: a.astype(bool))
+    bad("thresholds", "int32", lambda a: a.astype(np.int32))
+    bad("ticks", "float64", _f64)
+    bad("grid", "int8", lambda a: a.astype(np.int8))
+    bad("fast", "1d", lambda a: a.reshape(-1))
+    bad("fast", "3-columns", lambda a: np.zeros((a.shape[0], 3), np.int64))
+    bad("times", "float64", _f64)
+    bad("ids", "float64", _f64)
+    bad("ids", "int16", lambda a: a.astype(np.int16))
+    bad("new_prices", "float64", _f64)
+    bad("new_prices", "strided", _strided_nonempty)
+    bad("new_prices", "short", lambda a: a[:-1].copy())
+    bad("levels", "float32", lambda a: a.astype(np.float32))
+    bad("status", "int8", lambda a: a.astype(np.int8))
+    bad("status", "readonly", _readonly)
+    bad("counts", "int32", lambda a: a.astype(np.int32))
+    bad("counts", "8", lambda a: a[:8].copy())
+    bad("n_stocks", "negative", lambda a: -1)
     return out
 
 
-def _one_trade(*, t=12 * 3600 * NS, price=None, stock=0, date="2026-03-10", wide=False, limit=None, huge=False,
-               halted=False, stop=False, base=10_000):
-    """Three stocks, one trade on stock 0 (base price ``base``): the rules one at a time."""
-    n = 3
-    args = list(day_args(3, n, 1, date=date, stop=stop, halted=(0,) if halted else (),
-                         share_hi=3 * 10**18 if huge else 3_000_000_000, first_base=base))
-    pmax = args[15]
-    if wide:  # limits wide open, so only the grid decides
-        args[2][:] = 1
-        args[3][:] = min(pmax, 10**7)
-        hi = np.minimum(args[3], 8 * args[6].shape[0] - 1)
-        args[7][:, 0] = 1
-        args[7][:, 1] = hi - 1
-    if huge:  # bound far below the limits: the bound decides
-        args[0][:] = 1
-        args[2][:] = 1
-        args[3][:] = min(pmax, 10**7)
-        args[7][:, 0] = 1
-        args[7][:, 1] = np.minimum(args[3], 8 * args[6].shape[0] - 1) - 1
-        args[16] = int(args[1].sum())
-        args[18] = args[16] / 2500.0
-    args[12][0] = t
-    args[13][0] = n if stock == "n" else stock
-    if limit is not None:
-        i = 0
-        lo, up = int(args[2][i]), int(args[3][i])
-        p = {"lower": lo, "lower-": lo - 1, "upper": up, "upper+": up + 1}[limit]
-        args[14][0] = p
-    elif price is not None:
-        args[14][0] = pmax + int(price[4:]) if isinstance(price, str) else price
+def _table(d: dict, thresholds, ticks) -> dict:
+    d["thresholds"] = np.array(thresholds, dtype=np.int64)
+    d["ticks"] = np.array(ticks, dtype=np.int64)
+    d["grid"] = np.zeros(1, dtype=np.uint8)  # everything through the exact rules
+    fold_fast(d)
+    return d
+
+
+def day_strategy(names: tuple):
+    @st.composite
+    def strategy(draw):
+        n = draw(st.integers(1 if names is FEED else 0, 8))
+        m = draw(st.integers(0, 40))
+        d = day(draw(st.integers(0, 2**16)), n, m, stop=draw(st.booleans()), validate=draw(st.booleans()),
+                halted=tuple(i for i in range(min(n, 2)) if draw(st.booleans())),
+                id_dtype=draw(st.sampled_from([np.int64, np.int32])),
+                date=draw(st.sampled_from(["2023-01-24", "2023-01-25"])))
+        times, px = d["times"], d["new_prices"]
+        special_t = st.sampled_from([OPEN - 1, OPEN, CALL - 1, CALL, CLOSE - 1, CLOSE, WIN_CLOSE, WIN_CLOSE + 1, I64_MIN])
+        special_p = st.sampled_from([0, -1, 1, d["pmax"], min(d["pmax"] + 1, I64_MAX), 1999, 2001, 65535, 65536,
+                                     100001, I64_MAX])
+        for k in range(m):
+            if draw(st.integers(0, 5)) == 0:
+                times[k] = draw(special_t)
+            if draw(st.integers(0, 9)) == 0:
+                px[k] = draw(special_p)
+        if m and draw(st.booleans()):
+            times.sort()
+        return seam_args(names, d)
+
+    return strategy
+
+
+def _engine_of(fn, spec: dict):
+    """The engine a feed_engine side runs on: an IndexEngine, or the slow twin's ReferenceEngine."""
+    codes = [f"{i:06d}" for i in range(spec["shares"].shape[0])]
+    if fn is reference.feed_engine:
+        return reference.ReferenceEngine(codes, spec["shares"].tolist(), spec["prices"].tolist(), base_cap=spec["base_cap"])
+    return kf.IndexEngine(kf.Universe(codes, codes, spec["shares"], spec["prices"]), base_cap=spec["base_cap"])
+
+
+def run_feed(fn, args):
+    engine = _engine_of(fn, args[0])
+    bad, levels, status, counts, last = fn(engine, *args[1:])
+    m = status.shape[0]
+    # after a stop only the trades before it (and its status) are specified
+    upto = m if bad == -1 else bad
+    if isinstance(engine, reference.ReferenceEngine):
+        state = ([engine.prices[c] for c in engine.codes], engine.cap(), engine.level)
     else:
-        args[14][0] = args[0][0]
-    return tuple(args)
-
-
-@st.composite
-def day_strategy(draw):
-    n = draw(st.integers(0, 8))
-    m = draw(st.integers(0, 40))
-    args = list(day_args(draw(st.integers(0, 2**16)), n, m, stop=draw(st.booleans()),
-                         validate=draw(st.booleans()), halted=tuple(i for i in range(n) if draw(st.booleans()) and i < 2),
-                         id_dtype=draw(st.sampled_from([np.int64, np.int32])),
-                         date=draw(st.sampled_from(["2023-01-24", "2023-01-25"]))))
-    times, ids, px = args[12], args[13], args[14]
-    special_t = st.sampled_from([OPEN - 1, OPEN, CALL - 1, CALL, CLOSE - 1, CLOSE, WIN_CLOSE, WIN_CLOSE + 1, I64_MIN])
-    for k in range(m):
-        if draw(st.integers(0, 5)) == 0:
-            times[k] = draw(special_t)
-        if draw(st.integers(0, 9)) == 0:
-            px[k] = draw(st.sampled_from([0, -1, 1, args[15], min(args[15] + 1, I64_MAX), 1999, 2001, 65535, 65536,
-                                          100001]))
-    if m and draw(st.booleans()):
-        times.sort()
-    return tuple(args)
+        state = (engine.prices.tolist(), engine.cap, engine.level)
+    return (bad, levels[:upto].copy(), status[: upto if bad == -1 else upto + 1].copy(), counts.copy(), last,
+            levels.dtype, status.dtype, m, state)
 
 
 # ================================================================ aggregate_cap
@@ -982,7 +1041,11 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._rebase.apply_changes_inplace": Pair(changes_cases, changes_strategy, mutated=(0, 1)),
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),
-    "kospi_fast._session.run_validated": Pair(day_cases, day_strategy, mutated=SESSION_MUTATED),
+    "kospi_fast._session.run_validated": Pair(lambda: day_cases(VALIDATED), lambda: day_strategy(VALIDATED)(),
+                                              mutated=tuple(VALIDATED.index(k) for k in ("prices", "levels", "status", "counts"))),
+    "kospi_fast._session.classify": Pair(lambda: day_cases(CLASSIFY), lambda: day_strategy(CLASSIFY)(),
+                                         mutated=tuple(CLASSIFY.index(k) for k in ("status", "counts"))),
+    "kospi_fast._session.feed_engine": Pair(lambda: day_cases(FEED), lambda: day_strategy(FEED)(), run=run_feed),
     "kospi_fast.engine.published": Pair(published_cases, lambda: st.tuples(st.floats())),
     "kospi_fast.engine.IndexEngine": Pair(engine_cases, lambda: st.builds(
         lambda seed, n, m, how: (engine_scenario(seed, n, m, how=how),),

@@ -33,13 +33,9 @@ INT64_MAX = 2**63 - 1
 #: Won per member of an equal-weighted index at a rebalance: index shares = round(this / price).
 EQUAL_NOTIONAL = 10**12
 
-#: Tick sizes of KRX's bands, lowest band first (methodology 3.1; both the unified table and the
-#: pre-2023 KOSPI table use these seven ticks, with different band edges).
-KRX_TICKS = (1, 5, 10, 50, 100, 500, 1000)
-
-# Trade status codes of the validated feed (the meaning of each: ``kospi_fast.session.STATUS``).
-OK = 0
-IGNORED_OFF_HOURS = 1
+# Trade status codes of the validated feed (in words: ``kospi_fast._session.STATUS_NAMES``).
+APPLIED = 0
+IGNORED = 1  # off-hours: not an error, the trade does not move the index
 BAD_ID = 2
 BAD_PRICE = 3
 OFF_GRID = 4
@@ -218,9 +214,10 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     _same(_length(levels, "levels", _F64, writable=True), "levels", n_slots)
     m = _length(ids, "ids", _IDS)
     _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
-    rows_at: dict[int, list[int]] = {}
+    rows_at: dict[int, list[int]] = {}  # trade position -> the rows of `out` sampled after it
     if sample_at is not None:
-        for r, t in enumerate(sample_at.tolist() if _length(sample_at, "sample_at", _I64) else ()):
+        _length(sample_at, "sample_at", _I64)
+        for r, t in enumerate(sample_at.tolist()):
             rows_at.setdefault(t, []).append(r)
     n_out = n_slots
     if out is not None:
@@ -232,12 +229,11 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     members = _ell_members(n, width, col, sh, n_slots)
     pmax = _int_scalar(pmax, "pmax")
     divs = divisors.tolist()
-    n = prices.shape[0]
     cur = prices.tolist()
-    offsets = [c - _slot_cap(cur, m) for c, m in zip(caps.tolist(), members)]  # 0 for true caps
+    offsets = [c - _slot_cap(cur, e) for c, e in zip(caps.tolist(), members)]  # 0 for true caps
 
-    def caps_now() -> list[int]:
-        return [_slot_cap(cur, m) + o for m, o in zip(members, offsets)]
+    def caps_now() -> list[int]:  # every slot recounted from the prices
+        return [_slot_cap(cur, e) + o for e, o in zip(members, offsets)]
 
     bad = -1
     for t, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
@@ -360,10 +356,12 @@ class ReferenceFamily:
         px = _int_values(prices, "prices", allow_float=True)
         if len(id_list) != len(px):
             raise ValueError(f"`ids` and `prices` must have the same length, got {len(id_list)} and {len(px)}")
+        keep = None if sample_at is None else _int_values(sample_at, "sample_at", allow_float=False)
+        if keep and (keep[0] < 0 or keep[-1] >= len(px) or any(a > b for a, b in zip(keep, keep[1:]))):
+            raise ValueError(f"`sample_at` must be ascending positions in [0, {len(px)}), got {keep[:5]}...")
         n, pmax = len(self.codes), self.price_bound
         for k, (i, p) in enumerate(zip(id_list, px)):
             _check_trade(k, i, p, n, pmax, "ids", "prices")
-        keep = None if sample_at is None else _int_values(sample_at, "sample_at", allow_float=False)
         rows = []
         for t, (i, p) in enumerate(zip(id_list, px)):
             self.prices[self.codes[i]] = p
@@ -390,24 +388,24 @@ class ReferenceFamily:
 
 
 # ============================================================================ validated feed
-def classify_trade(time, last_time, stock_id, price, n_stocks, pmax, halted, lower, upper, bounds, window, ticks=KRX_TICKS):
-    """Slow classify_trade for one trade under KRX's rules: its status code, nothing applied."""
-    # The rules, in order (the first that fails names the status):
+def classify_trade(time, last_time, stock_id, price, n_stocks, pmax, halted, lower, upper, thresholds, ticks, window):
+    """The status of one trade under KRX's rules, the rules taken in order; nothing applied."""
+    # The first rule that fails names the status:
     #   time before the latest timestamp seen so far in the feed       OUT_OF_ORDER
-    #   outside [open, close + random end] (window[0], window[3])      IGNORED_OFF_HOURS
+    #   outside [open, close + random end] (window[0], window[3])      IGNORED (off-hours)
     #   id outside [0, n_stocks)                                        BAD_ID
     #   price <= 0 or above the overflow bound pmax                     BAD_PRICE
     #   stock halted                                                    HALTED
     #   inside the closing call [window[1], window[2]) (no trade runs) IN_CLOSING_CALL
     #   not a multiple of the tick of its band                          OFF_GRID
     #   outside the stock's daily limits [lower, upper]                 OUTSIDE_LIMITS
-    # The tick of price p is ticks[number of band edges in `bounds` that are <= p]: the same
-    # rule as ``krx.tick_size``, e.g. edges (2000, 5000, ...) give tick 1 below 2,000 won.
+    # The tick of price p is ticks[number of band edges in `thresholds` that are <= p]: the
+    # rule of ``krx.tick_size`` (edges 2000, 5000, ... and ticks 1, 5, ...: tick 1 below 2,000).
     win_open, call_start, call_end, win_close = window
     if time < last_time:
         return OUT_OF_ORDER
     if time < win_open or time > win_close:
-        return IGNORED_OFF_HOURS
+        return IGNORED
     if not 0 <= stock_id < n_stocks:
         return BAD_ID
     if price <= 0 or price > pmax:
@@ -416,59 +414,73 @@ def classify_trade(time, last_time, stock_id, price, n_stocks, pmax, halted, low
         return HALTED
     if call_start <= time < call_end:
         return IN_CLOSING_CALL
-    if price % ticks[bisect_right(list(bounds), price)] != 0:
+    if price % ticks[bisect_right(thresholds, price)] != 0:
         return OFF_GRID
     if price < lower[stock_id] or price > upper[stock_id]:
         return OUTSIDE_LIMITS
-    return OK
+    return APPLIED
 
 
-def run_validated(prices, shares, lower, upper, halted, thresholds, grid, fast, win_open, call_start, call_end,
-                  win_close, times, ids, new_prices, pmax, cap, last_time, divisor, levels, status, counts,
-                  stop_at_bad):
-    """Slow run_validated for one batch under KRX's trade rules: a status per trade, full recompute."""
-    # Contract (the seam's): prices int64 (writable), shares/lower/upper int64, halted uint8,
-    # thresholds int64 (the 6 band edges of the day's tick table), grid uint8, fast int64
-    # (n_stocks, 2), times int64, ids int32/int64, new_prices int64, levels float64 or None,
-    # status uint8 and counts int64 (writable, counts one slot per status code). `grid` and
-    # `fast` only speed up the fast path (a bitmap of on-grid prices, per-stock bounds); the
-    # rules here never read them. Each trade gets classify_trade's status; an OK trade moves
-    # its price; every trade (ignored or rejected too) moves the latest time seen forward.
-    # With stop_at_bad the first trade that is neither OK nor ignored stops the batch: its
-    # status and count are written, its level and time are not. Returns (bad_index_or_-1,
-    # cap, latest time); levels[k] = float(cap after trade k) / divisor.
-    n = _length(prices, "prices", _I64, writable=True)
-    for arr, name in ((shares, "shares"), (lower, "lower"), (upper, "upper")):
-        _same(_length(arr, name, _I64), name, n)
-    _same(_length(halted, "halted", _U8), "halted", n)
-    _check(fast, "fast", _I64, ndim=2)
-    _same(fast.shape[0], "fast", n)
-    if fast.shape[1] != 2:
-        raise ValueError(f"`fast` must have 2 columns (lo, span), got {fast.shape[1]}")
-    if _length(thresholds, "thresholds", _I64) < len(KRX_TICKS) - 1:
-        raise ValueError(f"`thresholds` must have {len(KRX_TICKS) - 1} entries, got {thresholds.shape[0]}")
-    _length(grid, "grid", _U8)
-    m = _length(times, "times", _I64)
-    _same(_length(ids, "ids", _IDS), "ids", m)
-    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
-    _same(_length(status, "status", _U8, writable=True), "status", m)
-    _same(_length(counts, "counts", _I64, writable=True), "counts", N_STATUS)
-    if levels is not None:
-        _same(_length(levels, "levels", _F64, writable=True), "levels", m)
-    window = tuple(_int_scalar(w, "window") for w in (win_open, call_start, call_end, win_close))
-    pmax, cap, last = _int_scalar(pmax, "pmax"), _int_scalar(cap, "cap"), _int_scalar(last_time, "last_time")
-    d = _real_scalar(divisor, "divisor")
-    cur, sh = prices.tolist(), shares.tolist()
-    lo, hi, halt, bounds = lower.tolist(), upper.tolist(), halted.tolist(), thresholds.tolist()[: len(KRX_TICKS) - 1]
-    offset = cap - _cap(cur, sh)
-    bad = -1
-    for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), new_prices.tolist())):
-        st = classify_trade(t, last, i, p, n, pmax, halt, lo, hi, bounds, window)
+def classify(times, ids, prices, lower, upper, halted, thresholds, ticks, grid, fast, win_open, call_start,
+             call_end, win_close, pmax, n_stocks, last_time, status, counts, stop_at_bad):
+    """Slow classify for one batch under KRX's trade rules: each trade's status, nothing applied."""
+    # The statuses run_validated gives; writes status[k], adds to counts. Every trade (ignored
+    # or rejected too) moves the latest time seen forward; with stop_at_bad the first trade that
+    # is neither applied nor ignored stops the batch (its status and count written, its time
+    # not). Returns (bad_index_or_-1, latest time seen).
+    n_stocks = _int_scalar(n_stocks, "n_stocks")
+    if n_stocks < 0:
+        raise ValueError(f"`n_stocks` must be >= 0, got {n_stocks}")
+    rules = _day_rules(n_stocks, lower, upper, halted, thresholds, ticks, grid, fast,
+                       (win_open, call_start, call_end, win_close), pmax)
+    m = _tape(times, ids, prices, "prices")
+    _outputs(status, counts, m)
+    bad, last = -1, _int_scalar(last_time, "last_time")
+    for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), prices.tolist())):
+        st = classify_trade(t, last, i, p, n_stocks, *rules)
         status[k] = st
         counts[st] += 1
-        if st == OK:
+        if st not in (APPLIED, IGNORED) and stop_at_bad:
+            bad = k
+            break
+        last = max(last, t)
+    return bad, last
+
+
+def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid, fast, win_open, call_start,
+                  call_end, win_close, times, ids, new_prices, pmax, cap, last_time, divisor, levels, status,
+                  counts, stop_at_bad):
+    """Slow run_validated for one batch under KRX's trade rules: a status per trade, full recompute."""
+    # Contract (the seam's): prices int64 (writable), shares/lower/upper int64, halted uint8,
+    # fast int64 (n_stocks, 2), thresholds int64 (ascending band edges), ticks int64 (one more,
+    # each > 0), grid uint8, times int64, ids int32/int64, new_prices int64, status uint8 and
+    # counts int64 (writable; a slot per status code), levels float64 (writable) or None.
+    # `grid` and `fast` only speed up the fast path (a bitmap of on-grid prices, per-stock
+    # bounds); the rules here never read them. Each trade gets classify_trade's status; an
+    # applied trade moves its price; every trade moves the latest time seen forward. With
+    # stop_at_bad the first trade neither applied nor ignored stops the batch: its status and
+    # count are written, its level and time are not. Returns (bad_index_or_-1, cap, latest time);
+    # levels[k] = float(cap after trade k) / divisor.
+    n = _length(prices, "prices", _I64, writable=True)
+    _same(_length(shares, "shares", _I64), "shares", n)
+    rules = _day_rules(n, lower, upper, halted, thresholds, ticks, grid, fast,
+                       (win_open, call_start, call_end, win_close), pmax)
+    m = _tape(times, ids, new_prices, "new_prices")
+    _outputs(status, counts, m)
+    if levels is not None:
+        _same(_length(levels, "levels", _F64, writable=True), "levels", m)
+    cap, last = _int_scalar(cap, "cap"), _int_scalar(last_time, "last_time")
+    d = _real_scalar(divisor, "divisor")
+    cur, sh = prices.tolist(), shares.tolist()
+    offset = cap - _cap(cur, sh)  # 0 when the caller's cap is Σ prices × shares
+    bad = -1
+    for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), new_prices.tolist())):
+        st = classify_trade(t, last, i, p, n, *rules)
+        status[k] = st
+        counts[st] += 1
+        if st == APPLIED:
             cur[i] = p
-        elif st != IGNORED_OFF_HOURS and stop_at_bad:
+        elif st != IGNORED and stop_at_bad:
             bad = k
             break
         last = max(last, t)
@@ -476,6 +488,40 @@ def run_validated(prices, shares, lower, upper, halted, thresholds, grid, fast, 
             levels[k] = level(_cap(cur, sh) + offset, d)
     prices[:] = cur
     return bad, _cap(cur, sh) + offset, last
+
+
+def feed_engine(engine, times, ids, prices, lower, upper, halted, thresholds, ticks, grid, fast, win_open,
+                call_start, call_end, win_close, last_time, stop_at_bad):
+    """Slow feed_engine for one validated batch into a :class:`ReferenceEngine`, all or its good trades."""
+    # The rules of run_validated on the engine's prices, shares, price bound and divisor.
+    # Returns (bad, levels, status, counts, latest time): with stop_at_bad and a rejected trade
+    # the engine is unchanged and the time returned is `last_time`; levels and status hold the
+    # trades before the bad one (and its status); the rest is unspecified (here NaN and 255).
+    if not isinstance(engine, ReferenceEngine):
+        raise TypeError(f"`engine` must be a ReferenceEngine, got {type(engine).__name__}")
+    n = len(engine.codes)
+    rules = _day_rules(n, lower, upper, halted, thresholds, ticks, grid, fast,
+                       (win_open, call_start, call_end, win_close), engine.price_bound)
+    m = _tape(times, ids, prices, "prices")
+    last0 = _int_scalar(last_time, "last_time")
+    levels = np.full(m, np.nan)
+    status = np.full(m, 255, dtype=np.uint8)
+    counts = np.zeros(N_STATUS, dtype=np.int64)
+    cur = [engine.prices[c] for c in engine.codes]
+    sh = [engine.shares[c] for c in engine.codes]
+    last = last0
+    for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), prices.tolist())):
+        st = classify_trade(t, last, i, p, n, *rules)
+        status[k] = st
+        counts[st] += 1
+        if st == APPLIED:
+            cur[i] = p
+        elif st != IGNORED and stop_at_bad:
+            return k, levels, status, counts, last0
+        last = max(last, t)
+        levels[k] = level(_cap(cur, sh), engine.divisor)
+    engine.prices = dict(zip(engine.codes, cur))
+    return -1, levels, status, counts, last
 
 
 # ============================================================================ engine
@@ -573,6 +619,8 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),
     ("kospi_fast._session.run_validated", run_validated),
+    ("kospi_fast._session.classify", classify),
+    ("kospi_fast._session.feed_engine", feed_engine),
     ("kospi_fast.engine.published", published),
     ("kospi_fast.engine.IndexEngine", ReferenceEngine),
     ("kospi_fast.family.IndexFamily", ReferenceFamily),
@@ -699,6 +747,41 @@ def _id_values(values, name: str) -> list[int]:
     if kind is not None and kind not in "iu":
         raise TypeError(f"`{name}` must be an integer array of ids, got dtype {values.dtype}")
     return _int_values(values, name, allow_float=False)
+
+
+def _day_rules(n: int, lower, upper, halted, thresholds, ticks, grid, fast, window, pmax) -> tuple:
+    """Check the day's rule arrays as the seam does (lengths against ``n``, the tick table
+    well formed) and return what classify_trade takes after ``n_stocks``."""
+    for arr, name in ((lower, "lower"), (upper, "upper")):
+        _same(_length(arr, name, _I64), name, n)
+    _same(_length(halted, "halted", _U8), "halted", n)
+    _check(fast, "fast", _I64, ndim=2)
+    _same(fast.shape[0], "fast", n)
+    if fast.shape[1] != 2:
+        raise ValueError(f"`fast` must have 2 columns (lo, span), got {fast.shape[1]}")
+    n_th = _length(thresholds, "thresholds", _I64)
+    _same(_length(ticks, "ticks", _I64), "ticks", n_th + 1)
+    th, tk = thresholds.tolist(), ticks.tolist()
+    for b in range(n_th + 1):
+        if tk[b] <= 0:
+            raise ValueError(f"`ticks[{b}]` must be > 0, got {tk[b]}")
+        if 0 < b < n_th and th[b] < th[b - 1]:
+            raise ValueError(f"`thresholds` must be ascending, got {th[b - 1]} then {th[b]} at {b}")
+    _length(grid, "grid", _U8)
+    window = tuple(_int_scalar(w, "window") for w in window)
+    return (_int_scalar(pmax, "pmax"), halted.tolist(), lower.tolist(), upper.tolist(), th, tk, window)
+
+
+def _tape(times, ids, prices, prices_name: str) -> int:
+    m = _length(times, "times", _I64)
+    _same(_length(ids, "ids", _IDS), "ids", m)
+    _same(_length(prices, prices_name, _I64), prices_name, m)
+    return m
+
+
+def _outputs(status, counts, m: int) -> None:
+    _same(_length(status, "status", _U8, writable=True), "status", m)
+    _same(_length(counts, "counts", _I64, writable=True), "counts", N_STATUS)
 
 
 def _check_all(values: Sequence[int], name: str, ok, what: str) -> None:
