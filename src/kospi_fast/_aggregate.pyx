@@ -11,6 +11,8 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.math cimport fabs
 
+from kospi_fast._buffers cimport is_c_array
+
 from kospi_fast import _validation
 
 cnp.import_array()
@@ -81,15 +83,6 @@ cdef double sum_cap_f64(const double* prices, const double* shares, Py_ssize_t n
     return total + comp
 
 
-cdef inline bint _is_canonical(object a, int typenum):
-    """A 1-d, C-contiguous, aligned ndarray of exactly this dtype: the zero-copy fast path."""
-    if not cnp.PyArray_Check(a):
-        return False
-    cdef cnp.ndarray arr = <cnp.ndarray>a
-    return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == 1
-            and cnp.PyArray_ISCARRAY_RO(arr))
-
-
 def aggregate_cap(prices, shares):
     """Aggregate market cap ``Σ prices[i] × shares[i]``.
 
@@ -124,7 +117,8 @@ def aggregate_cap(prices, shares):
     cdef int64_t total
     cdef Py_ssize_t n, bad
     cdef cnp.ndarray p, s
-    if _is_canonical(prices, cnp.NPY_INT64) and _is_canonical(shares, cnp.NPY_INT64):
+    # 1-d, C-contiguous, aligned, native int64 ndarrays: the zero-copy fast path
+    if is_c_array(prices, cnp.NPY_INT64, 1, False) and is_c_array(shares, cnp.NPY_INT64, 1, False):
         p = <cnp.ndarray>prices
         s = <cnp.ndarray>shares
         n = cnp.PyArray_DIM(p, 0)

@@ -75,14 +75,20 @@ cdef inline Py_ssize_t length_u8(object a, str name, bint writable=False) except
     return length(a, cnp.NPY_UINT8, name, "uint8", writable)
 
 
+cdef inline bint is_id_array(object a) noexcept:
+    """``a`` is a read-only-usable 1-d id array: int32 or int64 (see :func:`is_c_array`)."""
+    if not cnp.PyArray_Check(a):
+        return False
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    cdef bint narrow = t != cnp.NPY_INT64 and _same_type(t, cnp.NPY_INT32)
+    return is_c_array(a, cnp.NPY_INT32 if narrow else cnp.NPY_INT64, 1, False)
+
+
 cdef inline Py_ssize_t length_ids(object a, str name, bint* narrow) except -1:
     """Length of a read-only 1-d id array, int32 (``narrow[0]`` set) or int64."""
-    cdef int t
-    if cnp.PyArray_Check(a):
-        t = cnp.PyArray_TYPE(<cnp.ndarray>a)
-        narrow[0] = t != cnp.NPY_INT64 and _same_type(t, cnp.NPY_INT32)
-        if is_c_array(a, cnp.NPY_INT32 if narrow[0] else cnp.NPY_INT64, 1, False):
-            return cnp.PyArray_DIM(<cnp.ndarray>a, 0)
+    if is_id_array(a):
+        narrow[0] = cnp.PyArray_ITEMSIZE(<cnp.ndarray>a) == 4
+        return cnp.PyArray_DIM(<cnp.ndarray>a, 0)
     refuse(a, name, "int32 or int64", 1, False, cnp.NPY_INT64, cnp.NPY_INT32)
     return -1
 

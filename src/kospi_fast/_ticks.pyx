@@ -9,7 +9,8 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
-from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, same_length
+from kospi_fast._buffers cimport (data, is_c_array, is_id_array, length_f64, length_i64, length_ids,
+                                  same_length)
 
 import numpy as np
 
@@ -47,23 +48,15 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
     return -1
 
 
-cdef inline bint _is_canonical(object a, int typenum):
-    if not cnp.PyArray_Check(a):
-        return False
-    cdef cnp.ndarray arr = <cnp.ndarray>a
-    return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == 1
-            and cnp.PyArray_ISCARRAY_RO(arr))
-
-
 cdef object _canonical_ids(object ids, Py_ssize_t n_stocks):
     """ids as int64 or int32 C-contiguous array (zero-copy when already so), else validated."""
-    if _is_canonical(ids, cnp.NPY_INT64) or _is_canonical(ids, cnp.NPY_INT32):
+    if is_id_array(ids):
         return ids
     return _validation.id_array(ids, "ids", n_stocks)
 
 
 cdef object _canonical_prices(object new_prices, str name):
-    if _is_canonical(new_prices, cnp.NPY_INT64):
+    if is_c_array(new_prices, cnp.NPY_INT64, 1, False):
         return new_prices
     return _validation.int64_array(new_prices, name)
 
