@@ -256,7 +256,7 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
         td.feed(t, [0, 1, 2], [199_400.0, np.nan, 1.0])
     with pytest.raises(TypeError, match=r"`code_or_id` must be a 6-character code or an integer id, got 1.5"):
         td.halt(1.5)  # was silently truncated to id 1
-    assert not td._halted.any()
+    assert td.halted == ()
     assert e.level == e.recompute()
     assert td._last_time == -1 and not td._times  # the rejected batch left the day untouched
 

@@ -378,8 +378,15 @@ class TradingDay:
         self._halts_version += 1
 
     def resume(self, code_or_id: object) -> None:
+        """End a halt: the stock trades again under the day's rules."""
         self._halted_ids.discard(self._id(code_or_id))
         self._halts_version += 1
+
+    @property
+    def halted(self) -> tuple[str, ...]:
+        """Codes of the stocks halted now."""
+        codes = self.book.universe.codes
+        return tuple(codes[i] for i in sorted(self._halted_ids))
 
     def _id(self, key: object) -> int:
         return self.book.universe.id_of(key)
