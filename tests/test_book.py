@@ -11,6 +11,7 @@ exactly the levels of ``update_many`` and follows the book when a stock is liste
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -78,7 +79,8 @@ def check_memberships(fam: kf.IndexFamily, gone: set[str] = frozenset()) -> None
         assert sh[k["KOSPI"], i] == (listed[i] if member[i] else 0), c
         stayed = bool(member[i]) and c not in gone
         if c in K200 and stayed:
-            assert sh[k["KOSPI 200"], i] == round(int(listed[i]) * RATIOS[K200.index(c)]), c
+            exact = Fraction(int(listed[i])) * Fraction(str(RATIOS[K200.index(c)]))
+            assert sh[k["KOSPI 200"], i] == math.floor(exact + Fraction(1, 2)), c  # half-up, exact
         else:
             assert sh[k["KOSPI 200"], i] == 0, c
         assert sh[k["Sector A"], i] == (listed[i] if member[i] and sectors[i] == "A" else 0), c

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -60,7 +61,8 @@ def expected_shares(defn: IndexDefinition, u: kf.Universe, prices: np.ndarray) -
     if defn.caps is not None:
         return None
     fr = defn.float_ratios or (1.0,) * len(ids)
-    return [round(int(u.shares[i]) * f) for i, f in zip(ids, fr)]
+    # exact decimal product, ties rounded up (methodology notes, "Index shares")
+    return [math.floor(Fraction(int(u.shares[i])) * Fraction(repr(f)) + Fraction(1, 2)) for i, f in zip(ids, fr)]
 
 
 # --------------------------------------------------------------------------- strategies

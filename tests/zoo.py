@@ -1014,14 +1014,10 @@ def family_class_cases() -> list[Case]:
             out.append(Case(f"n{n}-m{m}-sample{int(sample)}", lambda n=n, m=m, s=sample: (family_scenario(n + m, n, m, sample=s),)))
     for label, bad in {"price-0": (3, None, 0), "id--1": (10, -1, None), "id-n-last": (59, "n", None)}.items():
         out.append(Case(label, lambda b=bad: (family_scenario(5, 10, 60, bad=b),), expect="raise"))
-    # listed × ratio exactly x.5 (KRX float ratios are 5% steps): the reference rounds the
-    # decimal product half to even; the fast path rounds a float64 product, which lands on the
-    # tie (then to even: agree) or just beside it (then up or down with the representation error)
+    # listed × ratio exactly x.5 (KRX float ratios are 5% steps): both sides take the decimal
+    # product and round the tie up, whether the float64 product lands on the tie or beside it
     out.append(Case("float-ratio-tie-on-float", lambda: (_tie_scenario(2_040_386_405, 0.3),)))  # 612115921.5
-    out.append(Case("float-ratio-tie-beside-float", lambda: (_tie_scenario(860_765_990, 0.55),),  # 473421294.5
-                    pending="index shares: the fast path rounds the float64 product listed × ratio "
-                            "(473421294.50000006 -> 473421295); the decimal product is the tie 473421294.5 "
-                            "(half to even: 473421294). Tie rule and float ratios as decimals: unspecified"))
+    out.append(Case("float-ratio-tie-beside-float", lambda: (_tie_scenario(860_765_990, 0.55),)))  # 473421294.5
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -218,10 +219,20 @@ def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
 
 
 def shares_from_listed(listed: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """``round(listed × factor)`` as int64, exact (integer) where the factor is 1."""
+    """Index shares ``listed × factor`` rounded half-up, computed exactly (int64).
+
+    The factor is taken as the decimal it was written as (its shortest repr: a float ratio of
+    0.55 is 55/100, not the binary double just above it), so a product that lands exactly on
+    .5 — frequent, KRX's float ratios being 5% steps — rounds up whatever the binary error;
+    a factor of 1 gives the listed shares themselves (methodology notes, "Index shares")."""
     listed = np.asarray(listed, dtype=np.int64)
-    out = np.rint(listed.astype(np.float64) * factor).astype(np.int64)
-    return np.where(factor == 1.0, listed, out)
+    factor = np.asarray(factor, dtype=np.float64)
+    out = listed.copy()
+    for j in np.flatnonzero(factor != 1.0):
+        f = Fraction(repr(float(factor[j])))
+        num, den = int(listed[j]) * f.numerator, f.denominator
+        out[j] = (2 * num + den) // (2 * den)
+    return out
 
 
 def joins_on_listing(defn: IndexDefinition, sector: str | None) -> bool:

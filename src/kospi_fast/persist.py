@@ -391,6 +391,9 @@ class Checkpoint:
 
 
 def _to_state(book: object) -> BookState:
+    if isinstance(book, JournaledBook):  # its state, taken under the writer's lock
+        with book._lock:
+            return _to_state(book.book)
     to_state = getattr(book, "to_state", None)
     if not callable(to_state) or not isinstance(book, tuple(BOOK_TYPES.values())):
         raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily), got {type(book).__name__}")
@@ -411,6 +414,8 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
         raise ValueError(f"`seq` must be an int in [0, 2**63), got {seq!r}")
     st = _to_state(book)
+    if isinstance(book, JournaledBook):
+        book = book.book
     levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
     u = st.universe
     caps = _exact_caps(st.prices, st.index_shares)

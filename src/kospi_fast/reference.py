@@ -264,9 +264,10 @@ class ReferenceFamily:
     # and optionally ``weighting`` ("cap", "equal" or "fixed"), ``float_ratios``, ``shares``,
     # ``base_value``, ``level``, ``base_cap``. Index shares per member:
     #   "cap"         round(listed × float ratio), the ratio taken as the decimal it prints as
-    #                 (0.3 is 3/10, as in ``kospi_fast.krx``; 1 by default), a tie rounded half
-    #                 to even (numpy.rint). Ties are common: KRX's float ratios are 5% steps,
-    #                 so listed × 0.05 often ends in .5. (KRX's own tie rule is unconfirmed.)
+    #                 (0.3 is 3/10, as in ``kospi_fast.krx``; 1 by default), a tie rounded
+    #                 half-up. Ties are common: KRX's float ratios are 5% steps, so listed ×
+    #                 0.05 often ends in .5 (KRX's own tie rule is unconfirmed; methodology
+    #                 notes, "Index shares").
     #   "equal"       max(1, round(EQUAL_NOTIONAL / price)) at the prices of the (re)balance;
     #   "fixed"       ``shares`` as given.
     # Weight caps are an iterative float computation, not modelled: give "fixed" shares.
@@ -322,7 +323,8 @@ class ReferenceFamily:
                 raise NotImplementedError("weight caps are not modelled: give the index 'fixed' shares")
             fr = _field(d, "float_ratios")
             ratios = [1.0] * len(members) if fr is None else [float(r) for r in fr]
-            out = {c: round(self.listed[c] * Fraction(repr(r))) for c, r in zip(members, ratios)}
+            # the decimal product, a tie rounded half-up (Fraction + 1/2, floored)
+            out = {c: math.floor(self.listed[c] * Fraction(repr(r)) + Fraction(1, 2)) for c, r in zip(members, ratios)}
         if any(s < 0 for s in out.values()):
             raise ValueError(f"index {name!r}: index shares must be >= 0")
         return out
