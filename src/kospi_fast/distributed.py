@@ -253,14 +253,6 @@ def _eod_book(make: Callable[..., Any] | None, day: Any, level: float, extra: Se
     return engine if make is None else make(engine.universe, engine.members, level)
 
 
-def _close_day(book: Any, day: Any) -> None:
-    """Apply ``day``'s closing prices of its members as trades (any book)."""
-    index = book.universe.code_index
-    rows = np.flatnonzero(day.member)
-    ids = np.array([index[day.codes[k]] for k in rows], dtype=np.intp)
-    book.update_many(ids, day.close[rows])
-
-
 def specs_from_eod(eod: object, files: object, *, published: object = None,
                    base_value: float = KOSPI_BASE_VALUE, book: Callable[..., object] | None = None,
                    index: str | None = None) -> list[DaySpec]:
@@ -354,7 +346,7 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
                     chain.roll(_eod.events_for_day(chain, day), date=date)
                     if date in paths:
                         specs[date] = DaySpec.from_book(date, paths[date], chain, audit_start=n_audit, index=index)
-                    _close_day(chain, day)
+                    _eod.close_day(chain, day)
                 except (ValueError, KeyError, TypeError) as exc:
                     broken = f"the chain broke on {date}: {_message(exc)}"
             if broken is not None and date in paths and date not in specs:

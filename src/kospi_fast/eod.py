@@ -146,13 +146,14 @@ def events_for_day(engine: IndexEngine, day: EodDay) -> list[Event]:
     return events
 
 
-def close_day(engine: IndexEngine, day: EodDay) -> float:
-    """Apply ``day``'s closing prices of its members as trades; return the level."""
-    index = engine.universe.code_index
-    rows = [k for k in range(len(day.codes)) if day.member[k]]
+def close_day(book, day: EodDay) -> float:
+    """Apply ``day``'s closing prices of its members as trades to any book (an IndexEngine,
+    an IndexFamily); return the level of its first index (KOSPI)."""
+    index = book.universe.code_index
+    rows = np.flatnonzero(np.asarray(day.member, dtype=bool))
     ids = np.array([index[day.codes[k]] for k in rows], dtype=np.intp)
-    engine.update_many(ids, day.close[rows])
-    return engine.level
+    book.update_many(ids, np.asarray(day.close)[rows])
+    return float(book.levels[0])
 
 
 @dataclass(frozen=True)
