@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kospi_fast import _validation, krx
+from kospi_fast import _session, _validation, krx
+from kospi_fast._clock import NS_PER_S, format_clock
+from kospi_fast._optional import require
 from kospi_fast._ticks import prepare_ticks
 from kospi_fast.publish import published
 
-NS = NS_PER_S = 1_000_000_000
+NS = NS_PER_S
 H = 3600 * NS
 M = 60 * NS
 
@@ -52,18 +54,9 @@ CSAT_DAYS = frozenset(
     )
 )
 
-STATUS = {
-    0: "applied",
-    1: "ignored: off-hours trade (does not move the index)",
-    2: "id out of range",
-    3: "price <= 0 or beyond the int64-safe bound",
-    4: "price off the KRX tick grid",
-    5: "price outside the daily price limits",
-    6: "stock halted",
-    7: "timestamp before the previous trade's",
-    8: "stamped inside the closing call auction (no trade executes before its result)",
-}
-APPLIED, IGNORED = 0, 1
+#: Status code -> reason of a validated trade, as the rules kernel defines them (its one home).
+STATUS = dict(enumerate(_session.STATUS_NAMES))
+APPLIED, IGNORED = _session.APPLIED, _session.IGNORED
 
 GRID_BITMAP_PRICES = 1 << 23  # prices below 8,388,608 won are checked by bitmap (1 MiB)
 _GRIDS: dict[tuple[int, ...], np.ndarray] = {}
@@ -82,21 +75,6 @@ def _tick_rules(date: _dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         _GRIDS[key] = np.packbits(on, bitorder="little")
     return (np.ascontiguousarray(bounds, dtype=np.int64), np.ascontiguousarray(ticks, dtype=np.int64),
             _GRIDS[key])
-
-
-def _as_date(date: object) -> _dt.date:
-    if isinstance(date, _dt.datetime):
-        return date.date()
-    if isinstance(date, _dt.date):
-        return date
-    if isinstance(date, str):
-        try:
-            return _dt.date.fromisoformat(date)
-        except ValueError:
-            raise ValueError(f"`date` must be an ISO date 'YYYY-MM-DD', got {date!r}") from None
-    if isinstance(date, np.datetime64):
-        return _dt.date.fromisoformat(str(date.astype("datetime64[D]")))
-    raise TypeError(f"`date` must be a date or an ISO string, got {date!r}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +99,7 @@ class SessionTimes:
 def is_trading_day(date: object) -> bool:
     """True when XKRX (``exchange-calendars``) lists ``date`` as a session."""
     cal = _calendar()
-    return bool(cal.is_session(_as_date(date).isoformat()))
+    return bool(cal.is_session(_validation.as_date(date).isoformat()))
 
 
 _CALENDAR = None
@@ -132,12 +110,8 @@ def _calendar():
     a deprecation warning from inside exchange-calendars that is not ours to act on)."""
     global _CALENDAR
     if _CALENDAR is None:
-        try:
-            import exchange_calendars as xc
-        except ImportError:  # pragma: no cover - exercised only without the extra
-            raise ImportError(
-                "the KRX trading calendar needs exchange-calendars: pip install 'kospi-fast[calendar]'"
-            ) from None
+        xc = require("exchange_calendars", "calendar", package="exchange-calendars",
+                     what="the KRX trading calendar")
         import warnings
 
         with warnings.catch_warnings():
@@ -164,7 +138,7 @@ def session_times(date: object, *, late_open: bool | None = None, check_calendar
     ValueError
         ``date`` is not a KRX trading day.
     """
-    d = _as_date(date)
+    d = _validation.as_date(date)
     open_ns, close_ns = OPEN_NS, CLOSE_NS
     if check_calendar:
         cal = _calendar()
@@ -424,7 +398,7 @@ class TradingDay:
         if bad != -1:
             k = int(bad)
             raise ValueError(
-                f"trade {k} (time {_hms(int(t[k]))}, id {int(ids_a[k])}, price {int(prices_a[k])}) rejected: "
+                f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) rejected: "
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
         self._last_time = int(last)
@@ -501,11 +475,6 @@ def _check_policy(policy: object) -> str:
     if policy not in ("raise", "reject"):
         raise ValueError(f"`policy` must be 'raise' or 'reject', got {policy!r}")
     return str(policy)
-
-
-def _hms(ns: int) -> str:
-    s = ns / NS
-    return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:06.3f}"
 
 
 __all__ = [
