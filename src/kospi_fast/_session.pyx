@@ -146,14 +146,16 @@ cdef Py_ssize_t apply_validated(
         p = new_prices[k]
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
         status[k] = st
-        if st == APPLIED:
+        if st == APPLIED:  # then t >= last
             c += cap_step(prices, shares, i, p)
-        elif st != IGNORED and stop_at_bad:
-            cap[0] = c
-            last_time[0] = last
-            counts[APPLIED] += (k + 1) - n_slow
-            return k
-        last = t if t > last else last
+            last = t
+        else:
+            if st != IGNORED and stop_at_bad:
+                cap[0] = c
+                last_time[0] = last
+                counts[APPLIED] += (k + 1) - n_slow
+                return k
+            last = t if t > last else last
         if levels != NULL:
             levels[k] = <double>c / divisor
     cap[0] = c
