@@ -258,7 +258,7 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
         td.halt(1.5)  # was silently truncated to id 1
     assert td.halted == ()
     assert e.level == e.recompute()
-    assert td._last_time == -1 and not td._times  # the rejected batch left the day untouched
+    assert td._last_time == -1 and td.counts == {}  # the rejected batch left the day untouched
 
 
 # ---------------------------------------------------------------- dates: one grammar everywhere

@@ -331,8 +331,7 @@ class TradingDay:
         # last applied trade at or before each print time, filled as batches arrive
         self._print_times = publication_grid(self.session, 1)
         self._print_levels = np.full((self._print_times.shape[0], self.start_levels.shape[0]), np.nan)
-        self._times: list[np.ndarray] = []
-        self._levels: list[np.ndarray] = []
+        self._pending: list[tuple] = []  # (first print, times, per-trade levels, level before)
         self.counts: dict[str, int] = {}
 
     @property
@@ -393,6 +392,7 @@ class TradingDay:
         # print times this batch can move: from its first trade on (later batches overwrite)
         first = int(t[0]) if t.shape[0] else 2**62
         j0 = int(np.searchsorted(self._print_times, first, side="left"))
+        entry = float(self.book.levels[0])  # the level before the batch (for its prints)
         bad, status, counts, last, levels, rows = self.book._feed_validated(
             t, ids_a, prices_a, rules, self._last_time, pol == "raise", self._print_times[j0:])
         if bad != -1:
@@ -402,12 +402,16 @@ class TradingDay:
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
         self._last_time = int(last)
-        self._print_levels[j0:] = rows
+        if rows is not None:
+            self._flush()
+            self._print_levels[j0:] = rows
+        elif levels.shape[0]:  # per-trade levels: sampled on the print grid when read (series)
+            kt, kl = t, levels
+            if counts[APPLIED] != status.shape[0]:
+                keep = status == APPLIED
+                kt, kl = t[keep], levels[keep]
+            self._pending.append((j0, kt, kl, entry))
         res = FeedResult(levels, status, counts, np.asarray(self.book.levels, dtype=np.float64).copy())
-        if levels is not None:
-            keep = slice(None) if res.applied == status.shape[0] else status == APPLIED
-            self._times.append(t[keep])
-            self._levels.append(levels[keep])
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
         return res
@@ -452,12 +456,24 @@ class TradingDay:
     def _kernel_args(self) -> DayRules:  # older name
         return self.rules()
 
+    def _flush(self) -> None:
+        """Sample the pending per-trade levels on the print grid, batch by batch in order: a
+        print takes the level after the batch's last applied trade at or before it (the level
+        before the batch when there is none)."""
+        for j0, t, levels, entry in self._pending:
+            pos = np.searchsorted(t, self._print_times[j0:], side="right") - 1
+            col = np.full(pos.shape[0], entry)
+            col[pos >= 0] = levels[pos[pos >= 0]]
+            self._print_levels[j0:, 0] = col
+        self._pending.clear()
+
     # outputs ----------------------------------------------------------------------------
     def series(self, interval_s: int = 10, *, index: str | None = None, **kwargs) -> PublishedSeries:
         """The day's published series so far on the KRX grid (10 s for KOSPI, 1 s for the
         KOSPI 200 family) of ``index`` (default: the book's first index); see
         :func:`published_series` for ``all_time_high`` and ``round_numbers``."""
         k = 0 if index is None else self.book.index_of(index)
+        self._flush()
         grid = publication_grid(self.session, interval_s)
         pos = np.searchsorted(self._print_times, grid)
         col = self._print_levels[:, k]
