@@ -96,6 +96,8 @@ def id_array(value: object, name: str, n_stocks: int) -> np.ndarray:
     arr = np.asarray(value)
     if arr.ndim != 1:
         raise ValueError(f"`{name}` must be 1-dimensional, got shape {arr.shape}")
+    if arr.size == 0 and arr.dtype.kind in "iuf":  # np.asarray([]) is float64; empty is empty
+        return np.empty(0, dtype=np.intp)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"`{name}` must be an integer array of ids, got dtype {arr.dtype}")
     if arr.size:
