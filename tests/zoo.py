@@ -824,9 +824,7 @@ def replay_cases() -> list[Case]:
     for ids_kind in ("int16", "list"):
         out.append(Case(f"price-then-id-ids-{ids_kind}",
                         lambda i=ids_kind: replay_args(2, 7, 20, ids_kind=i, edits=[(3, None, 0), (5, "n", None)]),
-                        expect="raise",
-                        pending="ids not already int32/int64 arrays are range-checked as a whole before the "
-                                "kernel, so a bad id is reported ahead of an earlier bad price"))
+                        expect="raise"))
     out.append(Case("price-then-id-ids-int64",
                     lambda: replay_args(2, 7, 20, edits=[(3, None, 0), (5, "n", None)]), expect="raise"))
     out.append(Case("ids-empty-list", lambda: replay_args(2, 7, 0, ids_kind="list")))

@@ -49,10 +49,11 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
 
 
 cdef object _canonical_ids(object ids, Py_ssize_t n_stocks):
-    """ids as int64 or int32 C-contiguous array (zero-copy when already so), else validated."""
+    """ids as int64 or int32 C-contiguous array (zero-copy when already so), else converted;
+    the kernel range-checks every id in the same pass as its price (first bad trade wins)."""
     if is_id_array(ids):
         return ids
-    return _validation.id_array(ids, "ids", n_stocks)
+    return _validation.id_array(ids, "ids", n_stocks, check_range=False)
 
 
 cdef object _canonical_prices(object new_prices, str name):

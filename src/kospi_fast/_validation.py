@@ -89,8 +89,12 @@ def float64_array(value: object, name: str) -> np.ndarray:
     return arr
 
 
-def id_array(value: object, name: str, n_stocks: int) -> np.ndarray:
-    """Return ``value`` as a C-contiguous intp array of ids in ``[0, n_stocks)``."""
+def id_array(value: object, name: str, n_stocks: int, *, check_range: bool = True) -> np.ndarray:
+    """Return ``value`` as a C-contiguous intp array of ids in ``[0, n_stocks)``.
+
+    ``check_range=False`` only converts (a value beyond int64 is still refused): for the tick
+    kernels, which check each id in the same pass as its price, so the first bad *trade* is the
+    one reported, whichever of its fields is bad."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"`{name}` must be an array of integer ids, got {_describe(value)}")
     arr = np.asarray(value)
@@ -100,7 +104,11 @@ def id_array(value: object, name: str, n_stocks: int) -> np.ndarray:
         return np.empty(0, dtype=np.intp)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"`{name}` must be an integer array of ids, got dtype {arr.dtype}")
-    if arr.size:
+    if arr.size and not check_range:
+        if arr.dtype.kind == "u" and arr.dtype.itemsize >= 8 and arr.max() > INT64_MAX:
+            idx = int(np.argmax(arr > INT64_MAX))
+            raise ValueError(f"`{name}[{idx}]` is out of range: ids must be in [0, {n_stocks}), got {arr[idx].item()}")
+    elif arr.size:
         bad = (arr < 0) | (arr >= n_stocks)
         if bad.any():
             idx = int(np.argmax(bad))
