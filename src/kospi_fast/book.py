@@ -144,9 +144,12 @@ class IndexBook:
 
     @staticmethod
     def _exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
-        """Exact Σ price × shares per index (Python ints; int64 products are exact under the
-        book's price bound, and the sum is taken in Python ints)."""
-        return [int(np.dot(row.astype(object), prices.astype(object))) if row.size else 0 for row in shares]
+        """Exact Σ price × shares per index, as Python ints. Callers guarantee the book's price
+        bound (every price <= ``book_price_bound(shares)``), under which every product and
+        every partial sum fits in int64, so the int64 arithmetic is exact."""
+        if not shares.size:
+            return [0] * shares.shape[0]
+        return [int(c) for c in (shares * prices[None, :]).sum(axis=1, dtype=np.int64)]
 
     # ------------------------------------------------------------------ validated trades
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
