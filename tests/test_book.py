@@ -212,7 +212,7 @@ def test_roll_takes_closes_then_events_atomically():
     twin.update_many(np.arange(14), closes)
     rec = fam.roll([Split(CODES[3], 10)], closes=closes, date="2026-03-24")
     assert fam.previous_levels.tobytes() == twin.levels.tobytes()
-    assert set(rec) == {"KOSPI", "KOSPI 200", "Sector A", "EW"}
+    assert [r.index for r in rec] == ["KOSPI", "KOSPI 200", "Sector A", "EW"]
     assert (fam.reference_prices == fam.prices).all()
     assert fam.prices[3] == kf.krx.split_price(int(closes[3]), 10, date="2026-03-24") == 18_010
     assert_continuous(twin.levels, fam)
@@ -220,6 +220,21 @@ def test_roll_takes_closes_then_events_atomically():
     with pytest.raises(ValueError):
         fam.roll([Delisting(CODES[2]), Delisting(CODES[2])], closes=closes * 2, date="2026-03-25")
     assert snapshot(fam) == before  # the closes of a rejected roll are not applied either
+
+
+def test_roll_with_a_review_is_one_step():
+    fam = family()
+    review = {"KOSPI 200": IndexDefinition("KOSPI 200", CODES[:6] + [CODES[10]], float_ratios=[0.5] * 7)}
+    before = fam.levels
+    rec = fam.roll([Delisting(CODES[7])], date="2026-06-12", rebalance=review)
+    assert [r.index for r in rec].count("KOSPI 200") == 2 and rec[-1].index == "KOSPI 200"
+    assert fam.definition("KOSPI 200") == review["KOSPI 200"] and fam.index_shares("KOSPI 200")[0].tolist()[-1] == 10
+    assert_continuous(before, fam)
+    snap = snapshot(fam)
+    bad = {"KOSPI 200": IndexDefinition("KOSPI 200", ["999999"])}  # not in the universe
+    with pytest.raises(KeyError):
+        fam.roll([Split(CODES[3], 10)], closes=fam.prices * 2, date="2026-06-15", rebalance=bad)
+    assert snapshot(fam) == snap and fam.definition("KOSPI 200") == review["KOSPI 200"]
 
 
 def test_rebalance_is_audited_and_continuous():

@@ -337,8 +337,10 @@ class IndexBook:
         self._version += 1
         return records
 
-    def _roll(self, events: object, closes: object, date: object) -> list[RebaseRecord]:
-        """End-of-day roll shared by every book (see the concrete books' ``roll``)."""
+    def _roll(self, events: object, closes: object, date: object, then=None) -> list[RebaseRecord]:
+        """End-of-day roll shared by every book (see the concrete books' ``roll``); ``then()``,
+        when given, runs last inside the same all-or-nothing step (a family's review) and
+        returns its records."""
         events = list(events) if not isinstance(events, Event) else [events]  # type: ignore[call-overload]
         saved = self.to_state()
         try:
@@ -351,6 +353,8 @@ class IndexBook:
                 self.update_many(np.arange(n, dtype=np.intp), c)  # type: ignore[attr-defined]
             self._previous = np.asarray(self.levels, dtype=np.float64).copy()
             records = self._apply_events(events, date) if events else []
+            if then is not None:
+                records += then()
         except BaseException:
             self.restore(saved)  # a rejected roll changes nothing
             raise

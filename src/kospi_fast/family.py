@@ -208,7 +208,13 @@ class IndexFamily(IndexBook):
         """Replace definitions (membership, float ratios, caps) of some indices at one moment,
         atomically; each rebased index keeps its level: divisor × cap_after / cap_before, with
         capping factors recomputed at the current prices. Audited (one record per index).
-        Returns {name: (level_before, level_after)}."""
+        Returns {name: (level_before, level_after)}. To review at the open together with that
+        day's corporate actions, all or nothing, pass ``rebalance=`` to :meth:`roll`."""
+        return {r.index: (r.level_before, r.level_after) for r in self._rebalance(changes, date)}
+
+    def _rebalance(self, changes: Mapping[str, IndexDefinition], date: object) -> list[RebaseRecord]:
+        if not isinstance(changes, Mapping):
+            raise TypeError(f"`changes` must be a mapping of index name -> IndexDefinition, got {changes!r}")
         defs = list(self._defs)
         ks = []
         for name, new in changes.items():
@@ -229,13 +235,12 @@ class IndexFamily(IndexBook):
         old_defs = self._defs
         self._defs = defs
         try:
-            records = self._commit(prices, shares, factors, self._listed.copy(), self._member.copy(),
-                                   self.universe, self.reference_prices.copy(), np.empty(0, np.intp), (), date,
-                                   only=ks)
+            return self._commit(prices, shares, factors, self._listed.copy(), self._member.copy(),
+                                self.universe, self.reference_prices.copy(), np.empty(0, np.intp), (), date,
+                                only=ks)
         except BaseException:
             self._defs = old_defs
             raise
-        return {r.index: (r.level_before, r.level_after) for r in records}
 
     def apply_events(self, events: Sequence[Event], *, date: object = None) -> dict[str, RebaseRecord]:
         """Apply every event effective at one moment to every index holding the stocks,
@@ -260,12 +265,16 @@ class IndexFamily(IndexBook):
         """
         return {r.index: r for r in self._apply_events(events, date)}
 
-    def roll(self, events: Sequence[Event] = (), *, closes: object = None, date: object = None) -> dict[str, RebaseRecord]:
+    def roll(self, events: Sequence[Event] = (), *, closes: object = None, date: object = None,
+             rebalance: Mapping[str, IndexDefinition] | None = None) -> list[RebaseRecord]:
         """End of day: apply ``closes`` as trades, take the levels as previous closes, apply the
-        next day's ``events`` (effective at the open), and make the prices the reference for
-        attribution and the next day's limits. All or nothing. Returns the records of
-        :meth:`apply_events` (empty without events)."""
-        return {r.index: r for r in self._roll(events, closes, date)}
+        next day's ``events`` (effective at the open), then the review's ``rebalance`` (new
+        definitions effective at the same open), and make the prices the reference for
+        attribution and the next day's limits. All or nothing: a rejected event or definition
+        leaves the family as it was, closes included. Returns the audit records written, in
+        order (an index may have one for the events and one for the review)."""
+        then = None if rebalance is None else (lambda: self._rebalance(rebalance, date))
+        return self._roll(events, closes, date, then)
 
     # ------------------------------------------------------------------ attribution
     def attribution(self, name: str, top: int = 10) -> dict:
