@@ -326,6 +326,31 @@ def test_fsspec_urls(sim, sequential, monkeypatch):
         fs.rm("memory://kospi-fast-test", recursive=True)
 
 
+def test_fsspec_urls_read_through_the_io_path(sim, sequential):
+    """A URL day is read by io.iter_ticks like a local file: every container of the registry
+    (a gzipped CSV too), storage_options passed through, errors naming the row and line."""
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    spec, day = sim["specs"][0], sim["days"][0]
+    try:
+        for suffix in (".csv.gz", ".arrow", ".parquet"):
+            local = io.write_ticks(day, Path(sim["dir"]) / f"day0{suffix}")
+            url = f"memory://kf-dist-io/{spec.date}{suffix}"
+            fs.pipe(url, local.read_bytes())
+            r = kd.replay_days_sequential([kd.DaySpec(spec.date, url, spec.state)],
+                                          storage_options={"skip_instance_cache": True}, batch_size=7_777)
+            pd.testing.assert_frame_equal(r.ohlc, sequential.ohlc.iloc[:1], check_exact=True)
+        code = day.universe.codes[int(day.ids[5])]  # row 5 (line 7): a price that is no number
+        text = io.write_ticks(day, Path(sim["dir"]) / "day0.csv").read_text().splitlines()
+        text[6] = f'{day.times[5]},"{code}",abc'
+        fs.pipe("memory://kf-dist-io/bad.csv", ("\n".join(text) + "\n").encode())
+        err = kd.replay_days_sequential([kd.DaySpec(spec.date, "memory://kf-dist-io/bad.csv", spec.state)],
+                                        errors="return").failed[spec.date]
+        assert "memory://kf-dist-io/bad.csv: tick row 5 (line 7)" in err and "'abc'" in err
+    finally:
+        fs.rm("memory://kf-dist-io", recursive=True)
+
+
 def test_day_files(tmp_path):
     for name in ("2026-03-10.parquet", "20260311.csv.gz", "2026-03-12.arrow", "README.md", "notes.parquet"):
         (tmp_path / name).write_bytes(b"")

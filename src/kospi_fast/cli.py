@@ -455,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", metavar="FILE", help="write the level series (.parquet, .csv or .arrow)")
     rep.add_argument("--plot", metavar="PNG", help="draw the day (level and top contributors) to this PNG")
     rep.add_argument("--top", type=int, default=10, help="how many top contributors to list (default 10)")
-    rep.add_argument("--format", choices=("parquet", "csv", "arrow"), help="tick file format (default: by suffix)")
+    rep.add_argument("--format", choices=tuple(io.TICK_FORMATS), help="tick file format (default: by suffix)")
     rep.add_argument("--batch-size", type=int, default=1 << 20, help="ticks per batch (default 1,048,576)")
     rep.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                      help="progress bar on stderr (auto: when stderr is a terminal)")

@@ -54,8 +54,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import numpy as np
 
@@ -66,10 +64,10 @@ from kospi_fast._optional import require
 from kospi_fast._validation import iso_date
 from kospi_fast.definitions import KOSPI_BASE_VALUE
 from kospi_fast.engine import IndexEngine
-from kospi_fast.io import DEFAULT_BATCH, TICK_COLUMNS, file_format, parse_step
+from kospi_fast.io import DEFAULT_BATCH, file_format, parse_step
+from kospi_fast.io.formats import is_url, local_path, url_filesystem
 from kospi_fast.publish import published as _published
 from kospi_fast.sample import SimulatedDay
-from kospi_fast.universe import Universe
 
 __all__ = [
     "DayReplayError",
@@ -88,24 +86,6 @@ __all__ = [
 
 
 # ============================================================================ inputs
-def _is_remote(path: str) -> bool:
-    """True for an fsspec URL other than ``file://`` (``s3://b/k``, ``memory://x``,
-    ``simplecache::s3://...``); False for local paths (``C:\\x`` included)."""
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+)(://|::)", path)
-    return bool(m) and not (m.group(2) == "://" and m.group(1).lower() in ("file", "local"))
-
-
-def _local(path: str) -> str:
-    """``file:///x%20y`` -> ``/x y`` (a local path); other paths unchanged."""
-    if re.match(r"^(?:file|local)://", path, re.IGNORECASE):
-        return url2pathname(urlsplit(path).path)
-    return path
-
-
-def _fsspec(url: str):
-    return require("fsspec", "dask", what=f"{url} (an fsspec URL)")
-
-
 @dataclass(frozen=True)
 class DaySpec:
     """One day to replay: its date, its tick file and the index book's state at its open.
@@ -193,14 +173,14 @@ def day_files(directory: str | os.PathLike, *, storage_options: Mapping | None =
         day file at all.
     """
     d = os.fspath(directory)
-    if _is_remote(d):
-        fs, root = _fsspec(d).core.url_to_fs(d, **dict(storage_options or {}))
+    if is_url(d):
+        fs, root = url_filesystem(d, storage_options)
         if not fs.isdir(root):
             raise FileNotFoundError(f"no such directory: {d!r}")
         entries = [(e["name"].rstrip("/").rsplit("/", 1)[-1], fs.unstrip_protocol(e["name"]))
                    for e in fs.ls(root, detail=True) if e.get("type") == "file"]
     else:
-        p = Path(_local(d))
+        p = Path(local_path(d))
         if not p.exists():
             raise FileNotFoundError(f"no such directory: {d!r}")
         if not p.is_dir():
@@ -492,38 +472,6 @@ def _worker_name() -> str:
         return "local"
 
 
-def _remote_batches(url: str, universe: Universe, fmt: str | None, batch_size: int,
-                    storage_options: Mapping | None):
-    """Tick batches of an fsspec URL: the file is read into memory (pyarrow) and streamed."""
-    fsspec = _fsspec(url)
-    pa = require("pyarrow", "io")
-    kind = io.file_format(url.split("?", 1)[0], fmt)
-    with fsspec.open(url, "rb", compression="infer" if kind == "csv" else None,
-                     **dict(storage_options or {})) as fh:
-        data = fh.read()
-    buf = pa.BufferReader(data)
-    try:
-        if kind == "parquet":
-            table = require("pyarrow.parquet", "io").read_table(buf)
-        elif kind == "csv":
-            pacsv = require("pyarrow.csv", "io")
-            codes_as_text = {a: pa.string() for a in _code_aliases()}  # '005930' keeps its zeros
-            table = pacsv.read_csv(buf, convert_options=pacsv.ConvertOptions(column_types=codes_as_text))
-        else:
-            ipc = require("pyarrow.ipc", "io")
-            try:
-                table = ipc.open_file(buf).read_all()
-            except pa.ArrowInvalid:
-                table = ipc.open_stream(pa.BufferReader(data)).read_all()
-    except pa.ArrowException as exc:
-        raise ValueError(f"{url}: not a readable {kind} tick file: {exc}") from None
-    return io.iter_ticks(table, universe, batch_size=batch_size)
-
-
-def _code_aliases() -> set[str]:
-    return {n for a in TICK_COLUMNS["code"] for n in (a, a.upper(), a.capitalize())}
-
-
 def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
                format: str | None = None, storage_options: Mapping | None = None) -> DayResult:
     """Replay one day: rebuild the start-of-day book from ``spec.state``, stream the tick
@@ -545,7 +493,7 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
     format : {'parquet', 'csv', 'arrow'}, optional
         Overrides the file suffix.
     storage_options : mapping, optional
-        Passed to ``fsspec.open`` for URLs.
+        Passed to fsspec for URLs (see :func:`kospi_fast.io.iter_ticks`).
 
     Returns
     -------
@@ -560,12 +508,9 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
         if parse_step(grid) is None:
             raise ValueError("`grid` must be a publication step such as '10s', not 'tick'")
         book: Any = persist.loads(spec.state)
-        if _is_remote(spec.path):
-            batches = _remote_batches(spec.path, book.universe, format, batch_size, storage_options)
-            res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path)
-        else:
-            res = io.replay_file(_local(spec.path), book, index=spec.index, grid=grid, format=format,
-                                 batch_size=batch_size)
+        batches = io.iter_ticks(spec.path, book.universe, format=format, batch_size=batch_size,
+                                storage_options=storage_options)  # a local path or an fsspec URL
+        res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path)
         if not res.exact:
             raise ArithmeticError("the incremental level differs from a full recompute")
         rows = book.audit_table()[spec.audit_start:]

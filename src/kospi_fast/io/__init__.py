@@ -27,9 +27,10 @@ Ticks
 -----
 A tick file has the columns ``time``, ``code``, ``price`` and optionally ``volume`` (names
 matched case-insensitively; see :func:`iter_ticks` for the time encodings). It is read in
-batches with pyarrow (``ParquetFile.iter_batches``, ``pyarrow.csv.open_csv``, ``pyarrow.ipc``)
-and each batch's codes are mapped to ids in C (dictionary / hash look-up), never one Python
-call per tick. :func:`replay_file` streams a file through any index book (an
+batches with pyarrow (``ParquetFile.iter_batches``, ``pyarrow.csv.open_csv``, ``pyarrow.ipc``),
+from a local path or an fsspec URL (``s3://...``; fsspec comes with the ``dask`` extra), and
+each batch's codes are mapped to ids in C (dictionary / hash look-up), never one Python call
+per tick. :func:`replay_file` streams a file through any index book (an
 :class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily`, a
 :class:`~kospi_fast.JournaledBook`) and samples one of its indices per tick or on the
 publication grid (KOSPI: every 10 s from 09:00:10).
@@ -37,9 +38,12 @@ publication grid (KOSPI: every 10 s from 09:00:10).
 Times are int64 nanoseconds since midnight KST everywhere (the :class:`~kospi_fast.SimulatedDay`
 convention).
 
-Layout: :mod:`kospi_fast.io._common` (tick columns, file formats), :mod:`kospi_fast.io.loaders`
-(universes), :mod:`kospi_fast.io.ticks` (tick files), :mod:`kospi_fast.io.replay` (grid and
-replay). Their public names are re-exported here; private helpers stay in their modules.
+Layout: :mod:`kospi_fast.io.formats` (the tick-file containers: one :class:`TickFormat` entry
+per container in :data:`TICK_FORMATS`, each reading a local path or an fsspec URL),
+:mod:`kospi_fast.io.ticks` (the tick layout on top: columns, times, codes),
+:mod:`kospi_fast.io.loaders` (universes), :mod:`kospi_fast.io.replay` (grid and replay),
+:mod:`kospi_fast.io._common` (batch size). Their public names are re-exported here; private
+helpers stay in their modules.
 """
 
 # ruff: noqa: F401  (re-exports: public names only)
@@ -49,9 +53,8 @@ from kospi_fast.io._common import (
     DEFAULT_BATCH,
     FIRST_PRINT_NS,
     OPEN_NS,
-    TICK_COLUMNS,
-    file_format,
 )
+from kospi_fast.io.formats import TICK_FORMATS, TickFormat, file_format
 from kospi_fast.io.loaders import (
     FDR_COLUMNS,
     KRX_CONSTITUENT_COLUMNS,
@@ -76,6 +79,7 @@ from kospi_fast.io.replay import (
     replay_file,
 )
 from kospi_fast.io.ticks import (
+    TICK_COLUMNS,
     TickBatch,
     batches_from_arrays,
     count_ticks,

@@ -30,6 +30,7 @@ from kospi_fast.io._common import (
     format_clock,
     parse_clock,
 )
+from kospi_fast.io.formats import TickFormat, tick_format
 from kospi_fast.io.ticks import TickBatch, _write_table_batches, iter_ticks
 from kospi_fast.publish import published
 from kospi_fast.session import grid_times
@@ -239,35 +240,25 @@ def _series_columns(res: ReplayResult, date: object, *, as_numpy: bool) -> dict:
 
 
 class _TickWriter:
-    """Per-tick levels streamed to a file as batches arrive (time, code, price, level)."""
+    """Per-tick levels streamed to a file as batches arrive (time, code, price, level), in any
+    container of :data:`kospi_fast.io.formats.TICK_FORMATS`."""
 
-    def __init__(self, path: Path, fmt: str, universe: Universe) -> None:
+    def __init__(self, path: Path, fmt: TickFormat, universe: Universe) -> None:
         pa = require("pyarrow", "io", what="writing the per-tick levels")
-        self.pa, self.fmt = pa, fmt
+        self.pa = pa
         self.dictionary = pa.array(universe.codes, type=pa.string())
-        code_type = pa.string() if fmt == "csv" else pa.dictionary(pa.int32(), pa.string())
-        self.schema = pa.schema([("time", pa.int64()), ("code", code_type), ("price", pa.int64()),
-                                 ("level", pa.float64())])
-        if fmt == "parquet":
-            self.w = require("pyarrow.parquet", "io").ParquetWriter(path, self.schema)
-        elif fmt == "csv":
-            self.w = require("pyarrow.csv", "io").CSVWriter(str(path), self.schema)
-        else:
-            self.sink = pa.OSFile(str(path), "wb")
-            self.w = pa.ipc.new_file(self.sink, self.schema)
+        self.schema = pa.schema([("time", pa.int64()), ("code", pa.dictionary(pa.int32(), pa.string())),
+                                 ("price", pa.int64()), ("level", pa.float64())])
+        self.w = fmt.writer(path, self.schema)
 
     def write(self, b: TickBatch, levels: np.ndarray) -> None:
         pa = self.pa
         code = pa.DictionaryArray.from_arrays(pa.array(b.ids), self.dictionary)
-        if self.fmt == "csv":
-            code = code.dictionary_decode()
         self.w.write_batch(pa.RecordBatch.from_arrays(
             [pa.array(b.times), code, pa.array(b.prices), pa.array(levels)], schema=self.schema))
 
     def close(self) -> None:
         self.w.close()
-        if self.fmt == "arrow":
-            self.sink.close()
 
 
 def _followed(book: Any, index: str | None) -> tuple[str, int]:
@@ -310,7 +301,7 @@ def replay_batches(
     writer = None
     if out is not None and step is None:
         out = Path(out)
-        writer = _TickWriter(out, file_format(out, out_format), universe)
+        writer = _TickWriter(out, tick_format(out, out_format), universe)
     keep_t: list[np.ndarray] = []
     keep_l: list[np.ndarray] = []
     keep_i: list[np.ndarray] = []

@@ -1,13 +1,20 @@
-"""Tick files in and out: streamed in batches with pyarrow, codes mapped to ids in C
-(see :mod:`kospi_fast.io`)."""
+"""Tick files in and out: the tick layout (column names, time encodings, prices, codes) on top
+of the containers of :mod:`kospi_fast.io.formats`, streamed in batches with pyarrow, codes mapped
+to ids in C (see :mod:`kospi_fast.io`).
+
+A new container (file format) is an entry in :mod:`kospi_fast.io.formats`; a new column name or
+time encoding is a change here (:data:`TICK_COLUMNS`, :func:`_times_ns`, :func:`_prices`).
+"""
 
 from __future__ import annotations
 
-import csv
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +22,18 @@ import numpy as np
 from kospi_fast import _validation
 from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, format_clock
 from kospi_fast._optional import require
-from kospi_fast.io._common import DEFAULT_BATCH, TICK_COLUMNS, _csv_header, file_format
+from kospi_fast.io._common import DEFAULT_BATCH
+from kospi_fast.io.formats import TickFormat, TickSource, locate, tick_format
+from kospi_fast.io.formats import write_batches as _write_table_batches  # noqa: F401 - io/replay.py's name
 from kospi_fast.universe import Universe
+
+#: Accepted names of the tick columns (matched case-insensitively).
+TICK_COLUMNS = {
+    "time": ("time", "timestamp", "ts"),
+    "code": ("code", "ticker", "symbol"),
+    "price": ("price", "trade_price", "px"),
+    "volume": ("volume", "qty", "quantity", "size"),
+}
 
 
 # =========================================================================== tick files
@@ -214,73 +231,16 @@ def _resolve_tick_columns(names: Sequence[str], columns: Mapping[str, str] | Non
     return out
 
 
-def _raw_batches(path: Path, fmt: str, batch_size: int, columns: Mapping[str, str] | None):
-    """(column roles, iterator of pyarrow RecordBatches) of a tick file."""
-    pa = require("pyarrow", "io")
-    source = str(path)
-    if fmt == "parquet":
-        pq = require("pyarrow.parquet", "io")
-        try:
-            names = pq.read_schema(path).names
-        except pa.ArrowException as exc:
-            raise ValueError(f"{source}: not a readable Parquet file: {exc}") from None
-        roles = _resolve_tick_columns(names, columns, source)
-        pf = pq.ParquetFile(path, read_dictionary=[roles["code"]])
-        return roles, pf.iter_batches(batch_size=batch_size, columns=list(roles.values()))
-    if fmt == "csv":
-        pacsv = require("pyarrow.csv", "io")
-        if path.suffix.lower() in (".gz", ".bz2", ".zst"):
-            with pa.input_stream(str(path), compression="detect") as fh:
-                first = fh.readline().decode("utf-8-sig")
-            names = next(csv.reader([first]), [])
-        else:
-            names = _csv_header(path)
-        roles = _resolve_tick_columns(names, columns, source)
-        types = {roles["code"]: pa.dictionary(pa.int32(), pa.string())}
-        opts = pacsv.ConvertOptions(column_types=types, include_columns=list(roles.values()))
-        ropts = pacsv.ReadOptions(block_size=max(batch_size * 32, 1 << 20))
-        try:
-            reader = pacsv.open_csv(str(path), read_options=ropts, convert_options=opts)
-        except pa.ArrowException as exc:
-            raise ValueError(f"{source}: {exc}") from None
-        return roles, reader
-    # Arrow IPC: the file format (random access, memory-mapped), else the stream format
-    ipc = require("pyarrow.ipc", "io")
-    mm = pa.memory_map(str(path), "r")
-    try:
-        reader = ipc.open_file(mm)
-        names = reader.schema.names
-        batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-    except pa.ArrowInvalid:
-        mm.seek(0)
-        try:
-            reader = ipc.open_stream(mm)
-        except pa.ArrowInvalid as exc:
-            raise ValueError(f"{source}: not an Arrow IPC file or stream: {exc}") from None
-        names = reader.schema.names
-        batches = iter(reader)
-    roles = _resolve_tick_columns(names, columns, source)
-    return roles, (b.select(list(roles.values())) for b in batches)
-
-
-def count_ticks(path: str | Path, *, format: str | None = None) -> int | None:
-    """Number of ticks in a Parquet or Arrow IPC file from its metadata (None for CSV or an
-    Arrow stream, whose length is only known once read)."""
-    pa = require("pyarrow", "io")
-    path = Path(path)
-    fmt = file_format(path, format)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such tick file: {str(path)!r}")
-    if fmt == "parquet":
-        return require("pyarrow.parquet", "io").ParquetFile(path).metadata.num_rows
-    if fmt == "arrow":
-        try:
-            with pa.memory_map(str(path), "r") as mm:
-                r = require("pyarrow.ipc", "io").open_file(mm)
-                return sum(r.get_batch(i).num_rows for i in range(r.num_record_batches))
-        except pa.ArrowInvalid:
-            return None
-    return None
+def count_ticks(path: str | os.PathLike, *, format: str | None = None,
+                storage_options: Mapping | None = None) -> int | None:
+    """Number of ticks in a tick file from its metadata (Parquet, Arrow IPC file), or None
+    when only reading it would tell (CSV, an Arrow stream). ``path`` may be an fsspec URL."""
+    require("pyarrow", "io")
+    src = locate(path, storage_options)
+    fmt = tick_format(src.filename, format)
+    if not src.exists():
+        raise FileNotFoundError(f"no such tick file: {src.name!r}")
+    return fmt.count(src)
 
 
 def iter_ticks(
@@ -291,6 +251,7 @@ def iter_ticks(
     batch_size: int = DEFAULT_BATCH,
     columns: Mapping[str, str] | None = None,
     check_order: bool = True,
+    storage_options: Mapping | None = None,
 ) -> Iterator[TickBatch]:
     """Stream a tick file (or an in-memory table) as :class:`TickBatch` es.
 
@@ -305,17 +266,21 @@ def iter_ticks(
 
     Parameters
     ----------
-    source : path to .parquet / .csv (.csv.gz) / .arrow (.feather, .arrows), or a
-        ``pyarrow.Table`` or ``pandas.DataFrame``
+    source : path or URL, or a ``pyarrow.Table`` or ``pandas.DataFrame``
+        A .parquet / .csv (.csv.gz) / .arrow (.feather, .arrows) file (the containers of
+        :data:`kospi_fast.io.formats.TICK_FORMATS`): a local path, a ``file://`` URL or an
+        fsspec URL (``s3://bucket/2026-03-10.parquet``; needs fsspec).
     universe : Universe
         Codes are mapped to its ids.
     format : {'parquet', 'csv', 'arrow'}, optional
-        Overrides the suffix.
+        Overrides the suffix (a key of ``TICK_FORMATS``).
     batch_size : int
         Ticks per batch (at most).
     columns : mapping role -> column name, optional
     check_order : bool
         Require non-decreasing times across the whole file.
+    storage_options : mapping, optional
+        Passed to fsspec for a URL (credentials, endpoint, ...).
 
     Yields
     ------
@@ -328,32 +293,43 @@ def iter_ticks(
         row), a missing / non-numeric / non-positive price, a bad time, ticks out of order.
     """
     pa = require("pyarrow", "io")
-    pc = require("pyarrow.compute", "io")
     if not isinstance(universe, Universe):
         raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
     batch_size = int(batch_size)
-    fmt = None
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        fmt = file_format(path, format)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such tick file: {str(path)!r}")
-        name = str(path)
-        roles, raw = _raw_batches(path, fmt, batch_size, columns)
-    else:
-        pd = sys.modules.get("pandas")  # a DataFrame implies pandas is imported
-        if pd is not None and isinstance(source, pd.DataFrame):
-            source = pa.Table.from_pandas(source, preserve_index=False)
-        if not isinstance(source, (pa.Table, pa.RecordBatch)):
-            raise TypeError(f"`source` must be a path, a pyarrow.Table or a pandas.DataFrame, got "
-                            f"{type(source).__name__}")
-        name = "table"
-        roles = _resolve_tick_columns(source.schema.names, columns, name)
-        table = source.select(list(roles.values()))
-        raw = table.to_batches(max_chunksize=batch_size) if isinstance(table, pa.Table) else [table]
-    line0 = 2 if fmt == "csv" else None
+    if isinstance(source, (str, os.PathLike)):
+        src = locate(source, storage_options)
+        fmt = tick_format(src.filename, format)
+        if not src.exists():
+            raise FileNotFoundError(f"no such tick file: {src.name!r}")
+        with fmt.open(src, batch_size) as reader:
+            roles = _resolve_tick_columns(reader.names, columns, src.name)
+            raw = reader.batches(list(roles.values()), roles["code"])
+            unreadable = partial(_locate_bad_cell, fmt, src, roles)  # pyarrow names the value, not the row
+            yield from _tick_batches(raw, roles, universe, src.name, fmt.line0, batch_size, check_order,
+                                     unreadable)
+        return
+    pd = sys.modules.get("pandas")  # a DataFrame implies pandas is imported
+    if pd is not None and isinstance(source, pd.DataFrame):
+        source = pa.Table.from_pandas(source, preserve_index=False)
+    if not isinstance(source, (pa.Table, pa.RecordBatch)):
+        raise TypeError(f"`source` must be a path, a pyarrow.Table or a pandas.DataFrame, got "
+                        f"{type(source).__name__}")
+    roles = _resolve_tick_columns(source.schema.names, columns, "table")
+    table = source.select(list(roles.values()))
+    parts = table.to_batches(max_chunksize=batch_size) if isinstance(table, pa.Table) else [table]
+    yield from _tick_batches(parts, roles, universe, "table", None, batch_size, check_order, None)
+
+
+def _tick_batches(raw: Iterable, roles: Mapping[str, str], universe: Universe, name: str, line0: int | None,
+                  batch_size: int, check_order: bool,
+                  unreadable: Callable[[int, str], None] | None) -> Iterator[TickBatch]:
+    """Record batches of the tick columns (``roles``: role -> column) as :class:`TickBatch` es:
+    the tick layout, whatever the container. ``unreadable(row, message)`` may raise a better
+    error when the container fails to read a batch starting at ``row``."""
+    pa = require("pyarrow", "io")
+    pc = require("pyarrow.compute", "io")
     codes = _CodeMap(universe)
     offset = 0
     last_t = None
@@ -364,8 +340,8 @@ def iter_ticks(
         except StopIteration:
             break
         except pa.ArrowException as exc:
-            if fmt == "csv":  # pyarrow names the value, not the row: find the row
-                _locate_csv_error(path, roles, offset, str(exc))
+            if unreadable is not None:
+                unreadable(offset, str(exc))
             raise ValueError(f"{name}: {exc}") from None
         for start in range(0, rb.num_rows, batch_size):
             b = rb.slice(start, batch_size) if rb.num_rows > batch_size else rb
@@ -402,30 +378,26 @@ def iter_ticks(
             yield TickBatch(base, times, np.ascontiguousarray(ids), prices, vols)
 
 
-def _locate_csv_error(path: Path, roles: Mapping[str, str], start: int, message: str) -> None:
-    """Raise a ValueError naming the first tick row at or after ``start`` whose price or time
-    cell does not parse (error path only: a plain Python scan of the rest of the file)."""
-    if path.suffix.lower() in (".gz", ".bz2", ".zst"):
+def _locate_bad_cell(fmt: TickFormat, src: TickSource, roles: Mapping[str, str], start: int, message: str) -> None:
+    """Raise a ValueError naming the first tick row at or after ``start`` whose price, volume or
+    integer time cell is not a number, in a text container (error path only: a plain Python
+    scan of the rest of the file)."""
+    cells = fmt.cells(src, list(roles.values()), start)
+    if cells is None:
         return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        where = {role: header.index(col) for role, col in roles.items() if col in header}
-        for row, cells in enumerate(reader):
-            if row < start:
-                continue
+    with closing(cells):  # the scan's file is closed whether a cell is found or not
+        for row, values in cells:
             for role in ("price", "time", "volume"):
-                j = where.get(role)
-                if j is None or j >= len(cells):
+                cell = values.get(roles.get(role, ""))
+                if cell is None:
                     continue
-                cell = cells[j].strip()
                 if role == "time" and not re.fullmatch(r"[+-]?\d+", cell):
                     continue  # text times are checked by pyarrow's cast with their own message
                 try:
                     float(cell)
                 except ValueError:
-                    raise ValueError(f"{path}: tick row {row} (line {row + 2}): {role} is not a number: "
-                                     f"{cell!r} ({message})") from None
+                    where = f"{src}: tick row {row}" + (f" (line {row + fmt.line0})" if fmt.line0 is not None else "")
+                    raise ValueError(f"{where}: {role} is not a number: {cell!r} ({message})") from None
 
 
 def read_ticks(source: object, universe: Universe, **kwargs) -> TickBatch:
@@ -454,31 +426,14 @@ def batches_from_arrays(times: object, ids: object, prices: object, *, batch_siz
                         None if v is None else v[s:s + batch_size])
 
 
-def _write_table_batches(path: Path, fmt: str, schema, batches: Iterable, *, compression: str | None = None):
-    pa = require("pyarrow", "io")
-    if fmt == "parquet":
-        pq = require("pyarrow.parquet", "io")
-        with pq.ParquetWriter(path, schema, compression=compression or "snappy") as w:
-            for b in batches:
-                w.write_batch(b)
-    elif fmt == "csv":
-        pacsv = require("pyarrow.csv", "io")
-        with pacsv.CSVWriter(str(path), schema) as w:
-            for b in batches:
-                w.write_batch(b)
-    else:
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
-            for b in batches:
-                w.write_batch(b)
-
-
 def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str | None = None,
                 batch_size: int = DEFAULT_BATCH, volume: object = None) -> Path:
     """Write a :class:`~kospi_fast.SimulatedDay` as a tick file that :func:`iter_ticks` reads.
 
     Columns: ``time``, ``code``, ``price`` (int64 won) and, when ``volume`` is given, ``volume``.
-    The format follows the suffix: ``.parquet`` (code dictionary-encoded), ``.csv``,
-    ``.arrow`` / ``.feather`` (Arrow IPC file, code dictionary-encoded).
+    The container follows the suffix (:data:`kospi_fast.io.formats.TICK_FORMATS`):
+    ``.parquet`` (code dictionary-encoded), ``.csv`` (``.csv.gz``: gzipped), ``.arrow`` /
+    ``.feather`` (Arrow IPC file, code dictionary-encoded).
 
     Parameters
     ----------
@@ -486,6 +441,7 @@ def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str 
         Or any object with ``universe``, ``times``, ``ids``, ``prices`` (and ``date`` for
         ``time='timestamp'``).
     path : str or Path
+        A local path.
     time : {'ns', 'timestamp'}
         ``'ns'``: int64 ns since midnight KST. ``'timestamp'``: an Arrow ``timestamp[ns,
         tz=Asia/Seoul]`` on ``day.date``.
@@ -500,7 +456,7 @@ def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str 
     """
     pa = require("pyarrow", "io")
     path = Path(path)
-    fmt = file_format(path, format)
+    fmt = tick_format(path, format)
     if time not in ("ns", "timestamp"):
         raise ValueError(f"`time` must be 'ns' or 'timestamp', got {time!r}")
     universe = getattr(day, "universe", None)
@@ -521,24 +477,19 @@ def write_ticks(day: object, path: str | Path, *, time: str = "ns", format: str 
     else:
         t_type = pa.int64()
     dictionary = pa.array(universe.codes, type=pa.string())
-    code_type = pa.string() if fmt == "csv" else pa.dictionary(pa.int32(), pa.string())
-    fields = [pa.field("time", t_type), pa.field("code", code_type), pa.field("price", pa.int64())]
+    fields = [pa.field("time", t_type), pa.field("code", pa.dictionary(pa.int32(), pa.string())),
+              pa.field("price", pa.int64())]
     if vol is not None:
         fields.append(pa.field("volume", pa.int64()))
     schema = pa.schema(fields)
 
-    def batches():
+    with fmt.writer(path, schema) as w:
         for s in range(0, times.shape[0], batch_size):
             sl = slice(s, s + batch_size)
             t = times[sl]
             t_arr = pa.array(t + midnight_utc, type=pa.int64()).view(t_type) if time == "timestamp" else pa.array(t)
-            code = pa.DictionaryArray.from_arrays(pa.array(ids[sl]), dictionary)
-            if fmt == "csv":
-                code = code.dictionary_decode()
-            cols = [t_arr, code, pa.array(prices[sl])]
+            cols = [t_arr, pa.DictionaryArray.from_arrays(pa.array(ids[sl]), dictionary), pa.array(prices[sl])]
             if vol is not None:
                 cols.append(pa.array(vol[sl]))
-            yield pa.RecordBatch.from_arrays(cols, schema=schema)
-
-    _write_table_batches(path, fmt, schema, batches())
+            w.write_batch(pa.RecordBatch.from_arrays(cols, schema=schema))
     return path
