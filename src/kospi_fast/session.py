@@ -19,8 +19,7 @@ print of the day at 09:00:10 (an hour later on a late-open day).
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,7 +27,14 @@ from kospi_fast import _session, _validation, krx
 from kospi_fast._clock import NS_PER_S, format_clock
 from kospi_fast._optional import require
 from kospi_fast._ticks import prepare_ticks
-from kospi_fast.publish import published
+from kospi_fast.publish import (  # grids, sampling and prints live there; re-exported
+    IndexEvent,
+    PublishedSeries,
+    StepSampler,
+    grid_times,
+    publication_grid,
+    published_series,
+)
 
 NS = NS_PER_S
 H = 3600 * NS
@@ -153,26 +159,6 @@ def session_times(date: object, *, late_open: bool | None = None, check_calendar
     return SessionTimes(d, open_ns, close_ns - 10 * M, close_ns)
 
 
-def grid_times(start_ns: int, end_ns: int, step_ns: int) -> np.ndarray:
-    """Arithmetic time grid, int64 ns: ``start_ns``, ``start_ns + step_ns``, ... up to
-    ``end_ns`` inclusive (empty when ``end_ns < start_ns``)."""
-    start_ns, end_ns, step_ns = int(start_ns), int(end_ns), int(step_ns)
-    if step_ns <= 0:
-        raise ValueError(f"`step_ns` must be > 0, got {step_ns}")
-    return start_ns + step_ns * np.arange(max((end_ns - start_ns) // step_ns + 1, 0), dtype=np.int64)
-
-
-def publication_grid(session: SessionTimes, interval_s: int) -> np.ndarray:
-    """Print times (ns) from the first print (open + 10 s) to the close, every ``interval_s``
-    seconds, with the official close itself as the last print."""
-    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, np.integer)) or interval_s <= 0:
-        raise ValueError(f"`interval_s` must be a positive int, got {interval_s!r}")
-    grid = grid_times(session.first_print, session.close, interval_s * NS)
-    if grid.shape[0] and grid[-1] == session.close:  # the close is on the grid: print it once
-        return grid
-    return np.append(grid, session.close)
-
-
 # --------------------------------------------------------------------------- results
 @dataclass
 class FeedResult:
@@ -201,70 +187,6 @@ class FeedResult:
     def reasons(self) -> dict[str, int]:
         """{reason: number of trades} for every status that occurred."""
         return {STATUS[c]: int(n) for c, n in enumerate(self.counts) if n}
-
-
-@dataclass
-class IndexEvent:
-    time: int
-    kind: str  # "intraday_high", "intraday_low", "all_time_high", "crossed_up", "crossed_down"
-    level: float
-    detail: float | None = None
-
-
-@dataclass
-class PublishedSeries:
-    """An index's published prints for one day, with OHLC and notable events."""
-
-    times: np.ndarray
-    values: np.ndarray  # rounded half-up to 2 decimals, as published
-    open: float
-    high: float
-    low: float
-    close: float
-    events: list[IndexEvent] = field(default_factory=list)
-
-
-def published_series(
-    tick_times: np.ndarray,
-    levels: np.ndarray,
-    grid: np.ndarray,
-    start_level: float,
-    *,
-    all_time_high: float | None = None,
-    round_numbers: Sequence[float] = (),
-) -> PublishedSeries:
-    """Sample a per-trade level series on a publication grid: each print is the level after the
-    last trade at or before its time (``start_level`` before any trade), rounded half-up to
-    2 decimals. OHLC are taken over the prints (the last print is the close). Events: a new
-    intraday high/low (from the second print on), a new all-time high above ``all_time_high``,
-    and crossings of each of ``round_numbers`` (e.g. 5000), each at its print time."""
-    t = np.asarray(tick_times, dtype=np.int64)
-    lv = np.asarray(levels, dtype=np.float64)
-    pos = np.searchsorted(t, grid, side="right") - 1
-    raw = np.where(pos >= 0, lv[np.maximum(pos, 0)] if lv.size else start_level, start_level)
-    values = np.array([published(float(x)) for x in raw])
-    events: list[IndexEvent] = []
-    hi = lo = values[0]
-    ath = all_time_high
-    prev = published(start_level)
-    for k in range(values.shape[0]):
-        v = values[k]
-        if k > 0 and v > hi:
-            events.append(IndexEvent(int(grid[k]), "intraday_high", float(v)))
-        if k > 0 and v < lo:
-            events.append(IndexEvent(int(grid[k]), "intraday_low", float(v)))
-        hi, lo = max(hi, v), min(lo, v)
-        if ath is not None and v > ath:
-            events.append(IndexEvent(int(grid[k]), "all_time_high", float(v), float(ath)))
-            ath = v
-        for r in round_numbers:
-            if prev < r <= v:
-                events.append(IndexEvent(int(grid[k]), "crossed_up", float(v), float(r)))
-            elif prev >= r > v:
-                events.append(IndexEvent(int(grid[k]), "crossed_down", float(v), float(r)))
-        prev = v
-    return PublishedSeries(grid.copy(), values, float(values[0]), float(values.max()), float(values.min()),
-                           float(values[-1]), events)
 
 
 # --------------------------------------------------------------------------- trading day
@@ -327,11 +249,10 @@ class TradingDay:
         self._thresholds, self._ticks, self._grid = _tick_rules(self.session.date)
         self._last_time = -1
         self.start_levels = np.asarray(book.levels, dtype=np.float64).copy()
-        # the publication grid at 1 s (every KRX grid is a subset of it): the levels after the
-        # last applied trade at or before each print time, filled as batches arrive
-        self._print_times = publication_grid(self.session, 1)
-        self._print_levels = np.full((self._print_times.shape[0], self.start_levels.shape[0]), np.nan)
-        self._pending: list[tuple] = []  # (first print, times, per-trade levels, level before)
+        # every index's level on the publication grid at 1 s (every KRX grid is a subset of it):
+        # per-trade levels are kept as batches arrive and sampled when the series is read; a
+        # family's kernel samples its prints itself (rows)
+        self._prints = StepSampler(self.start_levels, grid=publication_grid(self.session, 1), defer=True)
         self.counts: dict[str, int] = {}
 
     @property
@@ -389,12 +310,10 @@ class TradingDay:
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
         rules = self.rules()
-        # print times this batch can move: from its first trade on (later batches overwrite)
-        first = int(t[0]) if t.shape[0] else 2**62
-        j0 = int(np.searchsorted(self._print_times, first, side="left"))
-        entry = float(self.book.levels[0])  # the level before the batch (for its prints)
+        # print times this batch can move (for a kernel that samples them): from its first trade on
+        sample_times = self._prints.open_times(int(t[0])) if t.shape[0] else _NO_TIMES
         bad, status, counts, last, levels, rows = self.book._feed_validated(
-            t, ids_a, prices_a, rules, self._last_time, pol == "raise", self._print_times[j0:])
+            t, ids_a, prices_a, rules, self._last_time, pol == "raise", sample_times)
         if bad != -1:
             k = int(bad)
             raise ValueError(
@@ -402,16 +321,19 @@ class TradingDay:
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
         self._last_time = int(last)
+        final = np.asarray(self.book.levels, dtype=np.float64).copy()
         if rows is not None:
-            self._flush()
-            self._print_levels[j0:] = rows
-        elif levels.shape[0]:  # per-trade levels: sampled on the print grid when read (series)
-            kt, kl = t, levels
-            if counts[APPLIED] != status.shape[0]:
-                keep = status == APPLIED
-                kt, kl = t[keep], levels[keep]
-            self._pending.append((j0, kt, kl, entry))
-        res = FeedResult(levels, status, counts, np.asarray(self.book.levels, dtype=np.float64).copy())
+            self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
+        elif levels.shape[0]:  # per-trade levels: kept, sampled on the print grid when read (series)
+            # an ignored or rejected trade leaves the level as it was, so it may stay in the step
+            # function (no copy), except one stamped before an earlier trade (out of time order)
+            if counts[_session.OUT_OF_ORDER]:
+                keep = status != _session.OUT_OF_ORDER
+                t, levels_kept = t[keep], levels[keep]
+            else:
+                levels_kept = levels
+            self._prints.feed(t, levels_kept)
+        res = FeedResult(levels, status, counts, final)
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
         return res
@@ -456,35 +378,20 @@ class TradingDay:
     def _kernel_args(self) -> DayRules:  # older name
         return self.rules()
 
-    def _flush(self) -> None:
-        """Sample the pending per-trade levels on the print grid, batch by batch in order: a
-        print takes the level after the batch's last applied trade at or before it (the level
-        before the batch when there is none)."""
-        for j0, t, levels, entry in self._pending:
-            pos = np.searchsorted(t, self._print_times[j0:], side="right") - 1
-            col = np.full(pos.shape[0], entry)
-            col[pos >= 0] = levels[pos[pos >= 0]]
-            self._print_levels[j0:, 0] = col
-        self._pending.clear()
-
     # outputs ----------------------------------------------------------------------------
     def series(self, interval_s: int = 10, *, index: str | None = None, **kwargs) -> PublishedSeries:
         """The day's published series so far on the KRX grid (10 s for KOSPI, 1 s for the
         KOSPI 200 family) of ``index`` (default: the book's first index); see
         :func:`published_series` for ``all_time_high`` and ``round_numbers``."""
         k = 0 if index is None else self.book.index_of(index)
-        self._flush()
         grid = publication_grid(self.session, interval_s)
-        pos = np.searchsorted(self._print_times, grid)
-        col = self._print_levels[:, k]
-        filled = ~np.isnan(col)
-        # a print with no trade since the open carries the start level
-        last = np.maximum.accumulate(np.where(filled, np.arange(col.shape[0]), -1))
-        raw = np.where(last >= 0, col[np.maximum(last, 0)], self.start_levels[k])[pos]
-        return published_series(grid, raw, grid, float(self.start_levels[k]), **kwargs)
+        times, levels = self._prints.read()  # every index, on the 1 s grid
+        raw = levels[np.searchsorted(times, grid), k]
+        return PublishedSeries.of(grid, raw, float(self.start_levels[k]), **kwargs)
 
 
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
+_NO_TIMES = np.empty(0, dtype=np.int64)
 
 
 def _check_policy(policy: object) -> str:

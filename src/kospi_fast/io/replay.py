@@ -1,5 +1,5 @@
-"""The publication grid and the replay of tick batches through any index book
-(see :mod:`kospi_fast.io`).
+"""The replay of tick batches through any index book (see :mod:`kospi_fast.io`); the grids
+(``parse_step``, ``publication_times``) and the sampler it uses live in :mod:`kospi_fast.publish`.
 
 The replay loop speaks the book protocol only (:class:`~kospi_fast.book.IndexBook`): an
 :class:`~kospi_fast.IndexEngine`, an :class:`~kospi_fast.IndexFamily` or a
@@ -10,7 +10,6 @@ picks which of the book's indices the result follows.
 
 from __future__ import annotations
 
-import re
 import time as _time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,96 +31,16 @@ from kospi_fast.io._common import (
 )
 from kospi_fast.io.formats import TickFormat, tick_format
 from kospi_fast.io.ticks import TickBatch, _write_table_batches, iter_ticks
-from kospi_fast.publish import published
-from kospi_fast.session import grid_times
+from kospi_fast.publish import (  # noqa: F401 - the grids' and the sampler's home; re-exported
+    StepSampler,
+    parse_step,
+    publication_times,
+    published,
+)
 from kospi_fast.universe import Universe
 
-# =========================================================================== grid and replay
-_STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$")
 
-
-def parse_step(value: object) -> int | None:
-    """A grid step: ``'tick'`` -> None (every trade), ``'10s'``, ``'1s'``, ``'500ms'``, ``'1m'``,
-    or a number of seconds -> ns."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "tick"):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        ns = int(round(float(value) * NS_PER_S))
-    else:
-        m = _STEP_RE.match(str(value).strip().lower())
-        if not m:
-            raise ValueError(f"`grid` must be 'tick' or a step such as '10s', '1s', '500ms', got {value!r}")
-        mult = {"ms": 10**6, "s": NS_PER_S, None: NS_PER_S, "m": 60 * NS_PER_S, "min": 60 * NS_PER_S}[m.group(2)]
-        ns = int(round(float(m.group(1)) * mult))
-    if ns <= 0:
-        raise ValueError(f"`grid` step must be > 0, got {value!r}")
-    return ns
-
-
-def publication_times(step: object = "10s", *, start: object = "09:00:10", end: object = "15:30:00") -> np.ndarray:
-    """Publication grid, int64 ns since midnight KST: ``start``, ``start + step``, ... up to
-    ``end`` inclusive. KOSPI (default): every 10 s from 09:00:10 to 15:30:00; KOSPI 200: ``'1s'``.
-
-    >>> g = publication_times()
-    >>> format_clock(g[0]), format_clock(g[-1]), len(g)
-    ('09:00:10', '15:30:00', 2340)
-    """
-    s, e, st = parse_clock(start), parse_clock(end), parse_step(step)
-    if st is None:
-        raise ValueError("a publication grid needs a step, not 'tick'")
-    if e < s:
-        raise ValueError(f"`end` {end!r} is before `start` {start!r}")
-    return grid_times(s, e, st)
-
-
-class _Sampler:
-    """Streaming sampler of a step function on an arithmetic grid: the value at grid time ``g``
-    is the level after the last tick at or before ``g`` (the starting level before any tick).
-    The grid runs from ``start`` to ``end`` and on, if ticks come later, to the first grid time
-    at or after the last tick (so the close is always printed)."""
-
-    def __init__(self, start: int | None, step: int, end: int, initial: float) -> None:
-        self.start, self.step, self.end = start, step, end
-        self.next_k = 0
-        self.carry = initial
-        self.times: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self.last_tick: int | None = None
-
-    def feed(self, t: np.ndarray, lv: np.ndarray) -> None:
-        if self.start is None:  # lazily anchored at the first tick's whole step
-            self.start = int(t[0]) // self.step * self.step
-        last = int(t[-1])
-        self.last_tick = last
-        # only grid times strictly before the batch's last tick are final: more trades stamped
-        # at exactly that time may follow in the next batch
-        if last > self.start:
-            k_hi = (last - 1 - self.start) // self.step
-            if k_hi >= self.next_k:
-                g = self.start + self.step * np.arange(self.next_k, k_hi + 1, dtype=np.int64)
-                pos = np.searchsorted(t, g, side="right") - 1
-                vals = np.where(pos >= 0, lv[np.maximum(pos, 0)], self.carry)
-                self.times.append(g)
-                self.values.append(vals)
-                self.next_k = k_hi + 1
-        self.carry = float(lv[-1])
-
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.start is None:
-            self.start = self.end
-        k_end = max((self.end - self.start) // self.step, -1)
-        if self.last_tick is not None and self.last_tick > self.start:
-            k_end = max(k_end, -(-(self.last_tick - self.start) // self.step))
-        if k_end >= self.next_k:
-            g = self.start + self.step * np.arange(self.next_k, k_end + 1, dtype=np.int64)
-            self.times.append(g)
-            self.values.append(np.full(g.shape[0], self.carry))
-            self.next_k = k_end + 1
-        if not self.times:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        return np.concatenate(self.times), np.concatenate(self.values)
-
-
+# =========================================================================== replay
 @dataclass
 class ReplayResult:
     """What a replay did: OHLC, timing, the sampled series and each stock's contribution.
@@ -296,8 +215,9 @@ def replay_batches(
     grid_name = "tick" if step is None else str(grid)
     start_level = float(book.levels[k])
     previous_close = float(book.previous_levels[k])
-    sampler = None if step is None else _Sampler(parse_clock(grid_start), step, parse_clock(grid_end), start_level)
-    chart = _Sampler(None, NS_PER_S, CLOSE_NS, start_level)
+    sampler = None if step is None else StepSampler(start_level, step=step, start=parse_clock(grid_start),
+                                                    end=parse_clock(grid_end))
+    chart = StepSampler(start_level, step=NS_PER_S, end=CLOSE_NS)  # anchored at the first tick's second
     writer = None
     if out is not None and step is None:
         out = Path(out)
