@@ -414,3 +414,24 @@ def test_journaled_family_through_a_trading_day_recovers_exactly(tmp_path):
     back, rep = persist.recover(tmp_path / "s", tmp_path / "j")
     assert type(back) is kf.IndexFamily and rep.records >= 1
     assert snapshot(back) == snapshot(fam)
+
+
+def test_a_feed_that_reuses_its_buffers_publishes_the_same_prints():
+    """A live feed may fill the same arrays for every batch: the day keeps what it needs."""
+    u = kf.sample_universe()
+    t, ids, px = day_trades(u, 40_000, 11, u.base_prices)
+    series = []
+    for reuse in (False, True):
+        e = kf.IndexEngine(u, level=5781.2)
+        td = TradingDay(e, DAY, policy="reject", check_calendar=False)
+        bt, bi, bp = np.empty(4_000, np.int64), np.empty(4_000, np.int64), np.empty(4_000, np.int64)
+        for a in range(0, 40_000, 4_000):
+            if reuse:
+                bt[:], bi[:], bp[:] = t[a:a + 4_000], ids[a:a + 4_000], px[a:a + 4_000]
+                res = td.feed(bt, bi, bp)
+            else:
+                res = td.feed(t[a:a + 4_000].copy(), ids[a:a + 4_000].copy(), px[a:a + 4_000].copy())
+        with pytest.raises(ValueError, match="read-only"):
+            res.levels[0] = 0.0  # the day's own per-trade levels are handed out read-only
+        series.append(td.series(1).values.tolist())
+    assert series[0] == series[1]

@@ -326,13 +326,16 @@ class TradingDay:
             self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
         elif levels.shape[0]:  # per-trade levels: kept, sampled on the print grid when read (series)
             # an ignored or rejected trade leaves the level as it was, so it may stay in the step
-            # function (no copy), except one stamped before an earlier trade (out of time order)
+            # function, except one stamped before an earlier trade (out of time order). The times
+            # are the caller's array, which may be reused for the next batch: they are copied
+            # (0.4 ns/trade); the levels are ours, handed out read-only.
             if counts[_session.OUT_OF_ORDER]:
                 keep = status != _session.OUT_OF_ORDER
-                t, levels_kept = t[keep], levels[keep]
+                kt, levels_kept = t[keep], levels[keep]
             else:
-                levels_kept = levels
-            self._prints.feed(t, levels_kept)
+                kt, levels_kept = t.copy(), levels
+            levels.flags.writeable = False
+            self._prints.feed(kt, levels_kept)
         res = FeedResult(levels, status, counts, final)
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
