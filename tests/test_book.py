@@ -431,7 +431,37 @@ def test_a_feed_that_reuses_its_buffers_publishes_the_same_prints():
                 res = td.feed(bt, bi, bp)
             else:
                 res = td.feed(t[a:a + 4_000].copy(), ids[a:a + 4_000].copy(), px[a:a + 4_000].copy())
-        with pytest.raises(ValueError, match="read-only"):
-            res.levels[0] = 0.0  # the day's own per-trade levels are handed out read-only
+        assert res.levels.shape == (4_000,)
         series.append(td.series(1).values.tolist())
     assert series[0] == series[1]
+
+
+def test_the_rules_kernel_samples_the_prints_it_makes_final():
+    """feed_engine's print sampling: each print before the latest trade time gets the level
+    after the last applied trade stamped at or before it (the level before the batch when
+    none); the prints after it are left alone."""
+    from kospi_fast import _session
+
+    u = kf.sample_universe()
+    e = kf.IndexEngine(u, level=5781.2)
+    td = TradingDay(e, DAY, policy="reject", check_calendar=False)
+    t, ids, px = day_trades(u, 30_000, 12, e.reference_prices)
+    px[::50] = 1  # rejected: outside the limits
+    t[7_000] = t[6_000]  # out of order: rejected, the level does not move
+    r, w = td.rules(), td.rules().window
+    prints = np.arange(9 * H, 16 * H, 7 * NS, dtype=np.int64)
+    out = np.full(prints.shape[0], -1.0)
+    entry = e.level
+    bad, levels, status, counts, last = _session.feed_engine(
+        e, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast, *w, -1, False,
+        prints, out)
+    assert bad == -1 and counts[_session.OUT_OF_ORDER] == 1 and counts[_session.OUTSIDE_LIMITS] >= 500
+    ok = status == 0
+    pos = np.searchsorted(t[ok], prints, side="right") - 1
+    final = prints < last
+    want = np.where(pos >= 0, levels[ok][np.maximum(pos, 0)], entry)
+    assert out[final].tolist() == want[final].tolist()
+    assert (out[~final] == -1.0).all() and final.sum() > 1000
+    with pytest.raises(ValueError, match="print_levels"):
+        _session.feed_engine(e, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast,
+                             *w, -1, False, prints, out[:-1])

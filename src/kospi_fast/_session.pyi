@@ -59,6 +59,8 @@ def feed_engine(
     win_close: int,
     last_time: int,
     stop_at_bad: bool,
+    print_times: npt.NDArray[np.int64] | None = None,  # const int64_t[::1]
+    print_levels: npt.NDArray[np.float64] | None = None,  # double[::1], written
 ) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint8], npt.NDArray[np.int64], int]: ...
 def classify(
     times: npt.NDArray[np.int64],  # const int64_t[::1]

@@ -24,7 +24,7 @@ at 15:30).
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
@@ -131,17 +131,29 @@ cdef Py_ssize_t apply_validated(
         int64_t* prices, const int64_t* shares, const DayRules* rules,
         const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
         int64_t* cap, int64_t* last_time, double divisor,
-        double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad) noexcept nogil:
+        double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad,
+        const int64_t* print_times, Py_ssize_t n_prints, double* print_levels) noexcept nogil:
     """Apply the good trades. Returns -1 when done (every trade has a status, ``counts[s]`` +=
     trades with status s), or with ``stop_at_bad`` the index of the first rejected trade
-    (trades before it applied; callers run on copies)."""
+    (trades before it applied; callers run on copies).
+
+    Prints (``n_prints`` ascending ``print_times``, may be 0): ``print_levels[j]`` gets the
+    level after the last applied trade stamped at or before ``print_times[j]``, written when a
+    trade stamped after it arrives (so only prints before the batch's latest time are written;
+    later trades cannot be stamped before that time). One compare per trade."""
     cdef DayRules r = rules[0]  # a local copy: its fields stay in registers
-    cdef Py_ssize_t k
+    cdef Py_ssize_t k, pi = 0
     cdef int64_t c = cap[0], p, t, last = last_time[0], n_slow = 0
+    cdef int64_t next_print = print_times[0] if n_prints > 0 else INT64_MAX
     cdef uint64_t i
     cdef uint8_t st
     for k in range(n_ticks):
         t = times[k]
+        if t > next_print:  # rare: prints before t are final, at the level before this trade
+            while pi < n_prints and print_times[pi] < t:
+                print_levels[pi] = <double>c / divisor
+                pi += 1
+            next_print = print_times[pi] if pi < n_prints else INT64_MAX
         i = <uint64_t>ids[k]
         p = new_prices[k]
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
@@ -243,7 +255,8 @@ cdef int _outputs(status, counts, Py_ssize_t n_ticks) except -1:
 cdef Py_ssize_t _apply(int64_t* prices, const int64_t* shares, const DayRules* r, times, ids,
                        bint narrow, new_prices, Py_ssize_t n_ticks, int64_t* cap,
                        int64_t* last_time, double divisor, double* levels, status, counts,
-                       bint stop_at_bad) noexcept:
+                       bint stop_at_bad, const int64_t* print_times=NULL, Py_ssize_t n_prints=0,
+                       double* print_levels=NULL) noexcept:
     """``apply_validated`` on checked arrays, for the id width, with the GIL released."""
     cdef const int64_t* tp = <const int64_t*>data(times)
     cdef const void* ip = data(ids)
@@ -254,10 +267,12 @@ cdef Py_ssize_t _apply(int64_t* prices, const int64_t* shares, const DayRules* r
     with nogil:
         if narrow:
             bad = apply_validated[int32_t](prices, shares, r, tp, <const int32_t*>ip, npp, n_ticks,
-                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad)
+                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad,
+                                           print_times, n_prints, print_levels)
         else:
             bad = apply_validated[int64_t](prices, shares, r, tp, <const int64_t*>ip, npp, n_ticks,
-                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad)
+                                           cap, last_time, divisor, levels, stp, cnt, stop_at_bad,
+                                           print_times, n_prints, print_levels)
     return bad
 
 
@@ -297,7 +312,8 @@ def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid,
 
 def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halted, thresholds,
                 ticks, grid, fast, int64_t win_open, int64_t call_start, int64_t call_end,
-                int64_t win_close, int64_t last_time, bint stop_at_bad):
+                int64_t win_close, int64_t last_time, bint stop_at_bad, print_times=None,
+                print_levels=None):
     """One validated batch into an engine: the rules kernel runs on the core's scratch copy of
     its prices, which is swapped in when the batch was not stopped.
 
@@ -309,6 +325,12 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
     nothing is applied (the engine is unchanged, ``last_time`` is returned as given);
     otherwise ``bad`` is -1, the good trades are applied and the bad ones only reported in
     ``status``.
+
+    ``print_times`` (ascending int64) and ``print_levels`` (writeable float64, same length),
+    optional: the kernel samples the publication grid while it applies the batch —
+    ``print_levels[j]`` is the level after the last applied trade stamped at or before
+    ``print_times[j]``, written for the prints before the latest trade time seen (the others
+    are left as they were: a later batch may still move them).
     """
     if core._scratch is None:
         raise RuntimeError("the engine core has no state yet (_core_set_state was not called)")
@@ -320,10 +342,20 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
     levels = np.empty(n_ticks, dtype=np.float64)
     status = np.empty(n_ticks, dtype=np.uint8)
     counts = np.zeros(N_STATUS, dtype=np.int64)
+    cdef Py_ssize_t n_prints = 0
+    cdef const int64_t* ptp = NULL
+    cdef double* plp = NULL
+    if (print_times is None) != (print_levels is None):
+        raise ValueError("give both `print_times` and `print_levels`, or neither")
+    if print_times is not None:
+        n_prints = length_i64(print_times, "print_times")
+        same_length(length_f64(print_levels, "print_levels", True), "print_levels", n_prints, "`print_times`")
+        ptp = <const int64_t*>data(print_times)
+        plp = <double*>data(print_levels)
     cdef int64_t* scratch = core._begin_batch()
     cdef int64_t c = core._cap, lt = last_time
     bad = _apply(scratch, core._sp, &r, times, ids, narrow, prices, n_ticks, &c, &lt,
-                 core._divisor, <double*>data(levels), status, counts, stop_at_bad)
+                 core._divisor, <double*>data(levels), status, counts, stop_at_bad, ptp, n_prints, plp)
     if bad != -1:
         return bad, levels, status, counts, last_time
     core._commit_batch(c)

@@ -159,8 +159,8 @@ class IndexBook:
         book's own ``update_many`` (all or nothing). Returns ``(bad, status, counts,
         last_time, per_trade_levels_or_None, rows)``, ``rows[j]`` being every index's level
         after the last applied trade at or before ``sample_times[j]`` (the levels before the
-        batch when there is none), or ``rows`` None when per-trade levels are returned (a
-        one-index book); ``last_time`` is the latest trade time seen before. With ``stop_at_bad`` and a rejected trade, nothing is
+        batch when there is none), needed for the sample times before the batch's latest
+        trade time only; ``last_time`` is the latest trade time seen before. With ``stop_at_bad`` and a rejected trade, nothing is
         applied and ``bad`` is its position."""
         n = times.shape[0]
         status = np.empty(n, dtype=np.uint8)
@@ -177,12 +177,14 @@ class IndexBook:
         else:
             keep = status == _session.APPLIED
             kt, kids, kpx = times[keep], ids[keep], prices[keep]
-        pos = np.searchsorted(kt, sample_times, side="right") - 1
+        # only the sample times before the latest trade time can be final: sample those
+        m = int(np.searchsorted(sample_times, last, side="left"))
+        pos = np.searchsorted(kt, sample_times[:m], side="right") - 1
         before = np.asarray(self.levels, dtype=np.float64)
         sampled = self.update_many(kids, kpx, sample_at=pos[pos >= 0])  # type: ignore[attr-defined]
         rows = np.empty((sample_times.shape[0], before.shape[0]))
-        rows[pos < 0] = before
-        rows[pos >= 0] = np.asarray(sampled).reshape(-1, before.shape[0])
+        rows[:m][pos < 0] = before
+        rows[:m][pos >= 0] = np.asarray(sampled).reshape(-1, before.shape[0])
         return -1, status, counts, last, None, rows
 
     # ------------------------------------------------------------------ corporate actions

@@ -186,17 +186,17 @@ class IndexEngine(EngineCore, IndexBook):
 
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
                         stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
-        """The fused validated path (rules and application in one kernel pass); see
-        :meth:`IndexBook._feed_validated` for the contract. Returns the per-trade levels and no
-        sampled rows (``sample_times`` is not used): sampling them costs more than the kernel."""
+        """The fused validated path: rules, application and the print sampling in one kernel
+        pass (see :meth:`IndexBook._feed_validated` for the contract; ``rows[j]`` is written for
+        the prints stamped before the batch's latest trade time, the others are undefined)."""
         w = rules.window
+        rows = np.empty(sample_times.shape[0])
         bad, levels, status, counts, last = _session.feed_engine(
             self, times, ids, prices, rules.lower, rules.upper, rules.halted, rules.thresholds, rules.ticks,
-            rules.grid, rules.fast, w[0], w[1], w[2], w[3], last_time, stop_at_bad)
+            rules.grid, rules.fast, w[0], w[1], w[2], w[3], last_time, stop_at_bad, sample_times, rows)
         if bad != -1:
             return bad, status, counts, last, None, None
-        # per-trade levels returned: the caller samples them when it needs prints (no work here)
-        return -1, status, counts, last, levels, None
+        return -1, status, counts, last, levels, rows[:, None]
 
     # ------------------------------------------------------------------ rebasing
     def apply_changes(

@@ -202,7 +202,7 @@ class StepSampler:
     def _below(self, t: int) -> int:
         """How many grid times are before ``t`` (the index of the first at or after it)."""
         if self._grid is not None:
-            return int(np.searchsorted(self._grid, t, side="left"))
+            return int(self._grid.searchsorted(t, side="left"))
         return max(0, -((self._origin() - t) // self._step))
 
     def _times(self, k0: int, k1: int) -> np.ndarray:

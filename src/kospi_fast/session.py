@@ -252,7 +252,7 @@ class TradingDay:
         # every index's level on the publication grid at 1 s (every KRX grid is a subset of it):
         # per-trade levels are kept as batches arrive and sampled when the series is read; a
         # family's kernel samples its prints itself (rows)
-        self._prints = StepSampler(self.start_levels, grid=publication_grid(self.session, 1), defer=True)
+        self._prints = StepSampler(self.start_levels, grid=publication_grid(self.session, 1))
         self.counts: dict[str, int] = {}
 
     @property
@@ -310,7 +310,8 @@ class TradingDay:
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
         rules = self.rules()
-        # print times this batch can move (for a kernel that samples them): from its first trade on
+        # the prints this batch can make final (a view of the grid; the kernel samples them while
+        # it applies the trades): a print is final once a trade stamped after it has come
         sample_times = self._prints.open_times(int(t[0])) if t.shape[0] else _NO_TIMES
         bad, status, counts, last, levels, rows = self.book._feed_validated(
             t, ids_a, prices_a, rules, self._last_time, pol == "raise", sample_times)
@@ -322,20 +323,9 @@ class TradingDay:
             )
         self._last_time = int(last)
         final = np.asarray(self.book.levels, dtype=np.float64).copy()
-        if rows is not None:
-            self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
-        elif levels.shape[0]:  # per-trade levels: kept, sampled on the print grid when read (series)
-            # an ignored or rejected trade leaves the level as it was, so it may stay in the step
-            # function, except one stamped before an earlier trade (out of time order). The times
-            # are the caller's array, which may be reused for the next batch: they are copied
-            # (0.4 ns/trade); the levels are ours, handed out read-only.
-            if counts[_session.OUT_OF_ORDER]:
-                keep = status != _session.OUT_OF_ORDER
-                kt, levels_kept = t[keep], levels[keep]
-            else:
-                kt, levels_kept = t.copy(), levels
-            levels.flags.writeable = False
-            self._prints.feed(kt, levels_kept)
+        # final now: the prints before the latest trade time seen (no later trade is stamped
+        # before it: one would be rejected as out of order)
+        self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
         res = FeedResult(levels, status, counts, final)
         for reason, n in res.reasons().items():
             self.counts[reason] = self.counts.get(reason, 0) + n
