@@ -465,3 +465,26 @@ def test_the_rules_kernel_samples_the_prints_it_makes_final():
     with pytest.raises(ValueError, match="print_levels"):
         _session.feed_engine(e, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast,
                              *w, -1, False, prints, out[:-1])
+
+
+def test_books_refuse_what_is_not_theirs(tmp_path):
+    e = kf.IndexEngine(universe(), level=5781.2)
+    e.save(tmp_path / "engine.kfs")
+    with pytest.raises(TypeError, match="holds a IndexEngine"):
+        kf.IndexFamily.load(tmp_path / "engine.kfs")
+    assert type(kf.IndexEngine.load(tmp_path / "engine.kfs")) is kf.IndexEngine
+    assert type(persist.load(tmp_path / "engine.kfs")) is kf.IndexEngine
+    with pytest.raises(TypeError, match="`book` must be an index book"):
+        TradingDay(object(), DAY, check_calendar=False)
+    with pytest.raises(TypeError, match="`book` must be an index book"):
+        persist.JournaledBook.create(universe(), tmp_path / "s", tmp_path / "j")
+    fam = family()
+    with pytest.raises(TypeError, match="`changes` must be a mapping"):
+        fam.rebalance([IndexDefinition("EW", EW, weighting="equal")])
+    with pytest.raises(KeyError, match="unknown index 'Nope'"):
+        fam.rebalance({"Nope": IndexDefinition("Nope", EW)})
+    with pytest.raises(TypeError, match=r"`events\[1\]` must be a kospi_fast.events.Event"):
+        fam.apply_events([Split(CODES[0], 2), "Split"])
+    with pytest.raises(ValueError, match="cannot take the state"):
+        fam.note = "x"  # an attribute a save would silently lose
+        fam.to_state()
