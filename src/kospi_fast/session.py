@@ -186,7 +186,7 @@ class FeedResult:
 
     def reasons(self) -> dict[str, int]:
         """{reason: number of trades} for every status that occurred."""
-        return {STATUS[c]: int(n) for c, n in enumerate(self.counts) if n}
+        return {STATUS[c]: int(self.counts[c]) for c in np.flatnonzero(self.counts).tolist()}
 
 
 # --------------------------------------------------------------------------- trading day
@@ -322,7 +322,7 @@ class TradingDay:
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
         self._last_time = int(last)
-        final = np.asarray(self.book.levels, dtype=np.float64).copy()
+        final = self.book.levels  # a fresh array (every book's `levels` is a copy)
         # final now: the prints before the latest trade time seen (no later trade is stamped
         # before it: one would be rejected as out of order)
         self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
