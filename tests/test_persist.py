@@ -331,7 +331,7 @@ def test_failed_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
             if s == stage:
                 raise OSError(28, "No space left on device (injected)")
 
-        monkeypatch.setattr(persist, "_crash_test_hook", hook)
+        monkeypatch.setattr(persist._files, "_crash_test_hook", hook)
         with pytest.raises(OSError, match="injected"):
             persist.save_engine(e, path)
         assert path.read_bytes() == before and os.listdir(tmp_path) == ["state.kfs"]
@@ -495,7 +495,7 @@ def test_failed_journal_write_rolls_the_batch_back(book_kind, tmp_path, monkeypa
         if stage == "record-half-written":
             raise KeyboardInterrupt  # interrupted mid-write: the half record is cut off again
 
-    monkeypatch.setattr(persist, "_crash_test_hook", hook)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", hook)
     with pytest.raises(KeyboardInterrupt):
         je.update_many(*bs[1])
     assert_same_state(e, ref)
@@ -505,11 +505,11 @@ def test_failed_journal_write_rolls_the_batch_back(book_kind, tmp_path, monkeypa
         if stage == "record-half-written":
             raise OSError(5, "I/O error (injected)")
 
-    monkeypatch.setattr(persist, "_crash_test_hook", hook_io)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", hook_io)
     with pytest.raises(OSError, match="injected"):
         je.update_many(*bs[1])
     assert_same_state(e, ref)
-    monkeypatch.setattr(persist, "_crash_test_hook", None)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", None)
     with pytest.raises(OSError, match="unusable"):  # an I/O error makes the journal refuse more
         je.update_many(*bs[1])
     je.close()
@@ -531,11 +531,11 @@ def test_failed_event_checkpoint_rolls_back(book_kind, tmp_path, monkeypatch):
         if stage == "tmp-synced" and "state" in path:
             raise OSError(28, "No space left on device (injected)")
 
-    monkeypatch.setattr(persist, "_crash_test_hook", hook)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", hook)
     with pytest.raises(OSError, match="injected"):
         je.apply_events(S["events"](e.universe), date="2026-03-24")
     assert_same_state(e, ref)  # the event is undone: the durable state does not have it
-    monkeypatch.setattr(persist, "_crash_test_hook", None)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", None)
     je.update_many(*bs[3])
     je.close()
     back, rep = persist.recover(st, jp)
@@ -555,7 +555,7 @@ def test_crash_between_checkpoint_and_journal_reset_does_not_double_apply(tmp_pa
         if stage == "checkpoint-saved":
             raise SystemExit("simulated crash")
 
-    monkeypatch.setattr(persist, "_crash_test_hook", hook)
+    monkeypatch.setattr(persist._files, "_crash_test_hook", hook)
     with pytest.raises(SystemExit):
         je.checkpoint()
     je.close()
@@ -589,7 +589,7 @@ if mode == "checkpoint":
         if s == stage and target in os.path.basename(path):
             stop_here(s)
 
-    persist._crash_test_hook = hook
+    persist._files._crash_test_hook = hook
     je.checkpoint()
     print("DONE", flush=True)
 elif mode == "torn":
@@ -597,7 +597,7 @@ elif mode == "torn":
         if s == "record-half-written" and je.journal.last_seq == int(arg):
             stop_here(s)
 
-    persist._crash_test_hook = hook
+    persist._files._crash_test_hook = hook
     for b in bs[:EVENT_AFTER]:
         je.update_many(*b)
 else:  # "ticks": journal batches until killed at a random moment
