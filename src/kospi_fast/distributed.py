@@ -66,6 +66,7 @@ from kospi_fast.definitions import KOSPI_BASE_VALUE
 from kospi_fast.engine import IndexEngine
 from kospi_fast.io import DEFAULT_BATCH, file_format, parse_step
 from kospi_fast.io.formats import is_url, local_path, url_filesystem
+from kospi_fast.publish import DaySummary, SummaryView
 from kospi_fast.publish import published as _published
 from kospi_fast.sample import SimulatedDay
 
@@ -408,36 +409,25 @@ def specs_from_simulated(days: Sequence[object], paths: Sequence[object], *, lev
 
 # ============================================================================ one day
 @dataclass(frozen=True, eq=False)
-class DayResult:
-    """What :func:`replay_day` returns: plain data (scalars and NumPy arrays).
+class DayResult(SummaryView):
+    """What :func:`replay_day` returns: plain data (scalars and NumPy arrays) that pickles.
 
-    ``ok`` False means the day failed: ``error`` says why (naming the file), the levels are
-    NaN and the arrays empty. ``seconds``, ``kernel_seconds``, ``worker`` and ``pid`` describe
-    where and how fast it ran; they are not part of the result's identity.
+    ``summary`` is the day's :class:`~kospi_fast.publish.DaySummary` (OHLC with times, the
+    grid series, each stock's contribution); its attributes and methods read as the result's
+    own (``r.open``, ``r.high_time``, ``r.grid_levels``, ``r.grid_published``,
+    ``r.top_contributors()``, ...). ``ok`` False means the day failed: ``error`` says why
+    (naming the file), the summary is :meth:`~kospi_fast.publish.DaySummary.empty` (NaN
+    levels, empty arrays). ``exact``: the level equals a full recompute; ``audit``: the
+    rebasings of the index at the open. ``seconds``, ``kernel_seconds``, ``worker`` and
+    ``pid`` describe where and how fast it ran; they are not part of the result's identity.
     """
 
     date: str
     path: str
     ok: bool
     error: str | None
-    index: str = ""
-    n_ticks: int = 0
-    volume: int | None = None
-    previous_close: float = float("nan")
-    start_level: float = float("nan")
-    open: float = float("nan")
-    open_time: int = 0
-    high: float = float("nan")
-    high_time: int = 0
-    low: float = float("nan")
-    low_time: int = 0
-    close: float = float("nan")
-    close_time: int = 0
+    summary: DaySummary = field(default_factory=DaySummary.empty)
     exact: bool = False
-    grid: str = ""
-    grid_times: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
-    grid_levels: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64), repr=False)
-    grid_published: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64), repr=False)
     audit: tuple = field(default=(), repr=False)
     seconds: float = 0.0
     kernel_seconds: float = 0.0
@@ -458,8 +448,8 @@ def _failure(spec: DaySpec, exc: BaseException | str, t0: float) -> DayResult:
         text = f"{kind}: {msg}" if spec.path in msg else f"{spec.path}: {kind}: {msg}"
     else:
         text = exc if spec.path in exc else f"{spec.path}: {exc}"
-    return DayResult(spec.date, spec.path, False, text, spec.index or "", seconds=time.perf_counter() - t0,
-                     worker=_worker_name(), pid=os.getpid())
+    return DayResult(spec.date, spec.path, False, text, DaySummary.empty(spec.index or ""),
+                     seconds=time.perf_counter() - t0, worker=_worker_name(), pid=os.getpid())
 
 
 def _worker_name() -> str:
@@ -517,16 +507,10 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
         audit = tuple(row for row in rows if row["index"] == res.index)
     except Exception as exc:  # noqa: BLE001 - a bad day is data: reported, never fatal to the others
         return _failure(spec, exc, t0)
-    return DayResult(
-        date=spec.date, path=spec.path, ok=True, error=None, index=res.index, n_ticks=res.n_ticks, volume=res.volume,
-        previous_close=res.previous_close, start_level=res.start_level,
-        open=res.open, open_time=res.open_time, high=res.high, high_time=res.high_time,
-        low=res.low, low_time=res.low_time, close=res.close, close_time=res.close_time,
-        exact=res.exact, grid=res.grid, grid_times=res.grid_times, grid_levels=res.grid_levels,
-        grid_published=np.array([_published(x) for x in res.grid_levels.tolist()], dtype=np.float64),
-        audit=audit, seconds=time.perf_counter() - t0, kernel_seconds=res.kernel_seconds,
-        worker=_worker_name(), pid=os.getpid(),
-    )
+    res.summary.grid_published  # noqa: B018 - rounded in the worker, shipped with the summary
+    return DayResult(date=spec.date, path=spec.path, ok=True, error=None, summary=res.summary, exact=res.exact,
+                     audit=audit, seconds=time.perf_counter() - t0, kernel_seconds=res.kernel_seconds,
+                     worker=_worker_name(), pid=os.getpid())
 
 
 # ============================================================================ many days
@@ -645,9 +629,8 @@ def _frames(results: list[DayResult]) -> DaysResult:
         "high": pd.Series([r.high for r in ok], dtype=np.float64),
         "low": pd.Series([r.low for r in ok], dtype=np.float64),
         "close": pd.Series([r.close for r in ok], dtype=np.float64),
-        "change": pd.Series([r.close - r.previous_close for r in ok], dtype=np.float64),
-        "change_pct": pd.Series([100.0 * (r.close - r.previous_close) / r.previous_close for r in ok],
-                                dtype=np.float64),
+        "change": pd.Series([r.change for r in ok], dtype=np.float64),
+        "change_pct": pd.Series([r.change_pct for r in ok], dtype=np.float64),
         "published_close": pd.Series([_published(r.close) for r in ok], dtype=np.float64),
         "open_time": pd.Series([r.open_time for r in ok], dtype=np.int64),
         "high_time": pd.Series([r.high_time for r in ok], dtype=np.int64),

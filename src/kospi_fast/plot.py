@@ -42,7 +42,9 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
 
     Parameters
     ----------
-    result : kospi_fast.io.ReplayResult
+    result : kospi_fast.io.ReplayResult, kospi_fast.distributed.DayResult or kospi_fast.publish.DaySummary
+        A day's summary; its 1 s chart series when it has one (a ``ReplayResult``), else its
+        grid series.
     path : str or Path
         Output file (PNG; another suffix matplotlib knows also works).
     top : int
@@ -71,9 +73,10 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
     fig.subplots_adjust(left=0.15, right=0.96)
 
     # -- intraday level: the chart series (1 s), with the previous close and the day's extremes
-    t, lv = result.chart_times, result.chart_levels
+    chart = getattr(result, "chart_times", None) is not None
+    t, lv = (result.chart_times, result.chart_levels) if chart else (result.grid_times, result.grid_levels)
     if t.size:
-        ax.plot(t, lv, color="0.15", lw=1.0, label=f"{result.index} (1 s)")
+        ax.plot(t, lv, color="0.15", lw=1.0, label=f"{result.index} ({'1 s' if chart else result.grid})")
         ax.fill_between(t, lv, result.previous_close, where=lv >= result.previous_close, color=UP,
                         alpha=0.12, lw=0, interpolate=True)
         ax.fill_between(t, lv, result.previous_close, where=lv < result.previous_close, color=DOWN,

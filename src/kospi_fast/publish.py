@@ -10,6 +10,11 @@ series on a grid (the one home of each).
   arrive: the value at grid time ``g`` is the level after the last trade stamped at or before
   ``g`` (the starting level before any). :func:`published_series` is the one-shot use of it,
   :class:`PublishedSeries` the prints of a day with their OHLC and notable events.
+* :class:`DaySummary` is the one home of a replayed day's summary of one index: OHLC per
+  trade with their times, the sampled grid series, and each stock's contribution (points,
+  pct, membership; ``top_contributors``, ``sector_points``, ``breadth``).
+  :class:`~kospi_fast.io.ReplayResult` and :class:`~kospi_fast.distributed.DayResult` hold
+  one (run metadata beside it) and read its attributes as their own (:class:`SummaryView`).
 
 :mod:`kospi_fast.session` (``TradingDay``) and :mod:`kospi_fast.io` (``replay_file``) use these;
 this module imports neither.
@@ -21,15 +26,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from kospi_fast._clock import NS_PER_S, format_clock, parse_clock  # noqa: F401 - format_clock: doctest
 
+if TYPE_CHECKING:
+    from kospi_fast.universe import Universe
+
 __all__ = [
-    "IndexEvent", "PublishedSeries", "StepSampler", "grid_times", "parse_step", "publication_grid",
-    "publication_times", "published", "published_series",
+    "DaySummary", "IndexEvent", "PublishedSeries", "StepSampler", "SummaryView", "grid_times", "parse_step",
+    "publication_grid", "publication_times", "published", "published_array", "published_series",
 ]
 
 
@@ -41,6 +50,16 @@ def published(level: float) -> float:
     5781.21
     """
     return float(Decimal(level).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def published_array(levels: object) -> np.ndarray:
+    """:func:`published` of each level: float64, shape (n,).
+
+    >>> published_array([5781.2051, 2500.125]).tolist()
+    [5781.21, 2500.13]
+    """
+    lv = np.asarray(levels, dtype=np.float64).reshape(-1)
+    return np.array([published(x) for x in lv.tolist()], dtype=np.float64)
 
 
 # =========================================================================== grids
@@ -355,7 +374,7 @@ class PublishedSeries:
            round_numbers: Sequence[float] = ()) -> PublishedSeries:
         """The prints of the (unrounded) ``levels`` sampled at ``times``, rounded half-up to 2
         decimals; see :func:`published_series` for OHLC and the events."""
-        values = np.array([published(float(x)) for x in levels])
+        values = published_array(levels)
         events: list[IndexEvent] = []
         hi = lo = values[0]
         ath = all_time_high
@@ -407,3 +426,170 @@ def published_series(
     if order is not None:
         raw = raw[np.argsort(order, kind="stable")]
     return PublishedSeries.of(g, raw, float(start_level), all_time_high=all_time_high, round_numbers=round_numbers)
+
+
+# =========================================================================== a day's summary
+def _empty_i8() -> np.ndarray:
+    return np.empty(0, np.int64)
+
+
+def _empty_f8() -> np.ndarray:
+    return np.empty(0, np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class DaySummary:
+    """One index's replayed day: the one home of a day's summary (plain data, pickles).
+
+    ``open`` is the level after every trade stamped at the first trade's time (the opening
+    auction), ``high`` / ``low`` the extremes over every trade's level and ``close`` the level
+    after the last, each with its time (int64 ns since midnight KST; 0 and the start level
+    when no trade came). ``grid_times`` / ``grid_levels``: the level series on the day's grid
+    (``grid``: its step, e.g. ``'10s'``, or ``'tick'``). Per stock of ``universe``: ``points``
+    (Δprice × index shares / divisor, in index points; they sum to ``close −
+    previous_close`` when nothing was rebased), ``pct`` (% move from the reference price) and
+    ``member`` (in the index). :meth:`empty` is a failed day's (NaN levels, empty arrays).
+
+    >>> s = DaySummary("KOSPI", 100.0, 100.0, 101.0, 10, 102.0, 20, 99.0, 30, 100.5, 40,
+    ...                grid_times=np.array([10, 20]), grid_levels=np.array([101.004, 102.125]))
+    >>> round(s.change, 2), s.grid_published.tolist()
+    (0.5, [101.0, 102.13])
+    """
+
+    index: str
+    previous_close: float
+    start_level: float
+    open: float
+    open_time: int
+    high: float
+    high_time: int
+    low: float
+    low_time: int
+    close: float
+    close_time: int
+    n_ticks: int = 0
+    volume: int | None = None
+    grid: str = ""
+    grid_times: np.ndarray = field(default_factory=_empty_i8, repr=False)
+    grid_levels: np.ndarray = field(default_factory=_empty_f8, repr=False)
+    universe: Universe | None = field(default=None, repr=False)
+    points: np.ndarray = field(default_factory=_empty_f8, repr=False)
+    pct: np.ndarray = field(default_factory=_empty_f8, repr=False)
+    member: np.ndarray = field(default_factory=lambda: np.empty(0, bool), repr=False)
+
+    @classmethod
+    def empty(cls, index: str = "") -> DaySummary:
+        """A day that did not run: NaN levels, zero times and counts, empty arrays."""
+        nan = float("nan")
+        return cls(index, nan, nan, nan, 0, nan, 0, nan, 0, nan, 0)
+
+    @property
+    def change(self) -> float:
+        return self.close - self.previous_close
+
+    @property
+    def change_pct(self) -> float:
+        return 100.0 * (self.close - self.previous_close) / self.previous_close
+
+    @cached_property
+    def grid_published(self) -> np.ndarray:
+        """The grid series as published (:func:`published_array`; computed once, pickled with
+        the summary once computed)."""
+        return published_array(self.grid_levels)
+
+    def prints(self, **kwargs: Any) -> PublishedSeries:
+        """The grid series as a :class:`PublishedSeries` (OHLC over the prints, events; see
+        :func:`published_series` for ``all_time_high`` and ``round_numbers``)."""
+        if not self.grid_times.shape[0]:
+            raise ValueError("the day has no grid series to print")
+        return PublishedSeries.of(self.grid_times, self.grid_levels, self.start_level, **kwargs)
+
+    def top_contributors(self, n: int = 10) -> list[dict]:
+        """The ``n`` stocks with the largest |points|: code, name, sector, points, pct."""
+        order = np.argsort(-np.abs(self.points), kind="stable")[:n]
+        u = self.universe
+        if u is None:
+            return []
+        return [{"code": u.codes[i], "name": u.names[i], "sector": u.sectors[i] if u.sectors else "",
+                 "points": float(self.points[i]), "pct": float(self.pct[i])} for i in order]
+
+    def sector_points(self) -> dict[str, float]:
+        """{sector: points}, largest |points| first (empty without sector labels)."""
+        u = self.universe
+        if u is None or u.sectors is None:
+            return {}
+        labels, inv = np.unique(np.array(u.sectors, dtype=str), return_inverse=True)
+        sums = np.bincount(inv, weights=self.points, minlength=len(labels))
+        has_member = np.bincount(inv, weights=self.member, minlength=len(labels)) > 0
+        order = np.argsort(-np.abs(sums), kind="stable")
+        return {(str(labels[j]) or "(none)"): float(sums[j]) for j in order if has_member[j]}
+
+    def breadth(self) -> tuple[int, int, int]:
+        """(advancers, decliners, unchanged) among the members."""
+        m = self.member
+        return int((self.pct[m] > 0).sum()), int((self.pct[m] < 0).sum()), int((self.pct[m] == 0).sum())
+
+
+T = TypeVar("T")
+
+
+class _Held(Generic[T]):
+    """A read-only attribute of the held :class:`DaySummary` (``self.summary``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.__doc__ = f"``summary.{name}`` (see :class:`DaySummary`)."
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute: the descriptor
+        return getattr(obj.summary, self.name)
+
+    def __set__(self, obj: Any, value: object) -> None:
+        raise AttributeError(f"`{self.name}` is the day summary's (read-only; `summary` is a frozen DaySummary)")
+
+
+class SummaryView:
+    """Reads a held :class:`DaySummary` (``self.summary``) as one's own attributes: a result
+    that holds a day's summary beside its run metadata (:class:`~kospi_fast.io.ReplayResult`,
+    :class:`~kospi_fast.distributed.DayResult`) is read as before (``res.open``,
+    ``res.high_time``, ``res.grid_levels``, ``res.sector_points()``, ...)."""
+
+    __slots__ = ()
+    summary: DaySummary
+
+    index = _Held[str]()
+    previous_close = _Held[float]()
+    start_level = _Held[float]()
+    open = _Held[float]()
+    open_time = _Held[int]()
+    high = _Held[float]()
+    high_time = _Held[int]()
+    low = _Held[float]()
+    low_time = _Held[int]()
+    close = _Held[float]()
+    close_time = _Held[int]()
+    n_ticks = _Held[int]()
+    volume = _Held["int | None"]()
+    grid = _Held[str]()
+    grid_times = _Held[np.ndarray]()
+    grid_levels = _Held[np.ndarray]()
+    grid_published = _Held[np.ndarray]()
+    universe = _Held["Universe | None"]()
+    points = _Held[np.ndarray]()
+    pct = _Held[np.ndarray]()
+    member = _Held[np.ndarray]()
+    change = _Held[float]()
+    change_pct = _Held[float]()
+
+    def top_contributors(self, n: int = 10) -> list[dict]:
+        """The ``n`` stocks with the largest |points| (:meth:`DaySummary.top_contributors`)."""
+        return self.summary.top_contributors(n)
+
+    def sector_points(self) -> dict[str, float]:
+        """{sector: points} (:meth:`DaySummary.sector_points`)."""
+        return self.summary.sector_points()
+
+    def breadth(self) -> tuple[int, int, int]:
+        """(advancers, decliners, unchanged) among the members (:meth:`DaySummary.breadth`)."""
+        return self.summary.breadth()

@@ -31,8 +31,10 @@ from kospi_fast.io._common import (
 )
 from kospi_fast.io.formats import TickFormat, tick_format
 from kospi_fast.io.ticks import TickBatch, _write_table_batches, iter_ticks
-from kospi_fast.publish import (  # noqa: F401 - the grids' and the sampler's home; re-exported
+from kospi_fast.publish import (  # noqa: F401 - the grids', the sampler's and the summary's home; re-exported
+    DaySummary,
     StepSampler,
+    SummaryView,
     parse_step,
     publication_times,
     published,
@@ -41,79 +43,32 @@ from kospi_fast.universe import Universe
 
 
 # =========================================================================== replay
-@dataclass
-class ReplayResult:
-    """What a replay did: OHLC, timing, the sampled series and each stock's contribution.
+@dataclass(eq=False)
+class ReplayResult(SummaryView):
+    """What a replay did: the day's :class:`~kospi_fast.publish.DaySummary` (``summary``:
+    OHLC with times, the grid series, each stock's contribution) and how the run went.
 
-    ``grid_times`` / ``grid_levels``: the level series on the publication grid (or per tick
-    with ``grid='tick'`` and ``keep_ticks``); ``chart_times`` / ``chart_levels``: a 1-second
-    series for plotting; ``points``: per stock, Δprice × index shares / divisor (index points;
-    they sum to ``close − previous_close`` when nothing was rebased).
+    The summary's attributes and methods read as the result's own (``res.open``,
+    ``res.high_time``, ``res.grid_levels``, ``res.points``, ``res.sector_points()``, ...; see
+    :class:`~kospi_fast.publish.SummaryView`). Beside it: ``chart_times`` / ``chart_levels``,
+    a 1-second series for plotting; ``seconds`` / ``kernel_seconds``, the wall and kernel
+    time; ``exact``, the level equals a full recompute; with ``grid='tick'`` and
+    ``keep_ticks``, each tick's ``tick_codes`` / ``tick_prices``; ``source``, the file.
     """
 
-    index: str
-    universe: Universe
-    n_ticks: int
-    previous_close: float
-    start_level: float
-    open: float
-    open_time: int
-    high: float
-    high_time: int
-    low: float
-    low_time: int
-    close: float
-    close_time: int
+    summary: DaySummary
     seconds: float
     kernel_seconds: float
     exact: bool
-    grid: str
-    grid_times: np.ndarray
-    grid_levels: np.ndarray
-    chart_times: np.ndarray
-    chart_levels: np.ndarray
-    points: np.ndarray
-    pct: np.ndarray
-    member: np.ndarray
-    volume: int | None = None
+    chart_times: np.ndarray = field(repr=False)
+    chart_levels: np.ndarray = field(repr=False)
     tick_codes: np.ndarray | None = field(default=None, repr=False)
     tick_prices: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
 
     @property
-    def change(self) -> float:
-        return self.close - self.previous_close
-
-    @property
-    def change_pct(self) -> float:
-        return 100.0 * self.change / self.previous_close
-
-    @property
     def ticks_per_second(self) -> float:
         return self.n_ticks / self.seconds if self.seconds > 0 else float("inf")
-
-    def top_contributors(self, n: int = 10) -> list[dict]:
-        """The ``n`` stocks with the largest |points|: code, name, sector, points, pct."""
-        order = np.argsort(-np.abs(self.points), kind="stable")[:n]
-        u = self.universe
-        return [{"code": u.codes[i], "name": u.names[i], "sector": u.sectors[i] if u.sectors else "",
-                 "points": float(self.points[i]), "pct": float(self.pct[i])} for i in order]
-
-    def sector_points(self) -> dict[str, float]:
-        """{sector: points}, largest |points| first (empty without sector labels)."""
-        u = self.universe
-        if u.sectors is None:
-            return {}
-        labels, inv = np.unique(np.array(u.sectors, dtype=str), return_inverse=True)
-        sums = np.bincount(inv, weights=self.points, minlength=len(labels))
-        has_member = np.bincount(inv, weights=self.member, minlength=len(labels)) > 0
-        order = np.argsort(-np.abs(sums), kind="stable")
-        return {(str(labels[j]) or "(none)"): float(sums[j]) for j in order if has_member[j]}
-
-    def breadth(self) -> tuple[int, int, int]:
-        """(advancers, decliners, unchanged) among the members."""
-        m = self.member
-        return int((self.pct[m] > 0).sum()), int((self.pct[m] < 0).sum()), int((self.pct[m] == 0).sum())
 
     def to_frame(self, *, date: object = None):
         """The sampled level series as a pandas DataFrame: ``time`` (int64 ns since midnight
@@ -154,7 +109,7 @@ def _series_columns(res: ReplayResult, date: object, *, as_numpy: bool) -> dict:
         cols["price"] = res.tick_prices
     cols["level"] = res.grid_levels
     if res.grid != "tick":
-        cols["published"] = np.array([published(x) for x in res.grid_levels.tolist()], dtype=np.float64)
+        cols["published"] = res.grid_published
     return cols
 
 
@@ -298,13 +253,15 @@ def replay_batches(
     shares, divisor = state.index_shares[k], float(state.divisors[k])
     points = (prices - ref).astype(np.float64) * shares / divisor
     pct = 100.0 * (prices / ref - 1.0)
-    result = ReplayResult(
-        index=name, universe=state.universe, n_ticks=n,
-        previous_close=previous_close, start_level=start_level,
+    summary = DaySummary(
+        index=name, previous_close=previous_close, start_level=start_level,
         open=open_level, open_time=first_time or 0, high=hi, high_time=hi_t, low=lo, low_time=lo_t,
-        close=close, close_time=last_time, seconds=seconds, kernel_seconds=kernel, exact=exact,
-        grid=grid_name, grid_times=gt, grid_levels=gl, chart_times=ct, chart_levels=cl,
-        points=points, pct=pct, member=shares > 0, volume=vol_total,
+        close=close, close_time=last_time, n_ticks=n, volume=vol_total,
+        grid=grid_name, grid_times=gt, grid_levels=gl,
+        universe=state.universe, points=points, pct=pct, member=shares > 0,
+    )
+    result = ReplayResult(
+        summary=summary, seconds=seconds, kernel_seconds=kernel, exact=exact, chart_times=ct, chart_levels=cl,
         tick_codes=np.concatenate(keep_i) if keep_ticks and keep_i else None,
         tick_prices=np.concatenate(keep_p) if keep_ticks and keep_p else None,
         source=source,
