@@ -488,3 +488,30 @@ def test_books_refuse_what_is_not_theirs(tmp_path):
     with pytest.raises(ValueError, match="cannot take the state"):
         fam.note = "x"  # an attribute a save would silently lose
         fam.to_state()
+
+
+@pytest.mark.parametrize("kind", ["engine", "family"])
+@pytest.mark.parametrize("times, what", [
+    ([1_774_310_400_000, 1_774_310_400_001], "epoch ms"),
+    ([1_774_310_400_000_000_000] * 2, "epoch ns"),
+    ([90_000_123, 90_000_456], "KRX HHMMSSfff"),
+    ([-1, 10 * 3600 * 10**9], "negative"),
+])
+def test_a_feed_in_another_time_encoding_is_refused_not_ignored(kind, times, what):
+    """Before: every trade was 'ignored: off-hours' and the day silently stayed flat."""
+    u = kf.sample_universe()
+    book = kf.IndexEngine(u, level=5781.2) if kind == "engine" else kf.IndexFamily.kospi(u)
+    td = TradingDay(book, DAY, policy="reject", check_calendar=False)
+    before = snapshot(book) if kind == "family" else (book.level, book.prices.tobytes())
+    with pytest.raises(ValueError, match=r"`times\[\d\]` = -?\d+ is not a KRX trade time.*another encoding"):
+        td.feed(np.array(times, dtype=np.int64), [0, 1], [int(book.reference_prices[0]), int(book.reference_prices[1])])
+    assert (snapshot(book) if kind == "family" else (book.level, book.prices.tobytes())) == before
+    assert td.counts == {}
+
+
+def test_bad_state_and_constituents_are_named():
+    fam = family()
+    with pytest.raises(TypeError, match="`state` must be a kospi_fast.state.BookState, got str"):
+        fam.restore("x")
+    with pytest.raises(KeyError, match=r"`kospi200\[1\]` '999999' is not in the universe"):
+        kf.IndexFamily.kospi(universe(), kospi200=[CODES[0], "999999"])

@@ -416,6 +416,8 @@ class IndexBook:
 
     def restore(self, state: BookState) -> None:
         """Put the book back to ``state`` (from :meth:`to_state` of this book), bit for bit."""
+        if not isinstance(state, BookState):
+            raise TypeError(f"`state` must be a kospi_fast.state.BookState, got {type(state).__name__}")
         if [d.name for d in state.definitions] != list(self.names) and self._defs:
             raise ValueError("`state` holds other indices than this book")
         self._set_state(state)

@@ -258,9 +258,16 @@ def kospi_definitions(
     members = [c for c, s in zip(universe.codes, universe.shares) if s > 0]
     defs = [IndexDefinition("KOSPI", members, level=levels.pop("KOSPI", None), follows_market=True)]
     fr = dict(float_ratios or {})
+    known = universe.code_index
     for name, lst in (("KOSPI 200", kospi200), ("KOSPI 100", kospi100), ("KOSPI 50", kospi50)):
         if lst is None:
             continue
+        if isinstance(lst, str):
+            raise TypeError(f"the {name} members must be a sequence of codes, got the string {lst!r}")
+        for k, c in enumerate(lst):
+            if c not in known:
+                arg = name.replace(" ", "").lower()
+                raise KeyError(f"`{arg}[{k}]` {c!r} is not in the universe (a {name} member must be listed)")
         ratios = tuple(fr.get(c, 1.0) for c in lst)
         cap = kospi200_cap if name == "KOSPI 200" else None
         defs.append(IndexDefinition(name, tuple(lst), float_ratios=ratios, caps=cap, level=levels.pop(name, None)))

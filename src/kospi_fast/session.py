@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kospi_fast import _session, _validation, krx
-from kospi_fast._clock import NS_PER_S, format_clock
+from kospi_fast._clock import DAY_NS, NS_PER_S, format_clock
 from kospi_fast._optional import require
 from kospi_fast._ticks import prepare_ticks
 from kospi_fast.publish import (  # grids, sampling and prints live there; re-exported
@@ -309,6 +309,7 @@ class TradingDay:
         ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
         t = _validation.int64_array(times, "times", allow_float=False)
         _validation.check_same_length(t, "times", prices_a, "prices")
+        _check_clock(t)
         rules = self.rules()
         # the prints this batch can make final (a view of the grid; the kernel samples them while
         # it applies the trades): a print is final once a trade stamped after it has come
@@ -385,6 +386,25 @@ class TradingDay:
 
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
 _NO_TIMES = np.empty(0, dtype=np.int64)
+
+
+#: No KRX trade is stamped before this (the earliest session, pre-market, opens at 08:30).
+EARLIEST_TRADE_NS = 6 * H
+
+
+def _check_clock(t: np.ndarray) -> None:
+    """Times are ns since midnight KST. A batch starting before 06:00 or ending after midnight is
+    another encoding (epoch seconds/ms/ns, KRX HHMMSSfff integers), which the rules would
+    otherwise ignore as off-hours in silence. Two reads per batch (a feed is in time order)."""
+    if not t.shape[0]:
+        return
+    first, last = int(t[0]), int(t[-1])
+    for k, x in ((0, first), (t.shape[0] - 1, last)):
+        if not EARLIEST_TRADE_NS <= x < DAY_NS:
+            raise ValueError(
+                f"`times[{k}]` = {x} is not a KRX trade time in ns since midnight KST (06:00 <= t < 24:00): "
+                "it looks like another encoding (epoch seconds/ms/ns, or KRX HHMMSSfff integers); convert "
+                "the times to ns since midnight KST (kospi_fast.io reads tick files with an explicit time unit)")
 
 
 def _check_policy(policy: object) -> str:
