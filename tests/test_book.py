@@ -399,21 +399,52 @@ def test_a_split_during_the_day_moves_that_stocks_limits():
     assert td.feed([10 * H + 1], [1], [int(e.reference_prices[1])]).status.tolist() == [0]
 
 
-def test_journaled_family_through_a_trading_day_recovers_exactly(tmp_path):
+def book_state(book) -> tuple:
+    """Every piece of a book's state, bit for bit (any kind of book)."""
+    s = book.to_state()
+    return (type(book).__name__, book.levels.tobytes(), book.previous_levels.tobytes(), s.prices.tobytes(),
+            s.reference_prices.tobytes(), s.listed.tobytes(), s.member.tobytes(), s.index_shares.tobytes(),
+            s.factors.tobytes(), s.divisors.tobytes(), tuple(s.definitions), tuple(book.universe.codes),
+            len(book.audit), tuple(r.index for r in book.audit), len(book.dividends), frozenset(s.applied))
+
+
+@pytest.mark.parametrize("kind", ["engine", "family"])
+def test_a_day_with_events_through_a_journal_recovers_and_reloads_exactly(kind, tmp_path):
+    """Composition: any book, journaled, through a validated day with events during it (a new
+    listing, a split), a roll with the next day's events (and a review, for a family), and more
+    trades; recovery from checkpoint + journal and a plain save/load give the same book."""
     u = kf.sample_universe()
-    fam = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), levels={"KOSPI": 5781.2})
-    jb = persist.JournaledBook.create(fam, tmp_path / "s", tmp_path / "j")
+    if kind == "engine":
+        book = kf.IndexEngine(u, level=5781.2)
+    else:
+        book = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), equal_weighted=True, levels={"KOSPI": 5781.2})
+    jb = persist.JournaledBook.create(book, tmp_path / "s", tmp_path / "j")
     td = TradingDay(jb, DAY, policy="reject", check_calendar=False)
-    t, ids, px = day_trades(u, 20_000, 8, fam.reference_prices)
+    t, ids, px = day_trades(u, 20_000, 8, book.reference_prices)
     px[::97] = 1  # some off-limit trades, rejected and not journaled
-    for a in range(0, 20_000, 5_000):
-        td.feed(t[a:a + 5_000], ids[a:a + 5_000], px[a:a + 5_000])
-    jb.apply_events([Split(u.codes[2], 5)], date=DAY)
-    td.feed(t[-10:] + 1, ids[-10:], px[-10:])
+    for a in range(0, 10_000, 2_500):
+        td.feed(t[a:a + 2_500], ids[a:a + 2_500], px[a:a + 2_500])
+    jb.apply_events([NewListing("9ZZ001", 1_000_000, 50_000, sector=u.sectors[0]), Split(u.codes[2], 5)], date=DAY)
+    new = len(u)
+    res = td.feed(t[10_000:10_004], np.full(4, new), np.array([50_500, 450_000, 64_900, 65_100]))
+    assert res.status.tolist() == [0, 5, 0, 5]  # the new stock, against its own limits
+    for a in range(10_004, 20_000, 2_500):
+        td.feed(t[a:a + 2_500], ids[a:a + 2_500], px[a:a + 2_500])
+    series = td.series(10)
+    review = {} if kind == "engine" else {"rebalance": {"KOSPI 200": IndexDefinition(
+        "KOSPI 200", list(u.codes[:199]) + ["9ZZ001"], float_ratios=[0.5] * 200)}}
+    jb.roll([CashDividend(u.codes[1], 361.0, effective="2026-03-25"), Delisting(u.codes[7])],
+            closes=book.prices, date="2026-03-25", **review)
+    td2 = TradingDay(jb, "2026-03-25", policy="reject", check_calendar=False)
+    t2, ids2, px2 = day_trades(jb.universe, 5_000, 9, book.reference_prices)
+    td2.feed(t2, ids2, px2)
     jb.close()
     back, rep = persist.recover(tmp_path / "s", tmp_path / "j")
-    assert type(back) is kf.IndexFamily and rep.records >= 1
-    assert snapshot(back) == snapshot(fam)
+    assert rep.records >= 1 and book_state(back) == book_state(book)
+    book.save(tmp_path / "copy.kfs")
+    assert book_state(type(book).load(tmp_path / "copy.kfs")) == book_state(book)
+    assert book.levels.tobytes() == book.recompute_levels().tobytes()
+    assert len(series.values) == 2_340 and series.close == kf.published(float(series.values[-1]))
 
 
 def test_a_feed_that_reuses_its_buffers_publishes_the_same_prints():

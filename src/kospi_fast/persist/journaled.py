@@ -177,8 +177,9 @@ class JournaledBook:
     def rebalance(self, changes: object, **kwargs: object) -> object:
         return self._mutate(lambda: self.book.rebalance(changes, **kwargs))  # type: ignore[attr-defined]
 
-    def roll(self, events: object = (), *, closes: object = None, date: object = None) -> object:
-        return self._mutate(lambda: self.book.roll(events, closes=closes, date=date))  # type: ignore[attr-defined]
+    def roll(self, events: object = (), *, closes: object = None, date: object = None, **kwargs: object) -> object:
+        """The book's :meth:`roll` (a family's ``rebalance=`` too), then a checkpoint."""
+        return self._mutate(lambda: self.book.roll(events, closes=closes, date=date, **kwargs))  # type: ignore[attr-defined]
 
     def _checkpoint_locked(self) -> int:
         s = self.journal.last_seq
