@@ -133,7 +133,7 @@ def test_sampler_against_its_twin(spec, k, seed):
     n = int(rng.choice([0, 1, 5, 60, 400]))
     batches = make_batches(rng, n, k, 0, 1000) if n else []
     explicit = "grid" in kw
-    samplers = {mode: StepSampler(initial, defer=mode == "defer", **kw) for mode in ("eager", "defer", "rows")}
+    samplers = {mode: StepSampler(initial, **kw) for mode in ("eager", "rows")}
     fed = []
 
     def check():
@@ -155,8 +155,7 @@ def test_sampler_against_its_twin(spec, k, seed):
             rows_sampler.feed_rows(open_t, rows, until=int(t[-1]), after=lv[-1])
         else:
             rows_sampler.feed(t, lv)
-        for mode in ("eager", "defer"):
-            samplers[mode].feed(t, lv)
+        samplers["eager"].feed(t, lv)
         fed += [(int(a), b) for a, b in zip(t.tolist(), lv.tolist())]
         if rng.random() < 0.3:
             check()  # reading mid-stream changes nothing
@@ -168,28 +167,6 @@ def test_sampler_a_print_includes_a_trade_stamped_at_its_time_across_batches():
     s.feed(np.array([5, 10]), np.array([2.0, 3.0]))  # 10 not final: more trades at 10 may follow
     s.feed(np.array([10, 15]), np.array([4.0, 5.0]))
     assert s.read()[1].tolist() == [4.0, 5.0]
-
-
-def test_sampler_deferred_feed_keeps_references_only():
-    s = StepSampler(np.array([1.0]), grid=np.arange(0, 100, 10), defer=True)
-    t, lv = np.array([3, 44]), np.array([2.0, 3.0])
-    s.feed(t, lv)
-    assert s._pending and s._pending[0][0] is t and s._pending[0][1] is lv and not s._chunks
-    assert s.read()[1][:, 0].tolist() == [1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0]
-    assert not s._pending
-
-
-def test_sampler_rows_from_stale_open_times():
-    # deferred batches are not sampled by open_times: rows sampled from an earlier grid time
-    # than the truly open one are skipped where the deferred batch already decided
-    s = StepSampler(np.array([1.0, 1.0]), grid=np.arange(0, 60, 10), defer=True)
-    s.feed(np.array([5, 25]), np.array([[2.0, 2.0], [3.0, 3.0]]))
-    times = s.open_times()
-    assert times.tolist() == [0, 10, 20, 30, 40, 50]
-    rows = np.full((6, 2), -1.0)  # wrong where final already: must not be used there
-    rows[3:] = [[4.0, 4.0], [5.0, 5.0], [5.0, 5.0]]
-    s.feed_rows(times, rows, until=45, after=[5.0, 5.0])
-    assert s.read()[1][:, 1].tolist() == [1.0, 2.0, 2.0, 4.0, 5.0, 5.0]
 
 
 def test_sampler_checks_its_inputs():

@@ -30,9 +30,7 @@ cdef inline int64_t move_price(int64_t* prices, uint64_t i, int64_t p) noexcept 
 # prices[i] = p``. Under pmax the running cap stays exact.
 cdef inline int64_t cap_step(int64_t* prices, const int64_t* shares, uint64_t i,
                              int64_t p) noexcept nogil:
-    cdef int64_t d = (p - prices[i]) * shares[i]
-    prices[i] = p
-    return d
+    return move_price(prices, i, p) * shares[i]
 
 
 # Apply trades in order to ``prices`` (in place) and the running cap ``*cap`` (in place):

@@ -36,13 +36,7 @@ from kospi_fast import _session, _validation, persist
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
 from kospi_fast.events import CashDividend, Event, Plan, StockState
-from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord
-
-
-def book_price_bound(shares: np.ndarray) -> int:
-    """Largest price any stock may take so that no index's int64 cap can overflow
-    (``CAP_LIMIT // max_k Σ shares[k]``)."""
-    return min((_validation.price_bound(row) for row in shares), default=_validation.INT64_MAX)
+from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
 
 
 def register_book(cls: type) -> type:
@@ -139,17 +133,8 @@ class IndexBook:
     def recompute_levels(self) -> np.ndarray:
         """Every index's level from a full recount of Σ price × index shares (float64 (K,))."""
         prices = self._core_prices()
-        caps = self._exact_caps(prices, self._core_shares())
+        caps = exact_caps(prices, self._core_shares())
         return np.array([c / d for c, d in zip(caps, self._core_divisors())], dtype=np.float64)
-
-    @staticmethod
-    def _exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
-        """Exact Σ price × shares per index, as Python ints. Callers guarantee the book's price
-        bound (every price <= ``book_price_bound(shares)``), under which every product and
-        every partial sum fits in int64, so the int64 arithmetic is exact."""
-        if not shares.size:
-            return [0] * shares.shape[0]
-        return [int(c) for c in (shares * prices[None, :]).sum(axis=1, dtype=np.int64)]
 
     # ------------------------------------------------------------------ validated trades
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
@@ -308,8 +293,8 @@ class IndexBook:
             touched = [k for k in range(K)
                        if K == 1 or (old_shares[k, old_idx] > 0).any() or (shares[k, idx] > 0).any()]
         _validation.check_price_bound(prices, "prices", book_price_bound(shares))
-        caps_before = self._exact_caps(self._core_prices(), old_shares)
-        caps_after = self._exact_caps(prices, shares)
+        caps_before = exact_caps(self._core_prices(), old_shares)
+        caps_after = exact_caps(prices, shares)
         divisors = self._core_divisors()
         new_div = divisors.copy()
         for k in touched:

@@ -15,10 +15,10 @@ import numpy as np
 from kospi_fast import _validation
 from kospi_fast._family import caps_from_ell, run_family
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
-from kospi_fast.book import IndexBook, book_price_bound, register_book
+from kospi_fast.book import IndexBook, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
 from kospi_fast.events import Event
-from kospi_fast.state import RebaseRecord
+from kospi_fast.state import RebaseRecord, book_price_bound, exact_caps
 from kospi_fast.universe import Universe
 
 __all__ = ["EQUAL_NOTIONAL", "IndexDefinition", "IndexFamily", "cap_weights"]
@@ -66,7 +66,7 @@ class IndexFamily(IndexBook):
         _validation.check_positive(px, "prices")
         shares, factors = _weights_matrix(universe, defs, universe.shares, px)
         _validation.check_price_bound(px, "prices", book_price_bound(shares))
-        caps = self._exact_caps(px, shares)
+        caps = exact_caps(px, shares)
         divisors = np.empty(len(defs))
         for k, d in enumerate(defs):
             if caps[k] <= 0:

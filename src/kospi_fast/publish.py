@@ -159,10 +159,6 @@ class StepSampler:
         first grid time at or after the last trade (so the close is always printed). ``start``
         None anchors it at the first trade's whole step (``t0 // step * step``); ``end`` None
         means the grid ends at the first grid time at or after the last trade.
-    defer : bool
-        :meth:`feed` only keeps references to the batch's arrays (no work per batch); they are
-        sampled when the grid is read (:meth:`read`, :meth:`feed_rows`). For a caller that keeps
-        the per-trade levels anyway and feeds small batches.
 
     Notes
     -----
@@ -180,7 +176,7 @@ class StepSampler:
     """
 
     def __init__(self, initial: object, *, grid: object = None, step: int | None = None,
-                 start: int | None = None, end: int | None = None, defer: bool = False) -> None:
+                 start: int | None = None, end: int | None = None) -> None:
         init = np.asarray(initial, dtype=np.float64)
         if init.ndim > 1:
             raise ValueError(f"`initial` must be a float or a 1-d array of K levels, got shape {init.shape}")
@@ -205,10 +201,8 @@ class StepSampler:
             self._step = int(step)
             self._start = None if start is None else int(start)
             self._end = None if end is None else int(end)
-        self.defer = bool(defer)
         self._next = 0  # grid times before this index are final
         self._chunks: list[np.ndarray] = []  # their values, in order
-        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # deferred batches
         self.last_time: int | None = None  # the latest trade time fed
 
     # -------------------------------------------------------------------- grid arithmetic
@@ -249,7 +243,7 @@ class StepSampler:
         """A batch of trades: ``times`` (int64, non-decreasing, none before the previous batch's
         last) and ``levels``, the level after each trade (shape (n,), or (n, K) / (n,) with
         K = 1 for K step functions). Trades that did not move the level may be included (their
-        level is the current one). The arrays are not copied when ``defer``."""
+        level is the current one)."""
         n = times.shape[0]
         if levels.shape[0] != n:
             raise ValueError(f"`levels` has {levels.shape[0]} rows for {n} times")
@@ -258,10 +252,7 @@ class StepSampler:
             raise ValueError(f"`levels` of shape {levels.shape} for {self._width()} step function(s)")
         if n == 0:
             return
-        if self.defer:
-            self._pending.append((times, levels))
-        else:
-            self._sample(times, levels)
+        self._sample(times, levels)
 
     def _sample(self, t: np.ndarray, lv: np.ndarray) -> None:
         if self._vector:
@@ -284,18 +275,10 @@ class StepSampler:
         self._carry = lv[-1].copy() if self._vector else float(lv[-1])
         self.last_time = last
 
-    def _flush(self) -> None:
-        """Sample the deferred batches, in order."""
-        if self._pending:
-            pending, self._pending = self._pending, []
-            for t, lv in pending:
-                self._sample(t, lv)
-
     def open_times(self, since: int | None = None, until: int | None = None) -> np.ndarray:
         """The grid times a batch can still move, for a kernel that samples while it applies the
         batch (:meth:`feed_rows`): those not final, at or after ``since`` (the batch's first
-        trade), before ``until`` (default: to the grid's end). Deferred batches are not sampled
-        here, so this is cheap: it may start at times that turn out final (they are skipped)."""
+        trade), before ``until`` (default: to the grid's end)."""
         k0 = self._next if since is None else max(self._next, self._below(int(since)))
         k1 = self._length() if until is None else self._below(int(until))
         return self._times(k0, max(k0, k1))
@@ -305,7 +288,6 @@ class StepSampler:
         before ``times[j]`` (consecutive grid times from :meth:`open_times`); ``until`` the
         latest trade time so far (no later trade is stamped before it); ``after`` the level
         after the batch. Grid times before ``times[0]`` keep the level before the batch."""
-        self._flush()
         m = times.shape[0]
         if rows.shape[0] != m:
             raise ValueError(f"`rows` has {rows.shape[0]} rows for {m} times")
@@ -331,7 +313,6 @@ class StepSampler:
         """``(times, values)`` on the grid so far (an arithmetic grid through its end, or on to
         the first grid time at or after the last trade); grid times that are not final yet
         carry the latest level. Feeding may go on after a read."""
-        self._flush()
         n = self._length()
         if len(self._chunks) > 1:  # once: a day's series is read again and again
             self._chunks = [np.concatenate(self._chunks)]

@@ -369,9 +369,6 @@ class TradingDay:
             self._rules_key = key
         return self._rules  # type: ignore[return-value]
 
-    def _kernel_args(self) -> DayRules:  # older name
-        return self.rules()
-
     # outputs ----------------------------------------------------------------------------
     def series(self, interval_s: int = 10, *, index: str | None = None, **kwargs) -> PublishedSeries:
         """The day's published series so far on the KRX grid (10 s for KOSPI, 1 s for the

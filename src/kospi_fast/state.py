@@ -16,12 +16,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kospi_fast import _validation
 from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import Event
 from kospi_fast.universe import Universe
 
 #: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
 BOOK_TYPES: dict[str, type] = {}
+
+
+def book_price_bound(shares: np.ndarray) -> int:
+    """Largest price any stock may take so that no index's int64 cap can overflow
+    (``CAP_LIMIT // max_k Σ shares[k]``, for (K, n) index shares)."""
+    return min((_validation.price_bound(row) for row in shares), default=_validation.INT64_MAX)
+
+
+def exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
+    """Exact Σ price × shares of each index (Python ints), for (K, n) index shares. Callers
+    guarantee every price <= ``book_price_bound(shares)``, under which every product and
+    partial sum fits in int64, so the int64 arithmetic is exact."""
+    if not shares.size:
+        return [0] * shares.shape[0]
+    return [int(c) for c in (shares * prices[None, :]).sum(axis=1, dtype=np.int64)]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from kospi_fast.persist.codec import (
     _reject_json_float,
     _UnknownEventType,
 )
-from kospi_fast.state import BOOK_TYPES, BookState
+from kospi_fast.state import BOOK_TYPES, BookState, book_price_bound, exact_caps
 from kospi_fast.universe import Universe
 
 FORMAT_VERSION = 2
@@ -82,7 +82,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     book = getattr(book, "book", book) if not isinstance(book, tuple(BOOK_TYPES.values())) else book
     levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
     u = st.universe
-    caps = _exact_caps(st.prices, st.index_shares)
+    caps = exact_caps(st.prices, st.index_shares)
     levels = [c / d for c, d in zip(caps, st.divisors.tolist())]
     if [x.hex() for x in levels] != [float(x).hex() for x in levels_now]:
         raise RuntimeError("the book changed while it was being saved: save it under the writer's lock")
@@ -130,10 +130,6 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     hdr += b" " * (-len(hdr) % 8)
     body = b"".join([_PREFIX.pack(_MAGIC, FORMAT_VERSION, 0, len(hdr)), hdr, *parts])
     return body + _TRAILER.pack(_END, len(body), hashlib.sha256(body).digest())
-
-
-def _exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
-    return [int(np.dot(row.astype(object), prices.astype(object))) if row.size else 0 for row in shares]
 
 
 def save(book: object, path: str | os.PathLike, *, seq: int = 0, stream_id: str | None = None) -> None:
@@ -237,9 +233,8 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
     )
     state.check()
-    _validation.check_price_bound(state.prices, "prices",
-                                  min(_validation.price_bound(row) for row in state.index_shares))
-    caps = _exact_caps(state.prices, state.index_shares)
+    _validation.check_price_bound(state.prices, "prices", book_price_bound(state.index_shares))
+    caps = exact_caps(state.prices, state.index_shares)
     if caps != header["caps"]:
         raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
                          f"{header['caps'][:3]}…")
@@ -251,9 +246,7 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
 
 
 def _book_class(kind: str, cls: type | None) -> type:
-    base = BOOK_TYPES.get(kind)
-    if base is None:
-        raise ValueError(f"unknown book kind {kind!r} (known: {sorted(BOOK_TYPES)})")
+    base = BOOK_TYPES[kind]
     if cls is None:
         return base
     if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -296,18 +289,16 @@ def _parse_checkpoint(p: str, data: bytes, cls: type | None, decode: _Decoder) -
     header, section = _verify(p, data)
     try:
         state = _decode_state(header, section, decode)
-        book_cls = _book_class(state.kind, cls) if cls is None or state.kind in BOOK_TYPES else None
+        if state.kind not in BOOK_TYPES:
+            raise ValueError(f"unknown book kind {state.kind!r} (known: {sorted(BOOK_TYPES)})")
         seq, stream_id = header["seq"], header["stream_id"]
         if type(seq) is not int or seq < 0 or not (stream_id is None or type(stream_id) is str):
             raise ValueError(f"bad seq {seq!r} or stream id {stream_id!r}")
     except _UnknownEventType as exc:
         raise CorruptStateError(p, f"cannot be loaded: {exc}") from None
-    except TypeError:
-        raise
-    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise CorruptStateError(p, f"inconsistent header: {type(exc).__name__}: {exc}") from None
-    if book_cls is None:
-        book_cls = _book_class(state.kind, cls)
+    book_cls = _book_class(state.kind, cls)  # a TypeError when `cls` is another kind of book
     return Checkpoint(engine=book_cls.from_state(state), seq=seq, stream_id=stream_id, header=header)
 
 
