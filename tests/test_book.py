@@ -482,7 +482,7 @@ def test_the_rules_kernel_samples_the_prints_it_makes_final():
     r, w = td.rules(), td.rules().window
     prints = np.arange(9 * H, 16 * H, 7 * NS, dtype=np.int64)
     out = np.full(prints.shape[0], -1.0)
-    entry = e.level
+    entry, entry_divisor = e.level, e.divisor
     bad, levels, status, counts, last = _session.feed_engine(
         e, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast, *w, -1, False,
         prints, out)
@@ -493,6 +493,16 @@ def test_the_rules_kernel_samples_the_prints_it_makes_final():
     want = np.where(pos >= 0, levels[ok][np.maximum(pos, 0)], entry)
     assert out[final].tolist() == want[final].tolist()
     assert (out[~final] == -1.0).all() and final.sum() > 1000
+    # the slow twin of the rules kernel samples the same prints
+    ref = kf.reference.ReferenceEngine(list(u.codes), u.shares.tolist(), u.base_prices.tolist(),
+                                       base_cap=entry_divisor * 100.0)
+    ref.divisor = entry_divisor
+    slow = np.full(prints.shape[0], -1.0)
+    rb, rlv, rst, _, rlast = kf.reference.feed_engine(
+        ref, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast, *w, -1, False,
+        prints, slow)
+    assert (rb, rlast) == (bad, last) and rst.tolist() == status.tolist()
+    assert slow.tolist() == out.tolist()
     with pytest.raises(ValueError, match="print_levels"):
         _session.feed_engine(e, t, ids, px, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid, r.fast,
                              *w, -1, False, prints, out[:-1])

@@ -493,8 +493,10 @@ def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid,
 
 
 def feed_engine(engine, times, ids, prices, lower, upper, halted, thresholds, ticks, grid, fast, win_open,
-                call_start, call_end, win_close, last_time, stop_at_bad):
+                call_start, call_end, win_close, last_time, stop_at_bad, print_times=None, print_levels=None):
     """Slow feed_engine for one validated batch into a :class:`ReferenceEngine`, all or its good trades."""
+    # Prints: print_levels[j] = the level after the last applied trade stamped at or before
+    # print_times[j], written for the prints stamped before the latest trade time seen.
     # The rules of run_validated on the engine's prices, shares, price bound and divisor.
     # Returns (bad, levels, status, counts, latest time): with stop_at_bad and a rejected trade
     # the engine is unchanged and the time returned is `last_time`; levels and status hold the
@@ -512,7 +514,10 @@ def feed_engine(engine, times, ids, prices, lower, upper, halted, thresholds, ti
     cur = [engine.prices[c] for c in engine.codes]
     sh = [engine.shares[c] for c in engine.codes]
     last = last0
+    open_prints = [] if print_times is None else [(int(g), j) for j, g in enumerate(print_times)]
     for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), prices.tolist())):
+        while open_prints and open_prints[0][0] < t:  # a trade stamped after a print makes it final
+            print_levels[open_prints.pop(0)[1]] = level(_cap(cur, sh), engine.divisor)
         st = classify_trade(t, last, i, p, n, *rules)
         status[k] = st
         counts[st] += 1
