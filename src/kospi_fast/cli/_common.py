@@ -1,0 +1,252 @@
+"""What the subcommands share: the progress bar, the day summary, which index and which members."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kospi_fast import io
+from kospi_fast._clock import format_clock
+from kospi_fast._optional import require
+from kospi_fast.definitions import constituent_index, kospi_definition
+from kospi_fast.engine import IndexEngine
+from kospi_fast.family import IndexFamily
+from kospi_fast.plot import plot_day
+from kospi_fast.publish import published
+from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
+from kospi_fast.universe import Universe
+
+PROGRESS_CHOICES = ("auto", "always", "never")
+
+
+class _Progress:
+    """A progress bar on stderr: rich if importable, else tqdm, else a plain text bar.
+
+    ``mode``: ``'auto'`` (only when stderr is a terminal), ``'always'`` or ``'never'``.
+    ``total`` may be None (length unknown, e.g. a CSV file): a running count is shown.
+    """
+
+    def __init__(self, total: int | None, label: str, mode: str = "auto") -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.kind = "off"
+        if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=Console(file=sys.stderr), transient=False)
+            self.kind = "rich"
+            return
+        except ImportError:
+            pass
+        try:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="tick", unit_scale=True, file=sys.stderr, delay=0)
+            self.kind = "tqdm"
+        except ImportError:
+            self.kind = "plain"
+
+    def __enter__(self) -> _Progress:
+        if self.kind == "rich":
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total)
+        return self
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.kind == "rich":
+            self.bar.update(self.task, advance=n)
+        elif self.kind == "tqdm":
+            self.bar.update(n)
+        elif self.kind == "plain":
+            if self.total:
+                width = 30
+                filled = int(width * self.done / self.total)
+                sys.stderr.write(f"\r  {self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                                 f"{100 * self.done / self.total:5.1f}%")
+            else:
+                sys.stderr.write(f"\r  {self.label} {self.done:,} ticks")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.kind == "rich":
+            self.bar.stop()
+        elif self.kind == "tqdm":
+            self.bar.close()
+        elif self.kind == "plain":
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
+    """The day's summary table of a :class:`kospi_fast.io.ReplayResult` (demo and replay)."""
+    r = result
+    lines = [
+        f"  previous close {published(r.previous_close):>12,.2f}",
+        f"  open           {published(r.open):>12,.2f}   (after the trades at {format_clock(r.open_time)}, "
+        "the opening auction)",
+        f"  high           {published(r.high):>12,.2f}   at {format_clock(r.high_time)}",
+        f"  low            {published(r.low):>12,.2f}   at {format_clock(r.low_time)}",
+        f"  close          {published(r.close):>12,.2f}   ({r.change:+.2f} pts, {r.change_pct:+.2f}%)",
+        f"  trades         {r.n_ticks:>12,}" + (f"   (volume {r.volume:,} shares)" if r.volume is not None else ""),
+        f"  replay time    {r.seconds * 1e3:>12.1f} ms   ({r.ticks_per_second:,.0f} ticks/s end to end; "
+        f"kernel {r.kernel_seconds * 1e3:.1f} ms, "
+        f"{r.n_ticks / r.kernel_seconds if r.kernel_seconds > 0 else float('inf'):,.0f} ticks/s)",
+        f"  exact check    level == full recompute: {r.exact}",
+    ]
+    adv, dec, unch = r.breadth()
+    lines.append(f"  breadth        {adv} up, {dec} down, {unch} unchanged (members)")
+    rows = r.top_contributors(top)
+    lines.append(f"\n  top {len(rows)} contributors (index points)")
+    for c in rows:
+        lines.append(f"    {c['code']}  {c['name'][:18]:<18} {c['points']:+9.2f}  ({c['pct']:+.2f}%)")
+    sec = list(r.sector_points().items())[:sectors]
+    if sec:
+        lines.append(f"\n  top {len(sec)} sectors (index points)")
+        for name, pts in sec:
+            lines.append(f"    {name[:40]:<40} {pts:+9.2f}")
+    return "\n".join(lines)
+
+
+def _check_plot(args: argparse.Namespace) -> None:
+    """Fail before the replay, not after it, when --plot cannot be honoured."""
+    if getattr(args, "plot", None):
+        require("matplotlib", "plot", what="--plot")
+
+
+def _outputs(args: argparse.Namespace, result, *, top: int) -> None:
+    if getattr(args, "plot", None):
+        path = plot_day(result, args.plot, top=top)
+        print(f"  chart          {path}")
+
+
+# ------------------------------------------------------------------ which index, which members
+#: What ``--members FILE`` may be, for KOSPI 200/100/50 (KRX publishes no file of them).
+_MEMBERS_HELP = ("a KRX index-constituents download, an end-of-day table of the members, or a text/CSV "
+                 "list of codes, one per line")
+
+
+def _check_index(args: argparse.Namespace) -> None:
+    """Refuse, before any file is read, an index whose constituents were not given."""
+    base = constituent_index(args.index)
+    if base is not None and not args.members:
+        raise ValueError(f"--index {args.index!r} needs the {base} constituents, which KRX publishes no file of: "
+                         f"give them with --members FILE ({_MEMBERS_HELP})")
+
+
+def index_book(name: str, universe: Universe, members: np.ndarray, level: float | None = None, *,
+               constituents: Sequence[str] | None = None) -> object:
+    """The book computing index ``name`` of the KOSPI family over ``universe``, calibrated to
+    ``level`` (default: the base value 100).
+
+    ``'KOSPI'``: an :class:`~kospi_fast.IndexEngine` over the market members ``members`` (bool
+    mask). Any other index: a one-index :class:`~kospi_fast.IndexFamily` whose definition is
+    :func:`~kospi_fast.definitions.kospi_definition` over the market members (size indices
+    rank them, sector indices group them); KOSPI 200/100/50 are ``constituents`` (codes).
+    """
+    if name == "KOSPI":
+        return IndexEngine(universe, level=level, members=members)
+    return IndexFamily(universe, [kospi_definition(universe, name, members=members, constituents=constituents,
+                                                   level=level)])
+
+
+_CODE_HEADERS = ("code", "codes", "symbol", "ticker", "종목코드", "단축코드", "isu_srt_cd")
+
+
+def _code_list(path: Path) -> tuple[str, ...]:
+    """Codes from a text or CSV file: one per line, or a column named Code / 종목코드 / ...
+    (blank lines and lines starting with '#' skipped); a bad or repeated code names its line."""
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            text = path.read_text(encoding=enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"--members {path}: neither UTF-8 nor CP949 text")
+    rows = [(k, r) for k, r in enumerate(csv.reader(text.splitlines()), start=1)
+            if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows:
+        raise ValueError(f"--members {path}: no codes")
+    col = 0
+    head = [re.sub(r"\s+", "", c).casefold() for c in rows[0][1]]
+    hits = [j for j, c in enumerate(head) if c in _CODE_HEADERS]
+    if hits:
+        col, rows = hits[0], rows[1:]
+    elif io.normalize_code(rows[0][1][0]) is None:
+        if len(head) > 1:
+            raise ValueError(f"--members {path}: line {rows[0][0]}: no code column (Code, 종목코드) among "
+                             f"{rows[0][1]}")
+        rows = rows[1:]  # a one-column header
+    codes: list[str] = []
+    seen: dict[str, int] = {}
+    for line, r in rows:
+        cell = r[col] if col < len(r) else ""
+        c = io.normalize_code(cell)
+        if c is None:
+            raise ValueError(f"--members {path}: line {line}: not a 6-character KRX code such as '005930': {cell!r}")
+        if c in seen:
+            raise ValueError(f"--members {path}: line {line}: {c!r} repeats line {seen[c]}")
+        seen[c] = line
+        codes.append(c)
+    if not codes:
+        raise ValueError(f"--members {path}: no codes")
+    return tuple(codes)
+
+
+def _member_codes(path: str, date: object) -> tuple[str, ...]:
+    """The codes of ``--members FILE``: the members of a table :func:`kospi_fast.io.load_universe`
+    reads (KRX constituents: every row; FinanceDataReader: InKOSPIIndex), else a list of codes."""
+    try:
+        io.table_layout(path)
+    except ValueError:
+        if Path(path).suffix.lower() in (".parquet", ".pq"):
+            raise
+        return _code_list(Path(path))
+    return io.load_universe(path, date=date).member_codes
+
+
+def _load_universe(args: argparse.Namespace, members: Sequence[str] | None = None):
+    """(LoadedUniverse, default level) for ``--universe``; ``members`` (codes) replaces the
+    table's market membership."""
+    if args.universe == "sample" and not Path(args.universe).exists():
+        u = sample_universe()
+        mask = u.shares > 0
+        if members is not None:
+            mask = np.zeros(len(u), dtype=bool)
+            mask[u.ids_of(list(members))] = True
+        lu = io.LoadedUniverse(u, mask, u.base_prices, None, None, "sample", "bundled sample")
+        return lu, SAMPLE_PREVIOUS_CLOSE
+    layout = io.table_layout(args.universe)
+    kwargs: dict = {"date": args.date}
+    if layout == "fdr":
+        kwargs.update(base=args.base, market=None if args.market.lower() == "all" else args.market)
+    elif layout == "krx_constituents":
+        kwargs["base"] = args.base
+    elif args.base != "close":
+        raise ValueError(f"--base {args.base}: the pykrx layout has no change column; only 'close' is possible")
+    if members is not None:
+        if layout == "krx_constituents":
+            raise ValueError("--members: a KRX constituents universe already is the membership")
+        kwargs["members"] = list(members)
+    return io.load_universe(args.universe, **kwargs), None
+
+
