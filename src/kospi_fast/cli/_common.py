@@ -19,7 +19,6 @@ from kospi_fast.engine import IndexEngine
 from kospi_fast.family import IndexFamily
 from kospi_fast.plot import plot_day
 from kospi_fast.publish import published
-from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
 from kospi_fast.universe import Universe
 
 PROGRESS_CHOICES = ("auto", "always", "never")
@@ -222,31 +221,3 @@ def _member_codes(path: str, date: object) -> tuple[str, ...]:
             raise
         return _code_list(Path(path))
     return io.load_universe(path, date=date).member_codes
-
-
-def _load_universe(args: argparse.Namespace, members: Sequence[str] | None = None):
-    """(LoadedUniverse, default level) for ``--universe``; ``members`` (codes) replaces the
-    table's market membership."""
-    if args.universe == "sample" and not Path(args.universe).exists():
-        u = sample_universe()
-        mask = u.shares > 0
-        if members is not None:
-            mask = np.zeros(len(u), dtype=bool)
-            mask[u.ids_of(list(members))] = True
-        lu = io.LoadedUniverse(u, mask, u.base_prices, None, None, "sample", "bundled sample")
-        return lu, SAMPLE_PREVIOUS_CLOSE
-    layout = io.table_layout(args.universe)
-    kwargs: dict = {"date": args.date}
-    if layout == "fdr":
-        kwargs.update(base=args.base, market=None if args.market.lower() == "all" else args.market)
-    elif layout == "krx_constituents":
-        kwargs["base"] = args.base
-    elif args.base != "close":
-        raise ValueError(f"--base {args.base}: the pykrx layout has no change column; only 'close' is possible")
-    if members is not None:
-        if layout == "krx_constituents":
-            raise ValueError("--members: a KRX constituents universe already is the membership")
-        kwargs["members"] = list(members)
-    return io.load_universe(args.universe, **kwargs), None
-
-
