@@ -323,6 +323,9 @@ def test_tick_volume_and_sources(tmp_path, day):
     assert io.count_ticks(stream) is None
 
 
+T0 = 32400 * 10**9  # 09:00:00 KST
+
+
 def test_tick_text_times_and_integer_codes(tmp_path, sample):
     path = tmp_path / "t.csv"
     path.write_text("time,code,price\n09:00:00,5930,199400\n09:00:00.5,000660,1007000\n"
@@ -333,7 +336,7 @@ def test_tick_text_times_and_integer_codes(tmp_path, sample):
     path.write_text("time,code,price\n2026-03-23T09:00:00+09:00,005930,199400\n"
                     "2026-03-23T00:00:01Z,005930,199500\n", encoding="utf-8")
     assert io.read_ticks(path, sample).times.tolist() == [32400 * 10**9, 32401 * 10**9]
-    ints = pa.table({"time": [1, 2], "code": pa.array([5930, 660], pa.int64()), "price": [199400, 1007000]})
+    ints = pa.table({"time": [T0, T0 + 1], "code": pa.array([5930, 660], pa.int64()), "price": [199400, 1007000]})
     assert io.read_ticks(ints, sample).ids.tolist() == [sample.index_of("005930"), sample.index_of("000660")]
 
 
@@ -364,7 +367,7 @@ def test_tick_errors_name_row_and_value(tmp_path, sample):
     write(["9 o'clock,005930,199400"])
     with pytest.raises(ValueError, match=r"tick row 0 .*not a time of day .*\"9 o'clock\""):
         io.read_ticks(path, sample)
-    path.write_text("when,code,price\n1,005930,199400\n", encoding="utf-8")
+    path.write_text(f"when,code,price\n{T0},005930,199400\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"missing tick column 'time'.*'when'"):
         io.read_ticks(path, sample)
     assert len(io.read_ticks(path, sample, columns={"time": "when"})) == 1
@@ -372,17 +375,17 @@ def test_tick_errors_name_row_and_value(tmp_path, sample):
         io.read_ticks(tmp_path / "none.parquet", sample)
     with pytest.raises(ValueError, match="cannot tell the format"):
         io.read_ticks(tmp_path / "x.xlsx", sample)
-    strings = pa.table({"time": [1], "code": ["005930"], "price": [b"199400"]})
+    strings = pa.table({"time": [T0], "code": ["005930"], "price": [b"199400"]})
     with pytest.raises(TypeError, match="price column must be numeric"):
         io.read_ticks(strings, sample)
-    assert io.read_ticks(pa.table({"time": [1], "code": ["005930"], "price": ["199400"]}), sample).prices[0] == 199400
-    nulls = pa.table({"time": [1, 2], "code": ["005930", None], "price": [199400, 199400]})
+    assert io.read_ticks(pa.table({"time": [T0], "code": ["005930"], "price": ["199400"]}), sample).prices[0] == 199400
+    nulls = pa.table({"time": [T0, T0 + 1], "code": ["005930", None], "price": [199400, 199400]})
     with pytest.raises(ValueError, match="table: tick row 1: missing stock code"):
         io.read_ticks(nulls, sample)
     parquet = tmp_path / "u.parquet"
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.table({"time": [1, 2], "code": pa.array(["005930", "ZZZZZZ"]).dictionary_encode(),
+    pq.write_table(pa.table({"time": [T0, T0 + 1], "code": pa.array(["005930", "ZZZZZZ"]).dictionary_encode(),
                              "price": [1, 2]}), parquet)
     with pytest.raises(KeyError, match=r"u.parquet: tick row 1: unknown stock code 'ZZZZZZ'"):
         io.read_ticks(parquet, sample)

@@ -99,11 +99,11 @@ def test_compressed_csv_error_names_the_row(tmp_path, sample):
 
 def test_cp949_text(tmp_path, sample):
     path = tmp_path / "k.csv"
-    path.write_bytes("시각,code,price,비고\n1,005930,199400,삼성전자\n".encode("cp949"))  # KRX downloads
-    with pytest.raises(ValueError, match=r"missing tick column 'time'.*'시각'"):
+    path.write_bytes("체결,code,price,비고\n32400000000001,005930,199400,삼성전자\n".encode("cp949"))  # KRX downloads
+    with pytest.raises(ValueError, match=r"missing tick column 'time'.*'체결'"):
         io.read_ticks(path, sample)
-    got = io.read_ticks(path, sample, columns={"time": "시각"})
-    assert got.times.tolist() == [1]
+    got = io.read_ticks(path, sample, columns={"time": "체결"})
+    assert got.times.tolist() == [32400000000001]
 
 
 # ------------------------------------------------------------------ fsspec URLs

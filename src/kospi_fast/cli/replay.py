@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep = sub.add_parser(
         "replay", help="replay a tick file (Parquet, CSV, Arrow) from an end-of-day universe",
         description="Replay a day of trades through the index engine. TICKS has columns time (int64 ns "
-                    "since midnight KST, a timestamp or 'HH:MM:SS.fff'), code, price[, volume].")
+                    "since midnight KST, a timestamp or 'HH:MM:SS.fff'; other encodings with --time-format), "
+                    "code, price[, volume] (Korean headers 체결시각, 종목코드, 체결가, 체결량 too).")
     rep.add_argument("ticks", metavar="TICKS", help="tick file: .parquet, .csv (.csv.gz) or .arrow/.feather")
     rep.add_argument("--universe", required=True, metavar="EOD",
                      help="end-of-day table (CSV/Parquet) in FinanceDataReader StockListing, pykrx "
@@ -55,6 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--plot", metavar="PNG", help="draw the day (level and top contributors) to this PNG")
     rep.add_argument("--top", type=int, default=10, help="how many top contributors to list (default 10)")
     rep.add_argument("--format", choices=tuple(io.TICK_FORMATS), help="tick file format (default: by suffix)")
+    rep.add_argument("--time-format", choices=tuple(io.TIME_FORMATS), default="auto", metavar="ENCODING",
+                     help="encoding of the time column: auto (default: integers are ns since midnight KST, "
+                          "timestamps and text as written), ns-/us-/ms-/s-since-midnight, epoch-s/ms/us/ns "
+                          "(UTC epoch integers), krx-hhmmss/krx-hhmmssfff/krx-hhmmssffffff (KRX clock integers)")
+    rep.add_argument("--tz", default="Asia/Seoul",
+                     help="zone of naive timestamps and of date-times without an offset (default Asia/Seoul; "
+                          "e.g. UTC)")
     rep.add_argument("--batch-size", type=int, default=1 << 20, help="ticks per batch (default 1,048,576)")
     rep.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                      help="progress bar on stderr (auto: when stderr is a terminal)")
@@ -108,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     total = io.count_ticks(args.ticks, format=args.format)
     with _Progress(total, "replay", args.progress) as bar:
         result = io.replay_file(args.ticks, book, index=args.index, grid=args.grid, out=args.out,
-                                format=args.format, batch_size=args.batch_size, on_batch=bar)
+                                format=args.format, batch_size=args.batch_size, on_batch=bar,
+                                time_format=args.time_format, tz=args.tz)
     print()
     print(format_summary(result, top=args.top))
     if args.out:

@@ -79,7 +79,9 @@ from kospi_fast.io.replay import (
     replay_file,
 )
 from kospi_fast.io.ticks import (
+    MIN_SESSION_SHARE,
     TICK_COLUMNS,
+    TIME_FORMATS,
     TickBatch,
     batches_from_arrays,
     count_ticks,

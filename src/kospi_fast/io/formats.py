@@ -14,10 +14,13 @@ Adding a container is one subclass of :class:`TickFormat` here and one line in
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from io import TextIOWrapper
 from pathlib import PurePath
@@ -32,7 +35,10 @@ __all__ = [
     "TickFormat",
     "TickReader",
     "TickSource",
+    "CSV_DELIMITERS",
+    "csv_dialect",
     "csv_header",
+    "text_lines",
     "file_format",
     "is_url",
     "local_path",
@@ -119,18 +125,72 @@ def locate(source: str | os.PathLike, storage_options: Mapping | None = None) ->
 
 def csv_header(open_binary: Callable[[], Any], name: object) -> list[str]:
     """The first row of a CSV file, read as UTF-8 (BOM or not), else as CP949 (KRX downloads);
-    ``open_binary()`` opens the file as a binary stream."""
-    return _csv_header(open_binary, name)[0]
+    ``open_binary()`` opens the file as a binary stream (a pyarrow stream of a ``.csv.gz``
+    included). The delimiter is sniffed (see :func:`csv_dialect`)."""
+    return csv_dialect(open_binary, name)[0]
 
 
-def _csv_header(open_binary: Callable[[], Any], name: object) -> tuple[list[str], str]:
+#: Delimiters a CSV tick or table file may use, in order of preference when a header splits
+#: equally well on several (comma, tab, semicolon, pipe).
+CSV_DELIMITERS = (",", "\t", ";", "|")
+
+#: Bytes read from the start of a text file to tell its encoding and delimiter.
+_SNIFF_BYTES = 1 << 16
+
+
+class _RawStream(io.RawIOBase):
+    """A pyarrow input stream (or any object with ``read(n)``) as a Python raw stream, so that
+    ``TextIOWrapper`` can read lines from it: pyarrow's compressed streams have no ``readline``."""
+
+    def __init__(self, stream: Any) -> None:
+        self._s = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._s.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        try:
+            self._s.close()
+        finally:
+            super().close()
+
+
+def text_lines(open_binary: Callable[[], Any], encoding: str) -> TextIOWrapper:
+    """The file decoded as text (universal newlines off, for the csv module)."""
+    return TextIOWrapper(io.BufferedReader(_RawStream(open_binary())), encoding=encoding, newline="")
+
+
+def csv_dialect(open_binary: Callable[[], Any], name: object) -> tuple[list[str], str, str]:
+    """(header cells, encoding, delimiter) of a CSV file.
+
+    The encoding is UTF-8 (a BOM allowed) when the first 64 KiB decode as UTF-8, else CP949 (the
+    encoding of KRX's downloads), else a ValueError naming the file. The delimiter is the one of
+    :data:`CSV_DELIMITERS` that splits the header line into the most cells."""
+    with closing(_RawStream(open_binary())) as raw:
+        head = raw.read(_SNIFF_BYTES) or b""
     for enc in ("utf-8-sig", "cp949"):
-        with TextIOWrapper(open_binary(), encoding=enc, newline="") as text:  # closes the binary stream
-            try:
-                return next(csv.reader(text), []), enc
-            except UnicodeDecodeError:
-                continue
-    raise ValueError(f"{name} is neither UTF-8 nor CP949 text")
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < _SNIFF_BYTES)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"{name}: neither UTF-8 nor CP949 text (give the file in one of these encodings)")
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        line = first.decode(enc)
+    except UnicodeDecodeError:  # a header longer than the sniffed bytes, cut inside a character
+        line = first.decode(enc, errors="ignore")
+    delimiter = max(CSV_DELIMITERS, key=lambda d: (line.count(d), -CSV_DELIMITERS.index(d)))
+    if not line.count(delimiter):
+        delimiter = ","
+    return next(csv.reader([line], delimiter=delimiter), []), enc, delimiter
 
 
 # ============================================================================ the containers
@@ -277,15 +337,16 @@ class _Csv(TickFormat):
 
     def open(self, src: TickSource, batch_size: int) -> TickReader:
         pa, pacsv = require("pyarrow", "io"), require("pyarrow.csv", "io")
-        names, encoding = _csv_header(src.open_stream, src.name)
+        names, encoding, delimiter = csv_dialect(src.open_stream, src.name)
 
         def batches(columns: list[str], code: str) -> Iterator[Any]:
             convert = pacsv.ConvertOptions(column_types={code: pa.dictionary(pa.int32(), pa.string())},
                                            include_columns=columns)
             read = pacsv.ReadOptions(block_size=max(batch_size * 32, 1 << 20),
                                      encoding="utf8" if encoding == "utf-8-sig" else encoding)
+            parse = pacsv.ParseOptions(delimiter=delimiter)
             with src.open_stream() as stream:
-                yield from pacsv.open_csv(stream, read_options=read, convert_options=convert)
+                yield from pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
         return TickReader(names, batches)
 
@@ -299,9 +360,9 @@ class _Csv(TickFormat):
             raise
 
     def cells(self, src: TickSource, columns: list[str], start: int) -> Generator[tuple[int, dict[str, str]]]:
-        encoding = _csv_header(src.open_stream, src.name)[1]
-        with TextIOWrapper(src.open_stream(), encoding=encoding, newline="") as text:
-            reader = csv.reader(text)
+        _, encoding, delimiter = csv_dialect(src.open_stream, src.name)
+        with text_lines(src.open_stream, encoding) as text:
+            reader = csv.reader(text, delimiter=delimiter)
             header = next(reader, [])
             at = {c: header.index(c) for c in columns if c in header}
             for row, cells in enumerate(reader):

@@ -286,6 +286,9 @@ def replay_file(
     on_batch: Callable[[int], None] | None = None,
     grid_start: object = "09:00:10",
     grid_end: object = "15:30:00",
+    time_format: str = "auto",
+    tz: str = "Asia/Seoul",
+    check_session: bool = True,
 ) -> ReplayResult:
     """Stream a tick file through an index book batch by batch and summarise the day of one
     of its indices.
@@ -310,8 +313,9 @@ def replay_file(
         (.parquet, .csv, .arrow) or ``out_format``.
     keep_ticks : bool
         With ``grid='tick'``, keep the per-tick series in the result (memory: ~28 bytes a tick).
-    format, batch_size, columns :
-        See :func:`iter_ticks`.
+    format, batch_size, columns, time_format, tz, check_session :
+        See :func:`iter_ticks` (``time_format``: how the time column is encoded, e.g.
+        ``'epoch-ms'`` or ``'krx-hhmmssfff'``; ``tz``: the zone of naive timestamps).
     on_batch : callable(int), optional
         Called with the number of ticks after each batch (progress bars).
     grid_start, grid_end : 'HH:MM:SS'
@@ -328,7 +332,8 @@ def replay_file(
         been applied to ``book``.
     """
     _followed(book, index)  # a wrong book or index fails before the file is opened
-    batches = iter_ticks(path, book.universe, format=format, batch_size=batch_size, columns=columns)
+    batches = iter_ticks(path, book.universe, format=format, batch_size=batch_size, columns=columns,
+                         time_format=time_format, tz=tz, check_session=check_session)
     return replay_batches(batches, book, index=index, grid=grid, out=out, out_format=out_format,
                           keep_ticks=keep_ticks, on_batch=on_batch, source=str(path),
                           grid_start=grid_start, grid_end=grid_end)
