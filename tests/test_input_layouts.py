@@ -18,7 +18,7 @@ from kospi_fast import cli
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")
 pq = pytest.importorskip("pyarrow.parquet")
-from kospi_fast import io  # noqa: E402 - needs pyarrow
+from kospi_fast import io
 
 S = 10**9
 H = 3600 * S

@@ -80,8 +80,11 @@ def test_fdr_frame_codes_members_and_bases():
 def test_fdr_members_argument_and_market_filter():
     df = fdr_frame()
     df.loc[3, "Market"] = "KOSDAQ"
-    lu = io.universe_from_fdr(df.drop(columns="InKOSPIIndex"))
-    assert lu.universe.codes == ("005930", "000660", "005935") and lu.members.all()  # no flag: all members
+    with pytest.raises(ValueError, match=r"DataFrame: the FinanceDataReader StockListing\('KRX'\) table says nothing "
+                                         r"of index membership.*members='all'"):
+        io.universe_from_fdr(df.drop(columns="InKOSPIIndex"))  # no flag: never every row in silence
+    lu = io.universe_from_fdr(df.drop(columns="InKOSPIIndex"), members="all")
+    assert lu.universe.codes == ("005930", "000660", "005935") and lu.members.all()
     lu = io.universe_from_fdr(df, market=None, members=["5930", "005380"])
     assert lu.member_codes == ("005930", "005380")
     with pytest.raises(ValueError, match=r"not in the table.*'123456'"):
@@ -111,7 +114,7 @@ def test_fdr_dates():
 
 def test_fdr_wrong_column_names():
     df = fdr_frame().rename(columns={"Stocks": "Shares"})
-    with pytest.raises(ValueError, match=r"missing column 'Stocks' of the FinanceDataReader .*'Shares'"):
+    with pytest.raises(ValueError, match=r"missing column 'Stocks' .*of the FinanceDataReader .*'Shares'"):
         io.universe_from_fdr(df)
 
 
@@ -165,7 +168,7 @@ def test_fdr_frame_errors_name_the_row():
     df.loc[1, "InKOSPIIndex"] = 2
     with pytest.raises(ValueError, match=r"row 1: column 'InKOSPIIndex' must be 0 or 1"):
         io.universe_from_fdr(df)
-    with pytest.raises(TypeError, match="DataFrame or a path"):
+    with pytest.raises(TypeError, match=r"DataFrame \(pandas, polars or any Arrow stream\) or a path .*got int"):
         io.universe_from_fdr(42)
     df = fdr_frame().set_index(pd.Index(list("abcd")))
     df.loc["c", "Close"] = -1
@@ -181,12 +184,14 @@ def test_pykrx_layout(tmp_path):
     assert lu.members.tolist() == [True, True, False] and lu.previous is None
     path = tmp_path / "cap.csv"
     pykrx_frame().to_csv(path)  # the ticker becomes the first column
-    again = io.universe_from_pykrx(path, date="2026-03-09")
+    again = io.universe_from_pykrx(path, date="2026-03-09", members=["005930", "000660"])
     assert again.universe.codes == lu.universe.codes and again.date == "2026-03-09"
-    assert io.load_universe(path).layout == "pykrx"
+    assert io.load_universe(path, members="all").layout == "pykrx"
     int_index = pykrx_frame()
     int_index.index = pd.Index([5930, 660, 5935], name="티커")
-    assert io.universe_from_pykrx(int_index).universe.codes == lu.universe.codes
+    assert io.universe_from_pykrx(int_index, members="all").universe.codes == lu.universe.codes
+    with pytest.raises(ValueError, match=r"DataFrame: the pykrx get_market_cap table says nothing of index membership"):
+        io.universe_from_pykrx(pykrx_frame())
 
 
 def test_pykrx_errors():
@@ -196,11 +201,11 @@ def test_pykrx_errors():
     df["종가"] = df["종가"].astype(object)
     df.iloc[1, 0] = "n/a"
     with pytest.raises(ValueError, match=r"row 1 .*column '종가' is not a number: 'n/a'"):
-        io.universe_from_pykrx(df)
+        io.universe_from_pykrx(df, members="all")
     df = pykrx_frame()
     df.iloc[2, 1] = 1
     with pytest.raises(ValueError, match=r"row 2 .*시가총액 = 1 but 종가 × 상장주식수"):
-        io.universe_from_pykrx(df)
+        io.universe_from_pykrx(df, members="all")
     hist = pykrx_frame().set_index(pd.date_range("2026-03-09", periods=3))
     with pytest.raises(ValueError, match="indexed by date"):
         io.universe_from_pykrx(hist)
@@ -232,7 +237,7 @@ def test_layout_detection():
     with pytest.raises(ValueError, match="cannot tell the layout"):
         io.detect_layout(["a", "b"])
     assert io.load_universe(fdr_frame()).layout == "fdr"
-    assert io.load_universe(pykrx_frame()).layout == "pykrx"
+    assert io.load_universe(pykrx_frame(), members="all").layout == "pykrx"
 
 
 def test_universe_round_trip(tmp_path, sample):

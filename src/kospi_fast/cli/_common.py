@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -167,57 +164,15 @@ def index_book(name: str, universe: Universe, members: np.ndarray, level: float 
                                                    level=level)])
 
 
-_CODE_HEADERS = ("code", "codes", "symbol", "ticker", "종목코드", "단축코드", "isu_srt_cd")
-
-
-def _code_list(path: Path) -> tuple[str, ...]:
-    """Codes from a text or CSV file: one per line, or a column named Code / 종목코드 / ...
-    (blank lines and lines starting with '#' skipped); a bad or repeated code names its line."""
-    for enc in ("utf-8-sig", "cp949"):
-        try:
-            text = path.read_text(encoding=enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"--members {path}: neither UTF-8 nor CP949 text")
-    rows = [(k, r) for k, r in enumerate(csv.reader(text.splitlines()), start=1)
-            if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
-    if not rows:
-        raise ValueError(f"--members {path}: no codes")
-    col = 0
-    head = [re.sub(r"\s+", "", c).casefold() for c in rows[0][1]]
-    hits = [j for j, c in enumerate(head) if c in _CODE_HEADERS]
-    if hits:
-        col, rows = hits[0], rows[1:]
-    elif io.normalize_code(rows[0][1][0]) is None:
-        if len(head) > 1:
-            raise ValueError(f"--members {path}: line {rows[0][0]}: no code column (Code, 종목코드) among "
-                             f"{rows[0][1]}")
-        rows = rows[1:]  # a one-column header
-    codes: list[str] = []
-    seen: dict[str, int] = {}
-    for line, r in rows:
-        cell = r[col] if col < len(r) else ""
-        c = io.normalize_code(cell)
-        if c is None:
-            raise ValueError(f"--members {path}: line {line}: not a 6-character KRX code such as '005930': {cell!r}")
-        if c in seen:
-            raise ValueError(f"--members {path}: line {line}: {c!r} repeats line {seen[c]}")
-        seen[c] = line
-        codes.append(c)
-    if not codes:
-        raise ValueError(f"--members {path}: no codes")
-    return tuple(codes)
-
-
 def _member_codes(path: str, date: object) -> tuple[str, ...]:
-    """The codes of ``--members FILE``: the members of a table :func:`kospi_fast.io.load_universe`
-    reads (KRX constituents: every row; FinanceDataReader: InKOSPIIndex), else a list of codes."""
+    """The codes of ``--members FILE``: :func:`kospi_fast.io.member_codes` (the members of a table
+    :func:`kospi_fast.io.load_universe` reads, of ``date`` when it holds several; else a list of
+    codes), the file named in its errors."""
     try:
-        io.table_layout(path)
-    except ValueError:
-        if Path(path).suffix.lower() in (".parquet", ".pq"):
-            raise
-        return _code_list(Path(path))
-    return io.load_universe(path, date=date).member_codes
+        return io.member_codes(path, date=date)
+    except (ValueError, FileNotFoundError) as exc:
+        msg = str(exc)
+        for prefix in ("members: ", "members "):
+            if msg.startswith(prefix):
+                raise type(exc)(f"--members {msg.removeprefix(prefix)}") from None
+        raise type(exc)(f"--members {path}: {msg}") from None

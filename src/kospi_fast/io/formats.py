@@ -31,18 +31,18 @@ from urllib.request import url2pathname
 from kospi_fast._optional import require
 
 __all__ = [
+    "CSV_DELIMITERS",
     "TICK_FORMATS",
     "TickFormat",
     "TickReader",
     "TickSource",
-    "CSV_DELIMITERS",
     "csv_dialect",
     "csv_header",
-    "text_lines",
     "file_format",
     "is_url",
     "local_path",
     "locate",
+    "text_lines",
     "tick_format",
     "url_filesystem",
     "write_batches",

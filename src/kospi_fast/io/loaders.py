@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +16,8 @@ from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._optional import require
 from kospi_fast.engine import IndexEngine
-from kospi_fast.io._common import _csv_header
+from kospi_fast.io.formats import csv_dialect
+from kospi_fast.io.ticks import _qualname, arrow_table
 from kospi_fast.universe import Universe
 
 
@@ -38,7 +41,7 @@ class LoadedUniverse:
     date : str or None
         ISO date of the rows (``None`` when the table has no date and none was given).
     layout : str
-        ``"fdr"``, ``"pykrx"`` or ``"krx_constituents"``.
+        ``"fdr"``, ``"krx_stocks"``, ``"pykrx"`` or ``"krx_constituents"``.
     source : str
         The file path, or ``"DataFrame"``.
     """
@@ -97,7 +100,7 @@ class _Table:
         extra = "" if label == p else f" (index {label!r})"
         return f"{self.source}: row {p}{extra}"
 
-    def take(self, mask: np.ndarray) -> "_Table":
+    def take(self, mask: np.ndarray) -> _Table:
         out = _Table.__new__(_Table)
         out.df = self.df[mask].reset_index(drop=True)
         out.source, out.first_line, out.labels = self.source, self.first_line, self.labels
@@ -131,34 +134,57 @@ class _Table:
         return col
 
 
-def _read_table(source: object, what: str, *, index_col_name: str | None = None) -> _Table:
-    """A DataFrame or a CSV/Parquet path as a :class:`_Table` (CSV cells read as text)."""
+def _frame(df, index_col_name: str | None = None):
+    """A DataFrame with a named index (pykrx's ``티커``, FDR's ``Date``) turned into a column, so
+    that a frame, its CSV and its Parquet file read the same; with ``index_col_name``, an unnamed
+    non-default index becomes that column (a pykrx frame whose index lost its name)."""
     pd = require("pandas", "io")
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df
+    named = any(n is not None for n in df.index.names)
+    if not named and index_col_name is None:
+        return df
+    out = df.reset_index()
+    if not named and index_col_name not in out.columns and "index" in out.columns:
+        out = out.rename(columns={"index": index_col_name})
+    return out
+
+
+def _open_binary(path: Path):
+    """A function opening ``path`` as bytes, gunzipped for ``.gz``."""
+    if path.suffix.lower() == ".gz":
+        return lambda: gzip.open(path, "rb")
+    return lambda: path.open("rb")
+
+
+def _read_table(source: object, what: str, *, index_col_name: str | None = None) -> _Table:
+    """A DataFrame (pandas, polars or any ``__arrow_c_stream__`` table) or a CSV / Parquet path
+    as a :class:`_Table` (CSV cells read as text; UTF-8 or CP949, delimiter sniffed)."""
+    pd = require("pandas", "io")
+    if not isinstance(source, (str, Path, pd.DataFrame)) and hasattr(source, "__arrow_c_stream__"):
+        source = arrow_table(source, what).to_pandas()
     if isinstance(source, pd.DataFrame):
-        df = source
-        labels = list(df.index)
-        if index_col_name is not None and not isinstance(df.index, pd.RangeIndex):
-            df = df.reset_index()
-            if index_col_name not in df.columns and "index" in df.columns:
-                df = df.rename(columns={"index": index_col_name})
+        labels = list(source.index)
+        df = _frame(source, index_col_name)
         return _Table(df, "DataFrame", None, labels)
     if not isinstance(source, (str, Path)):
-        raise TypeError(f"{what}: expected a pandas DataFrame or a path to a CSV/Parquet file, got "
-                        f"{type(source).__name__}")
+        raise TypeError(f"{what}: expected a DataFrame (pandas, polars or any Arrow stream) or a path to a "
+                        f"CSV/Parquet file, got {_qualname(source)}")
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: no such file: {str(path)!r}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        require("pyarrow", "io")
-        return _Table(pd.read_parquet(path), str(path), None)
-    for enc in ("utf-8-sig", "cp949"):  # KRX downloads are often EUC-KR / CP949
+        pa = require("pyarrow", "io")
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"{what}: {path} is neither UTF-8 nor CP949 text")
+            df = pd.read_parquet(path)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise ValueError(f"{what}: {path}: not a readable Parquet file: {exc}") from None
+        return _Table(_frame(df, index_col_name), str(path), None)
+    _, enc, sep = csv_dialect(_open_binary(path), path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what}: {path}: {str(exc).strip()}") from None
     return _Table(df, str(path), 2)
 
 
@@ -324,11 +350,145 @@ def _select_date(t: _Table, date: object, what: str) -> tuple[_Table, str | None
     return t.take(iso == want), want
 
 
+#: Column names that hold a member's code in a list of members (a CSV of codes, a frame).
+_CODE_HEADERS = ("code", "codes", "symbol", "ticker", "종목코드", "단축코드", "티커", "isu_srt_cd")
+
+
+def read_code_list(path: str | Path) -> tuple[str, ...]:
+    """Codes from a text or CSV file: one per line, or a column named Code / 종목코드 / ...
+    (blank lines and lines starting with '#' skipped; UTF-8 or CP949); a bad or repeated code
+    names its line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"members: no such file: {str(path)!r}")
+    _, enc, sep = csv_dialect(_open_binary(path), path)
+    with _open_binary(path)() as fh:
+        text = fh.read().decode(enc)
+    rows = [(k, r) for k, r in enumerate(csv.reader(text.splitlines(), delimiter=sep), start=1)
+            if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows:
+        raise ValueError(f"members {path}: no codes")
+    col = 0
+    head = [re.sub(r"\s+", "", c).casefold() for c in rows[0][1]]
+    hits = [j for j, c in enumerate(head) if c in _CODE_HEADERS]
+    if hits:
+        col, rows = hits[0], rows[1:]
+    elif normalize_code(rows[0][1][0]) is None:
+        if len(head) > 1:
+            raise ValueError(f"members {path}: line {rows[0][0]}: no code column (Code, 종목코드) among "
+                             f"{rows[0][1]}")
+        rows = rows[1:]  # a one-column header
+    codes: list[str] = []
+    seen: dict[str, int] = {}
+    for line, r in rows:
+        cell = r[col] if col < len(r) else ""
+        c = normalize_code(cell)
+        if c is None:
+            raise ValueError(f"members {path}: line {line}: not a 6-character KRX code such as '005930': {cell!r}")
+        if c in seen:
+            raise ValueError(f"members {path}: line {line}: {c!r} repeats line {seen[c]}")
+        seen[c] = line
+        codes.append(c)
+    if not codes:
+        raise ValueError(f"members {path}: no codes")
+    return tuple(codes)
+
+
+def member_codes(source: object, *, date: object = None) -> tuple[str, ...]:
+    """The member codes of a members source (see :class:`_Members`): a table
+    :func:`load_universe` reads (a KRX constituents download or frame: every row; a table with
+    ``InKOSPIIndex``: its members), of the day ``date`` when it holds several; else a text /
+    CSV list of codes (:func:`read_code_list`)."""
+    m = _Members(source)
+    if m.codes is not None:
+        return tuple(m.codes)
+    if m.by_date is None:
+        raise TypeError(f"members: expected codes, a path or a DataFrame of members, got {source!r}")
+    days = sorted(m.by_date)
+    day = days[-1] if date == "last" or (date is None and len(days) == 1) else (
+        None if date is None else _validation.iso_date(date))
+    if day not in m.by_date:
+        m.mask([], day, "members")  # raises, naming the table's dates
+    return m.by_date[day]
+
+
+class _Members:
+    """The ``members=`` of a loader, resolved once for every day of a table: ``'all'``, codes,
+    a :class:`LoadedUniverse`, or a file / frame of members (read once; a table with dates gives
+    each day its own members)."""
+
+    def __init__(self, members: object) -> None:
+        pd = require("pandas", "io")
+        self.all = isinstance(members, str) and members == "all"
+        self.codes: tuple | None = None
+        self.by_date: dict[str, tuple[str, ...]] | None = None
+        self.name = "members"
+        if self.all or members is None:
+            return
+        if isinstance(members, LoadedUniverse):
+            self.codes = members.member_codes
+        elif isinstance(members, (str, Path, pd.DataFrame)) or hasattr(members, "__arrow_c_stream__"):
+            self._read(members)
+        elif isinstance(members, (bytes, np.ndarray)) and getattr(members, "dtype", None) == bool:
+            raise TypeError("`members` must be codes, not a boolean mask")
+        elif isinstance(members, Iterable) and not isinstance(members, (bytes, Mapping)):
+            self.codes = tuple(members)
+        else:
+            raise TypeError(f"`members` must be codes, a LoadedUniverse, a path or a DataFrame of members, or "
+                            f"'all', got {_qualname(members)}")
+
+    def _read(self, members: object) -> None:
+        if isinstance(members, (str, Path)):
+            try:
+                table_layout(members)
+            except ValueError:
+                if Path(members).suffix.lower() in (".parquet", ".pq"):
+                    raise
+                self.codes = read_code_list(members)
+                return
+        t = _read_table(members, "members")
+        self.name = t.source
+        col = t.find(_DATE_NAMES)
+        if col is None:
+            self.codes = load_universe(t.df).member_codes
+            return
+        self.by_date = {d: load_universe(rows.df).member_codes for d, rows in _split_dates(t)}
+
+    def mask(self, codes: list[str], day: str | None, source: str) -> np.ndarray:
+        if self.all:
+            return np.ones(len(codes), dtype=bool)
+        want = self.codes
+        if self.by_date is not None:
+            if day is None:
+                if len(self.by_date) != 1:
+                    raise ValueError(f"members {self.name}: holds the members of {len(self.by_date)} days, and the "
+                                     "table has no date to pick them by (pass date=)")
+                want = next(iter(self.by_date.values()))
+            elif day not in self.by_date:
+                known = sorted(self.by_date)
+                raise ValueError(f"members {self.name}: no members dated {day} (its dates are {known[0]} .. "
+                                 f"{known[-1]})")
+            else:
+                want = self.by_date[day]
+        return _member_mask(codes, want, source)
+
+
+def _no_membership(source: str, layout: str) -> ValueError:
+    return ValueError(
+        f"{source}: the {layout} table says nothing of index membership, and KOSPI counts only its members "
+        "(the KOSPI market's common stocks: no preferreds, REITs, funds or foreign listings; taking every row "
+        "was -9.1 bp in one day on real data). Pass members=: codes, a KRX constituents download or frame, or a "
+        "file listing the codes (pykrx: stock.get_index_portfolio_deposit_file('1001', date)); CLI: --members "
+        "FILE. members='all' (CLI: --members all) takes every row on purpose")
+
+
 def _member_mask(codes: list[str], members: object, source: str) -> np.ndarray:
     if isinstance(members, LoadedUniverse):
         members = members.member_codes
     if isinstance(members, str):
         raise TypeError(f"`members` must be a sequence of codes, got the string {members!r}")
+    if not isinstance(members, Iterable):
+        raise TypeError(f"`members` must be a sequence of codes, got {_qualname(members)}")
     want = []
     for k, c in enumerate(members):  # type: ignore[union-attr]
         n = normalize_code(c)
@@ -386,14 +546,17 @@ def _sectors(t: _Table) -> list[str] | None:
 
 
 #: Column names of FinanceDataReader's ``StockListing('KRX')`` layout (first name is canonical).
+#: The Korean names are those of KRX's own all-stock download ([12001] 전종목 시세: 종목코드, 종목명,
+#: 시장구분, 소속부, 종가, 대비, 등락률, 시가, 고가, 저가, 거래량, 거래대금, 시가총액, 상장주식수), the
+#: data FDR's listing renames: such a file is read by the same loader (layout ``'krx_stocks'``).
 FDR_COLUMNS = {
-    "code": ("Code", "Symbol"),
-    "name": ("Name",),
-    "close": ("Close",),
-    "changes": ("Changes",),
-    "stocks": ("Stocks",),
-    "marcap": ("Marcap",),
-    "market": ("Market",),
+    "code": ("Code", "Symbol", "종목코드", "ISU_SRT_CD"),
+    "name": ("Name", "종목명", "ISU_ABBRV"),
+    "close": ("Close", "종가", "TDD_CLSPRC"),
+    "changes": ("Changes", "대비", "CMPPREVDD_PRC"),
+    "stocks": ("Stocks", "상장주식수", "LIST_SHRS"),
+    "marcap": ("Marcap", "시가총액", "MKTCAP"),
+    "market": ("Market", "시장구분", "MKT_NM"),
     "member": ("InKOSPIIndex",),
 }
 
@@ -423,11 +586,13 @@ def universe_from_fdr(
         then; ``'last'`` takes the latest).
     members_only : bool
         Keep only the index members in the universe (default: every row, members flagged).
-    members : sequence of codes or LoadedUniverse, optional
-        The membership (e.g. from :func:`universe_from_krx_constituents`), overriding
-        ``InKOSPIIndex``. Without either, every row is a member (FDR's own listing has no
-        membership column: it then includes preferreds, REITs and foreign listings that KOSPI
-        excludes).
+    members : codes, LoadedUniverse, path or DataFrame of members, or 'all'
+        The membership, overriding ``InKOSPIIndex``: codes (e.g. pykrx's
+        ``get_index_portfolio_deposit_file('1001', date)``), a :class:`LoadedUniverse` or a KRX
+        constituents download / frame (with a ``Date`` column: each day its own members), a
+        text file of codes. FDR's own listing has no membership column: without ``members`` it is
+        refused (a ValueError saying how to pass them), since its rows include preferreds, REITs,
+        funds and foreign listings that KOSPI excludes; ``'all'`` takes every row on purpose.
     market : str or None
         Keep rows whose ``Market`` is this (default ``'KOSPI'``; None keeps all).
     base : {'close', 'previous'}
@@ -451,13 +616,13 @@ def universe_from_fdr(
     >>> import pandas as pd
     >>> df = pd.DataFrame({"Code": ["005930", 660], "Name": ["Samsung", "SK hynix"],
     ...                    "Close": [70000, 150000], "Stocks": [10, 5]})
-    >>> lu = universe_from_fdr(df)
+    >>> lu = universe_from_fdr(df, members="all")
     >>> lu.universe.codes, lu.member_cap()
     (('005930', '000660'), 1450000)
     """
     t = _read_table(df_or_path, "universe_from_fdr")
     t, day = _select_date(t, date, "universe_from_fdr")
-    return _fdr_universe(t, day, members_only=members_only, members=members, market=market, base=base,
+    return _fdr_universe(t, day, members_only=members_only, members=_Members(members), market=market, base=base,
                          check_marcap=check_marcap)
 
 
@@ -496,17 +661,19 @@ def universes_from_fdr(
         As :func:`universe_from_fdr`; a missing `required` column is a ValueError naming it.
     """
     t = _read_table(df_or_path, "universes_from_fdr")
-    missing = [c for c in required if t.find((c,)) is None]
+    missing = [c for c in required if t.find(FDR_COLUMNS.get(c.lower(), (c,))) is None and t.find((c,)) is None]
     if missing:
         raise ValueError(f"{t.source}: missing column(s) {missing}; the columns are "
                          f"{[str(c) for c in t.df.columns]}")
-    return [_fdr_universe(rows, day, members_only=members_only, members=members, market=market, base=base,
+    resolved = _Members(members)
+    return [_fdr_universe(rows, day, members_only=members_only, members=resolved, market=market, base=base,
                           check_marcap=check_marcap) for day, rows in _split_dates(t)]
 
 
-def _fdr_universe(t: _Table, day: str | None, *, members_only: bool, members: object, market: str | None,
+def _fdr_universe(t: _Table, day: str | None, *, members_only: bool, members: _Members, market: str | None,
                   base: str, check_marcap: bool) -> LoadedUniverse:
-    layout = "FinanceDataReader StockListing('KRX')"
+    krx = t.find(("종목코드",)) is not None and t.find(FDR_COLUMNS["code"][:2]) is None
+    layout = "KRX all-stock download [12001]" if krx else "FinanceDataReader StockListing('KRX')"
     if market is not None:
         mcol = t.find(FDR_COLUMNS["market"])
         if mcol is not None:
@@ -528,12 +695,12 @@ def _fdr_universe(t: _Table, day: str | None, *, members_only: bool, members: ob
     if check_marcap and mc_col is not None:
         marcap = _int_column(t, mc_col)
         _check_marcap(t, close, shares, marcap, "Close × Stocks", mc_col)
-    if members is not None:
-        mask = _member_mask(codes, members, t.source)
+    if members.all or members.codes is not None or members.by_date is not None:
+        mask = members.mask(codes, day, t.source)
     else:
         mem_col = t.find(FDR_COLUMNS["member"])
         if mem_col is None:
-            mask = np.ones(len(codes), dtype=bool)
+            raise _no_membership(t.source, layout)
         else:
             flag = _int_column(t, mem_col)
             if ((flag != 0) & (flag != 1)).any():
@@ -543,7 +710,8 @@ def _fdr_universe(t: _Table, day: str | None, *, members_only: bool, members: ob
     if not mask.any():
         raise ValueError(f"{t.source}: no index members among the {len(codes)} rows")
     names = _names(t, t.find(FDR_COLUMNS["name"]), codes)
-    return _finish(t, "fdr", day, codes, names, close, shares, changes, mask, _sectors(t), base, members_only)
+    return _finish(t, "krx_stocks" if krx else "fdr", day, codes, names, close, shares, changes, mask, _sectors(t),
+                   base, members_only)
 
 
 def _check_marcap(t: _Table, close, shares, marcap, what: str, col: str) -> None:
@@ -578,8 +746,10 @@ def universe_from_pykrx(
     shares); ``거래량`` / ``거래대금`` may be present and are ignored.
 
     The layout has neither names nor membership: ``names`` maps codes to names (default: the
-    code), ``members`` lists the index members (default: every row). Base prices are the day's
-    ``종가`` (no change column, so no ``previous``).
+    code), ``members`` gives the index members, and is required: pykrx's frame holds every
+    listing of the market asked for (``market="ALL"``, its default, mixes in KOSDAQ and KONEX),
+    preferreds and funds included; pass ``members='all'`` to take every row on purpose. Base
+    prices are the day's ``종가`` (no change column, so no ``previous``).
 
     Parameters
     ----------
@@ -588,7 +758,8 @@ def universe_from_pykrx(
     date : date or ISO str, optional
         Recorded as the table's date (pykrx's frame carries none).
     names : mapping code -> name, optional
-    members : sequence of codes or LoadedUniverse, optional
+    members : codes, LoadedUniverse, path or DataFrame of members, or 'all'
+        As in :func:`universe_from_fdr` (required here).
     members_only : bool
     check_marcap : bool
         Check ``시가총액 == 종가 × 상장주식수`` on every row.
@@ -622,7 +793,9 @@ def universe_from_pykrx(
         name_list = [str(names.get(c, c)) for c in codes]
     else:
         name_list = _names(t, t.find(PYKRX_COLUMNS["name"]), codes)
-    mask = np.ones(len(codes), dtype=bool) if members is None else _member_mask(codes, members, t.source)
+    if members is None:
+        raise _no_membership(t.source, layout)
+    mask = _Members(members).mask(codes, day, t.source)
     return _finish(t, "pykrx", day, codes, name_list, close, shares, None, mask, _sectors(t), "close",
                    members_only)
 
@@ -690,10 +863,13 @@ def universe_from_krx_constituents(
 
 
 def detect_layout(columns: Iterable[object]) -> str:
-    """``'fdr'``, ``'pykrx'`` or ``'krx_constituents'`` from a table's column names."""
+    """``'fdr'``, ``'krx_stocks'`` (KRX's all-stock download, read as FDR's layout),
+    ``'pykrx'`` or ``'krx_constituents'`` from a table's column names."""
     cols = {re.sub(r"\s+", "", str(c)).casefold() for c in columns}
     if "stocks" in cols and ("code" in cols or "symbol" in cols):
         return "fdr"
+    if "상장주식수" in cols and "종목코드" in cols:
+        return "krx_stocks"
     if "상장주식수" in cols:
         return "pykrx"
     if "종목코드" in cols or "상장시가총액" in cols or "isu_srt_cd" in cols or (
@@ -703,28 +879,34 @@ def detect_layout(columns: Iterable[object]) -> str:
     raise ValueError(
         "cannot tell the layout from the columns "
         f"{sorted(str(c) for c in columns)}: expected FinanceDataReader's (Code, Name, Close, Stocks, ...), "
-        "pykrx get_market_cap's (종가, 시가총액, 상장주식수, ...) or KRX's constituents "
+        "KRX's all-stock download (종목코드, 종목명, 종가, 대비, ..., 상장주식수), pykrx get_market_cap's (종가, 시가총액, 상장주식수, ...) or KRX's constituents "
         "(종목코드, 종목명, 종가, 대비, 등락률, 상장시가총액)"
     )
 
 
 def table_layout(df_or_path: object) -> str:
-    """The layout of a DataFrame or CSV / Parquet file: see :func:`detect_layout`."""
+    """The layout of a DataFrame (pandas, polars, any Arrow stream) or CSV / Parquet file: see
+    :func:`detect_layout`."""
     pd = require("pandas", "io")
     if isinstance(df_or_path, pd.DataFrame):
-        cols = list(df_or_path.columns)
-        if df_or_path.index.name:
-            cols.append(df_or_path.index.name)
+        cols = list(df_or_path.columns) + [n for n in df_or_path.index.names if n is not None]
         return detect_layout(cols)
     if not isinstance(df_or_path, (str, Path)):
-        raise TypeError(f"expected a pandas DataFrame or a path to a CSV/Parquet file, got {type(df_or_path).__name__}")
+        if hasattr(df_or_path, "__arrow_c_stream__"):
+            return detect_layout(arrow_table(df_or_path, "df_or_path").schema.names)
+        raise TypeError(f"expected a DataFrame (pandas, polars or any Arrow stream) or a path to a CSV/Parquet "
+                        f"file, got {_qualname(df_or_path)}")
     path = Path(df_or_path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        cols = list(require("pyarrow.parquet", "io").read_schema(path).names)
+        pa = require("pyarrow", "io")
+        try:
+            cols = list(require("pyarrow.parquet", "io").read_schema(path).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"{path}: not a readable Parquet file: {exc}") from None
     else:
-        cols = _csv_header(path)
+        cols = csv_dialect(_open_binary(path), path)[0]
     try:
         return detect_layout(cols)
     except ValueError as exc:
@@ -736,7 +918,7 @@ def load_universe(df_or_path: object, **kwargs) -> LoadedUniverse:
     go to :func:`universe_from_fdr`, :func:`universe_from_pykrx` or
     :func:`universe_from_krx_constituents`."""
     layout = table_layout(df_or_path)
-    loader = {"fdr": universe_from_fdr, "pykrx": universe_from_pykrx,
+    loader = {"fdr": universe_from_fdr, "krx_stocks": universe_from_fdr, "pykrx": universe_from_pykrx,
               "krx_constituents": universe_from_krx_constituents}[layout]
     return loader(df_or_path, **kwargs)
 

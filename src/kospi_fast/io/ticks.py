@@ -25,8 +25,8 @@ from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock
 from kospi_fast._optional import require
 from kospi_fast.io._common import DEFAULT_BATCH
 from kospi_fast.io.formats import TickFormat, TickSource, locate, tick_format
-from kospi_fast.session import EARLIEST_TRADE_NS, OPEN_NS, RANDOM_END_NS
 from kospi_fast.io.formats import write_batches as _write_table_batches  # noqa: F401 - io/replay.py's name
+from kospi_fast.session import EARLIEST_TRADE_NS, OPEN_NS, RANDOM_END_NS
 from kospi_fast.universe import Universe
 
 #: Accepted names of the tick columns (matched case-insensitively, spaces ignored): English, and the
