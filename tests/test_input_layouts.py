@@ -220,3 +220,148 @@ def test_polars_and_arrow_stream_objects_as_ticks(sample):
     with pytest.raises(TypeError, match=r"`source` must be a path, a pandas DataFrame, a pyarrow Table or a "
                                         r"table with the Arrow stream protocol.*got list"):
         io.read_ticks([1, 2], sample)
+
+
+# ------------------------------------------------------------------ 2. membership
+EOD = ("data", "kospi_stocks_eod_20260309_20260320.csv")
+CONSTITUENTS = ("data", "kospi_index_constituents_1001_20260309_20260320.csv")
+FDR_LISTING = ["Code", "ISU_CD", "Name", "Market", "Close", "Changes", "ChagesRatio", "Open", "High", "Low",
+               "Volume", "Amount", "Marcap", "Stocks"]
+
+
+def _real_listing(day="2026-03-20"):
+    """FDR's StockListing('KRX') for one day, built from the real EOD file (no Date, no membership)."""
+    from conftest import shared_path
+
+    eod = pd.read_csv(shared_path(*EOD), dtype={"Code": str})
+    return eod[eod.Date == day][FDR_LISTING].reset_index(drop=True)
+
+
+def _close_error_bp(lu, prev_close=5763.22, published=5781.20):
+    """The 03-20 close computed from the 03-19 published close over `lu`'s members, in bp."""
+    e = lu.engine(level=prev_close)
+    e.update_many(np.arange(len(lu)), lu.close)
+    return (e.level / published - 1) * 1e4
+
+
+def test_real_fdr_listing_needs_its_members():
+    """New-user trial: FDR's listing without membership took all 951 rows (preferreds, REITs, foreign
+    listings) as KOSPI members: -9.10 bp on 2026-03-20, in silence."""
+    from conftest import shared_path
+
+    listing = _real_listing()
+    with pytest.raises(ValueError, match=r"says nothing of index membership.*get_index_portfolio_deposit_file"):
+        io.universe_from_fdr(listing, base="previous")
+    every = io.universe_from_fdr(listing, base="previous", members="all")  # on purpose only
+    assert every.n_members == 951 and _close_error_bp(every) == pytest.approx(-9.10, abs=0.01)
+    for members in (shared_path(*CONSTITUENTS), pd.read_csv(shared_path(*CONSTITUENTS), dtype={"Code": str})):
+        lu = io.universe_from_fdr(listing, base="previous", members=members, date="2026-03-20")
+        assert lu.n_members == 837 and abs(_close_error_bp(lu)) < 0.05
+    # a members table with dates and no date to pick one: refused, naming the days
+    with pytest.raises(ValueError, match=r"holds the members of 10 days"):
+        io.universe_from_fdr(listing, members=shared_path(*CONSTITUENTS))
+
+
+def test_real_pykrx_frame_needs_its_members(tmp_path):
+    """pykrx get_market_cap(date, market='ALL') holds KOSPI, KOSDAQ and KONEX listings: no row is a
+    member unless the members are given."""
+    from conftest import shared_path
+
+    listing = _real_listing()
+    frame = pd.DataFrame({"종가": listing.Close.to_numpy(), "시가총액": listing.Marcap.to_numpy(),
+                          "거래량": listing.Volume.to_numpy(), "거래대금": listing.Amount.to_numpy(),
+                          "상장주식수": listing.Stocks.to_numpy()},
+                         index=pd.Index(listing.Code.to_numpy(), name="티커"))
+    kosdaq = pd.DataFrame({"종가": [100_000], "시가총액": [100_000 * 10**8], "거래량": [1], "거래대금": [1],
+                           "상장주식수": [10**8]}, index=pd.Index(["247540"], name="티커"))  # a KOSDAQ code
+    frame = pd.concat([frame, kosdaq])
+    with pytest.raises(ValueError, match=r"DataFrame: the pykrx get_market_cap table says nothing of index "
+                                         r"membership"):
+        io.universe_from_pykrx(frame)
+    cons = pd.read_csv(shared_path(*CONSTITUENTS), dtype={"Code": str})
+    deposit = cons[cons.Date == "2026-03-20"].Code.tolist()  # get_index_portfolio_deposit_file's list
+    lu = io.universe_from_pykrx(frame, members=deposit)
+    assert lu.n_members == 837 and not lu.members[-1]
+    assert lu.member_cap() == 4_618_177_323_270_060  # KRX's member cap of 03-20
+    # the same frame saved with to_parquet() (the 티커 index kept as pandas metadata)
+    path = tmp_path / "cap.parquet"
+    frame.to_parquet(path)
+    again = io.load_universe(path, members=deposit)
+    assert again.layout == "pykrx" and again.universe.codes == lu.universe.codes and again.n_members == 837
+
+
+def _krx_12001(listing, thousands=False):
+    """KRX's all-stock quote download [12001] (전종목 시세) of a listing."""
+    fmt = (lambda v: f"{int(v):,}") if thousands else (lambda v: str(int(v)))
+    return pd.DataFrame({
+        "종목코드": listing.Code, "종목명": listing.Name, "시장구분": listing.Market, "소속부": "",
+        "종가": listing.Close.map(fmt), "대비": listing.Changes.map(fmt), "등락률": listing.ChagesRatio,
+        "시가": listing.Open.map(fmt), "고가": listing.High.map(fmt), "저가": listing.Low.map(fmt),
+        "거래량": listing.Volume.map(fmt), "거래대금": listing.Amount.map(fmt), "시가총액": listing.Marcap.map(fmt),
+        "상장주식수": listing.Stocks.map(fmt)})
+
+
+@pytest.mark.parametrize("encoding,thousands", [("cp949", True), ("utf-8-sig", False)])
+def test_real_krx_all_stock_download(tmp_path, encoding, thousands):
+    """New-user trial: KRX's own [12001] download was detected as pykrx and refused."""
+    from conftest import shared_path
+
+    listing = _real_listing()
+    kosdaq = listing.iloc[:1].assign(Code="247540", Market="KOSDAQ", Name="에코프로비엠")
+    path = tmp_path / "data_0001_20260320.csv"
+    _krx_12001(pd.concat([listing, kosdaq], ignore_index=True), thousands).to_csv(path, index=False,
+                                                                                   encoding=encoding)
+    assert io.table_layout(path) == "krx_stocks"
+    with pytest.raises(ValueError, match=r"the KRX all-stock download \[12001\] table says nothing of index "
+                                         r"membership"):
+        io.load_universe(path)
+    lu = io.load_universe(path, base="previous", members=shared_path(*CONSTITUENTS), date="2026-03-20")
+    assert lu.layout == "krx_stocks" and len(lu) == 951  # 시장구분 == KOSPI: the KOSDAQ row dropped
+    assert lu.n_members == 837 and lu.universe.names[0] == listing.Name[0]
+    assert abs(_close_error_bp(lu)) < 0.05
+
+
+def test_polars_frames_wherever_a_pandas_frame_is_taken(tmp_path):
+    pl = pytest.importorskip("polars")
+    listing = pd.DataFrame({"Code": ["005930", "000660", "005935"], "Name": ["a", "b", "c"],
+                            "Close": [70000, 150000, 60000], "Stocks": [10, 5, 3], "InKOSPIIndex": [1, 1, 0]})
+    lu = io.load_universe(pl.from_pandas(listing))
+    assert lu.member_codes == ("005930", "000660") and lu.layout == "fdr"
+    assert io.universe_from_fdr(pl.from_pandas(listing.drop(columns="InKOSPIIndex")),
+                                members=pl.Series(["005930"])).member_codes == ("005930",)
+    cons = pl.DataFrame({"종목코드": ["005930"], "종목명": ["a"], "종가": [70000], "상장시가총액": [700000]})
+    assert io.universe_from_fdr(listing.drop(columns="InKOSPIIndex"), members=cons).member_codes == ("005930",)
+
+
+# ------------------------------------------------------------------ 5. loader errors name the file and line
+def test_loader_errors_name_the_file_and_line(tmp_path):
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"not parquet at all")
+    with pytest.raises(ValueError, match=r"garbage.parquet: not a readable Parquet file"):
+        io.load_universe(garbage)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("Code,Name,Close,Stocks,InKOSPIIndex\n005930,a,70000,10,1\n000660,b,1,2,3,4,5\n",
+                      encoding="utf-8")
+    with pytest.raises(ValueError, match=r"ragged.csv: .*line 3"):
+        io.universe_from_fdr(ragged)
+    binary = tmp_path / "latin.csv"
+    binary.write_bytes(b"Code,Name\n\xff\xfe\xfa,\x80\n")
+    with pytest.raises(ValueError, match=r"latin.csv: neither UTF-8 nor CP949 text"):
+        io.load_universe(binary)
+    assert cli.main(["replay", str(tmp_path / "t.csv"), "--universe", str(garbage)]) == 2
+
+
+def test_cli_members_all_and_members_file(tmp_path, capsys):
+    listing = pd.DataFrame({"Code": ["005930", "000660", "005935"], "Name": ["a", "b", "c"], "Market": "KOSPI",
+                            "Close": [199_400, 1_007_000, 60000], "Stocks": [10**6, 10**5, 10**4]})
+    eod = tmp_path / "listing.csv"
+    listing.to_csv(eod, index=False)
+    ticks = _csv(tmp_path / "t.csv", CLOCK)
+    assert cli.main(["replay", str(ticks), "--universe", str(eod)]) == 2
+    assert "--members FILE" in capsys.readouterr().err
+    members = tmp_path / "members.txt"
+    members.write_text("005930\n000660\n", encoding="utf-8")
+    assert cli.main(["replay", str(ticks), "--universe", str(eod), "--members", str(members)]) == 0
+    assert "3 stocks, 2 members" in capsys.readouterr().out
+    assert cli.main(["replay", str(ticks), "--universe", str(eod), "--members", "all"]) == 0
+    assert "3 stocks, 3 members" in capsys.readouterr().out

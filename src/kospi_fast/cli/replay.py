@@ -40,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--members", metavar="FILE",
                      help="the members of --index: for KOSPI 200/100/50 their constituents (required; KRX "
                           f"publishes no file of them): {_MEMBERS_HELP}; for the other indices the market "
-                          "membership, replacing the universe's own")
+                          "membership, replacing the universe's own (required when the universe table has none, "
+                          "as FinanceDataReader's listing, pykrx's get_market_cap and KRX's all-stock download; "
+                          "'all' takes every row on purpose)")
     rep.add_argument("--base", choices=("close", "previous"), default="close",
                      help="base prices: the EOD Close (replaying the NEXT day; default) or Close - Changes")
     rep.add_argument("--market", default="KOSPI", help="keep EOD rows of this Market ('all' keeps every row)")
@@ -69,13 +71,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.set_defaults(func=run)
 
 
-def _load_universe(args: argparse.Namespace, members: Sequence[str] | None = None):
-    """(LoadedUniverse, default level) for ``--universe``; ``members`` (codes) replaces the
-    table's market membership."""
+def _load_universe(args: argparse.Namespace, members: Sequence[str] | str | None = None):
+    """(LoadedUniverse, default level) for ``--universe``; ``members`` (codes, or 'all': every
+    row) replaces the table's market membership."""
     if args.universe == "sample" and not Path(args.universe).exists():
         u = sample_universe()
         mask = u.shares > 0
-        if members is not None:
+        if members == "all":
+            mask = np.ones(len(u), dtype=bool)
+        elif members is not None:
             mask = np.zeros(len(u), dtype=bool)
             mask[u.ids_of(list(members))] = True
         lu = io.LoadedUniverse(u, mask, u.base_prices, None, None, "sample", "bundled sample")
@@ -91,16 +95,19 @@ def _load_universe(args: argparse.Namespace, members: Sequence[str] | None = Non
     if members is not None:
         if layout == "krx_constituents":
             raise ValueError("--members: a KRX constituents universe already is the membership")
-        kwargs["members"] = list(members)
+        kwargs["members"] = members if members == "all" else list(members)
     return io.load_universe(args.universe, **kwargs), None
 
 
 def run(args: argparse.Namespace) -> int:
     _check_plot(args)
     _check_index(args)
-    codes = _member_codes(args.members, args.date) if args.members else None
+    every = args.members == "all" and not Path(args.members).exists()
+    if every and constituent_index(args.index):
+        raise ValueError(f"--members all: {args.index!r} needs its constituents (a file), not every row")
+    codes = _member_codes(args.members, args.date) if args.members and not every else None
     constituents = codes if constituent_index(args.index) else None
-    loaded, default_level = _load_universe(args, None if constituents is not None else codes)
+    loaded, default_level = _load_universe(args, "all" if every else None if constituents is not None else codes)
     level = args.level if args.level is not None else default_level
     universe = loaded.universe
     print(f"kospi-fast replay: {args.ticks}")

@@ -427,7 +427,8 @@ class _Members:
             return
         if isinstance(members, LoadedUniverse):
             self.codes = members.member_codes
-        elif isinstance(members, (str, Path, pd.DataFrame)) or hasattr(members, "__arrow_c_stream__"):
+        elif isinstance(members, (str, Path, pd.DataFrame)) or (
+                hasattr(members, "__arrow_c_stream__") and hasattr(members, "columns")):  # a table, not a Series
             self._read(members)
         elif isinstance(members, (bytes, np.ndarray)) and getattr(members, "dtype", None) == bool:
             raise TypeError("`members` must be codes, not a boolean mask")
