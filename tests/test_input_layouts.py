@@ -365,3 +365,102 @@ def test_cli_members_all_and_members_file(tmp_path, capsys):
     assert "3 stocks, 2 members" in capsys.readouterr().out
     assert cli.main(["replay", str(ticks), "--universe", str(eod), "--members", "all"]) == 0
     assert "3 stocks, 3 members" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ 4. verify
+INDEX = ("data", "kospi_index_daily_19950502_20260320.csv")
+K200 = ("data", "kospi200_index_daily_19900103_20260320.csv")
+
+
+def test_verify_refuses_the_kospi200_file(tmp_path, capsys):
+    """New-user trial: `verify --index <KOSPI 200 file>` printed a plausible table of 76 bp errors."""
+    from conftest import shared_path
+
+    from kospi_fast import eod
+
+    days = eod.read_eod_csv(shared_path(*EOD))
+    with pytest.raises(ValueError, match=r"kospi200_index_daily_19900103_20260320.csv: not the KOSPI series: its "
+                                         r"market cap on 2026-03-09 is .*below the 837 KOSPI members'"):
+        eod.verify(days, eod.read_published(shared_path(*K200)))
+    no_cap = tmp_path / "k200_close_only.csv"  # without the MarCap column: the size of the errors tells
+    pd.read_csv(shared_path(*K200)).drop(columns="MarCap").to_csv(no_cap, index=False)
+    with pytest.raises(ValueError, match=r"k200_close_only.csv: the published closes do not follow KOSPI over these "
+                                         r"members: 2026-03-10 is off by -76.3 bp"):
+        eod.verify(days, eod.read_published(no_cap))
+    assert len(eod.verify(days, eod.read_published(no_cap), check_series=False)) == 9  # on purpose
+    assert cli.main(["verify", "--eod", str(shared_path(*EOD)), "--index", str(shared_path(*K200))]) == 2
+    captured = capsys.readouterr()
+    assert "not the KOSPI series" in captured.err and captured.out == ""  # no table of errors
+
+
+def test_verify_chain_tolerance_fits_the_drift(capsys):
+    """New-user trial: `verify --chain` failed its own default tolerance (0.258 > 0.2 bp). The chained
+    error is the running sum of the day errors; day k's bound is tolerance x sqrt(k)."""
+    from conftest import shared_path
+
+    from kospi_fast import eod
+
+    assert [eod.tolerance_bp(k, 0.2, chain=True) for k in (1, 4, 9)] == [0.2, 0.4, pytest.approx(0.6)]
+    assert eod.tolerance_bp(9, 0.2) == 0.2
+    days, published = eod.read_eod_csv(shared_path(*EOD)), eod.read_published(shared_path(*INDEX))
+    pairs, chained = eod.verify(days, published), eod.verify(days, published, chain=True)
+    running = np.cumsum([r.error_bp for r in pairs])
+    assert np.allclose([r.error_bp for r in chained], running, atol=0.01)  # drift = sum of day errors
+    assert max(abs(r.error_bp) for r in chained) == pytest.approx(0.258, abs=0.001)
+    assert eod.exceeding(chained, 0.2, chain=True) == [] and eod.exceeding(chained, 0.2)  # fits only as a chain
+    base = ["verify", "--eod", str(shared_path(*EOD)), "--index", str(shared_path(*INDEX))]
+    assert cli.main(base + ["--chain"]) == 0
+    capsys.readouterr()
+    assert cli.main(base + ["--chain", "--tolerance-bp", "0.05"]) == 1
+    assert "exceeds the tolerance 0.05 bp x sqrt(" in capsys.readouterr().err
+
+
+def test_verify_reads_through_the_loaders(tmp_path, capsys):
+    """verify took only its own UTF-8 CSV with InKOSPIIndex; now frames, Parquet, cp949 and FDR's
+    listing with the members given."""
+    from conftest import shared_path
+
+    from kospi_fast import eod
+
+    eod_df = pd.read_csv(shared_path(*EOD), dtype={"Code": str})
+    idx_df = pd.read_csv(shared_path(*INDEX))
+    want = [r.computed for r in eod.verify(eod.read_eod_csv(shared_path(*EOD)), eod.read_published(shared_path(*INDEX)))]
+
+    parquet, cp949 = tmp_path / "eod.parquet", tmp_path / "eod_cp949.csv"
+    eod_df.to_parquet(parquet)
+    eod_df.to_csv(cp949, index=False, encoding="cp949")
+    fdr_ks11 = idx_df.assign(Date=pd.to_datetime(idx_df.Date)).set_index("Date")  # DataReader('KS11') as it comes
+    listing = eod_df.drop(columns="InKOSPIIndex")  # FDR's listing per day: no membership
+    cases = [
+        (eod_df, fdr_ks11),
+        (parquet, fdr_ks11["Close"]),
+        (cp949, idx_df),
+    ]
+    for source, published in cases:
+        got = eod.verify(eod.read_eod_csv(source), eod.read_published(published))
+        assert [r.computed for r in got] == want
+    got = eod.verify(eod.read_eod_csv(listing, members=shared_path(*CONSTITUENTS)), eod.read_published(idx_df))
+    assert [r.computed for r in got] == want
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['InKOSPIIndex'\]"):
+        eod.read_eod_csv(listing)
+    pl = pytest.importorskip("polars")
+    got = eod.verify(eod.read_eod_csv(pl.from_pandas(eod_df)), eod.read_published(pl.from_pandas(idx_df)))
+    assert [r.computed for r in got] == want
+    listing_csv = tmp_path / "listing.csv"
+    listing.to_csv(listing_csv, index=False, encoding="cp949")
+    assert cli.main(["verify", "--eod", str(listing_csv), "--members", str(shared_path(*CONSTITUENTS)),
+                     "--index", str(shared_path(*INDEX))]) == 0
+    assert "max |error| 0.154 bp over 9 day pairs" in capsys.readouterr().out
+
+
+def test_verify_errors_name_the_file(tmp_path, capsys):
+    from conftest import shared_path
+
+    empty = tmp_path / "header_only.csv"
+    empty.write_text("Date,Close\n", encoding="utf-8")
+    assert cli.main(["verify", "--eod", str(shared_path(*EOD)), "--index", str(empty)]) == 2
+    assert "header_only.csv: no published index close for 2026-03-09 (the series is empty)" in capsys.readouterr().err
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(b"Date,Close\n2026-03-09,\xff\xfe\n")
+    assert cli.main(["verify", "--eod", str(shared_path(*EOD)), "--index", str(latin)]) == 2
+    assert "latin1.csv: neither UTF-8 nor CP949 text" in capsys.readouterr().err

@@ -338,13 +338,16 @@ def test_days_come_out_in_date_order(tmp_path):
 def test_index_csv_errors(tmp_path):
     p = tmp_path / "idx.csv"
     p.write_text("Date,Last\n2026-01-05,1000\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="Date and Close"):
+    with pytest.raises(ValueError, match=r"idx.csv: missing column 'Close' .*the columns are \['Date', 'Last'\]"):
         eod.read_index_csv(p)
     p.write_text("Date,Close\n2026-01-05,1000\n2026-01-06,abc\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"row 3: `Close` is not a number: 'abc'"):
+    with pytest.raises(ValueError, match=r"idx.csv: line 3: column 'Close' is not a number: 'abc'"):
         eod.read_index_csv(p)
     p.write_text("Date,Close\n2026-01-05,1000\n06/01/2026,1001\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"row 3: `Date` must be an ISO date"):
+    with pytest.raises(ValueError, match=r"idx.csv: line 3: column 'Date' is not a date: '06/01/2026'"):
+        eod.read_index_csv(p)
+    p.write_text("Date,Close\n2026-01-05,1000\n2026-01-05,1001\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"idx.csv: line 3: the date 2026-01-05 repeats line 2"):
         eod.read_index_csv(p)
     p.write_text("Date,Close\n20260105,1000\n2026/01/06,1001\n", encoding="utf-8")
     assert eod.read_index_csv(p) == {"2026-01-05": 1000.0, "2026-01-06": 1001.0}

@@ -9,18 +9,17 @@ today's ``Stocks``; stocks joining or leaving the membership list are listings a
 
 from __future__ import annotations
 
-import csv
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from kospi_fast._validation import iso_date
+from kospi_fast._optional import require
 from kospi_fast.engine import IndexEngine
 from kospi_fast.events import Delisting, Event, NewListing, SetListedShares, SetReferencePrice
-from kospi_fast.io.loaders import universes_from_fdr
+from kospi_fast.io.loaders import _DATE_NAMES, _date_cells, _read_table, universes_from_fdr
 from kospi_fast.universe import Universe
 
 EOD_COLUMNS = ("Date", "Code", "Name", "Close", "Changes", "Stocks", "InKOSPIIndex")
@@ -46,13 +45,23 @@ class EodDay:
         return self.codes.index(code)
 
 
-def read_eod_csv(path: str | Path) -> list[EodDay]:
+def read_eod_csv(source: object, *, members: object = None) -> list[EodDay]:
     """Read an end-of-day table (FinanceDataReader ``StockListing('KRX')`` layout + ``Date`` and
-    ``InKOSPIIndex``) into days in date order. Codes are 6-character strings ('5930' -> '005930').
+    ``InKOSPIIndex``, or KRX's all-stock download with a date column) into days in date order.
+    Codes are 6-character strings ('5930' -> '005930').
 
     The reader is :func:`kospi_fast.io.universes_from_fdr` (one reader for the layout; it needs
     pandas, the ``io`` extra), with the columns of :data:`EOD_COLUMNS` required and every market
-    kept: a CSV (UTF-8 or CP949) or Parquet file.
+    kept: a CSV (UTF-8 or CP949, any delimiter) or Parquet file, or a DataFrame (pandas, polars
+    or any Arrow stream).
+
+    Parameters
+    ----------
+    source : path or DataFrame
+    members : codes, path or DataFrame of members, optional
+        The KOSPI members instead of an ``InKOSPIIndex`` column (then not required): codes (the
+        same every day), or a KRX constituents download / frame with a ``Date`` column (each day
+        its own members); see :func:`kospi_fast.io.universe_from_fdr`.
 
     Raises
     ------
@@ -61,7 +70,8 @@ def read_eod_csv(path: str | Path) -> list[EodDay]:
         price (Close − Changes) that is not > 0, an InKOSPIIndex other than 0/1, a day without
         members, or a duplicate code within a day (the file's line is named).
     """
-    days = universes_from_fdr(Path(path), market=None, check_marcap=False, required=EOD_COLUMNS)
+    required = EOD_COLUMNS if members is None else tuple(c for c in EOD_COLUMNS if c != "InKOSPIIndex")
+    days = universes_from_fdr(source, market=None, check_marcap=False, required=required, members=members)
     return [
         EodDay(
             date=lu.date,
@@ -76,25 +86,84 @@ def read_eod_csv(path: str | Path) -> list[EodDay]:
     ]
 
 
-def read_index_csv(path: str | Path) -> dict[str, float]:
-    """Published index closes: a CSV with ``Date`` and ``Close`` columns -> {ISO date: close}
-    (dates as :func:`kospi_fast._validation.as_date` reads them, like :func:`read_eod_csv`'s)."""
-    path = Path(path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not {"Date", "Close"} <= set(reader.fieldnames or []):
-            raise ValueError(f"{path}: needs columns Date and Close; have {reader.fieldnames}")
-        out = {}
-        for rownum, r in enumerate(reader, start=2):
-            try:
-                date = iso_date(r["Date"], "Date")
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{path}: row {rownum}: {exc}") from None
-            try:
-                out[date] = float(r["Close"])
-            except (TypeError, ValueError):
-                raise ValueError(f"{path}: row {rownum}: `Close` is not a number: {r['Close']!r}") from None
-    return out
+@dataclass(frozen=True)
+class PublishedCloses:
+    """An index's published daily closes, as read by :func:`read_published`.
+
+    ``closes``: {ISO date: close}; ``marcap``: {ISO date: the series' market cap} when the file
+    has that column (KRX's KOSPI file: every KOSPI-market listing), else None; ``source``: the
+    file, or ``'DataFrame'``."""
+
+    closes: dict[str, float]
+    marcap: dict[str, int] | None
+    source: str
+
+
+#: Column names of a published index series (FinanceDataReader ``DataReader('KS11')``, KRX's index
+#: download, pykrx ``get_index_ohlcv``); the date may also be the frame's (named) index.
+INDEX_COLUMNS = {
+    "close": ("Close", "종가", "CLSPRC_IDX"),
+    "marcap": ("MarCap", "Marcap", "상장시가총액", "MKTCAP"),
+}
+
+
+def read_published(source: object) -> PublishedCloses:
+    """Published index closes from a CSV (UTF-8 or CP949, any delimiter) or Parquet file, or a
+    DataFrame (pandas, polars, any Arrow stream; FDR's ``DataReader('KS11')`` frame with its
+    ``Date`` index as it comes) or a pandas Series of closes indexed by date. Columns: a date
+    (``Date``, ``날짜``, ``일자``), ``Close`` (or ``종가``) and, optional, ``MarCap``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        Missing file or column, a cell that is not a date or a number, a date twice: the
+        message names the file and line (the frame's row)."""
+    pd = require("pandas", "io")
+    if isinstance(source, pd.Series):
+        source = source.rename("Close").to_frame()
+    t = _read_table(source, "published index")
+    date_col = t.find(_DATE_NAMES)
+    if date_col is None:
+        raise ValueError(f"{t.source}: no date column (Date, 날짜, 일자); the columns are "
+                         f"{[str(c) for c in t.df.columns]}")
+    close_col = t.need(INDEX_COLUMNS["close"], "published index")
+    dates = _date_cells(t, date_col)
+    closes = _float_cells(t, close_col, required=True)
+    seen: dict[str, int] = {}
+    for k, d in enumerate(dates.tolist()):
+        if d in seen:
+            raise ValueError(f"{t.where(k)}: the date {d} repeats {t.where(seen[d]).removeprefix(t.source + ': ')}")
+        seen[d] = k
+    marcap = None
+    mc_col = t.find(INDEX_COLUMNS["marcap"])
+    if mc_col is not None:
+        caps = _float_cells(t, mc_col, required=False)
+        marcap = {d: int(c) for d, c in zip(dates.tolist(), caps.tolist()) if np.isfinite(c)}
+    return PublishedCloses(dict(zip(dates.tolist(), closes.tolist())), marcap, t.source)
+
+
+def _float_cells(t, col: str, *, required: bool) -> np.ndarray:
+    """A column as float64 (thousands separators allowed); a cell that is not a number names its
+    line; an empty cell is an error when ``required``, else NaN."""
+    pd = require("pandas", "io")
+    raw = t.df[col]
+    text = raw.astype(str).str.strip().str.replace(",", "", regex=False)
+    empty = (raw.isna() | (text == "") | (text.str.lower() == "nan")).to_numpy()
+    num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=np.float64)
+    bad = (np.isnan(num) & ~empty) | (required & empty) | np.isinf(num)
+    if bad.any():
+        k = int(np.argmax(bad))
+        what = "has no value" if empty[k] else f"is not a number: {raw.iloc[k]!r}"
+        raise ValueError(f"{t.where(k)}: column {col!r} {what}")
+    if required and (num <= 0).any():
+        k = int(np.argmax(num <= 0))
+        raise ValueError(f"{t.where(k)}: column {col!r} must be > 0, got {num[k]}")
+    return num
+
+
+def read_index_csv(source: object) -> dict[str, float]:
+    """Published index closes -> {ISO date: close}: :func:`read_published`'s ``closes``."""
+    return read_published(source).closes
 
 
 def engine_from_eod(day: EodDay, level: float, extra: Iterable[EodDay] = ()) -> IndexEngine:
@@ -165,28 +234,85 @@ class PairResult:
     n_events: int
 
 
-def verify(days: list[EodDay], published: Mapping[str, float], *, chain: bool = False) -> list[PairResult]:
+#: A pair error this large (in bp) is not drift: the published series is not KOSPI over these
+#: members (KOSPI 200's file gave 4 to 76 bp on the real March 2026 data; KOSPI's own, 0.154 bp).
+SERIES_BP = 10.0
+
+
+def verify(days: list[EodDay], published: Mapping[str, float] | PublishedCloses, *, chain: bool = False,
+           check_series: bool = True) -> list[PairResult]:
     """For each consecutive pair of days: calibrate to the previous published close, rebase with
     the day's events, compute the close; compare with the published close.
 
     With ``chain=True`` the engine is calibrated once, on the first day, and carried through
     every day (drift accumulates; a stricter test of the rebasing).
+
+    The published series must be KOSPI's (``check_series``, default True): a
+    :class:`PublishedCloses` with a market cap column whose cap is below the members' cap (the
+    KOSPI file's cap is every KOSPI-market listing's, so at least the members'), or a pair error
+    above :data:`SERIES_BP`, is refused as another index's series (KOSPI 200's, KOSDAQ's) or
+    wrong members, instead of a table of large errors.
     """
+    source = published.source if isinstance(published, PublishedCloses) else "published"
+    closes = published.closes if isinstance(published, PublishedCloses) else published
     if len(days) < 2:
         raise ValueError(f"need at least two days of end-of-day data, got {len(days)}")
     for d in days:
-        if d.date not in published:
-            raise ValueError(f"no published index close for {d.date}")
+        if d.date not in closes:
+            raise ValueError(f"{source}: no published index close for {d.date}"
+                             + ("" if closes else " (the series is empty)"))
+    if check_series and isinstance(published, PublishedCloses) and published.marcap:
+        _check_marcap(days, published)
     out = []
     engine = None
     for prev, day in zip(days[:-1], days[1:]):
         if engine is None or not chain:
-            engine = engine_from_eod(prev, published[prev.date], extra=[day])
+            engine = engine_from_eod(prev, closes[prev.date], extra=[day])
         events = events_for_day(engine, day)
         engine.roll(events, date=day.date)
         level = close_day(engine, day)
-        pub = published[day.date]
+        pub = closes[day.date]
         out.append(PairResult(day.date, pub, level, (level / pub - 1.0) * 1e4, len(events)))
+    worst = max(out, key=lambda r: abs(r.error_bp))
+    if check_series and abs(worst.error_bp) > SERIES_BP:
+        raise ValueError(
+            f"{source}: the published closes do not follow KOSPI over these members: {worst.date} is off by "
+            f"{worst.error_bp:+.1f} bp (published {worst.published:,.2f}, computed {worst.computed:,.2f}), where "
+            f"KOSPI's own series is within 0.2 bp. Is it another index's series (KOSPI 200, KOSDAQ), or are the "
+            "members or the end-of-day rows wrong? (check_series=False reports the errors anyway)")
+    return out
+
+
+def _check_marcap(days: list[EodDay], published: PublishedCloses) -> None:
+    """KOSPI's published market cap covers every KOSPI-market listing, so never less than the
+    members' cap at the close: a smaller cap is another index's series."""
+    for d in days:
+        cap = published.marcap.get(d.date)
+        if cap is None:
+            continue
+        members = sum(int(c) * int(n) for c, n, m in zip(d.close.tolist(), d.stocks.tolist(), d.member.tolist()) if m)
+        if cap < members * (1 - 1e-9):
+            raise ValueError(
+                f"{published.source}: not the KOSPI series: its market cap on {d.date} is {cap:,} won, "
+                f"{100 * (1 - cap / members):.1f}% below the {int(d.member.sum())} KOSPI members' {members:,} won "
+                "(KOSPI's own cap covers every KOSPI-market listing); is it KOSPI 200's or another index's file?")
+
+
+def tolerance_bp(k: int, tolerance: float, *, chain: bool = False) -> float:
+    """The error bound of the ``k``-th day pair (1-based), in bp: ``tolerance`` for independent
+    pairs; with ``chain``, ``tolerance × √k``. Chained, the error after ``k`` days is the sum of
+    the ``k`` day errors (measured on the real March 2026 data: equal to the cumulative sum of the
+    pair errors within 0.001 bp), a random walk whose spread grows as √k."""
+    return tolerance * math.sqrt(k) if chain else tolerance
+
+
+def exceeding(results: list[PairResult], tolerance: float, *, chain: bool = False) -> list[tuple[PairResult, float]]:
+    """The pairs whose |error| exceeds their bound (:func:`tolerance_bp`), with the bound."""
+    out = []
+    for k, r in enumerate(results, start=1):
+        bound = tolerance_bp(k, tolerance, chain=chain)
+        if abs(r.error_bp) > bound:
+            out.append((r, bound))
     return out
 
 
