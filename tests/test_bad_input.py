@@ -286,7 +286,8 @@ def _date_entry_points():
 
         from kospi_fast import io
 
-        frame = pd.DataFrame({"Date": ["2026-03-10"], "Code": ["005930"], "Close": [70_000], "Stocks": [10]})
+        frame = pd.DataFrame({"Date": ["2026-03-10"], "Code": ["005930"], "Close": [70_000], "Stocks": [10],
+                              "InKOSPIIndex": [1]})
         points["io.universe_from_fdr"] = lambda d: io.universe_from_fdr(frame, date=d).date
     except ImportError:
         pass
@@ -301,3 +302,124 @@ def test_dates_one_grammar(name):
     for bad, exc in BAD_DATES:
         with pytest.raises(exc, match="`date`"):
             f(bad)
+
+
+# ---------------------------------------------------------------- input files and tables (issue 12, part A)
+S_NS = 10**9
+H_NS = 3600 * S_NS
+MIDNIGHT_UTC_0323 = 1_774_191_600 * S_NS  # 2026-03-23 00:00 KST, as UTC epoch ns
+
+
+def _tick_csv(tmp_path, times, name="t.csv"):
+    path = tmp_path / name
+    path.write_text("time,code,price\n" + "".join(f"{t},005930,199400\n" for t in times), encoding="utf-8")
+    return path
+
+
+def _input_cases():
+    """(name, make(tmp_path, sample) -> zero-argument call, exception, message regex): each a bad
+    input that was silently accepted, refused unclearly, or is new with the time and membership
+    options. The message must name the file and line (or the argument) and the way out."""
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from kospi_fast import eod, io
+
+    clock = [9 * H_NS, 10 * H_NS, 11 * H_NS, 15 * H_NS]
+    listing = pd.DataFrame({"Code": ["005930", "000660", "005935"], "Name": list("abc"), "Close": [7, 8, 9],
+                            "Stocks": [1, 2, 3]})
+
+    def naive_utc(tmp, u):
+        path = tmp / "naive.parquet"
+        arr = pa.array([t + MIDNIGHT_UTC_0323 for t in clock], pa.int64()).view(pa.timestamp("ns"))
+        pq.write_table(pa.table({"time": arr, "code": ["005930"] * 4, "price": [199400] * 4}), path)
+        return lambda: io.read_ticks(path, u)
+
+    def file_with(name, data):
+        def make(tmp, u):
+            path = tmp / name
+            path.write_bytes(data)
+            return path
+        return make
+
+    def dated_members(tmp, u):
+        m = pd.DataFrame({"Date": ["2026-03-19", "2026-03-20"], "종목코드": ["005930", "005930"],
+                          "종가": [7, 7], "상장시가총액": [7, 7]})
+        return lambda: io.universe_from_fdr(listing, members=m)
+
+    def k200_like(tmp, u):
+        days = eod.read_eod_csv(pd.DataFrame({
+            "Date": ["2026-03-19", "2026-03-20"], "Code": ["005930"] * 2, "Name": ["a"] * 2, "Close": [100, 101],
+            "Changes": [0, 1], "Stocks": [10, 10], "InKOSPIIndex": [1, 1]}))
+        pub = eod.PublishedCloses({"2026-03-19": 1000.0, "2026-03-20": 1010.0}, {"2026-03-19": 500}, "k200.csv")
+        return lambda: eod.verify(days, pub)
+
+    return [
+        ("epoch-ms integers", lambda tmp, u: (lambda: io.read_ticks(
+            _tick_csv(tmp, [(t + MIDNIGHT_UTC_0323) // 10**6 for t in clock]), u)),
+         ValueError, r"t.csv: tick row 0 \(line 2\): .*not a KRX trade time.*time_format='epoch-ms'"),
+        ("epoch-ns integers", lambda tmp, u: (lambda: io.read_ticks(
+            _tick_csv(tmp, [t + MIDNIGHT_UTC_0323 for t in clock]), u)),
+         ValueError, r"t.csv: tick row 0 \(line 2\): an integer time .*time_format='epoch-ns'"),
+        ("KRX HHMMSSfff integers", lambda tmp, u: (lambda: io.read_ticks(
+            _tick_csv(tmp, ["090000000", "100000000", "110000000", "150000000"]), u)),
+         ValueError, r"line 2\).*time_format='krx-hhmmssfff'"),
+        ("naive UTC timestamps", naive_utc, ValueError, r"naive.parquet: tick row 0: .*tz='UTC'"),
+        ("ticks mostly before the open", lambda tmp, u: (lambda: io.read_ticks(
+            _tick_csv(tmp, [7 * H_NS, 8 * H_NS, 8 * H_NS + 1, 9 * H_NS]), u)),
+         ValueError, r"t.csv: only 1 of 4 ticks \(25.0%\) fall inside the session"),
+        ("unknown time_format", lambda tmp, u: (lambda: io.read_ticks(_tick_csv(tmp, clock), u, time_format="ms")),
+         ValueError, r"`time_format` must be one of .*got 'ms'"),
+        ("unknown tz", lambda tmp, u: (lambda: io.read_ticks(_tick_csv(tmp, clock), u, tz="KST+9")),
+         ValueError, r"`tz` is not a time zone name .*'KST\+9'"),
+        ("a list as a tick table", lambda tmp, u: (lambda: io.read_ticks([[1, 2]], u)),
+         TypeError, r"`source` must be .*__arrow_c_stream__.*got list"),
+        ("FDR listing without membership", lambda tmp, u: (lambda: io.universe_from_fdr(listing)),
+         ValueError, r"DataFrame: the FinanceDataReader .* says nothing of index membership.*members="),
+        ("pykrx frame without members", lambda tmp, u: (lambda: io.universe_from_pykrx(pd.DataFrame(
+            {"종가": [7], "상장주식수": [1]}, index=pd.Index(["005930"], name="티커")))),
+         ValueError, r"the pykrx get_market_cap table says nothing of index membership"),
+        ("members as a boolean mask", lambda tmp, u: (lambda: io.universe_from_fdr(
+            listing, members=np.array([True, False, True]))), TypeError, r"`members` must be codes"),
+        ("dated members without a date", dated_members, ValueError, r"holds the members of 2 days"),
+        ("garbage Parquet universe", lambda tmp, u: (lambda: io.load_universe(
+            file_with("garbage.parquet", b"PAR0 nonsense")(tmp, u))),
+         ValueError, r"garbage.parquet: not a readable Parquet file"),
+        ("ragged EOD CSV", lambda tmp, u: (lambda: io.universe_from_fdr(file_with(
+            "ragged.csv", b"Code,Close,Stocks,InKOSPIIndex\n005930,7,1,1\n000660,8,2,1,9,9\n")(tmp, u))),
+         ValueError, r"ragged.csv: .*line 3"),
+        ("EOD CSV in neither UTF-8 nor CP949", lambda tmp, u: (lambda: io.load_universe(file_with(
+            "bin.csv", b"Code,Close\n\xff\xfe\xff,\x80\x80\n")(tmp, u))),
+         ValueError, r"bin.csv: neither UTF-8 nor CP949 text"),
+        ("header-only index file", lambda tmp, u: (lambda: eod.verify(
+            eod.read_eod_csv(pd.DataFrame({"Date": ["2026-03-19", "2026-03-20"], "Code": ["005930"] * 2,
+                                           "Name": ["a"] * 2, "Close": [100, 101], "Changes": [0, 1],
+                                           "Stocks": [10, 10], "InKOSPIIndex": [1, 1]})),
+            eod.read_published(file_with("idx.csv", b"Date,Close\n")(tmp, u)))),
+         ValueError, r"idx.csv: no published index close for 2026-03-19 \(the series is empty\)"),
+        ("another index's series (cap below the members')", k200_like, ValueError,
+         r"k200.csv: not the KOSPI series: its market cap on 2026-03-19 is 500 won"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(17))
+def test_input_files_and_tables_bad(tmp_path, sample, case):
+    name, make, exc, msg = _input_cases()[case]
+    call = make(tmp_path, sample)
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_input_cases_all_run():
+    assert len(_input_cases()) == 17
+
+
+def test_refused_tick_file_changes_nothing(tmp_path, sample):
+    from kospi_fast import io
+
+    path = _tick_csv(tmp_path, [(t + MIDNIGHT_UTC_0323) // 10**6 for t in (9 * H_NS, 10 * H_NS)])
+    e = kf.IndexEngine(sample, level=5781.2)
+    before = _state(e)
+    with pytest.raises(ValueError, match="epoch-ms"):
+        io.replay_file(path, e)
+    assert _state(e) == before

@@ -46,5 +46,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (TypeError, ValueError, KeyError, OSError, ImportError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"kospi-fast: error: {msg}", file=sys.stderr)
+        print(f"kospi-fast: error: {str(msg) or type(exc).__name__}", file=sys.stderr)  # never an empty message
         return 2
