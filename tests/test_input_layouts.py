@@ -464,3 +464,28 @@ def test_verify_errors_name_the_file(tmp_path, capsys):
     latin.write_bytes(b"Date,Close\n2026-03-09,\xff\xfe\n")
     assert cli.main(["verify", "--eod", str(shared_path(*EOD)), "--index", str(latin)]) == 2
     assert "latin1.csv: neither UTF-8 nor CP949 text" in capsys.readouterr().err
+
+
+def test_replay_days_takes_the_time_format(tmp_path):
+    """replay-days reads its day files through the same reader: epoch-ms files fail their days
+    (naming the option) unless --time-format says so."""
+    pytest.importorskip("distributed")
+    from kospi_fast import distributed as kd
+
+    u = kf.sample_universe()
+    day = kf.simulate_day(u, n_ticks=5000, seed=4)
+    d = tmp_path / "days"
+    d.mkdir()
+    epoch_ms = (day.times + MIDNIGHT_UTC) // 10**6
+    pq.write_table(pa.table({"time": epoch_ms, "code": np.array(u.codes, dtype=object)[day.ids],
+                             "price": day.prices}), d / f"{DATE}.parquet")
+    eng = kf.IndexEngine(u, level=5781.2)
+    spec = kd.DaySpec(DATE, str(d / f"{DATE}.parquet"), kf.persist.dumps(eng))
+    bad = kd.replay_days_sequential([spec], errors="return")
+    assert "time_format='epoch-ms'" in bad.failed[DATE]
+    good = kd.replay_days_sequential([spec], time_format="epoch-ms")
+    ref = kf.IndexEngine(u, level=5781.2)
+    ref.update_many(day.ids, day.prices)
+    assert good.summary["close"].iloc[0] == ref.level
+    with pytest.raises(ValueError, match="`time_format` must be one of"):
+        kd.replay_days_sequential([spec], time_format="ms")

@@ -463,7 +463,8 @@ def _worker_name() -> str:
 
 
 def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
-               format: str | None = None, storage_options: Mapping | None = None) -> DayResult:
+               format: str | None = None, storage_options: Mapping | None = None,
+               time_format: str = "auto", tz: str = "Asia/Seoul") -> DayResult:
     """Replay one day: rebuild the start-of-day book from ``spec.state``, stream the tick
     file through it and return the result of the index ``spec.index`` (default: the book's
     first). The unit of work of :func:`replay_days`
@@ -484,6 +485,9 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
         Overrides the file suffix.
     storage_options : mapping, optional
         Passed to fsspec for URLs (see :func:`kospi_fast.io.iter_ticks`).
+    time_format, tz : str
+        The encoding of the files' time column and the zone of naive timestamps (see
+        :func:`kospi_fast.io.iter_ticks`); a file read the wrong way fails its day.
 
     Returns
     -------
@@ -499,7 +503,8 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
             raise ValueError("`grid` must be a publication step such as '10s', not 'tick'")
         book: Any = persist.loads(spec.state)
         batches = io.iter_ticks(spec.path, book.universe, format=format, batch_size=batch_size,
-                                storage_options=storage_options)  # a local path or an fsspec URL
+                                storage_options=storage_options, time_format=time_format,
+                                tz=tz)  # a local path or an fsspec URL
         res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path)
         if not res.exact:
             raise ArithmeticError("the incremental level differs from a full recompute")
@@ -702,6 +707,7 @@ def _finish(results: list[DayResult], errors: str) -> DaysResult:
 
 def replay_days_sequential(specs: Iterable[DaySpec], *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
                            format: str | None = None, storage_options: Mapping | None = None,
+                           time_format: str = "auto", tz: str = "Asia/Seoul",
                            on_day: Callable[[DayResult, int, int], None] | None = None,
                            errors: str = "raise") -> DaysResult:
     """Replay the days one after another in this process, in date order: the reference for
@@ -711,10 +717,12 @@ def replay_days_sequential(specs: Iterable[DaySpec], *, grid: object = "10s", ba
     """
     _check_errors(errors)
     _check_options(grid, batch_size, format)
+    io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     results = []
     for k, spec in enumerate(todo):
-        r = replay_day(spec, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options)
+        r = replay_day(spec, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options,
+                       time_format=time_format, tz=tz)
         results.append(r)
         if on_day is not None:
             on_day(r, k + 1, len(todo))
@@ -778,7 +786,8 @@ class DaysJob:
 
 def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s",
                 batch_size: int = DEFAULT_BATCH, format: str | None = None,
-                storage_options: Mapping | None = None) -> DaysJob:
+                storage_options: Mapping | None = None, time_format: str = "auto",
+                tz: str = "Asia/Seoul") -> DaysJob:
     """Submit one :func:`replay_day` task per day to ``client`` (a ``distributed.Client``)
     and return at once; ``.gather()`` the :class:`DaysJob` for the result. Days with a spec
     ``error`` are not submitted (they fail at gather time)."""
@@ -787,6 +796,7 @@ def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s
     if not isinstance(client, Client):
         raise TypeError(f"`client` must be a distributed.Client, got {type(client).__name__}")
     _check_options(grid, batch_size, format)
+    io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     token = uuid.uuid4().hex[:8]
     futures = {}
@@ -794,7 +804,8 @@ def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s
         if spec.error is None:
             futures[spec.date] = client.submit(
                 replay_day, spec, grid=grid, batch_size=batch_size, format=format,
-                storage_options=storage_options, key=f"kospi-fast-day-{spec.date}-{token}", pure=False)
+                storage_options=storage_options, time_format=time_format, tz=tz,
+                key=f"kospi-fast-day-{spec.date}-{token}", pure=False)
     return DaysJob(client, todo, futures)
 
 
@@ -837,7 +848,7 @@ def _client(client: object, scheduler: str | None, n_workers: int | None,
 def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: str | None = None,
                 n_workers: int | None = None, cluster_options: Mapping | None = None, grid: object = "10s",
                 batch_size: int = DEFAULT_BATCH, format: str | None = None,
-                storage_options: Mapping | None = None,
+                storage_options: Mapping | None = None, time_format: str = "auto", tz: str = "Asia/Seoul",
                 on_day: Callable[[DayResult, int, int], None] | None = None,
                 errors: str = "raise") -> DaysResult:
     """Replay days in parallel on a Dask cluster, one task per day; the same result as
@@ -861,7 +872,7 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
         processes (default: one per core), closed at the end.
     cluster_options : mapping, optional
         More LocalCluster keyword arguments (e.g. ``{"memory_limit": "4GB"}``).
-    grid, batch_size, format, storage_options :
+    grid, batch_size, format, storage_options, time_format, tz :
         See :func:`replay_day`.
     on_day : callable(DayResult, done, total), optional
         Called in this process as each day finishes (progress reporting).
@@ -884,9 +895,11 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
     """
     _check_errors(errors)
     _check_options(grid, batch_size, format)
+    io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     with _client(client, scheduler, n_workers, cluster_options) as c:
-        job = submit_days(c, todo, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options)
+        job = submit_days(c, todo, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options,
+                          time_format=time_format, tz=tz)
         result = job.gather(on_day=on_day, errors="return")
     if errors == "raise":
         result.raise_for_failures()

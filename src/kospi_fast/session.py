@@ -401,7 +401,8 @@ def _check_clock(t: np.ndarray) -> None:
             raise ValueError(
                 f"`times[{k}]` = {x} is not a KRX trade time in ns since midnight KST (06:00 <= t < 24:00): "
                 "it looks like another encoding (epoch seconds/ms/ns, or KRX HHMMSSfff integers); convert "
-                "the times to ns since midnight KST (kospi_fast.io reads tick files with an explicit time unit)")
+                "the times to ns since midnight KST (kospi_fast.io.iter_ticks reads tick files in any of these "
+                "encodings with time_format=, e.g. 'epoch-ms' or 'krx-hhmmssfff')")
 
 
 def _check_policy(policy: object) -> str:

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from kospi_fast import distributed as kd
+from kospi_fast import io
 from kospi_fast.cli._common import (
     _MEMBERS_HELP,
     PROGRESS_CHOICES,
@@ -44,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     days.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster")
     days.add_argument("--sequential", action="store_true", help="no Dask: replay the days one by one here")
     days.add_argument("--grid", default="10s", help="publication grid of the series (default 10s)")
+    days.add_argument("--time-format", choices=tuple(io.TIME_FORMATS), default="auto", metavar="ENCODING",
+                      help="encoding of the tick files' time column (see `kospi-fast replay --help`; default auto)")
+    days.add_argument("--tz", default="Asia/Seoul", help="zone of naive timestamps (default Asia/Seoul)")
     days.add_argument("--out", metavar="DIR", help="write series.parquet, ohlc.csv, summary.csv, audit.csv")
     days.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                       help="a line per finished day on stderr (auto: when stderr is a terminal)")
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     t0 = time.perf_counter()
-    opts = {"grid": args.grid, "on_day": on_day, "errors": "return"}
+    opts = {"grid": args.grid, "on_day": on_day, "errors": "return", "time_format": args.time_format, "tz": args.tz}
     if args.sequential:
         res = kd.replay_days_sequential(specs, **opts)
     else:

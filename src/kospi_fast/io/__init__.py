@@ -86,6 +86,7 @@ from kospi_fast.io.ticks import (
     TIME_FORMATS,
     TickBatch,
     batches_from_arrays,
+    check_time_options,
     count_ticks,
     iter_ticks,
     read_ticks,
