@@ -248,11 +248,11 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
 
     Parameters
     ----------
-    eod : path or list of kospi_fast.eod.EodDay
+    eod : path, DataFrame (pandas, polars) or list of kospi_fast.eod.EodDay
         End-of-day rows (:func:`kospi_fast.eod.read_eod_csv` layout); the universe and the
         events come from it.
     files : mapping date -> path, sequence of (date, path), or a directory (see :func:`day_files`)
-    published : mapping date -> close, or path to an index CSV (Date, Close), optional
+    published : mapping date -> close, or a path, frame or Series of an index series (Date, Close), optional
         The published closes of the index the days follow.
     base_value : float
         The chained level at the first end-of-day day's close (default 100).
@@ -274,8 +274,8 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
     if book is not None and not callable(book):
         raise TypeError(f"`book` must be a callable (universe, members, level) -> book, got {book!r}")
     source = "EOD"
-    if isinstance(eod, (str, os.PathLike)):
-        source = os.fspath(eod)
+    if isinstance(eod, (str, os.PathLike)) or hasattr(eod, "columns"):  # a path or a frame (pandas, polars)
+        source = os.fspath(eod) if isinstance(eod, (str, os.PathLike)) else "DataFrame"
         days = _eod.read_eod_csv(eod)
     else:
         days = list(eod)  # type: ignore[call-overload]
@@ -286,7 +286,8 @@ def specs_from_eod(eod: object, files: object, *, published: object = None,
     if not days:
         raise ValueError(f"{source}: no end-of-day rows")
     pub: dict[str, float] | None = None
-    if isinstance(published, (str, os.PathLike)):
+    if isinstance(published, (str, os.PathLike)) or hasattr(published, "columns") or (
+            hasattr(published, "index") and hasattr(published, "to_frame")):  # a path, a frame or a Series
         published = _eod.read_index_csv(published)
     if isinstance(published, Mapping):
         pub = {iso_date(d, "published date"): c for d, c in published.items()}

@@ -2,7 +2,10 @@
 level series out.
 
 Offline by design: nothing here touches the network. pykrx and FinanceDataReader are *not*
-called; their DataFrame layouts are accepted as they come (or as CSV files saved from them).
+called; their DataFrame layouts are accepted as they come (or as CSV / Parquet files saved from
+them), as are polars frames and any table with the Arrow stream protocol. The README's "Input
+layouts" lists every layout, encoding and time format read; anything else is refused naming the
+file and line.
 
 Optional dependencies (not needed by the core package), imported only when used:
 
@@ -17,7 +20,9 @@ Universes
 (pykrx ``get_market_cap``), :func:`universe_from_krx_constituents` (KRX index constituent
 download) and :func:`load_universe` (picks the layout from the columns) each return a
 :class:`LoadedUniverse`: the :class:`~kospi_fast.Universe`, the index membership mask, and the
-day's closes. The universe's base prices are the day's ``Close`` (``base="close"``): the state
+day's closes. The membership comes from an ``InKOSPIIndex`` column or ``members=`` (codes, a
+constituents file or frame); a table with neither (FDR's listing, KRX's all-stock download,
+pykrx's frame) is refused unless ``members='all'``. The universe's base prices are the day's ``Close`` (``base="close"``): the state
 from which the NEXT trading day's ticks are replayed. With ``base="previous"`` they are
 ``Close − Changes``, the day's own base prices (to replay the ticks of that same day).
 :func:`universes_from_fdr` reads every day of a multi-day FDR table at once (one
@@ -26,7 +31,9 @@ from which the NEXT trading day's ticks are replayed. With ``base="previous"`` t
 Ticks
 -----
 A tick file has the columns ``time``, ``code``, ``price`` and optionally ``volume`` (names
-matched case-insensitively; see :func:`iter_ticks` for the time encodings). It is read in
+matched case-insensitively, Korean headers too; the time column's encoding is
+``time_format=``, one of :data:`TIME_FORMATS`, and a file whose ticks mostly miss the session is
+refused as another encoding; see :func:`iter_ticks`). It is read in
 batches with pyarrow (``ParquetFile.iter_batches``, ``pyarrow.csv.open_csv``, ``pyarrow.ipc``),
 from a local path or an fsspec URL (``s3://...``; fsspec comes with the ``dask`` extra), and
 each batch's codes are mapped to ids in C (dictionary / hash look-up), never one Python call

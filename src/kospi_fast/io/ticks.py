@@ -106,7 +106,7 @@ class _CodeMap:
                 raise ValueError(f"{where(k)}: missing stock code")
             dictionary = arr.dictionary
             if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
-                dictionary = self._as_code_strings(dictionary)
+                dictionary = self._as_code_strings(dictionary, where)
             looked = self._look_up(dictionary)
             dict_ids = looked.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
             idx = arr.indices.to_numpy(zero_copy_only=False)
@@ -119,7 +119,7 @@ class _CodeMap:
                                    "(not in the universe)")
             return ids
         if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
-            arr = self._as_code_strings(arr)
+            arr = self._as_code_strings(arr, where)
         looked = self._look_up(arr)
         if looked.null_count:
             k = int(np.argmax(looked.is_null().to_numpy(zero_copy_only=False)))
@@ -145,13 +145,14 @@ class _CodeMap:
             looked = pc.coalesce(looked, retry, retry_a)
         return looked
 
-    def _as_code_strings(self, arr):
+    def _as_code_strings(self, arr, where: Callable[[int], str]):
         pa, pc = self.pa, self.pc
         if pa.types.is_integer(arr.type):
             return pc.utf8_lpad(arr.cast(pa.string()), width=6, padding="0")
         if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
             return arr.cast(pa.string())
-        raise TypeError(f"the code column must hold strings such as '005930' (or integers), got {arr.type}")
+        raise TypeError(f"{where(0)}: the code column must hold strings such as '005930' (or integers), "
+                        f"got {arr.type}")
 
 
 def _first(mask: np.ndarray) -> int:
@@ -223,7 +224,7 @@ def _times_ns(pa, pc, arr, where: Callable[[int], str], time_format: str = "auto
                     raise ValueError(f"{where(k)}: time is not a time of day or a timestamp: "
                                      f"{arr[k].as_py()!r}") from None
         raise ValueError(f"{where(0)}: mixed time formats in one batch")  # pragma: no cover
-    raise TypeError(f"the time column must be int64 ns since midnight KST, a timestamp, a time of day "
+    raise TypeError(f"{where(0)}: the time column must be int64 ns since midnight KST, a timestamp, a time of day "
                     f"or text, got {typ}")
 
 
@@ -239,7 +240,7 @@ def _coded_times(pa, arr, where: Callable[[int], str], time_format: str) -> np.n
             raise ValueError(f"{where(k)}: time is not an integer ({time_format}): {cells[k]!r}") from None
         typ = arr.type
     if not pa.types.is_integer(typ):
-        raise TypeError(f"time_format={time_format!r} reads integers (or text of digits), but the time column "
+        raise TypeError(f"{where(0)}: time_format={time_format!r} reads integers (or text of digits), but the time column "
                         f"holds {typ}; use time_format='auto' for timestamps, times of day and date text")
     v = arr.to_numpy(zero_copy_only=False)
     if v.dtype.kind == "u" and v.size and v.max() > _validation.INT64_MAX:
@@ -352,7 +353,7 @@ def _prices(pa, arr, where: Callable[[int], str]) -> np.ndarray:
                 raise ValueError(f"{where(k)}: price is not a number: {arr[k].as_py()!r}") from None
         raise ValueError(f"{where(0)}: the price column is not numeric")  # pragma: no cover
     else:
-        raise TypeError(f"the price column must be numeric (int64 won), got {typ}")
+        raise TypeError(f"{where(0)}: the price column must be numeric (int64 won), got {typ}")
     if p.size and (p <= 0).any():
         k = _first(p <= 0)
         raise ValueError(f"{where(k)}: price must be > 0, got {p[k]}")
