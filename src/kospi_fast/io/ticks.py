@@ -508,8 +508,8 @@ def arrow_table(source: object, what: str, paths: str = ""):
         try:
             table = pa.table(source)
             # polars exports text as string_view: the kernels' readers take plain strings
-            schema = pa.schema([f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f
-                                for f in table.schema])
+            is_view = getattr(pa.types, "is_string_view", lambda t: False)  # pyarrow >= 16
+            schema = pa.schema([f.with_type(pa.string()) if is_view(f.type) else f for f in table.schema])
             return table.cast(schema) if schema != table.schema else table
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise TypeError(f"`{what}`: cannot read the {_qualname(source)} through its Arrow stream: {exc}") from None
