@@ -302,7 +302,7 @@ def _krx_12001(listing, thousands=False):
 
 
 @pytest.mark.parametrize("encoding,thousands", [("cp949", True), ("utf-8-sig", False)])
-def test_real_krx_all_stock_download(tmp_path, encoding, thousands):
+def test_real_krx_all_stock_download(tmp_path, capsys, encoding, thousands):
     """New-user trial: KRX's own [12001] download was detected as pykrx and refused."""
     from conftest import shared_path
 
@@ -319,6 +319,12 @@ def test_real_krx_all_stock_download(tmp_path, encoding, thousands):
     assert lu.layout == "krx_stocks" and len(lu) == 951  # 시장구분 == KOSPI: the KOSDAQ row dropped
     assert lu.n_members == 837 and lu.universe.names[0] == listing.Name[0]
     assert abs(_close_error_bp(lu)) < 0.05
+    members = tmp_path / "members.csv"
+    pd.read_csv(shared_path(*CONSTITUENTS), dtype={"Code": str}).query("Date == '2026-03-20'").to_csv(members, index=False)
+    ticks = _csv(tmp_path / "t.csv", CLOCK)
+    assert cli.main(["replay", str(ticks), "--universe", str(path), "--members", str(members), "--base", "previous",
+                     "--level", "5763.22"]) == 0  # the CLI reads it the same way: KOSPI rows, 03-20's base prices
+    assert "(krx_stocks layout): 951 stocks, 837 members" in capsys.readouterr().out
 
 
 def test_polars_frames_wherever_a_pandas_frame_is_taken(tmp_path):

@@ -86,7 +86,7 @@ def _load_universe(args: argparse.Namespace, members: Sequence[str] | str | None
         return lu, SAMPLE_PREVIOUS_CLOSE
     layout = io.table_layout(args.universe)
     kwargs: dict = {"date": args.date}
-    if layout == "fdr":
+    if layout in ("fdr", "krx_stocks"):
         kwargs.update(base=args.base, market=None if args.market.lower() == "all" else args.market)
     elif layout == "krx_constituents":
         kwargs["base"] = args.base

@@ -338,7 +338,7 @@ def _prices(pa, arr, where: Callable[[int], str]) -> np.ndarray:
         bad = ~np.isfinite(f) | (f != np.floor(f)) | (np.abs(f) > 2.0**53)
         if bad.any():
             k = _first(bad)
-            raise ValueError(f"{where(k)}: price must be a whole number of won, got {f[k]!r}")
+            raise ValueError(f"{where(k)}: price must be a whole number of won, got {f[k].item()!r}")
         p = f.astype(np.int64)
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
         for target in (pa.int64(), pa.float64()):
@@ -536,9 +536,9 @@ class _Clock:
         lo = int(t[0]) if sorted_ else int(t.min())
         if lo < EARLIEST_TRADE_NS:
             k = _first(t < EARLIEST_TRADE_NS)
-            raw = arr[k].as_py() if hasattr(arr, "__getitem__") else t[k]
+            raw = str(arr[k])  # pyarrow's text of the cell (a timestamp keeps its nanoseconds)
             raise ValueError(
-                f"{where(k)}: time {raw!r}, read as {_describe(self.time_format, self.tz, arr.type)}, is "
+                f"{where(k)}: time {raw}, read as {_describe(self.time_format, self.tz, arr.type)}, is "
                 f"{format_clock(int(t[k]), digits=3)}: not a KRX trade time (06:00 .. 24:00 KST); "
                 f"{_encoding_hint(pa, pc, arr, self.time_format, self.tz)}")
         if sorted_:
