@@ -495,3 +495,17 @@ def test_replay_days_takes_the_time_format(tmp_path):
     assert good.summary["close"].iloc[0] == ref.level
     with pytest.raises(ValueError, match="`time_format` must be one of"):
         kd.replay_days_sequential([spec], time_format="ms")
+
+
+def test_cli_columns_mapping(tmp_path, capsys):
+    """New-user trial: a file headed trd_tm, isu_srt, trd_prc had no CLI mapping (the API had `columns=`)."""
+    path = _csv(tmp_path / "own.csv", ["090000000", "090001250", "103000000", "153000000"],
+                header="trd_time,short_code,trd_price")
+    base = ["replay", str(path), "--universe", "sample", "--time-format", "krx-hhmmssfff"]
+    assert cli.main(base) == 2
+    assert "missing tick column 'time'" in capsys.readouterr().err
+    assert cli.main(base + ["--columns", "time=trd_time,code=short_code,price=trd_price"]) == 0
+    assert "trades                    4" in capsys.readouterr().out
+    assert cli.main(base + ["--columns", "when=trd_time"]) == 2
+    assert "--columns: 'when=trd_time' is not ROLE=NAME with ROLE one of time, code, price, volume" in \
+        capsys.readouterr().err

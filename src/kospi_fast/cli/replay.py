@@ -62,6 +62,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="encoding of the time column: auto (default: integers are ns since midnight KST, "
                           "timestamps and text as written), ns-/us-/ms-/s-since-midnight, epoch-s/ms/us/ns "
                           "(UTC epoch integers), krx-hhmmss/krx-hhmmssfff/krx-hhmmssffffff (KRX clock integers)")
+    rep.add_argument("--columns", metavar="ROLE=NAME,...",
+                     help="the tick file's column names when they are none of the known ones, e.g. "
+                          "time=trd_tm,code=short_code,price=trd_prc[,volume=qty]")
     rep.add_argument("--tz", default="Asia/Seoul",
                      help="zone of naive timestamps and of date-times without an offset (default Asia/Seoul; "
                           "e.g. UTC)")
@@ -99,7 +102,23 @@ def _load_universe(args: argparse.Namespace, members: Sequence[str] | str | None
     return io.load_universe(args.universe, **kwargs), None
 
 
+def _columns(text: str | None) -> dict[str, str] | None:
+    """``--columns time=a,code=b,price=c`` as {role: column}."""
+    if not text:
+        return None
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        role, sep, name = part.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or role not in io.TICK_COLUMNS or not name:
+            raise ValueError(f"--columns: {part.strip()!r} is not ROLE=NAME with ROLE one of "
+                             f"{', '.join(io.TICK_COLUMNS)} (e.g. time=trd_tm,code=short_code,price=trd_prc)")
+        out[role] = name
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    columns = _columns(args.columns)  # checked before any file is read
     _check_plot(args)
     _check_index(args)
     every = args.members == "all" and not Path(args.members).exists()
@@ -124,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     with _Progress(total, "replay", args.progress) as bar:
         result = io.replay_file(args.ticks, book, index=args.index, grid=args.grid, out=args.out,
                                 format=args.format, batch_size=args.batch_size, on_batch=bar,
-                                time_format=args.time_format, tz=args.tz)
+                                time_format=args.time_format, tz=args.tz, columns=columns)
     print()
     print(format_summary(result, top=args.top))
     if args.out:
