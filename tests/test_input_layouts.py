@@ -509,3 +509,14 @@ def test_cli_columns_mapping(tmp_path, capsys):
     assert cli.main(base + ["--columns", "when=trd_time"]) == 2
     assert "--columns: 'when=trd_time' is not ROLE=NAME with ROLE one of time, code, price, volume" in \
         capsys.readouterr().err
+
+
+def test_frames_with_a_named_index_read_like_their_files(tmp_path):
+    """A frame indexed by its code column (set_index, with or without drop) reads as its CSV and
+    its Parquet file do."""
+    flat = pd.DataFrame({"Code": ["005930", "000660"], "Close": [7, 8], "Stocks": [1, 2], "InKOSPIIndex": [1, 0]})
+    for frame in (flat.set_index("Code"), flat.set_index("Code", drop=False)):
+        assert io.load_universe(frame).universe.codes == ("005930", "000660")
+        path = tmp_path / "indexed.parquet"
+        frame.to_parquet(path)
+        assert io.load_universe(path).member_codes == ("005930",)

@@ -144,6 +144,8 @@ def _frame(df, index_col_name: str | None = None):
     named = any(n is not None for n in df.index.names)
     if not named and index_col_name is None:
         return df
+    if named and all(n in df.columns for n in df.index.names if n is not None):
+        return df.reset_index(drop=True)  # set_index(..., drop=False): the column is there already
     out = df.reset_index()
     if not named and index_col_name not in out.columns and "index" in out.columns:
         out = out.rename(columns={"index": index_col_name})
