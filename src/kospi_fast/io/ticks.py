@@ -29,7 +29,7 @@ from kospi_fast.io.formats import write_batches as _write_table_batches  # noqa:
 from kospi_fast.session import EARLIEST_TRADE_NS, OPEN_NS, RANDOM_END_NS
 from kospi_fast.universe import Universe
 
-#: Accepted names of the tick columns (matched case-insensitively, spaces ignored): English, and the
+#: Accepted names of the tick columns (matched case-insensitively, surrounding spaces ignored): English, and the
 #: Korean headers of KRX and broker exports (체결시각 = trade time, 종목코드 / 단축코드 = short code,
 #: 체결가 / 현재가 = trade price, 체결량 / 거래량 = quantity).
 TICK_COLUMNS = {
@@ -166,6 +166,8 @@ def check_time_options(time_format: object, tz: object) -> tuple[str, str]:
                          f"got {time_format!r}")
     if not isinstance(tz, str):
         raise TypeError(f"`tz` must be a time zone name such as 'Asia/Seoul' or 'UTC', got {tz!r}")
+    if tz in (DEFAULT_TZ, "UTC"):  # fixed offsets, read without a zone database (Windows has none built in)
+        return time_format, tz
     try:
         zoneinfo.ZoneInfo(tz)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
@@ -193,6 +195,9 @@ def _times_ns(pa, pc, arr, where: Callable[[int], str], time_format: str = "auto
                              f"{DAY_NS}), got {t[k]}; {_encoding_hint(pa, pc, arr, time_format, tz)}")
         return t
     if pa.types.is_timestamp(typ):
+        if typ.tz is None and tz == "UTC":  # naive UTC: the epoch as it stands
+            raw = arr.cast(pa.timestamp("ns")).view(pa.int64()).to_numpy(zero_copy_only=False)
+            return (raw + KST_OFFSET_NS) % DAY_NS
         if typ.tz is None and tz != DEFAULT_TZ:  # naive wall clock in `tz` -> UTC
             try:
                 arr = pc.assume_timezone(arr.cast(pa.timestamp("ns")), timezone=tz)
