@@ -520,3 +520,13 @@ def test_frames_with_a_named_index_read_like_their_files(tmp_path):
         path = tmp_path / "indexed.parquet"
         frame.to_parquet(path)
         assert io.load_universe(path).member_codes == ("005930",)
+
+
+def test_tick_prices_with_thousands_separators(tmp_path, sample):
+    """New-user trial: '199,400' (as KRX writes prices) was refused in tick files, read in tables."""
+    path = tmp_path / "sep.csv"
+    path.write_text('time,code,price\n09:00:01,005930,"199,400"\n09:00:02,000660,"1,007,000"\n', encoding="utf-8")
+    assert io.read_ticks(path, sample).prices.tolist() == [199_400, 1_007_000]
+    path.write_text('time,code,price\n09:00:01,005930,"199,4x0"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"sep.csv: tick row 0 \(line 2\): price is not a number: '199,4x0'"):
+        io.read_ticks(path, sample)

@@ -346,14 +346,16 @@ def _prices(pa, arr, where: Callable[[int], str]) -> np.ndarray:
             raise ValueError(f"{where(k)}: price must be a whole number of won, got {f[k].item()!r}")
         p = f.astype(np.int64)
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        pc = require("pyarrow.compute", "io")
+        plain = pc.replace_substring(arr, ",", "")  # '199,400': thousands separators, as in KRX's files
         for target in (pa.int64(), pa.float64()):
             try:
-                return _prices(pa, arr.cast(target), where)
+                return _prices(pa, plain.cast(target), where)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue
         for k in range(len(arr)):  # error path only: the first cell that is not a number
             try:
-                arr.slice(k, 1).cast(pa.float64())
+                plain.slice(k, 1).cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise ValueError(f"{where(k)}: price is not a number: {arr[k].as_py()!r}") from None
         raise ValueError(f"{where(0)}: the price column is not numeric")  # pragma: no cover
