@@ -29,6 +29,7 @@ from kospi_fast.events import (
     CapitalReduction,
     CashDividend,
     Delisting,
+    DividendCorrection,
     Merger,
     NewListing,
     RightsIssue,
@@ -159,7 +160,10 @@ EXAMPLES = {
     "Delisting": Delisting(CODES[1]),
     "Merger": Merger(CODES[1], CODES[0], 123_456),
     "CashDividend": CashDividend(CODES[1], 361.0),
+    "DividendCorrection": DividendCorrection(CODES[1], 375.0),
 }
+#: What an example needs applied before it (a correction corrects an estimated dividend).
+SETUP = {"DividendCorrection": [CashDividend(CODES[1], 361.0, effective="2026-03-20")]}
 
 
 def test_every_event_kind_has_an_example():
@@ -169,12 +173,14 @@ def test_every_event_kind_has_an_example():
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_each_event_kind_keeps_every_level(kind):
     fam = family()
+    e = kf.IndexEngine(universe(), level=5781.2)  # the one-index book takes the same event
+    for book in (fam, e):
+        book.apply_events(SETUP.get(kind, []), date="2026-03-20")
     before = fam.levels
     rec = fam.apply_events([EXAMPLES[kind]], date="2026-03-24")
     assert rec and all(r.index in fam.names for r in rec.values())
     assert_continuous(before, fam)
     check_memberships(fam)
-    e = kf.IndexEngine(universe(), level=5781.2)  # the one-index book takes the same event
     lv = e.level
     r = e.apply_events([EXAMPLES[kind]], date="2026-03-24")
     assert math.isclose(e.level, lv, rel_tol=1e-13) and e.level == e.recompute()

@@ -14,6 +14,8 @@ def run_family(
     pmax: int,  # int64_t
     out: npt.NDArray[np.float64] | None,  # double[:, ::1] or NULL
     sample_at: npt.NDArray[np.int64] | None,  # const int64_t[::1] or NULL
+    src: npt.NDArray[np.int32] | None = None,  # const int32_t[::1], cap slot of each level
+    twins: npt.NDArray[np.int32] | None = None,  # const int32_t[::1], slots with src[k] != k
 ) -> int: ...
 def caps_from_ell(
     prices: npt.NDArray[np.int64],

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
 from kospi_fast import _session, _validation, persist
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
-from kospi_fast.events import CashDividend, Event, Plan, StockState
+from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, StockState, dividend_amount
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
 
 
@@ -204,7 +205,7 @@ class IndexBook:
                 return None
             return StockState(price=int(prices[i]), listed=int(listed[i]), member=bool(member[i]))
 
-        plan = Plan(lookup, date=date)
+        plan = Plan(lookup, date=date, dividends=self._latest_dividend)
         for ev in events:
             ev.apply(plan)
         for c, st in plan.states.items():
@@ -270,19 +271,58 @@ class IndexBook:
         reference[idx[price_moved]] = new_p[price_moved]
         prices[idx], listed[idx], member[idx] = new_p, new_l, new_m
         records = self._commit(prices, shares, factors, listed, member, universe, reference, idx,
-                               events, date)
+                               events, date, credits=self._credits(plan.credits, shares, prices, universe))
         for ev in events:
-            if isinstance(ev, CashDividend):
+            if isinstance(ev, (CashDividend, DividendCorrection)):
                 self.dividends.append((date, ev))
             if getattr(ev, "effective", None) is not None:
                 self._applied.add(ev)
         return records
 
+    def _latest_dividend(self, code: str) -> tuple[Fraction, bool] | None:
+        """(amount per share, estimated) of ``code``'s latest cash dividend as corrected since,
+        from the recorded dividends; None when it has none."""
+        for _, ev in reversed(self.dividends):
+            if ev.code == code:
+                if isinstance(ev, DividendCorrection):
+                    return dividend_amount(ev.amount), True
+                return dividend_amount(ev.amount), ev.estimated
+        return None
+
+    def _credits(self, per_share: dict, shares: np.ndarray, prices: np.ndarray, universe) -> dict[int, Fraction]:
+        """{index: Σ dividend × index shares × reinvested share} (won, exact) of the dividends
+        of one moment, for the total-return indices they reach (the ex-date's index shares).
+        A dividend (or correction) per share not below the stock's price is refused when a
+        total-return index holds the stock."""
+        out: dict[int, Fraction] = {}
+        if not per_share:
+            return out
+        index = universe.code_index
+        for k, d in enumerate(self._defs):
+            r = d.reinvested
+            if r:
+                for c, a in per_share.items():
+                    if a >= int(prices[index[c]]) and shares[k, index[c]] > 0:
+                        raise ValueError(f"the cash dividend of {c!r} ({float(a):g} won per share) is not below its "
+                                         f"price {int(prices[index[c]])}: index {d.name!r} cannot reinvest it")
+                total = sum((a * int(shares[k, index[c]]) for c, a in per_share.items()), Fraction(0))
+                if total:
+                    out[k] = total * r
+        return out
+
     def _commit(self, prices: np.ndarray, shares: np.ndarray, factors: np.ndarray, listed: np.ndarray,
                 member: np.ndarray, universe, reference: np.ndarray, idx: np.ndarray, events: Sequence[Event],
-                effective: object, only: Sequence[int] | None = None) -> list[RebaseRecord]:
+                effective: object, only: Sequence[int] | None = None,
+                credits: dict[int, Fraction] | None = None) -> list[RebaseRecord]:
         """Check the new state, rebase every touched index (those holding a changed stock
-        before or after, or ``only``), install it in one step."""
+        before or after, or ``only``), install it in one step.
+
+        ``credits[k]``: the cash dividends (won) total-return index k reinvests at this moment.
+        Its divisor absorbs them: ``divisor × (cap_after − credit) / cap_before`` at the same
+        prices, so the level is unchanged at the theoretical ex-dividend prices (price −
+        dividend) and a dividend's price drop does not move it (methodology notes, "Total
+        return")."""
+        credits = credits or {}
         K = len(self._defs)
         old_shares = self._core_shares()
         n_old = old_shares.shape[1]
@@ -303,7 +343,15 @@ class IndexBook:
                 raise ValueError(f"cannot rebase index {name!r}: its cap is 0 (no members)")
             if caps_after[k] <= 0:
                 raise ValueError(f"the changes would leave index {name!r} with no members (cap 0)")
-            new_div[k] = rebase_divisor(float(divisors[k]), caps_before[k], caps_after[k])
+            credit = credits.get(k)
+            if credit is None:
+                new_div[k] = rebase_divisor(float(divisors[k]), caps_before[k], caps_after[k])
+                continue
+            if caps_after[k] - credit <= 0:
+                raise ValueError(f"the dividends reinvested in index {name!r} ({float(credit):.6g} won) are not "
+                                 f"below its cap ({caps_after[k]} won)")
+            # one rounding of the exact divisor × (cap_after − credit) / cap_before
+            new_div[k] = float(Fraction(float(divisors[k])) * (caps_after[k] - credit) / caps_before[k])
         levels_before = self.levels
         # ---- commit point: nothing below can fail on user input
         self._core_install(prices, shares, new_div, universe)
@@ -317,7 +365,8 @@ class IndexBook:
             RebaseRecord(ids=ids, cap_before=caps_before[k], cap_after=caps_after[k],
                          divisor_before=float(divisors[k]), divisor_after=float(new_div[k]),
                          level_before=float(levels_before[k]), level_after=caps_after[k] / float(new_div[k]),
-                         events=tuple(events), effective=effective, index=self._defs[k].name)
+                         events=tuple(events), effective=effective, index=self._defs[k].name,
+                         credit=credits.get(k, 0))
             for k in touched
         ]
         self.audit.extend(records)

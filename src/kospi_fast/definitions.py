@@ -10,7 +10,7 @@ Each index keeps the exact int64 path: per-member index shares are integers,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 
 import numpy as np
@@ -26,6 +26,18 @@ EQUAL_NOTIONAL = 10**12
 KOSPI_BASE_VALUE = 100.0
 
 WEIGHTINGS = ("cap", "equal", "fixed")
+
+#: Return types of an index: "price" ignores cash dividends (KOSPI itself); "total" reinvests
+#: them index-wide on the ex-date (TR); "net" reinvests them net of withholding tax (NTR).
+RETURNS = ("price", "total", "net")
+
+#: KRX's NTR withholding rates (methodology §7.5): 15.4% domestic, 22% foreign holders.
+KRX_TAX_DOMESTIC = 0.154
+KRX_TAX_FOREIGN = 0.22
+
+#: Fields that say what an index holds and how (not its name, return type or calibration): two
+#: definitions equal on these are twins (a TR/NTR index over its price index's members).
+_NOT_BASIS = ("name", "returns", "tax_rate", "level", "base_cap", "base_value", "extra")
 
 
 # --------------------------------------------------------------------------- capping
@@ -122,6 +134,14 @@ class IndexDefinition:
         Calibrate to this level now (e.g. its previous published close).
     base_cap : float, optional
         Or calibrate from a base market cap in won.
+    returns : {"price", "total", "net"}
+        "price" (default) ignores cash dividends; "total" (TR) reinvests each cash dividend
+        index-wide on its ex-date, "net" (NTR) the dividend net of ``tax_rate``: the divisor
+        absorbs Σ dividend × index shares (× (1 − tax_rate)); see
+        :class:`~kospi_fast.events.CashDividend` and the methodology notes, "Total return".
+    tax_rate : float, optional
+        Withholding tax rate in [0, 1) of a "net" index (KRX: 0.154 domestic, 0.22 foreign);
+        required for "net", refused otherwise.
     """
 
     name: str
@@ -135,6 +155,8 @@ class IndexDefinition:
     sector: str | None = None
     level: float | None = None
     base_cap: float | None = None
+    returns: str = "price"
+    tax_rate: float | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -190,6 +212,42 @@ class IndexDefinition:
             _validation.positive_float(self.level, "level")
         if self.base_cap is not None:
             _validation.positive_float(self.base_cap, "base_cap")
+        if self.returns not in RETURNS:
+            raise ValueError(f"index {self.name!r}: `returns` must be one of {RETURNS}, got {self.returns!r}")
+        if (self.returns == "net") != (self.tax_rate is not None):
+            raise ValueError(f"index {self.name!r}: `tax_rate` is given exactly when returns is 'net' "
+                             f"(returns={self.returns!r}, tax_rate={self.tax_rate!r})")
+        if self.tax_rate is not None:
+            t = self.tax_rate
+            if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+                raise TypeError(f"index {self.name!r}: `tax_rate` must be a number, got {t!r}")
+            if not 0.0 <= float(t) < 1.0:
+                raise ValueError(f"index {self.name!r}: `tax_rate` must be in [0, 1), got {t!r}")
+            object.__setattr__(self, "tax_rate", float(t))
+
+    @property
+    def reinvested(self) -> Fraction:
+        """The share of a cash dividend the index reinvests, exact: 0 for a price index, 1 for
+        TR, 1 − tax_rate for NTR (the rate taken as the decimal it prints as: 0.154 is 154/1000)."""
+        if self.returns == "price":
+            return Fraction(0)
+        return 1 - Fraction(repr(self.tax_rate)) if self.returns == "net" else Fraction(1)
+
+    def basis(self) -> tuple:
+        """What the index holds and how (every field but name, return type and calibration):
+        a TR/NTR definition with its price index's basis is that index's twin."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_BASIS)
+
+    def twin(self, returns: str, *, tax_rate: float | None = None, name: str | None = None,
+             level: float | None = None) -> "IndexDefinition":
+        """This index's TR (``returns="total"``) or NTR (``"net"``, with ``tax_rate``) twin: the
+        same members and weights, named ``"<name> TR"`` / ``"<name> NTR"`` by default,
+        calibrated to ``level`` (default: the same calibration as this index)."""
+        if returns not in ("total", "net"):
+            raise ValueError(f"`returns` of a twin must be 'total' or 'net', got {returns!r}")
+        suffix = " TR" if returns == "total" else " NTR"
+        kw: dict = {"level": level, "base_cap": None} if level is not None else {}
+        return replace(self, name=name or self.name + suffix, returns=returns, tax_rate=tax_rate, **kw)
 
 
 def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
@@ -252,11 +310,15 @@ def kospi_definitions(
     equal_weighted: bool = False,
     kospi200_cap: float | None = None,
     levels: Mapping[str, float] | None = None,
+    returns: Sequence[str] = ("price",),
+    tax_rate: float = KRX_TAX_DOMESTIC,
 ) -> list[IndexDefinition]:
     """The KOSPI family's definitions over ``universe`` (see :meth:`IndexFamily.kospi`)."""
     levels = dict(levels or {})
+    kinds = _check_returns(returns)
     members = [c for c, s in zip(universe.codes, universe.shares) if s > 0]
     defs = [IndexDefinition("KOSPI", members, level=levels.pop("KOSPI", None), follows_market=True)]
+    defs += _twins(defs[0], kinds, tax_rate, levels)
     fr = dict(float_ratios or {})
     known = universe.code_index
     for name, lst in (("KOSPI 200", kospi200), ("KOSPI 100", kospi100), ("KOSPI 50", kospi50)):
@@ -271,6 +333,8 @@ def kospi_definitions(
         ratios = tuple(fr.get(c, 1.0) for c in lst)
         cap = kospi200_cap if name == "KOSPI 200" else None
         defs.append(IndexDefinition(name, tuple(lst), float_ratios=ratios, caps=cap, level=levels.pop(name, None)))
+        if name == "KOSPI 200":  # KRX publishes TR/NTR of KOSPI and KOSPI 200 (methodology §7.5)
+            defs += _twins(defs[-1], kinds, tax_rate, levels)
         if equal_weighted:
             ew = f"{name} Equal Weight"
             defs.append(IndexDefinition(ew, tuple(lst), weighting="equal", level=levels.pop(ew, None)))
@@ -290,6 +354,31 @@ def kospi_definitions(
     if levels:
         raise KeyError(f"`levels` names unknown indices: {sorted(levels)}")
     return defs
+
+
+def _check_returns(returns: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(returns, str):
+        raise TypeError(f"`returns` must be a sequence of return types such as ('price', 'total'), got {returns!r}")
+    kinds = tuple(returns)
+    for k, r in enumerate(kinds):
+        if r not in RETURNS:
+            raise ValueError(f"`returns[{k}]` must be one of {RETURNS}, got {r!r}")
+    if "price" not in kinds or len(set(kinds)) != len(kinds):
+        raise ValueError(f"`returns` must hold 'price' and no repeats, got {kinds!r}")
+    return kinds
+
+
+def _twins(price: IndexDefinition, kinds: tuple[str, ...], tax_rate: float,
+           levels: dict) -> list[IndexDefinition]:
+    """The TR/NTR twins of ``price`` named in ``kinds``, calibrated like it unless ``levels``
+    names them."""
+    out = []
+    for r in kinds:
+        if r != "price":
+            t = price.twin(r, tax_rate=tax_rate if r == "net" else None)
+            lvl = levels.pop(t.name, None)
+            out.append(t if lvl is None else replace(t, level=lvl, base_cap=None))
+    return out
 
 
 #: KOSPI-family indices whose members are an input (KRX publishes no file of them), with the

@@ -10,11 +10,13 @@ Two kinds of change are kept apart (methodology, decision 4):
 Each event turns into a *plan*: for each affected stock, a new reference price, new listed
 shares and membership. The engine applies all events effective at one moment together,
 atomically, and rebases once: ``base_cap_new = base_cap_old × cap_after / cap_before``.
-Cash dividends change nothing in the price index; they are recorded for total-return use.
+Cash dividends (and corrections of an estimated dividend) change nothing in a price index;
+a total-return index reinvests them through its divisor.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -47,11 +49,23 @@ class StockState:
 class Plan:
     """Mutable view of the affected stocks; events read and write it in order."""
 
-    def __init__(self, lookup, date: object = None) -> None:
+    def __init__(self, lookup, date: object = None, dividends=None) -> None:
         self._lookup = lookup  # code -> StockState (a fresh copy) or None when unknown
+        self._dividends = dividends  # code -> (amount, estimated) of its latest cash dividend, or None
         self.states: dict[str, StockState] = {}
         self.new_stocks: dict[str, tuple[str, str | None]] = {}  # code -> (name, sector)
         self.date = date
+        self.credits: dict[str, Fraction] = {}  # code -> cash dividend per share reinvested now
+        self.current: dict[str, tuple[Fraction, bool]] = {}  # dividends set in this batch
+
+    def credit(self, code: str, amount: Fraction) -> None:
+        self.credits[code] = self.credits.get(code, Fraction(0)) + amount
+
+    def dividend_of(self, code: str) -> tuple[Fraction, bool] | None:
+        """(amount per share, estimated) of the stock's latest cash dividend, or None."""
+        if code in self.current:
+            return self.current[code]
+        return None if self._dividends is None else self._dividends(code)
 
     def get(self, code: str, event: "Event") -> StockState:
         if code not in self.states:
@@ -359,10 +373,50 @@ class Merger(Event):
         plan.get(self.acquirer, self).listed += int(self.new_shares)
 
 
+def dividend_amount(x: object) -> Fraction:
+    """A dividend per share as an exact number: an int as itself, a float as the decimal it
+    prints as (361.5 is 723/2, not the binary double)."""
+    return Fraction(int(x)) if isinstance(x, numbers.Integral) else Fraction(repr(float(x)))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class CashDividend(Event):
-    """Cash dividend: no change to a price index (KRX adjusts base prices for stock dividends
-    only). Recorded in the audit log for total-return variants."""
+    """Cash dividend of ``amount`` won per share, applied on its ex-date (two trading days
+    before the record date). No change to a price index (KRX adjusts base prices for stock
+    dividends only); a total-return index reinvests it: its divisor absorbs Σ amount × index
+    shares (× (1 − tax rate) for a net index), so the ex-dividend drop of the price does not
+    move it (methodology notes, "Total return").
+
+    ``estimated=True`` (KRX's flow: the previous fiscal year's dividend enters on the ex-date)
+    lets a later :class:`DividendCorrection` give the final amount; ``estimated=False`` is a
+    final amount from the start. A total-return index holding the stock refuses an amount
+    that is not below the stock's price (its theoretical ex-dividend price would be <= 0)."""
+
+    code: str
+    amount: float
+    effective: str | None = None
+    estimated: bool = True
+
+    def __post_init__(self) -> None:
+        code_str(self.code)
+        non_negative_float(self.amount, "amount")
+        if not isinstance(self.estimated, bool):
+            raise TypeError(f"`estimated` must be a bool, got {self.estimated!r}")
+
+    def apply(self, plan: Plan) -> None:
+        plan.get(self.code, self)  # must be known
+        amount = dividend_amount(self.amount)
+        plan.credit(self.code, amount)
+        plan.current[self.code] = (amount, self.estimated)
+
+
+@dataclass(frozen=True)
+class DividendCorrection(Event):
+    """The final cash dividend per share (``amount``) of a stock whose latest
+    :class:`CashDividend` entered as an estimate. A total-return index takes the difference
+    from the amount it reinvested (the estimate, or an earlier correction) at the correction's
+    moment: its divisor absorbs Σ (final − previous) × index shares (× (1 − tax rate)), at
+    the current prices. Published history is not restated (KRX, methodology §7.5)."""
 
     code: str
     amount: float
@@ -373,12 +427,23 @@ class CashDividend(Event):
         non_negative_float(self.amount, "amount")
 
     def apply(self, plan: Plan) -> None:
-        plan.get(self.code, self)  # must be known; nothing changes
+        plan.get(self.code, self)  # must be known
+        prev = plan.dividend_of(self.code)
+        if prev is None:
+            raise ValueError(f"DividendCorrection: {self.code!r} has no cash dividend to correct")
+        before, estimated = prev
+        if not estimated:
+            raise ValueError(f"DividendCorrection: the latest cash dividend of {self.code!r} was final "
+                             "(estimated=False); nothing to correct")
+        amount = dividend_amount(self.amount)
+        plan.credit(self.code, amount - before)
+        plan.current[self.code] = (amount, True)
 
 
 ALL_EVENTS = (
     Split, RightsIssue, BonusIssue, StockDividend, CapitalReduction, SpinOffParent, AdditionalListing,
     BuybackCancellation, SetListedShares, SetReferencePrice, NewListing, Delisting, Merger, CashDividend,
+    DividendCorrection,
 )
 
 __all__ = [e.__name__ for e in ALL_EVENTS] + ["Event", "Plan", "StockState"]

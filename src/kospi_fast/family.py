@@ -45,7 +45,7 @@ class IndexFamily(IndexBook):
     """
 
     _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_pmax", "_divisors", "_caps",
-                                 "_levels"}
+                                 "_levels", "_src", "_twins"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None) -> None:
         if not isinstance(universe, Universe):
@@ -90,9 +90,18 @@ class IndexFamily(IndexBook):
 
     def _core_install(self, prices, shares, divisors, universe) -> None:
         """Lay the memberships out by stock, padded to the widest row (see ``_family.pyx``),
-        and recount every cap. Called with validated arrays only."""
+        and recount every cap. Called with validated arrays only.
+
+        An index whose index shares equal an earlier index's (a TR/NTR twin of its price
+        index) gets no row of its own: its level divides that index's cap (``src``), so it
+        adds nothing to the per-trade work."""
         K, n = shares.shape
-        stock_k, stock_i = np.nonzero(shares)
+        src = np.arange(K, dtype=np.int32)
+        first: dict[bytes, int] = {}
+        for k in range(K):
+            src[k] = first.setdefault(shares[k].tobytes(), k)
+        own = np.where((src == np.arange(K))[:, None], shares, 0)
+        stock_k, stock_i = np.nonzero(own)
         order = np.lexsort((stock_k, stock_i))
         stock, col, sh = stock_i[order], stock_k[order].astype(np.int32), shares[stock_k, stock_i][order]
         counts = np.bincount(stock, minlength=n)
@@ -112,8 +121,10 @@ class IndexFamily(IndexBook):
         self._pmax = book_price_bound(self._shares)
         self._divisors = np.ones(K + width)  # slots after K are padding dummies
         self._divisors[:K] = divisors
+        self._src = np.concatenate([src, np.arange(K, K + width, dtype=np.int32)])
+        self._twins = np.flatnonzero(src != np.arange(K)).astype(np.int32)
         self._caps = self._full_caps()
-        self._levels = self._caps / self._divisors
+        self._levels = self._caps[self._src] / self._divisors
 
     def _full_caps(self) -> np.ndarray:
         """Caps of every index plus the padding slots (always 0), recomputed in full."""
@@ -127,8 +138,8 @@ class IndexFamily(IndexBook):
 
     @property
     def caps(self) -> np.ndarray:
-        """Exact aggregate caps in won, int64 shape (n_indices,)."""
-        return self._caps[: len(self._defs)].copy()
+        """Exact aggregate caps in won, int64 shape (n_indices,) (a twin's is its price index's)."""
+        return self._caps[self._src[: len(self._defs)]]
 
     @property
     def divisors(self) -> np.ndarray:
@@ -159,7 +170,7 @@ class IndexFamily(IndexBook):
 
     def recompute(self) -> np.ndarray:
         """Levels from a full aggregation (the check for ``levels``)."""
-        return (self._full_caps() / self._divisors)[: len(self._defs)]
+        return (self._full_caps()[self._src] / self._divisors)[: len(self._defs)]
 
     # ------------------------------------------------------------------ trades
     def update_many(self, ids: object, prices: object, *, sample_at: object = None) -> np.ndarray:
@@ -189,7 +200,7 @@ class IndexFamily(IndexBook):
         out = np.empty((rows, len(self._defs)), dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
         bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
-                         ids, prices, self._pmax, out, samples)
+                         ids, prices, self._pmax, out, samples, self._src, self._twins)
         if bad == -2:
             raise MemoryError("IndexFamily.update_many: no memory for the kernel's scratch arrays")
         if bad != -1:

@@ -44,7 +44,9 @@ def exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
 class RebaseRecord:
     """What one rebasing did to one index: caps at the same prices before and after, divisors,
     levels, the events and the effective date. ``index`` names the index (a family writes one
-    record per index the events touched)."""
+    record per index the events touched). ``credit``: the cash dividends in won (a Fraction,
+    exact) a total-return index reinvested (its divisor is ``divisor_before × (cap_after −
+    credit) / cap_before``); 0 otherwise."""
 
     ids: tuple[int, ...]
     cap_before: int
@@ -56,6 +58,7 @@ class RebaseRecord:
     events: tuple = ()
     effective: object = None
     index: str = "KOSPI"
+    credit: object = 0  # cash dividends (won, exact) a total-return index reinvested here
 
 
 @dataclass

@@ -126,8 +126,7 @@ class _Decoder:
         return self.record(x, where)
 
     def definition(self, x: object, where: str) -> IndexDefinition:
-        decl = {f.name for f in dataclasses.fields(IndexDefinition)}
-        if type(x) is not dict or set(x) != decl:
+        if type(x) is not dict or not _fields_fit(IndexDefinition, x):
             raise ValueError(f"{where}: index definition fields do not match IndexDefinition")
         return IndexDefinition(**{k: self(fv, f"{where}.{k}") for k, fv in x.items()})
 
@@ -150,10 +149,18 @@ class _Decoder:
         return ev
 
     def record(self, x: object, where: str) -> RebaseRecord:
-        decl = {f.name for f in dataclasses.fields(RebaseRecord)}
-        if type(x) is not dict or set(x) != decl:
+        if type(x) is not dict or not _fields_fit(RebaseRecord, x):
             raise ValueError(f"{where}: audit record fields do not match RebaseRecord")
         return RebaseRecord(**{k: self(fv, f"{where}.{k}") for k, fv in x.items()})
+
+
+def _fields_fit(cls: type, x: dict) -> bool:
+    """Every key is a field of ``cls`` and every field missing has a default (a file written
+    before the field was added, e.g. an index's ``returns``, reads with the default)."""
+    decl = {f.name: f for f in dataclasses.fields(cls)}
+    missing = [f for n, f in decl.items() if n not in x]
+    return set(x) <= set(decl) and all(f.default is not dataclasses.MISSING
+                                       or f.default_factory is not dataclasses.MISSING for f in missing)
 
 
 def _str(x: object, where: str) -> str:
