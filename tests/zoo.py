@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import kospi_fast as kf
 from kospi_fast import krx, reference
 from kospi_fast.definitions import IndexDefinition
+from kospi_fast.events import CashDividend, DividendCorrection
 
 CAP_LIMIT = 9_000_000_000_000_000_000
 I64_MAX = 2**63 - 1
@@ -289,13 +290,15 @@ def changes_strategy(draw):
 
 
 # ================================================================ _family (padded rows)
-def ell(seed: int, n: int, K: int, *, density: float = 0.5, share_hi: int = 500_000_000, empty_stock: bool = False):
+def ell(seed: int, n: int, K: int, *, density: float = 0.5, share_hi: int = 500_000_000, empty_stock: bool = False,
+        twins: int = 0):
     """A padded-row layout built here (not by IndexFamily): K indices, random memberships,
-    padding position j of every row pointing at its own dummy slot K + j."""
+    padding position j of every row pointing at its own dummy slot K + j. The last ``twins``
+    indices have no row of their own (their levels divide another index's cap)."""
     rng = np.random.default_rng(seed + 99)
     rows: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     totals = [0] * K
-    for k in range(K):
+    for k in range(K - twins):
         member = rng.random(n) < density
         if n and not member.any():
             member[rng.integers(0, n)] = True
@@ -317,19 +320,23 @@ def ell(seed: int, n: int, K: int, *, density: float = 0.5, share_hi: int = 500_
 
 
 def family_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits=(), all_columns=False,
-                n_samples=5, empty_stock=False, price_hi=2_000_000):
+                n_samples=5, empty_stock=False, price_hi=2_000_000, twins=0):
     """Arguments of run_family. mode: 'none' (out None), 'rows' (a row per trade), 'dense' /
-    'sparse' (sample_at with more / fewer than one sample per 256 trades), 'empty' (no sample)."""
-    width, col, sh, pmax = ell(seed, n, K, empty_stock=empty_stock)
+    'sparse' (sample_at with more / fewer than one sample per 256 trades), 'empty' (no sample).
+    ``twins`` > 0: that many of the K indices are twins (``src`` and ``twins`` passed too)."""
+    width, col, sh, pmax = ell(seed, n, K, empty_stock=empty_stock, twins=twins)
     rng = np.random.default_rng(seed + 5)
     prices = rng.integers(1, min(price_hi, pmax) + 1, n, dtype=np.int64)
     n_slots = K + width
     caps = np.zeros(n_slots, dtype=np.int64)
     for e in range(n * width):
         caps[col[e]] += int(prices[e // width]) * int(sh[e])
+    src = np.arange(n_slots, dtype=np.int32)
+    if twins:
+        src[K - twins:K] = rng.integers(0, K - twins, twins)  # each twin reads a real index's cap
     divisors = np.ones(n_slots)
-    divisors[:K] = [c / rng.uniform(50, 5000) if c else 1.0 for c in caps[:K].tolist()]
-    levels = np.array([float(int(c)) / d for c, d in zip(caps.tolist(), divisors.tolist())])
+    divisors[:K] = [c / rng.uniform(50, 5000) if c else 1.0 for c in caps[src[:K]].tolist()]
+    levels = np.array([float(int(caps[j])) / d for j, d in zip(src.tolist(), divisors.tolist())])
     ids, px = trades(seed, n, m, prices, pmax)
     _edit(ids, px, n, pmax, edits)
     n_out = n_slots if all_columns else K
@@ -344,7 +351,10 @@ def family_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits
             pos[0], pos[-1] = 0, m - 1  # the first and the last trade, and repeats inside
         sample_at = pos.astype(np.int64)
         out = np.full((sample_at.shape[0], n_out), np.nan)
-    return (prices, width, col, sh, caps, divisors, levels, ids.astype(id_dtype), px, pmax, out, sample_at)
+    args = (prices, width, col, sh, caps, divisors, levels, ids.astype(id_dtype), px, pmax, out, sample_at)
+    if twins:
+        args += (src, np.arange(K - twins, K, dtype=np.int32))
+    return args
 
 
 def family_collect(ret, args):
@@ -374,6 +384,18 @@ def family_cases() -> list[Case]:
     out.append(Case("all-columns-rows", lambda: family_args(12, 8, 3, 40, mode="rows", all_columns=True)))
     out.append(Case("all-columns-sparse", lambda: family_args(12, 8, 3, 600, mode="sparse", all_columns=True, n_samples=2)))
     out.append(Case("stock-in-no-index", lambda: family_args(13, 8, 3, 60, mode="rows", empty_stock=True)))
+    # TR/NTR twins: slots without a row of their own, reading another slot's cap (src)
+    for mode in ("none", "rows", "dense", "sparse"):
+        out.append(Case(f"twins-{mode}", lambda mo=mode: family_args(
+            15, 30, 5, 600, mode=mo, twins=2, all_columns=mo == "rows", n_samples=2 if mo == "sparse" else 40)))
+    twin_base = lambda: family_args(16, 8, 4, 40, mode="rows", twins=1)  # noqa: E731
+    out += [
+        refused(twin_base, "src-int64", 12, lambda a: a.astype(np.int64)),
+        refused(twin_base, "src-short", 12, lambda a: a[:-1].copy()),
+        refused(twin_base, "src-out-of-range", 12, lambda a: np.where(np.arange(a.shape[0]) == 3, 999, a).astype(np.int32)),
+        refused(twin_base, "twins-negative", 13, lambda a: np.full_like(a, -1)),
+        refused(twin_base, "twins-float64", 13, _f64),
+    ]
     base = lambda: family_args(14, 8, 3, 40, mode="rows")  # noqa: E731
     based = lambda: family_args(14, 8, 3, 40, mode="dense")  # noqa: E731
     out += [
@@ -406,7 +428,8 @@ def family_strategy(draw):
     mode = draw(st.sampled_from(["none", "rows", "dense", "sparse"]))
     seed = draw(st.integers(0, 2**16))
     args = list(family_args(seed, n, K, m, mode=mode, all_columns=draw(st.booleans()),
-                            n_samples=draw(st.integers(0, 4)), id_dtype=draw(st.sampled_from([np.int64, np.int32]))))
+                            n_samples=draw(st.integers(0, 4)), id_dtype=draw(st.sampled_from([np.int64, np.int32])),
+                            twins=draw(st.integers(0, K - 1))))
     pmax = args[9]
     ids, px = args[7], args[8]
     for k in range(m):
@@ -885,6 +908,31 @@ def rebase_strategy():
     return st.tuples(st.one_of(st.floats(1e-300, 1e300), real), real, real)
 
 
+# ================================================================ reinvest_divisor
+def reinvest_cases() -> list[Case]:
+    vals = {
+        "ints": (1000.0, 2_000_000, 2_000_000, 40_000), "fraction-ntr": (812.5, 10**15, 10**15, Fraction(846, 1000) * 10**12),
+        "float-credit": (3.25, 10**12, 10**12 + 5, 12345.5), "negative-correction": (0.5, 10**9, 10**9, -777),
+        "np-int64": (5.0, np.int64(10**15), np.int64(10**15 + 7), np.int64(10**13)), "zero": (2.0, 7, 11, 0),
+        "big-ints": (0.37, 2**62 + 1, 2**62 - 12345, 2**61), "just-below": (1.0, 10, 10, Fraction(99, 10)),
+        "tiny": (5e-324, 10**18, 10**18, 1),
+    }
+    out = [Case(k, lambda v=v: v) for k, v in vals.items()]
+    bad = {"credit-eq-cap": (1.0, 10, 10, 10), "credit-above": (1.0, 10, 10, 11.0), "cap-before-0": (1.0, 0, 5, 1),
+           "cap-after-float": (1.0, 5, 5.0, 1), "divisor-0": (0.0, 5, 5, 1), "nan-credit": (1.0, 5, 5, float("nan")),
+           "inf-credit": (1.0, 5, 5, float("-inf")), "bool-credit": (1.0, 5, 5, True), "str-credit": (1.0, 5, 5, "1"),
+           "none-divisor": (None, 5, 5, 1), "overflow": (1e300, 1, 10**10, 0)}
+    out += [Case(k, lambda v=v: v, expect="raise") for k, v in bad.items()]
+    return out
+
+
+def reinvest_strategy():
+    cap = st.one_of(st.integers(-5, 2**63), st.floats(allow_nan=True))
+    credit = st.one_of(st.integers(-(2**40), 2**63), st.floats(allow_nan=True, allow_infinity=True),
+                       st.fractions(min_value=Fraction(-10**6), max_value=Fraction(10**18)))
+    return st.tuples(st.one_of(st.floats(1e-300, 1e300), st.floats()), cap, cap, credit)
+
+
 def published_cases() -> list[Case]:
     vals = [0.125, 0.375, 2.675, 1.005, 5781.195, 5781.205, 2399.485, -0.005, -1.005, 0.0, -0.0, 1e-10, 1e16,
             123456789.125, 0.995, 9.995, float("nan"), 5e-324]
@@ -949,7 +997,8 @@ def engine_cases() -> list[Case]:
     return out
 
 
-def family_scenario(seed=0, n=10, m=60, *, kinds=("cap", "float", "equal", "fixed"), sample=False, bad=None):
+def family_scenario(seed=0, n=10, m=60, *, kinds=("cap", "float", "equal", "fixed"), sample=False, bad=None,
+                    returns=False):
     p, s = universe(seed, n)
     s[s == 0] = 1
     codes = [f"{i:06d}" for i in range(n)]
@@ -979,7 +1028,32 @@ def family_scenario(seed=0, n=10, m=60, *, kinds=("cap", "float", "equal", "fixe
     if bad is not None:
         _edit(ids, px, n, 10**7, [bad])
     sample_at = np.sort(rng.integers(0, m, 5)) if (sample and m) else None
-    return dict(codes=codes, listed=s, prices=p, defs=defs, ids=ids, px=px, sample_at=sample_at)
+    sc = dict(codes=codes, listed=s, prices=p, defs=defs, ids=ids, px=px, sample_at=sample_at, dividends=None)
+    if returns:
+        _add_returns(sc, rng)
+    return sc
+
+
+def _add_returns(sc: dict, rng) -> None:
+    """TR and NTR twins of each index, cash dividends after the first half of the trades (an
+    int or a 0.5-won amount below each price), then a correction of one of them."""
+    defs = sc["defs"]
+    for d in list(defs):
+        defs.append(d.twin("total"))
+        defs.append(d.twin("net", tax_rate=float(rng.choice([0.154, 0.22, 0.0]))))
+    half = sc["ids"].shape[0] // 2
+    now = sc["prices"].copy()
+    for i, p in zip(sc["ids"][:half].tolist(), sc["px"][:half].tolist()):
+        now[i] = p
+    n = len(sc["codes"])
+    payers = sorted(rng.permutation(n)[: int(rng.integers(1, n + 1))].tolist())
+    div = {}
+    for i in payers:
+        a = int(now[i] * rng.uniform(0, 0.05))
+        div[sc["codes"][i]] = a + 0.5 if rng.random() < 0.3 and a + 0.5 < now[i] else a
+    c = sc["codes"][payers[0]]
+    final = min(int(div[c] * rng.uniform(0.5, 1.5)) + 1, int(now[payers[0]]) - 1)
+    sc["dividends"] = (half, div, (c, final))
 
 
 def run_family_fast(cls, sc):
@@ -988,16 +1062,32 @@ def run_family_fast(cls, sc):
     shares = [dict(zip([sc["codes"][i] for i in f.index_shares(d.name)[0].tolist()], f.index_shares(d.name)[1].tolist()))
               for d in sc["defs"]]
     before = f.levels.tolist()
-    rows = f.update_many(sc["ids"], sc["px"], sample_at=sc["sample_at"])
-    return (shares, before, rows.tolist(), f.levels.tolist(), f.divisors.tolist())
+    if sc["dividends"] is None:
+        rows = f.update_many(sc["ids"], sc["px"], sample_at=sc["sample_at"])
+        return (shares, before, rows.tolist(), f.levels.tolist(), f.divisors.tolist())
+    half, div, (code, final) = sc["dividends"]
+    out = [shares, before, f.update_many(sc["ids"][:half], sc["px"][:half]).tolist()]
+    f.apply_events([CashDividend(c, a) for c, a in div.items()])
+    out += [f.levels.tolist(), f.divisors.tolist(), f.theoretical_ex_dividend_level(div)]
+    out.append(f.update_many(sc["ids"][half:], sc["px"][half:]).tolist())
+    f.apply_events([DividendCorrection(code, final)])
+    return (*out, f.levels.tolist(), f.divisors.tolist())
 
 
 def run_family_slow(cls, sc):
     r = cls(sc["codes"], sc["listed"].tolist(), sc["prices"].tolist(), sc["defs"])
     shares = [{c: v for c, v in r.index_shares(d.name).items()} for d in sc["defs"]]
     before = r.levels
-    rows = r.update_many(sc["ids"], sc["px"], sample_at=sc["sample_at"])
-    return (shares, before, rows, r.levels, list(r.divisors))
+    if sc["dividends"] is None:
+        rows = r.update_many(sc["ids"], sc["px"], sample_at=sc["sample_at"])
+        return (shares, before, rows, r.levels, list(r.divisors))
+    half, div, (code, final) = sc["dividends"]
+    out = [shares, before, r.update_many(sc["ids"][:half], sc["px"][:half])]
+    r.dividends(div)
+    out += [r.levels, list(r.divisors), r.theoretical_ex_dividend_level(div)]
+    out.append(r.update_many(sc["ids"][half:], sc["px"][half:]))
+    r.correct_dividend(code, final)
+    return (*out, r.levels, list(r.divisors))
 
 
 def run_family_pair(cls, sc):
@@ -1015,6 +1105,9 @@ def family_class_cases() -> list[Case]:
     # product and round the tie up, whether the float64 product lands on the tie or beside it
     out.append(Case("float-ratio-tie-on-float", lambda: (_tie_scenario(2_040_386_405, 0.3),)))  # 612115921.5
     out.append(Case("float-ratio-tie-beside-float", lambda: (_tie_scenario(860_765_990, 0.55),)))  # 473421294.5
+    # TR and NTR twins of every index: cash dividends between two batches of trades, a correction
+    for n, m in ((1, 2), (10, 60), (40, 300)):
+        out.append(Case(f"returns-n{n}-m{m}", lambda n=n, m=m: (family_scenario(n + m + 7, n, m, returns=True),)))
     return out
 
 
@@ -1022,7 +1115,8 @@ def _tie_scenario(listed: int, ratio: float):
     codes = ["000001", "000002"]
     defs = [IndexDefinition("F", codes, float_ratios=[ratio, 1.0], level=1000.0)]
     return dict(codes=codes, listed=np.array([listed, 10**6], dtype=np.int64), prices=np.array([50_000, 7_000]),
-                defs=defs, ids=np.array([0, 1, 0]), px=np.array([51_000, 6_990, 49_950]), sample_at=None)
+                defs=defs, ids=np.array([0, 1, 0]), px=np.array([51_000, 6_990, 49_950]), sample_at=None,
+                dividends=None)
 
 
 # ================================================================ the table
@@ -1031,6 +1125,7 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._ticks.replay": Pair(replay_cases, replay_strategy, collect=replay_collect),
     "kospi_fast._ticks.apply_ticks_inplace": Pair(ticks_cases, ticks_strategy, mutated=(0, 7)),
     "kospi_fast._rebase.rebase_divisor": Pair(rebase_cases, rebase_strategy),
+    "kospi_fast.book.reinvest_divisor": Pair(reinvest_cases, reinvest_strategy),
     "kospi_fast._rebase.apply_changes_inplace": Pair(changes_cases, changes_strategy, mutated=(0, 1)),
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),
@@ -1045,7 +1140,8 @@ PAIRS: dict[str, Pair] = {
         st.integers(0, 2**16), st.integers(1, 12), st.integers(0, 30), st.sampled_from(["level", "base_cap", "none"])),
         run=lambda cls, args: run_engine(cls, args[0])),
     "kospi_fast.family.IndexFamily": Pair(family_class_cases, lambda: st.builds(
-        lambda seed, n, m, sample: (family_scenario(seed, n, m, sample=sample),),
-        st.integers(0, 2**16), st.integers(1, 10), st.integers(0, 30), st.booleans()),
+        lambda seed, n, m, sample, returns: (family_scenario(seed, n, m, sample=sample and not returns,
+                                                             returns=returns),),
+        st.integers(0, 2**16), st.integers(1, 10), st.integers(0, 30), st.booleans(), st.booleans()),
         run=run_family_pair),
 }

@@ -27,8 +27,9 @@ nothing.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -38,6 +39,50 @@ from kospi_fast._rebase import rebase_divisor
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
 from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, StockState, dividend_amount
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
+
+
+def reinvest_divisor(divisor: float, cap_before: int, cap_after: int, credit: object) -> float:
+    """A total-return index's divisor after a moment that reinvests ``credit`` won of cash
+    dividends: ``divisor × (cap_after − credit) / cap_before``, exact, rounded once.
+
+    ``cap_before``/``cap_after`` are Σ price × index shares before and after the moment's
+    events at the same (reference) prices; ``credit`` is Σ dividend × index shares (× (1 −
+    tax rate) for NTR; a correction's difference, possibly negative). At the theoretical
+    ex-dividend prices (price − dividend) the level is unchanged, so the dividend's price drop
+    does not move the index (methodology notes, "Total return").
+
+    Parameters
+    ----------
+    divisor : float
+        > 0, finite.
+    cap_before, cap_after : int
+        > 0.
+    credit : int, Fraction or float
+        Exact amount in won; ``cap_after − credit`` must be > 0.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> reinvest_divisor(1000.0, 2_000_000, 2_000_000, 40_000)
+    980.0
+    """
+    d = _validation.positive_float(divisor, "divisor")
+    for v, name in ((cap_before, "cap_before"), (cap_after, "cap_after")):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"`{name}` must be an int, got {v!r}")
+        if v <= 0:
+            raise ValueError(f"`{name}` must be > 0, got {v}")
+    if isinstance(credit, bool) or not isinstance(credit, (int, np.integer, Fraction, float)):
+        raise TypeError(f"`credit` must be an int, Fraction or float, got {credit!r}")
+    if isinstance(credit, float) and not math.isfinite(credit):
+        raise ValueError(f"`credit` must be finite, got {credit!r}")
+    c = Fraction(credit) if not isinstance(credit, (int, np.integer)) else Fraction(int(credit))
+    if int(cap_after) - c <= 0:
+        raise ValueError(f"`credit` must be below `cap_after` ({int(cap_after)}), got {credit!r}")
+    return float(Fraction(d) * (int(cap_after) - c) / int(cap_before))
 
 
 def register_book(cls: type) -> type:
@@ -350,8 +395,7 @@ class IndexBook:
             if caps_after[k] - credit <= 0:
                 raise ValueError(f"the dividends reinvested in index {name!r} ({float(credit):.6g} won) are not "
                                  f"below its cap ({caps_after[k]} won)")
-            # one rounding of the exact divisor × (cap_after − credit) / cap_before
-            new_div[k] = float(Fraction(float(divisors[k])) * (caps_after[k] - credit) / caps_before[k])
+            new_div[k] = reinvest_divisor(float(divisors[k]), caps_before[k], caps_after[k], credit)
         levels_before = self.levels
         # ---- commit point: nothing below can fail on user input
         self._core_install(prices, shares, new_div, universe)
@@ -397,6 +441,74 @@ class IndexBook:
         self.reference_prices = self._core_prices()
         self._version += 1
         return records
+
+    # ------------------------------------------------------------------ dividends
+    def theoretical_ex_dividend_level(self, dividends: object, *, index: str | None = None,
+                                      prices: object = None) -> float:
+        """The level a price index would stand at if the prices fell by exactly the expected
+        cash dividends (KRX's 이론 현금배당락지수, published before the December ex-date):
+        ``float(Σ (price − dividend) × index shares) / divisor``, the sum exact.
+
+        Parameters
+        ----------
+        dividends : mapping of code -> amount, or iterable of CashDividend
+            Expected dividends per share in won (KRX assumes last year's).
+        index : str, optional
+            A price index of the book (default: the first index).
+        prices : array_like of int, shape (n_stocks,), optional
+            The prices to start from (default: the current prices; after a roll, the closes).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        KeyError
+            An unknown index or code.
+        ValueError
+            A total-return index, a negative amount, a dividend not below its price, a
+            repeated code.
+        """
+        k = 0 if index is None else self.index_of(index)
+        if self._defs[k].returns != "price":
+            raise ValueError(f"index {self._defs[k].name!r} is a {self._defs[k].returns!r}-return index: the "
+                             "theoretical ex-dividend level is that of a price index")
+        px = self._core_prices()
+        if prices is not None:
+            px = _validation.int64_array(prices, "prices")
+            if px.shape[0] != len(self.universe):
+                raise ValueError(f"`prices` must have one entry per stock ({len(self.universe)}), got {px.shape[0]}")
+            _validation.check_positive(px, "prices")
+            _validation.check_price_bound(px, "prices", book_price_bound(self._core_shares()))
+        if isinstance(dividends, Mapping):
+            pairs = list(dividends.items())
+        elif isinstance(dividends, (str, bytes)):
+            raise TypeError(f"`dividends` must be a mapping code -> amount or CashDividend events, got {dividends!r}")
+        else:
+            pairs = []
+            for j, ev in enumerate(dividends):  # type: ignore[attr-defined]
+                if not isinstance(ev, CashDividend):
+                    raise TypeError(f"`dividends[{j}]` must be a CashDividend, got {ev!r}")
+                pairs.append((ev.code, ev.amount))
+        shares = self._core_shares()[k]
+        index_of = self.universe.code_index
+        seen: set[str] = set()
+        credit = Fraction(0)
+        for code, amount in pairs:
+            if code not in index_of:
+                raise KeyError(f"`dividends`: unknown stock code {code!r}")
+            if code in seen:
+                raise ValueError(f"`dividends` names {code!r} twice")
+            seen.add(code)
+            _validation.non_negative_float(amount, f"dividends[{code!r}]")
+            i = index_of[code]
+            a = dividend_amount(amount)
+            if a >= int(px[i]):
+                raise ValueError(f"`dividends[{code!r}]` {amount!r} is not below its price {int(px[i])}")
+            credit += a * int(shares[i])
+        cap = exact_caps(px, shares[None, :])[0]
+        return float(cap - credit) / float(self._core_divisors()[k])
 
     # ------------------------------------------------------------------ audit
     def audit_table(self) -> list[dict]:

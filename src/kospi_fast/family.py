@@ -9,6 +9,7 @@ This module holds the family's hot state: memberships laid out by stock in padde
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -218,7 +219,8 @@ class IndexFamily(IndexBook):
     def rebalance(self, changes: Mapping[str, IndexDefinition], *, date: object = None) -> dict[str, tuple[float, float]]:
         """Replace definitions (membership, float ratios, caps) of some indices at one moment,
         atomically; each rebased index keeps its level: divisor × cap_after / cap_before, with
-        capping factors recomputed at the current prices. Audited (one record per index).
+        capping factors recomputed at the current prices. A price index's TR/NTR twins (same
+        members and weights) take its new definition too, unless ``changes`` names them. Audited (one record per index).
         Returns {name: (level_before, level_after)}. To review at the open together with that
         day's corporate actions, all or nothing, pass ``rebalance=`` to :meth:`roll`."""
         return {r.index: (r.level_before, r.level_after) for r in self._rebalance(changes, date)}
@@ -236,6 +238,16 @@ class IndexFamily(IndexBook):
                 raise ValueError(f"`changes[{name!r}]` is named {new.name!r}; rename by a new family instead")
             defs[k] = new
             ks.append(k)
+        # a price index's TR/NTR twins (same basis before the change) follow it unless named
+        for k in list(ks):
+            old = self._defs[k]
+            if old.returns != "price":
+                continue
+            for j, d in enumerate(self._defs):
+                if d.returns != "price" and j not in ks and d.basis() == old.basis():
+                    defs[j] = replace(defs[k], name=d.name, returns=d.returns, tax_rate=d.tax_rate,
+                                      level=d.level, base_cap=d.base_cap, base_value=d.base_value)
+                    ks.append(j)
         shares, factors = self._core_shares(), self._factors.copy()
         prices = self._prices.copy()
         for k in ks:

@@ -7,6 +7,8 @@ can too. Nothing here calls kospi_fast's compiled code (or any other kospi_fast 
 
     level = Σ price_i × shares_i / divisor,   divisor = base_cap / base_value
     rebasing: divisor_new = divisor_old × cap_after / cap_before   (same prices on both sides)
+    total return (TR/NTR), on an ex-date: divisor_new = divisor_old × (cap − Σ dividend × shares
+    × reinvested share) / cap, reinvested share 1 (TR) or 1 − tax rate (NTR)
 
 :data:`FAST_SLOW` lists every (fast callable, slow twin) pair; ``tests/test_vs_reference.py``
 sweeps it. Twins of the kernels' low-level seams (``*_inplace``, ``run_*``, ``caps_from_ell``)
@@ -115,6 +117,27 @@ def rebase_divisor(divisor: float, cap_before: int | float, cap_after: int | flo
     return float(Fraction(d) * _exact(cap_after) / _exact(cap_before))
 
 
+def reinvest_divisor(divisor: float, cap_before: int, cap_after: int, credit) -> float:
+    """Slow reinvest_divisor for one moment of a total-return index: the dividends leave the cap."""
+    # A total-return index's cap at the theoretical ex-dividend prices is cap_after − credit
+    # (credit = Σ dividend × index shares, × (1 − tax) for NTR); rebasing from cap_before to it
+    # keeps the level where the prices fall by exactly the dividends. Exact, rounded once.
+    d = _positive_real(divisor, "divisor")
+    for v, name in ((cap_before, "cap_before"), (cap_after, "cap_after")):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"`{name}` must be an int, got {v!r}")
+        if v <= 0:
+            raise ValueError(f"`{name}` must be > 0, got {v}")
+    if isinstance(credit, (bool, np.bool_)) or not isinstance(credit, (numbers.Integral, Fraction, float)):
+        raise TypeError(f"`credit` must be an int, Fraction or float, got {credit!r}")
+    if isinstance(credit, float) and not math.isfinite(credit):
+        raise ValueError(f"`credit` must be finite, got {credit!r}")
+    ex_cap = int(cap_after) - _exact(credit) if not isinstance(credit, Fraction) else int(cap_after) - credit
+    if ex_cap <= 0:
+        raise ValueError(f"`credit` must be below `cap_after` ({int(cap_after)}), got {credit!r}")
+    return float(Fraction(d) * ex_cap / int(cap_before))
+
+
 def published(level_value: float) -> float:
     """Slow published for a level: half-up to 2 decimals from its exact binary value, as KRX."""
     return float(Decimal(level_value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -191,7 +214,8 @@ def caps_from_ell(prices, width, col, sh, n_slots):
     return np.array([_slot_cap(cur, m) for m in members], dtype=np.int64)
 
 
-def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, pmax, out, sample_at):
+def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, pmax, out, sample_at, src=None,
+               twins=None):
     """Slow run_family for K indices in the padded-row layout: a full recompute per output row."""
     # Contract (the seam's): prices int64 (writable); col int32 and sh int64 of length
     # n_stocks × width; caps int64, divisors and levels float64 (writable caps/levels), one per
@@ -200,9 +224,11 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     # ascending trade positions. Trades apply in order; the first with a bad id or a price
     # outside (0, pmax] stops the batch and its index is returned (else -1). Then prices and caps
     # hold the trades before it; `levels` is only specified when every trade applied
-    # (levels[k] = float(caps[k]) / divisors[k]). Row t of `out` (sample_at None) or row s
+    # (levels[k] = float(caps[src[k]]) / divisors[k]). Row t of `out` (sample_at None) or row s
     # (sample_at[s] == t) holds the first n_out levels after trade t, for every applied t;
-    # other rows are left untouched.
+    # other rows are left untouched. `src` (int32, one per slot, each in range; None: slot k
+    # reads its own cap) is the cap slot each level divides: a total-return twin reads its
+    # price index's cap. `twins` (int32, each in range) lists the slots with src[k] != k.
     n = _length(prices, "prices", _I64, writable=True)
     width = _int_scalar(width, "width")
     if width < 0:
@@ -226,6 +252,19 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         n_out = out.shape[1]
         if n_out > n_slots:
             raise ValueError(f"`out` has {n_out} columns, more than the {n_slots} of `caps`")
+    if src is None:
+        reads = list(range(n_slots))
+    else:
+        _same(_length(src, "src", _I32), "src", n_slots)
+        reads = src.tolist()
+        for k, j in enumerate(reads):
+            if not 0 <= j < n_slots:
+                raise ValueError(f"`src[{k}]` must be in [0, {n_slots}), got {j}")
+    if twins is not None:
+        _length(twins, "twins", _I32)
+        for k, j in enumerate(twins.tolist()):
+            if not 0 <= j < n_slots:
+                raise ValueError(f"`twins[{k}]` must be in [0, {n_slots}), got {j}")
     members = _ell_members(n, width, col, sh, n_slots)
     pmax = _int_scalar(pmax, "pmax")
     divs = divisors.tolist()
@@ -246,14 +285,14 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         rows = [t] if sample_at is None else rows_at.get(t, ())
         if rows:
             now = caps_now()
-            row = [level(now[k], divs[k]) for k in range(n_out)]
+            row = [level(now[reads[k]], divs[k]) for k in range(n_out)]
             for r in rows:
                 out[r, :] = row
     prices[:] = cur
     final = caps_now()
     caps[:] = final
     if bad == -1:
-        levels[:] = [level(c, d) for c, d in zip(final, divs)]
+        levels[:] = [level(final[j], d) for j, d in zip(reads, divs)]
     return bad
 
 
@@ -287,6 +326,8 @@ class ReferenceFamily:
         self.names: list[str] = []
         self.shares: list[dict[str, int]] = []
         self.divisors: list[float] = []
+        self.reinvest: list[Fraction] = []  # share of a cash dividend each index reinvests
+        self.last_dividend: dict[str, tuple[Fraction, bool]] = {}  # code -> (amount, estimated)
         for d in defs:
             name = _field(d, "name")
             if name in self.names:
@@ -304,6 +345,7 @@ class ReferenceFamily:
             self.names.append(name)
             self.shares.append(sh)
             self.divisors.append(divisor)
+            self.reinvest.append(_reinvested(_field(d, "returns", "price"), _field(d, "tax_rate")))
 
     # ---------------------------------------------------------------- construction
     def _index_shares(self, d) -> dict[str, int]:
@@ -372,6 +414,55 @@ class ReferenceFamily:
             else:
                 rows.extend(self.levels for s in keep if s == t)
         return rows
+
+    # ---------------------------------------------------------------- dividends
+    # A "total" index reinvests each cash dividend on its ex-date, a "net" one the dividend
+    # net of its tax rate: its cap at the theoretical ex-dividend prices (price − dividend)
+    # keeps its level (reinvest_divisor). A price index ignores dividends. A correction of an
+    # estimated dividend reinvests the difference (final − amount reinvested so far) at the
+    # moment it is made; nothing before it changes.
+    def dividends(self, amounts: Mapping[str, Any], *, estimated: bool = True) -> list[float]:
+        """Cash dividends per share going ex now, at the current prices; returns the divisors."""
+        per_share = {}
+        for c, a in amounts.items():
+            if c not in self.prices:
+                raise KeyError(f"unknown stock code {c!r}")
+            per_share[c] = _amount(a)
+        self._reinvest_now(per_share)
+        for c, a in per_share.items():
+            self.last_dividend[c] = (a, estimated)
+        return list(self.divisors)
+
+    def correct_dividend(self, code: str, amount) -> list[float]:
+        """The final amount of ``code``'s latest (estimated) dividend, reinvested now."""
+        if code not in self.last_dividend:
+            raise ValueError(f"{code!r} has no cash dividend to correct")
+        before, estimated = self.last_dividend[code]
+        if not estimated:
+            raise ValueError(f"the latest cash dividend of {code!r} was final")
+        final = _amount(amount)
+        self._reinvest_now({code: final - before})
+        self.last_dividend[code] = (final, True)
+        return list(self.divisors)
+
+    def _reinvest_now(self, per_share: Mapping[str, Fraction]) -> None:
+        new = list(self.divisors)
+        for k, sh in enumerate(self.shares):
+            credit = sum((a * sh.get(c, 0) for c, a in per_share.items()), Fraction(0)) * self.reinvest[k]
+            if credit:
+                for c, a in per_share.items():
+                    if sh.get(c, 0) > 0 and a >= self.prices[c]:
+                        raise ValueError(f"the cash dividend of {c!r} is not below its price {self.prices[c]}")
+                cap = self._cap_of(sh)
+                new[k] = reinvest_divisor(self.divisors[k], cap, cap, credit)
+        self.divisors = new
+
+    def theoretical_ex_dividend_level(self, amounts: Mapping[str, Any], index: str | None = None) -> float:
+        """The price index's level with every price lowered by its expected dividend."""
+        k = 0 if index is None else self.names.index(index)
+        sh = self.shares[k]
+        ex_cap = sum((self.prices[c] - _amount(amounts.get(c, 0))) * s for c, s in sh.items())
+        return float(ex_cap) / self.divisors[k]
 
     def rebalance(self, changes: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
         """New definitions at one moment; each rebased index keeps its level (rule 3)."""
@@ -622,6 +713,7 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._ticks.replay", replay),
     ("kospi_fast._ticks.apply_ticks_inplace", apply_ticks_inplace),
     ("kospi_fast._rebase.rebase_divisor", rebase_divisor),
+    ("kospi_fast.book.reinvest_divisor", reinvest_divisor),
     ("kospi_fast._rebase.apply_changes_inplace", apply_changes_inplace),
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),
@@ -828,6 +920,24 @@ def _ell_members(n_stocks: int, width, col, sh, n_slots) -> list[list[tuple[int,
 
 def _slot_cap(prices: Sequence[int], entries: Sequence[tuple[int, int]]) -> int:
     return sum(prices[i] * s for i, s in entries)
+
+
+def _amount(x) -> Fraction:
+    """A dividend per share, exact: an int as itself, a float as the decimal it prints as."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)) or x < 0:
+        raise ValueError(f"a dividend must be a finite number >= 0, got {x!r}")
+    return Fraction(int(x)) if isinstance(x, numbers.Integral) else Fraction(repr(float(x)))
+
+
+def _reinvested(returns: str, tax_rate) -> Fraction:
+    """The share of a cash dividend an index reinvests: 0 (price), 1 (total), 1 − tax (net)."""
+    if returns == "price":
+        return Fraction(0)
+    if returns == "total":
+        return Fraction(1)
+    if returns == "net":
+        return 1 - Fraction(repr(float(tax_rate)))
+    raise ValueError(f"unknown return type {returns!r}")
 
 
 def _field(d, key: str, default=None):
