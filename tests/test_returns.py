@@ -1,0 +1,372 @@
+"""Return variants: total return (TR), net total return (NTR), the theoretical ex-dividend
+level and KRX's estimate-then-correct dividend flow.
+
+The rule under test (methodology notes, "Total return"): on the ex-date a TR index's divisor
+becomes ``divisor × (cap_after − Σ dividend × index shares × reinvested) / cap_before`` at the
+same reference prices (reinvested = 1 for TR, 1 − tax rate for NTR), so the index does not move
+when each price falls by exactly its dividend; a price index ignores the dividend. A
+correction reinvests the difference (final − estimate) at its own moment; history stays.
+Fast (IndexFamily) vs slow (reference.ReferenceFamily) runs in tests/test_vs_reference.py;
+here: worked examples, identities, continuity, refusals and persistence.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kospi_fast as kf
+from kospi_fast import persist, reference
+from kospi_fast.definitions import IndexDefinition
+from kospi_fast.events import CashDividend, DividendCorrection, Split
+from kospi_fast.session import TradingDay
+
+# ----------------------------------------------------------------- a worked example
+# Source: the formula above (docs/methodology-notes.md, "Total return"), computed by hand.
+# Two stocks: A 50,000 won × 1,000 shares, B 20,000 won × 2,000 shares: cap 90,000,000 won;
+# every index calibrated to 1,000, so each divisor is 90,000.
+#   A goes ex a 1,000-won dividend: TR credit 1,000 × 1,000 = 1,000,000 won,
+#     TR divisor 90,000 × 89,000,000 / 90,000,000 = 89,000;
+#     NTR (15.4 %) credit 846,000 won, divisor 90,000 × 89,154,000 / 90,000,000 = 89,154.
+#   A opens at 49,000 (exactly its dividend lower): cap 89,000,000:
+#     KOSPI 89,000,000 / 90,000 = 988.888…, TR 89,000,000 / 89,000 = 1,000 (unchanged),
+#     NTR 89,000,000 / 89,154 = 998.27265…
+#   The final dividend is 1,200 won (correction, at the same prices): TR credit 200,000 won,
+#     TR divisor 89,000 × 88,800,000 / 89,000,000 = 88,800, TR 89,000,000 / 88,800 = 1,002.2522…;
+#     NTR credit 169,200 won, divisor 89,154 × 88,830,800 / 89,000,000 = 88,984.6956…
+#   The theoretical ex-dividend KOSPI before the ex-date: (90,000,000 − 1,000,000) / 90,000.
+CODES = ["00000A", "00000B"]
+
+
+def example_family() -> kf.IndexFamily:
+    u = kf.Universe(CODES, ["A", "B"], [1_000, 2_000], [50_000, 20_000])
+    price = IndexDefinition("KOSPI", CODES, follows_market=True, level=1000.0)
+    return kf.IndexFamily(u, [price, price.twin("total"), price.twin("net", tax_rate=0.154)])
+
+
+def test_worked_example_ex_date_open_and_correction():
+    fam = example_family()
+    assert fam.names == ("KOSPI", "KOSPI TR", "KOSPI NTR")
+    assert fam.divisors.tolist() == [90_000.0] * 3
+    assert fam.theoretical_ex_dividend_level({"00000A": 1_000}) == 89_000_000 / 90_000
+    rec = fam.roll([CashDividend("00000A", 1_000, effective="2026-12-28")], date="2026-12-28")
+    assert {r.index: r.credit for r in rec} == {"KOSPI": 0, "KOSPI TR": 1_000_000, "KOSPI NTR": 846_000}
+    assert fam.divisors.tolist() == [90_000.0, 89_000.0, 89_154.0]
+    fam.update("00000A", 49_000)
+    assert fam.levels.tolist() == [89_000_000 / 90_000, 1000.0, 89_000_000 / 89_154]
+    rec = fam.apply_events([DividendCorrection("00000A", 1_200, effective="2027-03-20")], date="2027-03-20")
+    assert {r.index: r.credit for r in rec.values()} == {"KOSPI": 0, "KOSPI TR": 200_000, "KOSPI NTR": Fraction(169_200)}
+    assert fam.divisors[1] == 88_800.0
+    assert fam.divisors[2] == float(Fraction(89_154) * 88_830_800 / 89_000_000)
+    assert fam.levels[1] == 89_000_000 / 88_800
+    assert fam.levels[0] == 89_000_000 / 90_000  # the price index never moves for dividends
+    assert [d[1] for d in fam.dividends] == [CashDividend("00000A", 1_000, effective="2026-12-28"),
+                                             DividendCorrection("00000A", 1_200, effective="2027-03-20")]
+
+
+def test_twins_add_no_row_to_the_kernel_layout():
+    u = kf.sample_universe()
+    plain = kf.IndexFamily.kospi(u, sectors=True, size=True)
+    twins = kf.IndexFamily.kospi(u, sectors=True, size=True, returns=("price", "total", "net"))
+    assert twins.names[:3] == ("KOSPI", "KOSPI TR", "KOSPI NTR")
+    assert twins.definition("KOSPI NTR").tax_rate == 0.154
+    # the same padded rows: a trade does the same work with or without the twins
+    assert twins._width == plain._width and twins._col.shape == plain._col.shape
+    assert twins._twins.tolist() == [1, 2] and twins._src[:3].tolist() == [0, 0, 0]
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, len(u), 500)
+    px = np.array([kf.krx.round_to_tick(int(p * rng.uniform(0.97, 1.03))) for p in u.base_prices[ids]])
+    for sample_at in (None, np.array([0, 10, 499]), np.array([], dtype=np.int64)):
+        a = twins.update_many(ids, px, sample_at=sample_at)
+        b = plain.update_many(ids, px, sample_at=sample_at)
+        keep = [twins.index_of(n) for n in plain.names]
+        assert a[:, keep].tobytes() == b.tobytes()
+        assert (a[:, 1] == a[:, 0]).all()  # same cap, same divisor until a dividend
+    assert twins.levels.tobytes() == twins.recompute().tobytes() == twins.recompute_levels().tobytes()
+    assert twins.caps.tolist()[:3] == [plain.caps[0]] * 3
+
+
+def test_kospi_returns_argument_is_checked():
+    u = kf.sample_universe()
+    with pytest.raises(TypeError, match="`returns`"):
+        kf.IndexFamily.kospi(u, returns="total")
+    with pytest.raises(ValueError, match=r"`returns\[1\]`"):
+        kf.IndexFamily.kospi(u, returns=("price", "gross"))
+    with pytest.raises(ValueError, match="'price'"):
+        kf.IndexFamily.kospi(u, returns=("total",))
+    fam = kf.IndexFamily.kospi(u, returns=("price", "net"), tax_rate=0.22, sectors=False, size=False,
+                               levels={"KOSPI": 5781.2, "KOSPI NTR": 9000.0})
+    assert fam.names == ("KOSPI", "KOSPI NTR") and fam.levels[1] == pytest.approx(9000.0, rel=1e-15)
+    assert fam.definition("KOSPI NTR").tax_rate == 0.22
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    (dict(returns="gross"), ValueError, "`returns`"),
+    (dict(returns="net"), ValueError, "`tax_rate`"),
+    (dict(returns="total", tax_rate=0.1), ValueError, "`tax_rate`"),
+    (dict(returns="net", tax_rate=1.0), ValueError, r"\[0, 1\)"),
+    (dict(returns="net", tax_rate=-0.01), ValueError, r"\[0, 1\)"),
+    (dict(returns="net", tax_rate="0.154"), TypeError, "`tax_rate`"),
+    (dict(returns="net", tax_rate=True), TypeError, "`tax_rate`"),
+])
+def test_definition_refuses_bad_return_types(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        IndexDefinition("X", CODES, **kwargs)
+
+
+def test_reinvested_share_is_exact():
+    assert IndexDefinition("X", CODES).reinvested == 0
+    assert IndexDefinition("X", CODES, returns="total").reinvested == 1
+    assert IndexDefinition("X", CODES, returns="net", tax_rate=0.154).reinvested == Fraction(846, 1000)
+
+
+# ----------------------------------------------------------------- a random market
+def market(seed: int, n: int = 12):
+    rng = np.random.default_rng(seed)
+    codes = [f"{i:06d}" for i in range(n)]
+    listed = rng.integers(10_000, 50_000_000, n)
+    prices = np.array([kf.krx.round_to_tick(int(x)) for x in rng.integers(1_000, 400_000, n)])
+    u = kf.Universe(codes, codes, listed, prices, [["A", "B"][i % 2] for i in range(n)])
+    k200 = codes[: max(2, n // 2)]
+    price = IndexDefinition("KOSPI", codes, follows_market=True, level=2500.0)
+    k2 = IndexDefinition("KOSPI 200", k200, float_ratios=[0.55, 0.3] * (len(k200) // 2) + [1.0] * (len(k200) % 2),
+                         level=330.0)
+    defs = [price, price.twin("total"), price.twin("net", tax_rate=0.154), k2, k2.twin("total"),
+            IndexDefinition("EW", codes[1:], weighting="equal")]
+    return kf.IndexFamily(u, defs), rng
+
+
+def day_trades(fam, rng, m=60):
+    n = len(fam.universe)
+    ids = rng.integers(0, n, m)
+    p = fam.prices
+    px = np.array([kf.krx.round_to_tick(max(1, int(p[i] * rng.uniform(0.95, 1.05)))) for i in ids])
+    return ids, px
+
+
+def dividends_for(fam, rng) -> dict[str, int]:
+    p = fam.prices
+    payers = rng.permutation(len(p))[: int(rng.integers(0, len(p) + 1))]
+    return {fam.universe.codes[i]: int(p[i] * rng.uniform(0.0, 0.04)) for i in sorted(payers)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), days=st.integers(1, 5))
+def test_tr_close_to_close_identity(seed, days):
+    """At unchanged membership, TR_t / TR_0 = Π over days cap_close / (cap_previous_close − D_day)
+    (D_day = Σ dividend × index shares of the day's ex-dividends, × (1 − tax) for NTR), computed
+    here from exact caps; the price index is Π cap_close / cap_previous_close."""
+    fam, rng = market(seed)
+    k_tr, k_ntr, k_p = fam.index_of("KOSPI TR"), fam.index_of("KOSPI NTR"), fam.index_of("KOSPI")
+    ids0, sh = fam.index_shares("KOSPI")
+    start = fam.levels
+    ratio_tr = ratio_ntr = ratio_p = Fraction(1)
+    for day in range(days):
+        prev_cap = int(fam.caps[k_p])
+        div = dividends_for(fam, rng)
+        d = sum(a * int(sh[list(ids0).index(fam.universe.code_index[c])]) for c, a in div.items())
+        fam.roll([CashDividend(c, a) for c, a in div.items()], date=f"2026-12-{10 + day}")
+        ids, px = day_trades(fam, rng)
+        fam.update_many(ids, px)
+        close = int(fam.caps[k_p])
+        ratio_tr *= Fraction(close, 1) / (prev_cap - d)
+        ratio_ntr *= Fraction(close, 1) / (prev_cap - Fraction(846, 1000) * d)
+        ratio_p *= Fraction(close, prev_cap)
+    lv = fam.levels
+    assert math.isclose(lv[k_tr] / start[k_tr], float(ratio_tr), rel_tol=1e-12)
+    assert math.isclose(lv[k_ntr] / start[k_ntr], float(ratio_ntr), rel_tol=1e-12)
+    assert math.isclose(lv[k_p] / start[k_p], float(ratio_p), rel_tol=1e-12)
+    # S&P's daily form Π (cap_close + D) / cap_previous_close differs by second-order terms only:
+    # |r × D / cap| per day (r the day's price return); see the methodology notes
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16))
+def test_tr_unchanged_at_theoretical_ex_dividend_prices(seed):
+    fam, rng = market(seed)
+    div = dividends_for(fam, rng)
+    before = fam.levels
+    theo = fam.theoretical_ex_dividend_level(div)
+    fam.roll([CashDividend(c, a) for c, a in div.items()])
+    ex = [fam.universe.code_index[c] for c in div]
+    if ex:
+        fam.update_many(ex, [int(fam.prices[i]) - div[fam.universe.codes[i]] for i in ex])
+    lv = fam.levels
+    for name in ("KOSPI TR", "KOSPI 200 TR"):
+        assert math.isclose(lv[fam.index_of(name)], before[fam.index_of(name)], rel_tol=1e-13), name
+    assert lv[0] == theo  # the price index fell exactly to the theoretical ex-dividend level
+    assert lv.tobytes() == fam.recompute().tobytes() == fam.recompute_levels().tobytes()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), final=st.integers(0, 3_000))
+def test_correction_moves_tr_by_its_effect_only(seed, final):
+    fam, rng = market(seed)
+    code = fam.universe.codes[0]  # in KOSPI and KOSPI 200, not in EW
+    est = int(fam.prices[0] * 0.02)
+    final = min(final, int(fam.prices[0]) - 1)
+    fam.roll([CashDividend(code, est, effective="2026-12-28")], date="2026-12-28")
+    fam.update_many(*day_trades(fam, rng))
+    other = kf.IndexFamily.from_state(fam.to_state())
+    before, caps = fam.levels, fam.caps
+    prices = fam.prices
+    rec = fam.apply_events([DividendCorrection(code, final, effective="2027-03-20")], date="2027-03-20")
+    assert fam.prices.tobytes() == prices.tobytes() and fam.caps.tobytes() == caps.tobytes()
+    for k, name in enumerate(fam.names):
+        d = fam.definition(name)
+        i = fam.universe.code_index[code]
+        delta = Fraction(final - est) * int(fam.to_state().index_shares[k, i]) * d.reinvested
+        want = float(Fraction(other.divisors[k]) * (int(caps[k]) - delta) / int(caps[k]))
+        assert fam.divisors[k] == want, name
+        if not delta:
+            assert fam.levels[k] == before[k], name  # price indices and EW: nothing else moves
+        assert (rec[name].credit if name in rec else 0) == delta, name
+    # later trades move both books by the same returns: only the divisor differs
+    ids, px = day_trades(fam, rng)
+    a, b = fam.update_many(ids, px), other.update_many(ids, px)
+    for k in range(len(fam)):
+        assert np.allclose(a[:, k] / a[0, k], b[:, k] / b[0, k], rtol=1e-13, atol=0)
+
+
+def test_correction_of_a_correction_and_of_a_final_dividend():
+    fam = example_family()
+    fam.roll([CashDividend("00000A", 1_000)])
+    fam.apply_events([DividendCorrection("00000A", 1_200)])
+    d1 = fam.divisors[1]
+    fam.apply_events([DividendCorrection("00000A", 1_150)])  # a second correction: −50 won/share
+    assert fam.divisors[1] == float(Fraction(d1) * (fam.caps[1] + 50_000) / fam.caps[1])
+    fam.roll([CashDividend("00000B", 300, estimated=False)])
+    with pytest.raises(ValueError, match="was final"):
+        fam.apply_events([DividendCorrection("00000B", 320)])
+
+
+# ----------------------------------------------------------------- continuity
+NON_DIVIDEND = {
+    "split": [Split("000001", 10)],
+    "listing": [kf.events.NewListing("999990", 1_000_000, 30_000, sector="A")],
+    "delisting": [kf.events.Delisting("000003")],
+    "rights": [kf.events.RightsIssue("000002", 1_000, 100_000)],
+    "additional": [kf.events.AdditionalListing("000004", 123_456)],
+    "merger": [kf.events.Merger("000005", "000000", 1_000)],
+    "capital-reduction": [kf.events.CapitalReduction("000006", 1_000, 5_000)],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NON_DIVIDEND))
+def test_tr_and_ntr_continuous_across_corporate_actions(kind):
+    fam, rng = market(11)
+    fam.roll([CashDividend("000001", 500)])  # a TR divisor that already differs from the price one
+    fam.update_many(*day_trades(fam, rng))
+    before = fam.levels
+    rec = fam.apply_events(NON_DIVIDEND[kind], date="2026-12-29")
+    assert all(r.credit == 0 for r in rec.values())
+    for name, a, b in zip(fam.names, before, fam.levels):
+        assert math.isclose(a, b, rel_tol=1e-13), (kind, name, a, b)
+    assert fam.levels.tobytes() == fam.recompute().tobytes() == fam.recompute_levels().tobytes()
+    # the twins still share their price index's cap row
+    assert fam.caps[fam.index_of("KOSPI TR")] == fam.caps[fam.index_of("KOSPI")]
+
+
+def test_a_rebalance_carries_the_twins():
+    fam, _ = market(5)
+    new = IndexDefinition("KOSPI 200", fam.universe.codes[:3], level=330.0)
+    before = fam.levels
+    out = fam.rebalance({"KOSPI 200": new})
+    assert set(out) == {"KOSPI 200", "KOSPI 200 TR"}
+    tr = fam.definition("KOSPI 200 TR")
+    assert tr.returns == "total" and tr.members == new.members
+    assert fam.caps[fam.index_of("KOSPI 200 TR")] == fam.caps[fam.index_of("KOSPI 200")]
+    assert np.allclose(fam.levels, before, rtol=1e-13, atol=0)
+
+
+# ----------------------------------------------------------------- refusals
+def snapshot(fam) -> tuple:
+    s = fam.to_state()
+    return (fam.levels.tobytes(), fam.divisors.tobytes(), s.prices.tobytes(), s.index_shares.tobytes(),
+            len(fam.audit), len(fam.dividends), frozenset(s.applied))
+
+
+@pytest.mark.parametrize("events, err, match", [
+    ([DividendCorrection("00000A", 900)], ValueError, "no cash dividend to correct"),
+    ([CashDividend("00000A", 60_000)], ValueError, "not below its price"),
+    ([CashDividend("00000A", 100), CashDividend("0000ZZ", 100)], KeyError, "0000ZZ"),
+    ([CashDividend("00000A", 100), Split("00000B", "3:1")], ValueError, "whole number"),
+])
+def test_rejected_dividends_change_nothing(events, err, match):
+    fam = example_family()
+    before = snapshot(fam)
+    with pytest.raises(err, match=match):
+        fam.apply_events(events)
+    assert snapshot(fam) == before
+    with pytest.raises(err, match=match):
+        fam.roll(events, closes=[51_000, 20_500])
+    assert snapshot(fam) == before
+
+
+@pytest.mark.parametrize("dividends, err, match", [
+    ({"00000A": 50_000}, ValueError, "not below"),
+    ({"0000ZZ": 1}, KeyError, "0000ZZ"),
+    ({"00000A": -1}, ValueError, "finite number >= 0"),
+    ({"00000A": float("nan")}, ValueError, "finite number >= 0"),
+    ("00000A", TypeError, "`dividends`"),
+    ([DividendCorrection("00000A", 1)], TypeError, r"`dividends\[0\]`"),
+])
+def test_theoretical_ex_dividend_level_refuses(dividends, err, match):
+    fam = example_family()
+    with pytest.raises(err, match=match):
+        fam.theoretical_ex_dividend_level(dividends)
+    with pytest.raises(ValueError, match="price index"):
+        fam.theoretical_ex_dividend_level({}, index="KOSPI TR")
+
+
+def test_theoretical_ex_dividend_level_engine_and_events():
+    u = kf.Universe(CODES, ["A", "B"], [1_000, 2_000], [50_000, 20_000])
+    e = kf.IndexEngine(u, level=1000.0)
+    assert e.theoretical_ex_dividend_level([CashDividend("00000A", 1_000)]) == 89_000_000 / 90_000
+    assert e.theoretical_ex_dividend_level({}, prices=[60_000, 20_000]) == 100_000_000 / 90_000
+    slow = reference.ReferenceFamily(CODES, [1_000, 2_000], [50_000, 20_000],
+                                     [IndexDefinition("KOSPI", CODES, level=1000.0)])
+    assert slow.theoretical_ex_dividend_level({"00000A": 361.5}) == e.theoretical_ex_dividend_level({"00000A": 361.5})
+
+
+# ----------------------------------------------------------------- persistence and feeds
+def test_twins_and_dividends_survive_save_load_and_the_journal(tmp_path):
+    fam, rng = market(21)
+    fam.roll([CashDividend("000002", 700, effective="2026-12-28")], date="2026-12-28")
+    fam.update_many(*day_trades(fam, rng))
+    path = tmp_path / "fam.kfs"
+    fam.save(path)
+    back = kf.IndexFamily.load(path)
+    assert back.levels.tobytes() == fam.levels.tobytes() and back.divisors.tobytes() == fam.divisors.tobytes()
+    assert back.definitions == fam.definitions and back.dividends == fam.dividends
+    assert back.audit == fam.audit and back._twins.tolist() == fam._twins.tolist()
+    # a correction after the load knows the estimate that was saved
+    back.apply_events([DividendCorrection("000002", 800, effective="2027-03-20")])
+    fam.apply_events([DividendCorrection("000002", 800, effective="2027-03-20")])
+    assert back.divisors.tobytes() == fam.divisors.tobytes()
+    with kf.JournaledBook.create(fam, tmp_path / "s.kfs", tmp_path / "j.kfj") as jb:
+        jb.roll([CashDividend("000003", 900, effective="2026-12-30")], date="2026-12-30")
+        jb.update_many(*day_trades(fam, rng))
+        jb.apply_events([DividendCorrection("000003", 950, effective="2027-03-21")])
+        want = fam.levels.tobytes(), fam.divisors.tobytes()
+    rec, _ = kf.JournaledBook.recover(tmp_path / "s.kfs", tmp_path / "j.kfj")
+    assert (rec.book.levels.tobytes(), rec.book.divisors.tobytes()) == want
+    rec.close()
+
+
+def test_trading_day_over_twins_matches_update_many():
+    fam, rng = market(8)
+    fam.roll([CashDividend("000001", 400)], date="2026-03-10")
+    twin = kf.IndexFamily.from_state(fam.to_state())
+    day = TradingDay(fam, "2026-03-10")
+    ids, px = day_trades(fam, rng, 200)
+    times = np.sort(rng.integers(9 * 3600, 15 * 3600, 200)) * 1_000_000_000
+    res = day.feed(times, ids, px)
+    assert res.applied == 200
+    twin.update_many(ids, px)
+    assert fam.levels.tobytes() == twin.levels.tobytes()
