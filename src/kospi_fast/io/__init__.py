@@ -48,7 +48,8 @@ convention).
 Layout: :mod:`kospi_fast.io.formats` (the tick-file containers: one :class:`TickFormat` entry
 per container in :data:`TICK_FORMATS`, each reading a local path or an fsspec URL),
 :mod:`kospi_fast.io.ticks` (the tick layout on top: columns, times, codes),
-:mod:`kospi_fast.io.loaders` (universes), :mod:`kospi_fast.io.replay` (grid and replay),
+:mod:`kospi_fast.io.loaders` (universes), :mod:`kospi_fast.io.dividends` (dividend tables:
+:func:`load_dividends`), :mod:`kospi_fast.io.replay` (grid and replay),
 :mod:`kospi_fast.io._common` (batch size). Their public names are re-exported here; private
 helpers stay in their modules.
 """
@@ -61,6 +62,7 @@ from kospi_fast.io._common import (
     FIRST_PRINT_NS,
     OPEN_NS,
 )
+from kospi_fast.io.dividends import DividendSchedule, load_dividends
 from kospi_fast.io.formats import TICK_FORMATS, TickFormat, file_format
 from kospi_fast.io.loaders import (
     FDR_COLUMNS,
