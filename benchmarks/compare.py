@@ -19,6 +19,9 @@ Suites (``--suite``, default all):
   ``IndexEngine.update_many`` (issue 5).
 * ``events``: a 50-event ``apply_events``, an end-of-day ``roll``, and ``eod.verify`` on the
   real KRX files of ../shared/data when present (issue 3).
+* ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (after an ex-date, so the
+  three divisors differ) against KOSPI alone, on the final-levels path, the 10-s KOSPI grid
+  and per tick (issue 14).
 
 Each suite checks its results once before timing. Timings are the best of ``--repeat`` runs
 (``--event-repeat`` for the µs-scale corporate actions), garbage collector off; where a run
@@ -49,7 +52,7 @@ import kospi_fast as kf  # noqa: E402
 from kospi_fast import eod, session  # noqa: E402
 from kospi_fast.sample import CLOSE_NS, SAMPLE_PREVIOUS_CLOSE  # noqa: E402
 
-SUITES = ("core", "family", "session", "events")
+SUITES = ("core", "family", "session", "events", "returns")
 
 TARGET_NUMPY_SPEEDUP = 15.0
 TARGET_PYTHON_SPEEDUP = 100.0
@@ -57,6 +60,7 @@ TARGET_UPDATE_NS = 100.0
 TARGET_AGGREGATE_NS = 200.0
 TARGET_FAMILY_RATIO = 3.0  # issue 4: the whole family <= 3x the single-index replay
 TARGET_VALIDATION_RATIO = 2.0  # issue 5: validation on <= 2x validation off
+TARGET_RETURNS_RATIO = 1.1  # issue 14: KOSPI + TR + NTR <= 1.1x KOSPI alone (final levels, 10-s grid)
 
 
 # ---------------------------------------------------------------------------- machine
@@ -495,10 +499,63 @@ def run(n_ticks: int, repeat: int, py_ticks: int, seed: int, log, suites=SUITES,
             out = res["family"] = run_family(universe, day, repeat, log)
         elif suite == "session":
             out = res["session"] = run_session(universe, day, repeat, log)
+        elif suite == "returns":
+            out = res["returns"] = run_returns(universe, day, repeat, log)
         else:
             out = res["events"] = run_events(universe, day, repeat, event_repeat, log)
         res["targets"].extend(out.pop("targets"))
     return res
+
+
+# ---------------------------------------------------------------------------- returns (issue 14)
+
+
+def run_returns(universe, day, repeat: int, log) -> dict:
+    """KOSPI + KOSPI TR + KOSPI NTR against KOSPI alone, both IndexFamily, on the same day."""
+    ids, prices, n_ticks = day.ids, day.prices, len(day)
+    grid = session.publication_grid(session.session_times(scenarios.DAY_DATE, check_calendar=False), 10)
+    pos = np.searchsorted(day.times, grid, side="right") - 1
+    grid_at = pos[pos >= 0]
+    payers = [universe.codes[i] for i in np.argsort(-universe.base_prices * universe.shares)[:50]]
+    dividends = [kf.events.CashDividend(c, int(universe.base_prices[universe.code_index[c]]) // 100)
+                 for c in payers]
+
+    def book(returns):
+        fam = kf.IndexFamily.kospi(universe, sectors=False, size=False, returns=returns,
+                                   levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE})
+        fam.roll(dividends, date=scenarios.DAY_DATE)  # an ex-date: TR and NTR divisors differ
+        return fam
+
+    alone = lambda: book(("price",))  # noqa: E731  (construction: never timed)
+    twins = lambda: book(("price", "total", "net"))  # noqa: E731
+    log("checking KOSPI + TR + NTR against KOSPI alone ...")
+    a, t = alone(), twins()
+    assert a._width == t._width, "the twins must add no row to the kernel layout"
+    ra, rt = a.update_many(ids, prices, sample_at=grid_at), t.update_many(ids, prices, sample_at=grid_at)
+    assert np.array_equal(ra[:, 0], rt[:, 0]) and np.array_equal(a.levels, t.levels[:1])
+    assert t.levels.tobytes() == t.recompute().tobytes() == t.recompute_levels().tobytes()
+    assert len(set(t.divisors.tolist())) == 3
+    del ra, rt
+
+    log(f"timing KOSPI with and without its twins (best of {repeat}, fresh family per run, round-robin) ...")
+    variants = [("final levels only", lambda f: f.update_many(ids, prices, sample_at=[])),
+                (f"10-s grid ({grid_at.shape[0]:,} prints)", lambda f: f.update_many(ids, prices, sample_at=grid_at)),
+                ("levels per tick", lambda f: f.update_many(ids, prices))]
+    cases = []
+    for label, fn in variants:
+        cases += [(alone, fn), (twins, fn)]
+    times = interleaved(cases, repeat)
+    rows = []
+    for j, (label, _) in enumerate(variants):
+        ta, tt = times[2 * j][0], times[2 * j + 1][0]
+        rows.append({"variant": label, "alone_ns_per_tick": ta / n_ticks * 1e9,
+                     "twins_ns_per_tick": tt / n_ticks * 1e9, "ratio": tt / ta})
+    targets = [
+        {"suite": "returns", "target": f"KOSPI + TR + NTR ({r['variant']}) <= {TARGET_RETURNS_RATIO:g}x KOSPI alone",
+         "measured": f"{r['ratio']:.3f}x", "met": r["ratio"] <= TARGET_RETURNS_RATIO}
+        for r in rows[:2]
+    ]
+    return {"rows": rows, "targets": targets, "config": {"dividends": len(dividends)}}
 
 
 # ---------------------------------------------------------------------------- report
@@ -609,6 +666,21 @@ def _report_events(res: dict) -> list[str]:
     ]
 
 
+def _report_returns(res: dict) -> list[str]:
+    r = res["returns"]
+    return [
+        f"== returns: KOSPI + KOSPI TR + KOSPI NTR vs KOSPI alone (IndexFamily each, after an ex-date of "
+        f"{r['config']['dividends']} dividends), fresh family per run",
+        "checked: the same kernel layout (twins add no row), identical KOSPI levels, every level == a recount",
+        "",
+        _table(
+            ["variant", "KOSPI ns/tick", "+TR+NTR ns/tick", "ratio"],
+            [[x["variant"], f"{x['alone_ns_per_tick']:.2f}", f"{x['twins_ns_per_tick']:.2f}", f"{x['ratio']:.3f}x"]
+             for x in r["rows"]],
+        ),
+    ]
+
+
 def report(res: dict) -> str:
     m, c = res["machine"], res["config"]
     out = [
@@ -618,7 +690,7 @@ def report(res: dict) -> str:
         f"{c['date']}); best of {c['repeat']} runs",
     ]
     sections = {"core": _report_core, "family": _report_family, "session": _report_session,
-                "events": _report_events}
+                "events": _report_events, "returns": _report_returns}
     for suite in c["suites"]:
         out += ["", *sections[suite](res)]
     if res["targets"]:
