@@ -13,6 +13,8 @@ MODULES = [
     "kospi_fast.family",
     "kospi_fast.engine",
     "kospi_fast.universe",
+    "kospi_fast.book",
+    "kospi_fast.io.dividends",
 ]
 
 

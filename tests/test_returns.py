@@ -370,3 +370,19 @@ def test_trading_day_over_twins_matches_update_many():
     assert res.applied == 200
     twin.update_many(ids, px)
     assert fam.levels.tobytes() == twin.levels.tobytes()
+
+
+def test_demo_shows_kospi_and_kospi_tr_over_a_week(capsys):
+    from kospi_fast import cli
+
+    assert cli.main(["demo", "--ticks", "20000", "--seed", "3", "--progress", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "SIMULATED amounts, not KRX data" in out and "levels == full recompute: True" in out
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith("  2026-03-2")]
+    assert [r[0] for r in rows] == ["2026-03-23", "2026-03-24", "2026-03-25", "2026-03-26", "2026-03-27"]
+    kospi, tr, ntr = (np.array([float(r[k]) for r in rows]) for k in (1, 2, 3))
+    assert (kospi[:2] == tr[:2]).all() and (tr[:2] == ntr[:2]).all()  # no dividend yet
+    assert (tr[2:] > ntr[2:]).all() and (ntr[2:] > kospi[2:]).all()  # reinvested from the ex-date on
+    assert "theoretical ex-dividend KOSPI before 2026-03-25" in out and "estimate corrected" in out
+    assert cli.main(["demo", "--ticks", "20000", "--no-week", "--progress", "never"]) == 0
+    assert "KOSPI TR" not in capsys.readouterr().out
