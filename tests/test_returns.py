@@ -254,6 +254,13 @@ NON_DIVIDEND = {
     "additional": [kf.events.AdditionalListing("000004", 123_456)],
     "merger": [kf.events.Merger("000005", "000000", 1_000)],
     "capital-reduction": [kf.events.CapitalReduction("000006", 1_000, 5_000)],
+    "bonus": [kf.events.BonusIssue("000007", 10_000)],
+    "stock-dividend": [kf.events.StockDividend("000000", 5_000)],
+    "spin-off": [kf.events.SpinOffParent("000008", 2_000, 9_000)],
+    "buyback": [kf.events.BuybackCancellation("000009", 1_000)],
+    "set-listed": [kf.events.SetListedShares("000010", 777_777)],
+    "set-price": [kf.events.SetReferencePrice("000011", 12_340)],
+    "split-and-dividend-elsewhere": [Split("000001", 10), CashDividend("000002", 100)],
 }
 
 
@@ -264,8 +271,15 @@ def test_tr_and_ntr_continuous_across_corporate_actions(kind):
     fam.update_many(*day_trades(fam, rng))
     before = fam.levels
     rec = fam.apply_events(NON_DIVIDEND[kind], date="2026-12-29")
-    assert all(r.credit == 0 for r in rec.values())
+    paid = {e.code: e.amount for e in NON_DIVIDEND[kind] if isinstance(e, CashDividend)}
     for name, a, b in zip(fam.names, before, fam.levels):
+        if paid and fam.definition(name).returns != "price" and rec[name].credit:
+            # a dividend in the batch: the level moves by exactly the reinvested credit
+            r = rec[name]
+            assert b == r.cap_after / r.divisor_after and r.divisor_after == reference.reinvest_divisor(
+                r.divisor_before, r.cap_before, r.cap_after, r.credit), (kind, name)
+            continue
+        assert rec.get(name) is None or rec[name].credit == 0
         assert math.isclose(a, b, rel_tol=1e-13), (kind, name, a, b)
     assert fam.levels.tobytes() == fam.recompute().tobytes() == fam.recompute_levels().tobytes()
     # the twins still share their price index's cap row
@@ -386,3 +400,33 @@ def test_demo_shows_kospi_and_kospi_tr_over_a_week(capsys):
     assert "theoretical ex-dividend KOSPI before 2026-03-25" in out and "estimate corrected" in out
     assert cli.main(["demo", "--ticks", "20000", "--no-week", "--progress", "never"]) == 0
     assert "KOSPI TR" not in capsys.readouterr().out
+
+
+def test_checkpoint_fields_added_later_read_with_their_defaults():
+    """A definition or audit record written before ``returns``/``tax_rate``/``credit`` existed
+    reads back with the defaults; an unknown field is still refused."""
+    from kospi_fast.persist.codec import _Decoder, _enc
+
+    dec = _Decoder(())
+    d = _enc(IndexDefinition("KOSPI", CODES, level=1000.0), "d")
+    for key in ("returns", "tax_rate"):
+        del d["$definition"][key]
+    assert dec(d, "d") == IndexDefinition("KOSPI", CODES, level=1000.0)
+    d["$definition"]["bogus"] = 1
+    with pytest.raises(ValueError, match="fields do not match"):
+        dec(d, "d")
+    r = _enc(kf.RebaseRecord((0,), 1, 1, 1.0, 1.0, 1.0, 1.0), "r")
+    del r["$record"]["credit"]
+    assert dec(r, "r").credit == 0
+    net = _enc(IndexDefinition("N", CODES, returns="net", tax_rate=0.154), "n")
+    net["$definition"]["tax_rate"] = {"$float": (1.5).hex()}
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        dec(net, "n")
+
+
+def test_book_state_refuses_foreign_dividend_records():
+    fam = example_family()
+    st_ = fam.to_state()
+    st_.dividends.append(("2026-12-28", Split("00000A", 2)))
+    with pytest.raises(ValueError, match=r"`dividends\[0\]`"):
+        kf.IndexFamily.from_state(st_)

@@ -18,7 +18,7 @@ import numpy as np
 
 from kospi_fast import _validation
 from kospi_fast.definitions import IndexDefinition
-from kospi_fast.events import Event
+from kospi_fast.events import CashDividend, DividendCorrection, Event
 from kospi_fast.universe import Universe
 
 #: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
@@ -110,5 +110,9 @@ class BookState:
             raise ValueError(f"book state has duplicate index names: {names}")
         if not all(type(r) is RebaseRecord for r in self.audit):
             raise ValueError("book state `audit` holds something other than RebaseRecords")
+        for j, d in enumerate(self.dividends):
+            if not (isinstance(d, tuple) and len(d) == 2 and isinstance(d[1], (CashDividend, DividendCorrection))):
+                raise ValueError(f"book state `dividends[{j}]` must be a (date, CashDividend or DividendCorrection) "
+                                 f"pair, got {d!r}")
         if not all(isinstance(e, Event) for e in self.applied):
             raise ValueError("book state `applied` holds something other than events")

@@ -104,5 +104,6 @@ def _week(universe, ticks: int, seed: int) -> int:
         lv = [published(x) for x in fam.levels]
         print(f"  {date:<10}  {lv[0]:>9.2f}  {lv[1]:>9.2f}  {lv[2]:>9.2f}  {note}")
     exact = bool((fam.levels == fam.recompute()).all())
-    print(f"  week of {5 * ticks:,} trades in {time.perf_counter() - t0:.2f} s; levels == full recompute: {exact}")
+    print(f"  week of {5 * ticks:,} trades, replay time {time.perf_counter() - t0:.2f} s; "
+          f"levels == full recompute: {exact}")
     return 0 if exact else 1
