@@ -1,13 +1,14 @@
 """Return variants: total return (TR), net total return (NTR), the theoretical ex-dividend
 level and KRX's estimate-then-correct dividend flow.
 
-The rule under test (methodology notes, "Total return"): on the ex-date a TR index's divisor
-becomes ``divisor × (cap_after − Σ dividend × index shares × reinvested) / cap_before`` at the
-same reference prices (reinvested = 1 for TR, 1 − tax rate for NTR), so the index does not move
-when each price falls by exactly its dividend; a price index ignores the dividend. A
-correction reinvests the difference (final − estimate) at its own moment; history stays.
-Fast (IndexFamily) vs slow (reference.ReferenceFamily) runs in tests/test_vs_reference.py;
-here: worked examples, identities, continuity, refusals and persistence.
+The rule under test (methodology notes, "Total return"): a TR index's level is ``(cap + carry)
+/ divisor``; on the ex-date the carry takes Σ dividend × index shares × reinvested share (1 for
+TR, 1 − tax rate for NTR), so the index does not move when each price falls by exactly its
+dividend; at the roll the carry is folded into the divisor (level unchanged). Hence, at
+unchanged membership, TR_t / TR_{t−1} = (cap_close + D_t) / cap_previous_close. A price index
+ignores dividends. A correction adds the difference (final − estimate) from its own moment;
+history stays. Fast (IndexFamily) vs slow (reference.ReferenceFamily) runs in
+tests/test_vs_reference.py; here: worked examples, identities, continuity, refusals, persistence.
 """
 
 from __future__ import annotations
@@ -27,19 +28,19 @@ from kospi_fast.events import CashDividend, DividendCorrection, Split
 from kospi_fast.session import TradingDay
 
 # ----------------------------------------------------------------- a worked example
-# Source: the formula above (docs/methodology-notes.md, "Total return"), computed by hand.
-# Two stocks: A 50,000 won × 1,000 shares, B 20,000 won × 2,000 shares: cap 90,000,000 won;
+# Source: the rule above (docs/methodology-notes.md, "Total return"), computed by hand.
+# Two stocks: A 50,000 won x 1,000 shares, B 20,000 won x 2,000 shares: cap 90,000,000 won;
 # every index calibrated to 1,000, so each divisor is 90,000.
-#   A goes ex a 1,000-won dividend: TR credit 1,000 × 1,000 = 1,000,000 won,
-#     TR divisor 90,000 × 89,000,000 / 90,000,000 = 89,000;
-#     NTR (15.4 %) credit 846,000 won, divisor 90,000 × 89,154,000 / 90,000,000 = 89,154.
+#   A goes ex a 1,000-won dividend: TR carries 1,000 x 1,000 = 1,000,000 won, NTR (15.4 %)
+#     846,000 won; no divisor moves.
 #   A opens at 49,000 (exactly its dividend lower): cap 89,000,000:
-#     KOSPI 89,000,000 / 90,000 = 988.888…, TR 89,000,000 / 89,000 = 1,000 (unchanged),
-#     NTR 89,000,000 / 89,154 = 998.27265…
-#   The final dividend is 1,200 won (correction, at the same prices): TR credit 200,000 won,
-#     TR divisor 89,000 × 88,800,000 / 89,000,000 = 88,800, TR 89,000,000 / 88,800 = 1,002.2522…;
-#     NTR credit 169,200 won, divisor 89,154 × 88,830,800 / 89,000,000 = 88,984.6956…
-#   The theoretical ex-dividend KOSPI before the ex-date: (90,000,000 − 1,000,000) / 90,000.
+#     KOSPI 89,000,000 / 90,000 = 988.888..., TR (89,000,000 + 1,000,000) / 90,000 = 1,000
+#     (unchanged), NTR 89,846,000 / 90,000 = 998.2888...
+#   The roll folds the carries in: TR divisor 90,000 x 89,000,000 / 90,000,000 = 89,000 (TR
+#     still 1,000), NTR divisor 90,000 x 89,000,000 / 89,846,000.
+#   The final dividend is 1,200 won (a correction on a later day, same prices): TR carries
+#     200,000 won: (89,000,000 + 200,000) / 89,000 = 1,002.2471...; NTR carries 169,200 won.
+#   The theoretical ex-dividend KOSPI before the ex-date: (90,000,000 - 1,000,000) / 90,000.
 CODES = ["00000A", "00000B"]
 
 
@@ -49,21 +50,25 @@ def example_family() -> kf.IndexFamily:
     return kf.IndexFamily(u, [price, price.twin("total"), price.twin("net", tax_rate=0.154)])
 
 
-def test_worked_example_ex_date_open_and_correction():
+def test_worked_example_ex_date_roll_and_correction():
     fam = example_family()
     assert fam.names == ("KOSPI", "KOSPI TR", "KOSPI NTR")
     assert fam.divisors.tolist() == [90_000.0] * 3
     assert fam.theoretical_ex_dividend_level({"00000A": 1_000}) == 89_000_000 / 90_000
     rec = fam.roll([CashDividend("00000A", 1_000, effective="2026-12-28")], date="2026-12-28")
     assert {r.index: r.credit for r in rec} == {"KOSPI": 0, "KOSPI TR": 1_000_000, "KOSPI NTR": 846_000}
-    assert fam.divisors.tolist() == [90_000.0, 89_000.0, 89_154.0]
+    assert fam.divisors.tolist() == [90_000.0] * 3
+    assert fam.to_state().carries.tolist() == [0.0, 1_000_000.0, 846_000.0]
     fam.update("00000A", 49_000)
-    assert fam.levels.tolist() == [89_000_000 / 90_000, 1000.0, 89_000_000 / 89_154]
+    assert fam.levels.tolist() == [89_000_000 / 90_000, 1000.0, 89_846_000 / 90_000]
+    rec = fam.roll(date="2026-12-29")  # the close: the carries are folded into the divisors
+    assert [r.index for r in rec] == ["KOSPI TR", "KOSPI NTR"] and all(r.events == () for r in rec)
+    assert fam.divisors.tolist() == [90_000.0, 89_000.0, float(Fraction(90_000) * 89_000_000 / 89_846_000)]
+    assert fam.to_state().carries.tolist() == [0.0] * 3
+    assert fam.levels[1] == 1000.0 and fam.previous_levels[1] == 1000.0
     rec = fam.apply_events([DividendCorrection("00000A", 1_200, effective="2027-03-20")], date="2027-03-20")
     assert {r.index: r.credit for r in rec.values()} == {"KOSPI": 0, "KOSPI TR": 200_000, "KOSPI NTR": Fraction(169_200)}
-    assert fam.divisors[1] == 88_800.0
-    assert fam.divisors[2] == float(Fraction(89_154) * 88_830_800 / 89_000_000)
-    assert fam.levels[1] == 89_000_000 / 88_800
+    assert fam.divisors[1] == 89_000.0 and fam.levels[1] == 89_200_000 / 89_000
     assert fam.levels[0] == 89_000_000 / 90_000  # the price index never moves for dividends
     assert [d[1] for d in fam.dividends] == [CashDividend("00000A", 1_000, effective="2026-12-28"),
                                              DividendCorrection("00000A", 1_200, effective="2027-03-20")]
@@ -158,7 +163,7 @@ def dividends_for(fam, rng) -> dict[str, int]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**16), days=st.integers(1, 5))
 def test_tr_close_to_close_identity(seed, days):
-    """At unchanged membership, TR_t / TR_0 = Π over days cap_close / (cap_previous_close − D_day)
+    """At unchanged membership, TR_t / TR_0 = Π over days (cap_close + D_day) / cap_previous_close
     (D_day = Σ dividend × index shares of the day's ex-dividends, × (1 − tax) for NTR), computed
     here from exact caps; the price index is Π cap_close / cap_previous_close."""
     fam, rng = market(seed)
@@ -174,15 +179,13 @@ def test_tr_close_to_close_identity(seed, days):
         ids, px = day_trades(fam, rng)
         fam.update_many(ids, px)
         close = int(fam.caps[k_p])
-        ratio_tr *= Fraction(close, 1) / (prev_cap - d)
-        ratio_ntr *= Fraction(close, 1) / (prev_cap - Fraction(846, 1000) * d)
+        ratio_tr *= (close + d) / Fraction(prev_cap)
+        ratio_ntr *= (close + Fraction(846, 1000) * d) / Fraction(prev_cap)
         ratio_p *= Fraction(close, prev_cap)
     lv = fam.levels
     assert math.isclose(lv[k_tr] / start[k_tr], float(ratio_tr), rel_tol=1e-12)
     assert math.isclose(lv[k_ntr] / start[k_ntr], float(ratio_ntr), rel_tol=1e-12)
     assert math.isclose(lv[k_p] / start[k_p], float(ratio_p), rel_tol=1e-12)
-    # S&P's daily form Π (cap_close + D) / cap_previous_close differs by second-order terms only:
-    # |r × D / cap| per day (r the day's price return); see the methodology notes
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -206,31 +209,37 @@ def test_tr_unchanged_at_theoretical_ex_dividend_prices(seed):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**16), final=st.integers(0, 3_000))
 def test_correction_moves_tr_by_its_effect_only(seed, final):
+    """A correction adds (final − estimate) × index shares × reinvested share to the carry of
+    each total-return index holding the stock; no price, cap, divisor or other level moves,
+    and later trades move the corrected book by exactly that many won more."""
     fam, rng = market(seed)
     code = fam.universe.codes[0]  # in KOSPI and KOSPI 200, not in EW
     est = int(fam.prices[0] * 0.02)
     final = min(final, int(fam.prices[0]) - 1)
     fam.roll([CashDividend(code, est, effective="2026-12-28")], date="2026-12-28")
     fam.update_many(*day_trades(fam, rng))
+    fam.roll(date="2026-12-29")
+    fam.update_many(*day_trades(fam, rng))
     other = kf.IndexFamily.from_state(fam.to_state())
-    before, caps = fam.levels, fam.caps
-    prices = fam.prices
+    before, caps, divisors, prices = fam.levels, fam.caps, fam.divisors, fam.prices
     rec = fam.apply_events([DividendCorrection(code, final, effective="2027-03-20")], date="2027-03-20")
     assert fam.prices.tobytes() == prices.tobytes() and fam.caps.tobytes() == caps.tobytes()
+    assert fam.divisors.tobytes() == divisors.tobytes()
+    carries = fam.to_state().carries
+    i = fam.universe.code_index[code]
+    deltas = []
     for k, name in enumerate(fam.names):
-        d = fam.definition(name)
-        i = fam.universe.code_index[code]
-        delta = Fraction(final - est) * int(fam.to_state().index_shares[k, i]) * d.reinvested
-        want = float(Fraction(other.divisors[k]) * (int(caps[k]) - delta) / int(caps[k]))
-        assert fam.divisors[k] == want, name
+        delta = Fraction(final - est) * int(fam.to_state().index_shares[k, i]) * fam.definition(name).reinvested
+        deltas.append(delta)
+        assert carries[k] == float(delta), name
+        assert fam.levels[k] == (float(caps[k]) + carries[k]) / divisors[k], name
         if not delta:
             assert fam.levels[k] == before[k], name  # price indices and EW: nothing else moves
         assert (rec[name].credit if name in rec else 0) == delta, name
-    # later trades move both books by the same returns: only the divisor differs
     ids, px = day_trades(fam, rng)
     a, b = fam.update_many(ids, px), other.update_many(ids, px)
     for k in range(len(fam)):
-        assert np.allclose(a[:, k] / a[0, k], b[:, k] / b[0, k], rtol=1e-13, atol=0)
+        assert np.allclose(a[:, k] - b[:, k], float(deltas[k]) / divisors[k], rtol=1e-9, atol=1e-9)
 
 
 def test_correction_of_a_correction_and_of_a_final_dividend():
@@ -239,7 +248,7 @@ def test_correction_of_a_correction_and_of_a_final_dividend():
     fam.apply_events([DividendCorrection("00000A", 1_200)])
     d1 = fam.divisors[1]
     fam.apply_events([DividendCorrection("00000A", 1_150)])  # a second correction: −50 won/share
-    assert fam.divisors[1] == float(Fraction(d1) * (fam.caps[1] + 50_000) / fam.caps[1])
+    assert fam.divisors[1] == d1 and fam.to_state().carries[1] == 1_150_000.0
     fam.roll([CashDividend("00000B", 300, estimated=False)])
     with pytest.raises(ValueError, match="was final"):
         fam.apply_events([DividendCorrection("00000B", 320)])
@@ -269,15 +278,19 @@ def test_tr_and_ntr_continuous_across_corporate_actions(kind):
     fam, rng = market(11)
     fam.roll([CashDividend("000001", 500)])  # a TR divisor that already differs from the price one
     fam.update_many(*day_trades(fam, rng))
-    before = fam.levels
+    before, carries = fam.levels, fam.to_state().carries
+    assert carries[fam.index_of("KOSPI TR")] > 0  # the day's dividends are still carried
     rec = fam.apply_events(NON_DIVIDEND[kind], date="2026-12-29")
     paid = {e.code: e.amount for e in NON_DIVIDEND[kind] if isinstance(e, CashDividend)}
-    for name, a, b in zip(fam.names, before, fam.levels):
-        if paid and fam.definition(name).returns != "price" and rec[name].credit:
+    for k, (name, a, b) in enumerate(zip(fam.names, before, fam.levels)):
+        r = rec.get(name)
+        if r is not None:  # rebased with the carry on both sides
+            assert r.divisor_after == reference.carry_divisor(r.divisor_before, r.cap_before, r.cap_after,
+                                                              float(carries[k]), float(carries[k])), (kind, name)
+        if paid and fam.definition(name).returns != "price" and r.credit:
             # a dividend in the batch: the level moves by exactly the reinvested credit
-            r = rec[name]
-            assert b == r.cap_after / r.divisor_after and r.divisor_after == reference.reinvest_divisor(
-                r.divisor_before, r.cap_before, r.cap_after, r.credit), (kind, name)
+            c = float(carries[k])
+            assert b == r.level_after == (float(r.cap_after) + float(Fraction(c) + r.credit)) / r.divisor_after
             continue
         assert rec.get(name) is None or rec[name].credit == 0
         assert math.isclose(a, b, rel_tol=1e-13), (kind, name, a, b)
@@ -429,4 +442,24 @@ def test_book_state_refuses_foreign_dividend_records():
     st_ = fam.to_state()
     st_.dividends.append(("2026-12-28", Split("00000A", 2)))
     with pytest.raises(ValueError, match=r"`dividends\[0\]`"):
+        kf.IndexFamily.from_state(st_)
+
+
+def test_a_checkpoint_without_carries_reads_as_zeros():
+    import importlib
+
+    from kospi_fast.persist.codec import _Decoder
+
+    checkpoint = importlib.import_module("kospi_fast.persist.checkpoint")
+    fam = example_family()
+    header, section = checkpoint._verify("<bytes>", persist.dumps(fam))
+    del header["arrays"]["carries"]  # a file written before total-return indices existed
+    state = checkpoint._decode_state(header, section, _Decoder(()))
+    assert state.carries.tolist() == [0.0, 0.0, 0.0]
+    fam.roll([CashDividend("00000A", 1_000)])
+    header, section = checkpoint._verify("<bytes>", persist.dumps(fam))
+    assert checkpoint._decode_state(header, section, _Decoder(())).carries.tolist() == [0.0, 1e6, 846_000.0]
+    with pytest.raises(ValueError, match="carries"):
+        st_ = fam.to_state()
+        st_.carries[0] = 5.0  # a price index carries nothing
         kf.IndexFamily.from_state(st_)

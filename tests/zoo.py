@@ -332,11 +332,14 @@ def family_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits
     for e in range(n * width):
         caps[col[e]] += int(prices[e // width]) * int(sh[e])
     src = np.arange(n_slots, dtype=np.int32)
+    carry = np.zeros(n_slots)
     if twins:
         src[K - twins:K] = rng.integers(0, K - twins, twins)  # each twin reads a real index's cap
+        carry[K - twins:K] = np.round(caps[src[K - twins:K]] * rng.uniform(0, 0.02, twins), 1)  # dividends today
     divisors = np.ones(n_slots)
     divisors[:K] = [c / rng.uniform(50, 5000) if c else 1.0 for c in caps[src[:K]].tolist()]
-    levels = np.array([float(int(caps[j])) / d for j, d in zip(src.tolist(), divisors.tolist())])
+    levels = np.array([(float(int(caps[j])) + a) / d for j, a, d in zip(src.tolist(), carry.tolist(),
+                                                                        divisors.tolist())])
     ids, px = trades(seed, n, m, prices, pmax)
     _edit(ids, px, n, pmax, edits)
     n_out = n_slots if all_columns else K
@@ -353,7 +356,7 @@ def family_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits
         out = np.full((sample_at.shape[0], n_out), np.nan)
     args = (prices, width, col, sh, caps, divisors, levels, ids.astype(id_dtype), px, pmax, out, sample_at)
     if twins:
-        args += (src, np.arange(K - twins, K, dtype=np.int32))
+        args += (src, np.arange(K - twins, K, dtype=np.int32), carry)
     return args
 
 
@@ -395,6 +398,8 @@ def family_cases() -> list[Case]:
         refused(twin_base, "src-out-of-range", 12, lambda a: np.where(np.arange(a.shape[0]) == 3, 999, a).astype(np.int32)),
         refused(twin_base, "twins-negative", 13, lambda a: np.full_like(a, -1)),
         refused(twin_base, "twins-float64", 13, _f64),
+        refused(twin_base, "carry-int64", 14, lambda a: a.astype(np.int64)),
+        refused(twin_base, "carry-short", 14, lambda a: a[:-1].copy()),
     ]
     base = lambda: family_args(14, 8, 3, 40, mode="rows")  # noqa: E731
     based = lambda: family_args(14, 8, 3, 40, mode="dense")  # noqa: E731
@@ -908,29 +913,31 @@ def rebase_strategy():
     return st.tuples(st.one_of(st.floats(1e-300, 1e300), real), real, real)
 
 
-# ================================================================ reinvest_divisor
-def reinvest_cases() -> list[Case]:
+# ================================================================ carry_divisor
+def carry_cases() -> list[Case]:
     vals = {
-        "ints": (1000.0, 2_000_000, 2_000_000, 40_000), "fraction-ntr": (812.5, 10**15, 10**15, Fraction(846, 1000) * 10**12),
-        "float-credit": (3.25, 10**12, 10**12 + 5, 12345.5), "negative-correction": (0.5, 10**9, 10**9, -777),
-        "np-int64": (5.0, np.int64(10**15), np.int64(10**15 + 7), np.int64(10**13)), "zero": (2.0, 7, 11, 0),
-        "big-ints": (0.37, 2**62 + 1, 2**62 - 12345, 2**61), "just-below": (1.0, 10, 10, Fraction(99, 10)),
-        "tiny": (5e-324, 10**18, 10**18, 1),
+        "fold": (1000.0, 2_000_000, 2_000_000, 40_000, 0), "fold-ntr": (812.5, 10**15, 10**15, 846e9, 0),
+        "rebase-with-carry": (3.25, 10**12, 10**12 + 5, 12345.5, 12345.5), "no-carry": (2.0, 7, 11, 0, 0),
+        "negative-carry": (0.5, 10**9, 10**9, -777.25, 0), "fraction": (1.0, 10, 12, Fraction(99, 10), Fraction(1, 3)),
+        "np-types": (5.0, np.int64(10**15), np.int64(10**15 + 7), np.float64(1e13), np.int64(10**13)),
+        "big-ints": (0.37, 2**62 + 1, 2**62 - 12345, 2.0**61, 2**61), "tiny": (5e-324, 10**18, 10**18, 1, 0),
+        "defaults": (7.5, 3, 4),
     }
     out = [Case(k, lambda v=v: v) for k, v in vals.items()]
-    bad = {"credit-eq-cap": (1.0, 10, 10, 10), "credit-above": (1.0, 10, 10, 11.0), "cap-before-0": (1.0, 0, 5, 1),
-           "cap-after-float": (1.0, 5, 5.0, 1), "divisor-0": (0.0, 5, 5, 1), "nan-credit": (1.0, 5, 5, float("nan")),
-           "inf-credit": (1.0, 5, 5, float("-inf")), "bool-credit": (1.0, 5, 5, True), "str-credit": (1.0, 5, 5, "1"),
-           "none-divisor": (None, 5, 5, 1), "overflow": (1e300, 1, 10**10, 0)}
+    bad = {"sum-zero": (1.0, 10, 10, -10, 0), "sum-negative-after": (1.0, 10, 10, 0, -11.0),
+           "cap-before-0": (1.0, 0, 5, 1, 1), "cap-after-float": (1.0, 5, 5.0, 1, 1), "divisor-0": (0.0, 5, 5, 1, 0),
+           "nan-carry": (1.0, 5, 5, float("nan"), 0), "inf-carry": (1.0, 5, 5, 0, float("-inf")),
+           "bool-carry": (1.0, 5, 5, True, 0), "str-carry": (1.0, 5, 5, 0, "1"), "none-divisor": (None, 5, 5, 1, 0),
+           "overflow": (1e300, 1, 10**10, 0, 0)}
     out += [Case(k, lambda v=v: v, expect="raise") for k, v in bad.items()]
     return out
 
 
-def reinvest_strategy():
+def carry_strategy():
     cap = st.one_of(st.integers(-5, 2**63), st.floats(allow_nan=True))
-    credit = st.one_of(st.integers(-(2**40), 2**63), st.floats(allow_nan=True, allow_infinity=True),
-                       st.fractions(min_value=Fraction(-10**6), max_value=Fraction(10**18)))
-    return st.tuples(st.one_of(st.floats(1e-300, 1e300), st.floats()), cap, cap, credit)
+    carry = st.one_of(st.integers(-(2**40), 2**63), st.floats(allow_nan=True, allow_infinity=True),
+                      st.fractions(min_value=Fraction(-10**6), max_value=Fraction(10**18)))
+    return st.tuples(st.one_of(st.floats(1e-300, 1e300), st.floats()), cap, cap, carry, carry)
 
 
 def published_cases() -> list[Case]:
@@ -1070,6 +1077,8 @@ def run_family_fast(cls, sc):
     f.apply_events([CashDividend(c, a) for c, a in div.items()])
     out += [f.levels.tolist(), f.divisors.tolist(), f.theoretical_ex_dividend_level(div)]
     out.append(f.update_many(sc["ids"][half:], sc["px"][half:]).tolist())
+    f.roll()  # the close: carries folded into the divisors
+    out += [f.levels.tolist(), f.divisors.tolist()]
     f.apply_events([DividendCorrection(code, final)])
     return (*out, f.levels.tolist(), f.divisors.tolist())
 
@@ -1086,6 +1095,8 @@ def run_family_slow(cls, sc):
     r.dividends(div)
     out += [r.levels, list(r.divisors), r.theoretical_ex_dividend_level(div)]
     out.append(r.update_many(sc["ids"][half:], sc["px"][half:]))
+    r.close_day()
+    out += [r.levels, list(r.divisors)]
     r.correct_dividend(code, final)
     return (*out, r.levels, list(r.divisors))
 
@@ -1125,7 +1136,7 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._ticks.replay": Pair(replay_cases, replay_strategy, collect=replay_collect),
     "kospi_fast._ticks.apply_ticks_inplace": Pair(ticks_cases, ticks_strategy, mutated=(0, 7)),
     "kospi_fast._rebase.rebase_divisor": Pair(rebase_cases, rebase_strategy),
-    "kospi_fast.book.reinvest_divisor": Pair(reinvest_cases, reinvest_strategy),
+    "kospi_fast.book.carry_divisor": Pair(carry_cases, carry_strategy),
     "kospi_fast._rebase.apply_changes_inplace": Pair(changes_cases, changes_strategy, mutated=(0, 1)),
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),

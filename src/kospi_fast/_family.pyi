@@ -15,7 +15,8 @@ def run_family(
     out: npt.NDArray[np.float64] | None,  # double[:, ::1] or NULL
     sample_at: npt.NDArray[np.int64] | None,  # const int64_t[::1] or NULL
     src: npt.NDArray[np.int32] | None = None,  # const int32_t[::1], cap slot of each level
-    twins: npt.NDArray[np.int32] | None = None,  # const int32_t[::1], slots with src[k] != k
+    twins: npt.NDArray[np.int32] | None = None,  # const int32_t[::1], slots read another way
+    carry: npt.NDArray[np.float64] | None = None,  # const double[::1], won added to each cap read
 ) -> int: ...
 def caps_from_ell(
     prices: npt.NDArray[np.int64],

@@ -8,7 +8,8 @@ corporate actions (:meth:`apply_events`), the end-of-day :meth:`roll`, snapshots
 
 A concrete book stores its indices' hot state its own way and implements four hooks:
 ``_core_prices()``, ``_core_shares()`` (K, n), ``_core_divisors()`` (K,) and
-``_core_install(prices, shares, divisors, universe)``, plus ``levels`` and
+``_core_install(prices, shares, divisors, universe, carries=None)`` (plus ``_core_carries()``
+for a book holding total-return indices), ``levels`` and
 ``update_many``. :class:`~kospi_fast.IndexEngine` is the K = 1 book with the fast scalar
 ``update``; :class:`~kospi_fast.IndexFamily` holds K indices in the padded-row layout.
 
@@ -41,24 +42,26 @@ from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, Sto
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
 
 
-def reinvest_divisor(divisor: float, cap_before: int, cap_after: int, credit: object) -> float:
-    """A total-return index's divisor after a moment that reinvests ``credit`` won of cash
-    dividends: ``divisor × (cap_after − credit) / cap_before``, exact, rounded once.
+def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before: object = 0,
+                  carry_after: object = 0) -> float:
+    """A divisor rebased so the level does not move when the cap a level divides goes from
+    ``cap_before + carry_before`` to ``cap_after + carry_after`` at the same prices:
+    ``divisor × (cap_after + carry_after) / (cap_before + carry_before)``, exact, rounded once.
 
-    ``cap_before``/``cap_after`` are Σ price × index shares before and after the moment's
-    events at the same (reference) prices; ``credit`` is Σ dividend × index shares (× (1 −
-    tax rate) for NTR; a correction's difference, possibly negative). At the theoretical
-    ex-dividend prices (price − dividend) the level is unchanged, so the dividend's price drop
-    does not move the index (methodology notes, "Total return").
+    A total-return index's level is ``(cap + carry) / divisor``, ``carry`` being the cash
+    dividends (won) it reinvests on the day (methodology notes, "Total return"). Events during
+    such a day rebase with the carry on both sides; the roll folds the carry into the divisor
+    (``carry_after = 0``, ``cap_after = cap_before``). Without carries this is
+    :func:`~kospi_fast.rebase_divisor`.
 
     Parameters
     ----------
     divisor : float
         > 0, finite.
     cap_before, cap_after : int
-        > 0.
-    credit : int, Fraction or float
-        Exact amount in won; ``cap_after − credit`` must be > 0.
+        Σ price × index shares, > 0.
+    carry_before, carry_after : int, float or Fraction
+        Finite; each ``cap + carry`` must be > 0.
 
     Returns
     -------
@@ -66,23 +69,25 @@ def reinvest_divisor(divisor: float, cap_before: int, cap_after: int, credit: ob
 
     Examples
     --------
-    >>> reinvest_divisor(1000.0, 2_000_000, 2_000_000, 40_000)
-    980.0
+    >>> carry_divisor(1000.0, 2_000_000, 2_000_000, 40_000, 0)  # the roll folds 40,000 won in
+    980.3921568627451
     """
     d = _validation.positive_float(divisor, "divisor")
-    for v, name in ((cap_before, "cap_before"), (cap_after, "cap_after")):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"`{name}` must be an int, got {v!r}")
-        if v <= 0:
-            raise ValueError(f"`{name}` must be > 0, got {v}")
-    if isinstance(credit, bool) or not isinstance(credit, (int, np.integer, Fraction, float)):
-        raise TypeError(f"`credit` must be an int, Fraction or float, got {credit!r}")
-    if isinstance(credit, float) and not math.isfinite(credit):
-        raise ValueError(f"`credit` must be finite, got {credit!r}")
-    c = Fraction(credit) if not isinstance(credit, (int, np.integer)) else Fraction(int(credit))
-    if int(cap_after) - c <= 0:
-        raise ValueError(f"`credit` must be below `cap_after` ({int(cap_after)}), got {credit!r}")
-    return float(Fraction(d) * (int(cap_after) - c) / int(cap_before))
+    total = []
+    for cap, carry, side in ((cap_before, carry_before, "before"), (cap_after, carry_after, "after")):
+        if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)):
+            raise TypeError(f"`cap_{side}` must be an int, got {cap!r}")
+        if cap <= 0:
+            raise ValueError(f"`cap_{side}` must be > 0, got {cap}")
+        if isinstance(carry, bool) or not isinstance(carry, (int, np.integer, Fraction, float, np.floating)):
+            raise TypeError(f"`carry_{side}` must be an int, float or Fraction, got {carry!r}")
+        if isinstance(carry, (float, np.floating)) and not math.isfinite(carry):
+            raise ValueError(f"`carry_{side}` must be finite, got {carry!r}")
+        x = int(cap) + (Fraction(int(carry)) if isinstance(carry, (int, np.integer)) else Fraction(carry))
+        if x <= 0:
+            raise ValueError(f"`cap_{side} + carry_{side}` must be > 0, got {cap} + {carry!r}")
+        total.append(x)
+    return float(Fraction(d) * total[1] / total[0])
 
 
 def register_book(cls: type) -> type:
@@ -116,8 +121,13 @@ class IndexBook:
     def _core_divisors(self) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _core_install(self, prices: np.ndarray, shares: np.ndarray, divisors: np.ndarray, universe) -> None:
+    def _core_install(self, prices: np.ndarray, shares: np.ndarray, divisors: np.ndarray, universe,
+                      carries: np.ndarray | None = None) -> None:
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def _core_carries(self) -> np.ndarray:
+        """Won added to each index's cap (K,): a total-return index's dividends of the day."""
+        return np.zeros(len(self._defs))
 
     # ------------------------------------------------------------------ common set-up
     def _book_init(self, universe, defs: list[IndexDefinition], listed: np.ndarray, member: np.ndarray,
@@ -180,7 +190,8 @@ class IndexBook:
         """Every index's level from a full recount of Σ price × index shares (float64 (K,))."""
         prices = self._core_prices()
         caps = exact_caps(prices, self._core_shares())
-        return np.array([c / d for c, d in zip(caps, self._core_divisors())], dtype=np.float64)
+        return np.array([(float(c) + x) / d for c, x, d in zip(caps, self._core_carries(), self._core_divisors())],
+                        dtype=np.float64)
 
     # ------------------------------------------------------------------ validated trades
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
@@ -362,11 +373,11 @@ class IndexBook:
         """Check the new state, rebase every touched index (those holding a changed stock
         before or after, or ``only``), install it in one step.
 
-        ``credits[k]``: the cash dividends (won) total-return index k reinvests at this moment.
-        Its divisor absorbs them: ``divisor × (cap_after − credit) / cap_before`` at the same
-        prices, so the level is unchanged at the theoretical ex-dividend prices (price −
-        dividend) and a dividend's price drop does not move it (methodology notes, "Total
-        return")."""
+        ``credits[k]``: the cash dividends (won) total-return index k reinvests at this moment:
+        they join its carry, ``level = (cap + carry) / divisor``, so the index does not move
+        when the prices fall by exactly the dividends, and the roll folds the carry into the
+        divisor (methodology notes, "Total return"). An index with a carry is rebased with it
+        on both sides (:func:`carry_divisor`)."""
         credits = credits or {}
         K = len(self._defs)
         old_shares = self._core_shares()
@@ -381,24 +392,30 @@ class IndexBook:
         caps_before = exact_caps(self._core_prices(), old_shares)
         caps_after = exact_caps(prices, shares)
         divisors = self._core_divisors()
-        new_div = divisors.copy()
+        carries = self._core_carries()
+        new_div, new_carry = divisors.copy(), carries.copy()
         for k in touched:
             name = self._defs[k].name
             if caps_before[k] <= 0:
                 raise ValueError(f"cannot rebase index {name!r}: its cap is 0 (no members)")
             if caps_after[k] <= 0:
                 raise ValueError(f"the changes would leave index {name!r} with no members (cap 0)")
-            credit = credits.get(k)
-            if credit is None:
+            c = float(carries[k])
+            if c == 0:
                 new_div[k] = rebase_divisor(float(divisors[k]), caps_before[k], caps_after[k])
-                continue
-            if caps_after[k] - credit <= 0:
-                raise ValueError(f"the dividends reinvested in index {name!r} ({float(credit):.6g} won) are not "
-                                 f"below its cap ({caps_after[k]} won)")
-            new_div[k] = reinvest_divisor(float(divisors[k]), caps_before[k], caps_after[k], credit)
+            else:
+                if caps_after[k] + c <= 0:
+                    raise ValueError(f"the changes would leave index {name!r} with cap + carried dividends <= 0")
+                new_div[k] = carry_divisor(float(divisors[k]), caps_before[k], caps_after[k], c, c)
+            credit = credits.get(k)
+            if credit is not None:
+                new_carry[k] = float(Fraction(c) + credit)
+                if caps_after[k] + Fraction(c) + credit <= 0:
+                    raise ValueError(f"the dividend corrections of index {name!r} ({float(credit):.6g} won) would "
+                                     f"leave its cap + carried dividends <= 0")
         levels_before = self.levels
         # ---- commit point: nothing below can fail on user input
-        self._core_install(prices, shares, new_div, universe)
+        self._core_install(prices, shares, new_div, universe, carries=new_carry)
         self.universe = universe
         self._listed, self._member, self._factors = listed, member, factors
         self.reference_prices = reference
@@ -408,7 +425,8 @@ class IndexBook:
         records = [
             RebaseRecord(ids=ids, cap_before=caps_before[k], cap_after=caps_after[k],
                          divisor_before=float(divisors[k]), divisor_after=float(new_div[k]),
-                         level_before=float(levels_before[k]), level_after=caps_after[k] / float(new_div[k]),
+                         level_before=float(levels_before[k]),
+                         level_after=(float(caps_after[k]) + float(new_carry[k])) / float(new_div[k]),
                          events=tuple(events), effective=effective, index=self._defs[k].name,
                          credit=credits.get(k, 0))
             for k in touched
@@ -432,13 +450,41 @@ class IndexBook:
                 _validation.check_positive(c, "closes")
                 self.update_many(np.arange(n, dtype=np.intp), c)  # type: ignore[attr-defined]
             self._previous = np.asarray(self.levels, dtype=np.float64).copy()
-            records = self._apply_events(events, date) if events else []
+            records = self._fold_carries(date)
+            records += self._apply_events(events, date) if events else []
             if then is not None:
                 records += then()
         except BaseException:
             self.restore(saved)  # a rejected roll changes nothing
             raise
         self.reference_prices = self._core_prices()
+        self._version += 1
+        return records
+
+    def _fold_carries(self, date: object) -> list[RebaseRecord]:
+        """At the close, each total-return index's carried dividends are reinvested: the
+        divisor becomes ``divisor × cap / (cap + carry)`` at the closing prices (the level does
+        not move) and the carry goes to 0. One audit row per index folded (no ids, no events)."""
+        carries = self._core_carries()
+        folded = np.flatnonzero(carries != 0)
+        if not folded.size:
+            return []
+        prices, shares = self._core_prices(), self._core_shares()
+        caps = exact_caps(prices, shares)
+        divisors = self._core_divisors()
+        new_div = divisors.copy()
+        for k in folded:
+            new_div[k] = carry_divisor(float(divisors[k]), caps[k], caps[k], float(carries[k]), 0)
+        levels_before = self.levels
+        self._core_install(prices, shares, new_div, self.universe, carries=np.zeros(len(self._defs)))
+        records = [
+            RebaseRecord(ids=(), cap_before=caps[k], cap_after=caps[k], divisor_before=float(divisors[k]),
+                         divisor_after=float(new_div[k]), level_before=float(levels_before[k]),
+                         level_after=caps[k] / float(new_div[k]), events=(), effective=date,
+                         index=self._defs[k].name)
+            for k in folded
+        ]
+        self.audit.extend(records)
         self._version += 1
         return records
 
@@ -554,6 +600,7 @@ class IndexBook:
             index_shares=self._core_shares(),
             factors=self._factors.copy(),
             divisors=self._core_divisors(),
+            carries=self._core_carries(),
             previous_levels=self._previous.copy(),
             audit=list(self.audit),
             dividends=list(self.dividends),
@@ -571,7 +618,8 @@ class IndexBook:
     def _set_state(self, state: BookState) -> None:
         state.check()
         self._defs = list(state.definitions)
-        self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe)
+        self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe,
+                           carries=state.carries.copy())
         self.universe = state.universe
         self.reference_prices = state.reference_prices.copy()
         self._listed = state.listed.copy()

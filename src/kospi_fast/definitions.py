@@ -136,8 +136,9 @@ class IndexDefinition:
         Or calibrate from a base market cap in won.
     returns : {"price", "total", "net"}
         "price" (default) ignores cash dividends; "total" (TR) reinvests each cash dividend
-        index-wide on its ex-date, "net" (NTR) the dividend net of ``tax_rate``: the divisor
-        absorbs Σ dividend × index shares (× (1 − tax_rate)); see
+        index-wide on its ex-date, "net" (NTR) the dividend net of ``tax_rate``: Σ dividend ×
+        index shares (× (1 − tax_rate)) is added to its cap for the day and folded into its
+        divisor at the roll, TR_t = TR_{t−1} × (cap_t + D_t) / cap_{t−1}; see
         :class:`~kospi_fast.events.CashDividend` and the methodology notes, "Total return".
     tax_rate : float, optional
         Withholding tax rate in [0, 1) of a "net" index (KRX: 0.154 domestic, 0.22 foreign);

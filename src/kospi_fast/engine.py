@@ -123,7 +123,9 @@ class IndexEngine(EngineCore, IndexBook):
     def _core_divisors(self) -> np.ndarray:
         return np.array([self.divisor])
 
-    def _core_install(self, prices, shares, divisors, universe) -> None:
+    def _core_install(self, prices, shares, divisors, universe, carries=None) -> None:
+        if carries is not None and carries.any():  # pragma: no cover - an engine is a price index
+            raise AssertionError("an IndexEngine holds no dividend carry")
         self._core_set_state(prices, shares[0], float(divisors[0]), universe.code_index)
 
     # ------------------------------------------------------------------ reading

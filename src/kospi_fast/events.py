@@ -383,9 +383,10 @@ def dividend_amount(x: object) -> Fraction:
 class CashDividend(Event):
     """Cash dividend of ``amount`` won per share, applied on its ex-date (two trading days
     before the record date). No change to a price index (KRX adjusts base prices for stock
-    dividends only); a total-return index reinvests it: its divisor absorbs Σ amount × index
-    shares (× (1 − tax rate) for a net index), so the ex-dividend drop of the price does not
-    move it (methodology notes, "Total return").
+    dividends only); a total-return index reinvests it: Σ amount × index shares (× (1 − tax
+    rate) for a net index) is added to its cap for the day (its carry, folded into the divisor
+    at the roll), so the ex-dividend drop of the price does not move it (methodology notes,
+    "Total return").
 
     ``estimated=True`` (KRX's flow: the previous fiscal year's dividend enters on the ex-date)
     lets a later :class:`DividendCorrection` give the final amount; ``estimated=False`` is a
@@ -415,8 +416,8 @@ class DividendCorrection(Event):
     """The final cash dividend per share (``amount``) of a stock whose latest
     :class:`CashDividend` entered as an estimate. A total-return index takes the difference
     from the amount it reinvested (the estimate, or an earlier correction) at the correction's
-    moment: its divisor absorbs Σ (final − previous) × index shares (× (1 − tax rate)), at
-    the current prices. Published history is not restated (KRX, methodology §7.5)."""
+    moment: Σ (final − previous) × index shares (× (1 − tax rate)) joins its carry. Published
+    history is not restated (KRX, methodology §7.5)."""
 
     code: str
     amount: float

@@ -46,7 +46,7 @@ class IndexFamily(IndexBook):
     """
 
     _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_pmax", "_divisors", "_caps",
-                                 "_levels", "_src", "_twins"}
+                                 "_levels", "_src", "_twins", "_carry"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None) -> None:
         if not isinstance(universe, Universe):
@@ -89,13 +89,17 @@ class IndexFamily(IndexBook):
     def _core_divisors(self) -> np.ndarray:
         return self._divisors[: self._shares.shape[0]].copy()
 
-    def _core_install(self, prices, shares, divisors, universe) -> None:
+    def _core_carries(self) -> np.ndarray:
+        return self._carry[: self._shares.shape[0]].copy()
+
+    def _core_install(self, prices, shares, divisors, universe, carries=None) -> None:
         """Lay the memberships out by stock, padded to the widest row (see ``_family.pyx``),
         and recount every cap. Called with validated arrays only.
 
         An index whose index shares equal an earlier index's (a TR/NTR twin of its price
         index) gets no row of its own: its level divides that index's cap (``src``), so it
-        adds nothing to the per-trade work."""
+        adds nothing to the per-trade work. ``carries`` (K,): won added to each index's cap
+        (a total-return index's dividends of the day; default 0)."""
         K, n = shares.shape
         src = np.arange(K, dtype=np.int32)
         first: dict[bytes, int] = {}
@@ -123,9 +127,14 @@ class IndexFamily(IndexBook):
         self._divisors = np.ones(K + width)  # slots after K are padding dummies
         self._divisors[:K] = divisors
         self._src = np.concatenate([src, np.arange(K, K + width, dtype=np.int32)])
-        self._twins = np.flatnonzero(src != np.arange(K)).astype(np.int32)
+        self._carry = np.zeros(K + width)
+        if carries is not None:
+            self._carry[:K] = carries
+        # levels read another way than caps[k] / divisors[k]: refreshed per trade when every
+        # trade is output
+        self._twins = np.flatnonzero((src != np.arange(K)) | (self._carry[:K] != 0)).astype(np.int32)
         self._caps = self._full_caps()
-        self._levels = self._caps[self._src] / self._divisors
+        self._levels = (self._caps[self._src] + self._carry) / self._divisors
 
     def _full_caps(self) -> np.ndarray:
         """Caps of every index plus the padding slots (always 0), recomputed in full."""
@@ -171,7 +180,7 @@ class IndexFamily(IndexBook):
 
     def recompute(self) -> np.ndarray:
         """Levels from a full aggregation (the check for ``levels``)."""
-        return (self._full_caps()[self._src] / self._divisors)[: len(self._defs)]
+        return ((self._full_caps()[self._src] + self._carry) / self._divisors)[: len(self._defs)]
 
     # ------------------------------------------------------------------ trades
     def update_many(self, ids: object, prices: object, *, sample_at: object = None) -> np.ndarray:
@@ -201,7 +210,7 @@ class IndexFamily(IndexBook):
         out = np.empty((rows, len(self._defs)), dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
         bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
-                         ids, prices, self._pmax, out, samples, self._src, self._twins)
+                         ids, prices, self._pmax, out, samples, self._src, self._twins, self._carry)
         if bad == -2:
             raise MemoryError("IndexFamily.update_many: no memory for the kernel's scratch arrays")
         if bad != -1:

@@ -7,8 +7,9 @@ can too. Nothing here calls kospi_fast's compiled code (or any other kospi_fast 
 
     level = Σ price_i × shares_i / divisor,   divisor = base_cap / base_value
     rebasing: divisor_new = divisor_old × cap_after / cap_before   (same prices on both sides)
-    total return (TR/NTR), on an ex-date: divisor_new = divisor_old × (cap − Σ dividend × shares
-    × reinvested share) / cap, reinvested share 1 (TR) or 1 − tax rate (NTR)
+    total return (TR/NTR): level = (cap + carry) / divisor; on an ex-date carry += Σ dividend ×
+    shares × reinvested share (1 for TR, 1 − tax rate for NTR); at the roll the carry is folded
+    in, divisor × cap / (cap + carry), so TR_t = TR_{t−1} × (cap_t + D_t) / cap_{t−1}
 
 :data:`FAST_SLOW` lists every (fast callable, slow twin) pair; ``tests/test_vs_reference.py``
 sweeps it. Twins of the kernels' low-level seams (``*_inplace``, ``run_*``, ``caps_from_ell``)
@@ -117,25 +118,28 @@ def rebase_divisor(divisor: float, cap_before: int | float, cap_after: int | flo
     return float(Fraction(d) * _exact(cap_after) / _exact(cap_before))
 
 
-def reinvest_divisor(divisor: float, cap_before: int, cap_after: int, credit) -> float:
-    """Slow reinvest_divisor for one moment of a total-return index: the dividends leave the cap."""
-    # A total-return index's cap at the theoretical ex-dividend prices is cap_after − credit
-    # (credit = Σ dividend × index shares, × (1 − tax) for NTR); rebasing from cap_before to it
-    # keeps the level where the prices fall by exactly the dividends. Exact, rounded once.
+def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before=0, carry_after=0) -> float:
+    """Slow carry_divisor for one rebasing of an index whose level is (cap + carry) / divisor."""
+    # The level (cap + carry) / divisor stays put when cap + carry goes from its value before
+    # to its value after at the same prices: divisor × (cap_after + carry_after) / (cap_before
+    # + carry_before), exact, rounded once. Caps are ints > 0; carries finite ints, floats or
+    # Fractions (a total-return index's dividends of the day); each cap + carry must be > 0.
     d = _positive_real(divisor, "divisor")
-    for v, name in ((cap_before, "cap_before"), (cap_after, "cap_after")):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"`{name}` must be an int, got {v!r}")
-        if v <= 0:
-            raise ValueError(f"`{name}` must be > 0, got {v}")
-    if isinstance(credit, (bool, np.bool_)) or not isinstance(credit, (numbers.Integral, Fraction, float)):
-        raise TypeError(f"`credit` must be an int, Fraction or float, got {credit!r}")
-    if isinstance(credit, float) and not math.isfinite(credit):
-        raise ValueError(f"`credit` must be finite, got {credit!r}")
-    ex_cap = int(cap_after) - _exact(credit) if not isinstance(credit, Fraction) else int(cap_after) - credit
-    if ex_cap <= 0:
-        raise ValueError(f"`credit` must be below `cap_after` ({int(cap_after)}), got {credit!r}")
-    return float(Fraction(d) * ex_cap / int(cap_before))
+    sides = []
+    for side, cap, carry in (("before", cap_before, carry_before), ("after", cap_after, carry_after)):
+        if isinstance(cap, (bool, np.bool_)) or not isinstance(cap, numbers.Integral):
+            raise TypeError(f"`cap_{side}` must be an int, got {cap!r}")
+        if cap <= 0:
+            raise ValueError(f"`cap_{side}` must be > 0, got {cap}")
+        if isinstance(carry, (bool, np.bool_)) or not isinstance(carry, (numbers.Integral, Fraction, float, np.floating)):
+            raise TypeError(f"`carry_{side}` must be an int, float or Fraction, got {carry!r}")
+        if isinstance(carry, (float, np.floating)) and not math.isfinite(carry):
+            raise ValueError(f"`carry_{side}` must be finite, got {carry!r}")
+        total = int(cap) + _exact(carry)
+        if total <= 0:
+            raise ValueError(f"`cap_{side} + carry_{side}` must be > 0, got {cap} + {carry!r}")
+        sides.append(total)
+    return float(Fraction(d) * sides[1] / sides[0])
 
 
 def published(level_value: float) -> float:
@@ -215,7 +219,7 @@ def caps_from_ell(prices, width, col, sh, n_slots):
 
 
 def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, pmax, out, sample_at, src=None,
-               twins=None):
+               twins=None, carry=None):
     """Slow run_family for K indices in the padded-row layout: a full recompute per output row."""
     # Contract (the seam's): prices int64 (writable); col int32 and sh int64 of length
     # n_stocks × width; caps int64, divisors and levels float64 (writable caps/levels), one per
@@ -228,7 +232,9 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     # (sample_at[s] == t) holds the first n_out levels after trade t, for every applied t;
     # other rows are left untouched. `src` (int32, one per slot, each in range; None: slot k
     # reads its own cap) is the cap slot each level divides: a total-return twin reads its
-    # price index's cap. `twins` (int32, each in range) lists the slots with src[k] != k.
+    # price index's cap. `twins` (int32, each in range) lists the slots read another way than
+    # caps[k] / divisors[k]. `carry` (float64, one per slot; None: zeros) is added to the cap a
+    # level divides: level[k] = (float(caps[src[k]]) + carry[k]) / divisors[k].
     n = _length(prices, "prices", _I64, writable=True)
     width = _int_scalar(width, "width")
     if width < 0:
@@ -260,6 +266,10 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         for k, j in enumerate(reads):
             if not 0 <= j < n_slots:
                 raise ValueError(f"`src[{k}]` must be in [0, {n_slots}), got {j}")
+    adds = [0.0] * n_slots
+    if carry is not None:
+        _same(_length(carry, "carry", _F64), "carry", n_slots)
+        adds = carry.tolist()
     if twins is not None:
         _length(twins, "twins", _I32)
         for k, j in enumerate(twins.tolist()):
@@ -285,14 +295,14 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         rows = [t] if sample_at is None else rows_at.get(t, ())
         if rows:
             now = caps_now()
-            row = [level(now[reads[k]], divs[k]) for k in range(n_out)]
+            row = [(float(now[reads[k]]) + adds[k]) / divs[k] for k in range(n_out)]
             for r in rows:
                 out[r, :] = row
     prices[:] = cur
     final = caps_now()
     caps[:] = final
     if bad == -1:
-        levels[:] = [level(final[j], d) for j, d in zip(reads, divs)]
+        levels[:] = [(float(final[j]) + a) / d for j, a, d in zip(reads, adds, divs)]
     return bad
 
 
@@ -327,6 +337,7 @@ class ReferenceFamily:
         self.shares: list[dict[str, int]] = []
         self.divisors: list[float] = []
         self.reinvest: list[Fraction] = []  # share of a cash dividend each index reinvests
+        self.carries: list[float] = []  # won of dividends each index reinvests today
         self.last_dividend: dict[str, tuple[Fraction, bool]] = {}  # code -> (amount, estimated)
         for d in defs:
             name = _field(d, "name")
@@ -346,6 +357,7 @@ class ReferenceFamily:
             self.shares.append(sh)
             self.divisors.append(divisor)
             self.reinvest.append(_reinvested(_field(d, "returns", "price"), _field(d, "tax_rate")))
+            self.carries.append(0.0)
 
     # ---------------------------------------------------------------- construction
     def _index_shares(self, d) -> dict[str, int]:
@@ -380,7 +392,7 @@ class ReferenceFamily:
 
     @property
     def levels(self) -> list[float]:
-        return [level(c, d) for c, d in zip(self.caps(), self.divisors)]
+        return [(float(c) + x) / d for c, x, d in zip(self.caps(), self.carries, self.divisors)]
 
     @property
     def price_bound(self) -> int:
@@ -417,10 +429,11 @@ class ReferenceFamily:
 
     # ---------------------------------------------------------------- dividends
     # A "total" index reinvests each cash dividend on its ex-date, a "net" one the dividend
-    # net of its tax rate: its cap at the theoretical ex-dividend prices (price − dividend)
-    # keeps its level (reinvest_divisor). A price index ignores dividends. A correction of an
-    # estimated dividend reinvests the difference (final − amount reinvested so far) at the
-    # moment it is made; nothing before it changes.
+    # net of its tax rate: the amount joins the index's carry for the day, level = (cap +
+    # carry) / divisor, so the index keeps its level at the theoretical ex-dividend prices
+    # (price − dividend); close_day() folds the carry into the divisor. A price index ignores
+    # dividends. A correction of an estimated dividend reinvests the difference (final −
+    # amount reinvested so far) from the moment it is made; nothing before it changes.
     def dividends(self, amounts: Mapping[str, Any], *, estimated: bool = True) -> list[float]:
         """Cash dividends per share going ex now, at the current prices; returns the divisors."""
         per_share = {}
@@ -446,16 +459,26 @@ class ReferenceFamily:
         return list(self.divisors)
 
     def _reinvest_now(self, per_share: Mapping[str, Fraction]) -> None:
-        new = list(self.divisors)
+        new = list(self.carries)
         for k, sh in enumerate(self.shares):
             credit = sum((a * sh.get(c, 0) for c, a in per_share.items()), Fraction(0)) * self.reinvest[k]
             if credit:
                 for c, a in per_share.items():
                     if sh.get(c, 0) > 0 and a >= self.prices[c]:
                         raise ValueError(f"the cash dividend of {c!r} is not below its price {self.prices[c]}")
+                if self._cap_of(sh) + Fraction(new[k]) + credit <= 0:
+                    raise ValueError("the dividends would leave the cap + carried dividends <= 0")
+                new[k] = float(Fraction(new[k]) + credit)
+        self.carries = new
+
+    def close_day(self) -> list[float]:
+        """The roll's close: every carry is folded into its divisor (levels unchanged)."""
+        for k, sh in enumerate(self.shares):
+            if self.carries[k]:
                 cap = self._cap_of(sh)
-                new[k] = reinvest_divisor(self.divisors[k], cap, cap, credit)
-        self.divisors = new
+                self.divisors[k] = carry_divisor(self.divisors[k], cap, cap, self.carries[k], 0)
+                self.carries[k] = 0.0
+        return list(self.divisors)
 
     def theoretical_ex_dividend_level(self, amounts: Mapping[str, Any], index: str | None = None) -> float:
         """The price index's level with every price lowered by its expected dividend."""
@@ -473,10 +496,11 @@ class ReferenceFamily:
             before, after = self._cap_of(self.shares[k]), self._cap_of(sh)
             if after <= 0:
                 raise ValueError(f"index {name!r} would have a cap of 0")
-            lvl_before = level(before, self.divisors[k])
-            self.divisors[k] = rebase_divisor(self.divisors[k], before, after)
+            c = self.carries[k]
+            lvl_before = (float(before) + c) / self.divisors[k]
+            self.divisors[k] = carry_divisor(self.divisors[k], before, after, c, c)
             self.shares[k] = sh
-            out[name] = (lvl_before, level(after, self.divisors[k]))
+            out[name] = (lvl_before, (float(after) + c) / self.divisors[k])
         return out
 
 
@@ -713,7 +737,7 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._ticks.replay", replay),
     ("kospi_fast._ticks.apply_ticks_inplace", apply_ticks_inplace),
     ("kospi_fast._rebase.rebase_divisor", rebase_divisor),
-    ("kospi_fast.book.reinvest_divisor", reinvest_divisor),
+    ("kospi_fast.book.carry_divisor", carry_divisor),
     ("kospi_fast._rebase.apply_changes_inplace", apply_changes_inplace),
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),

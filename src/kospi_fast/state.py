@@ -45,8 +45,8 @@ class RebaseRecord:
     """What one rebasing did to one index: caps at the same prices before and after, divisors,
     levels, the events and the effective date. ``index`` names the index (a family writes one
     record per index the events touched). ``credit``: the cash dividends in won (a Fraction,
-    exact) a total-return index reinvested (its divisor is ``divisor_before × (cap_after −
-    credit) / cap_before``); 0 otherwise."""
+    exact) a total-return index reinvests from this moment (added to its carry); 0 otherwise.
+    A roll's row folding a carry into the divisor has no ids and no events."""
 
     ids: tuple[int, ...]
     cap_before: int
@@ -67,7 +67,8 @@ class BookState:
 
     Shapes: ``n`` stocks, ``K`` indices. ``index_shares`` (K, n) int64 (0 = not a member),
     ``factors`` (K, n) float64 (index shares per listed share of cap-weighted members; > 0
-    exactly for members), ``divisors`` and ``previous_levels`` (K,) float64.
+    exactly for members), ``divisors`` and ``previous_levels`` (K,) float64, ``carries`` (K,)
+    float64 (won of dividends a total-return index reinvests today; None reads as zeros).
     """
 
     kind: str
@@ -84,14 +85,17 @@ class BookState:
     audit: list[RebaseRecord] = field(default_factory=list)
     dividends: list = field(default_factory=list)
     applied: set[Event] = field(default_factory=set)
+    carries: np.ndarray | None = None  # (K,) float64: a total-return index's dividends of the day (won)
 
     def check(self) -> None:
         """Raise ``ValueError`` when the parts do not fit together (shapes, dtypes, values)."""
         n, K = len(self.universe), len(self.definitions)
+        if self.carries is None:
+            self.carries = np.zeros(K)
         for name, dtype, shape in (
             ("prices", np.int64, (n,)), ("reference_prices", np.int64, (n,)), ("listed", np.int64, (n,)),
             ("member", np.bool_, (n,)), ("index_shares", np.int64, (K, n)), ("factors", np.float64, (K, n)),
-            ("divisors", np.float64, (K,)), ("previous_levels", np.float64, (K,)),
+            ("divisors", np.float64, (K,)), ("previous_levels", np.float64, (K,)), ("carries", np.float64, (K,)),
         ):
             a = getattr(self, name)
             if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != shape:
@@ -105,6 +109,11 @@ class BookState:
             raise ValueError("book state `index_shares` and `listed` must be >= 0")
         if not (np.isfinite(self.divisors).all() and (self.divisors > 0).all()):
             raise ValueError("book state `divisors` must be finite and > 0")
+        if not np.isfinite(self.carries).all():
+            raise ValueError("book state `carries` must be finite")
+        for k, d in enumerate(self.definitions):
+            if self.carries[k] != 0 and d.returns == "price":
+                raise ValueError(f"book state `carries[{k}]`: price index {d.name!r} carries no dividends")
         names = [d.name for d in self.definitions]
         if len(set(names)) != K:
             raise ValueError(f"book state has duplicate index names: {names}")

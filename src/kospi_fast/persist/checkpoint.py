@@ -83,14 +83,14 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
     u = st.universe
     caps = exact_caps(st.prices, st.index_shares)
-    levels = [c / d for c, d in zip(caps, st.divisors.tolist())]
+    levels = [(float(c) + x) / d for c, x, d in zip(caps, st.carries.tolist(), st.divisors.tolist())]
     if [x.hex() for x in levels] != [float(x).hex() for x in levels_now]:
         raise RuntimeError("the book changed while it was being saved: save it under the writer's lock")
     arrays = [
         ("universe.shares", u.shares), ("universe.base_prices", u.base_prices),
         ("prices", st.prices), ("reference_prices", st.reference_prices), ("listed", st.listed),
         ("member", st.member.astype(np.uint8)), ("index_shares", st.index_shares), ("factors", st.factors),
-        ("divisors", st.divisors), ("previous_levels", st.previous_levels),
+        ("divisors", st.divisors), ("previous_levels", st.previous_levels), ("carries", st.carries),
     ]
     parts: list[bytes] = []
     meta: dict[str, dict] = {}
@@ -228,6 +228,8 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         factors=_array(header, section, "factors", (K, n)),
         divisors=_array(header, section, "divisors", (K,)),
         previous_levels=_array(header, section, "previous_levels", (K,)),
+        # a file written before total-return indices existed has no carries: zeros
+        carries=_array(header, section, "carries", (K,)) if "carries" in header["arrays"] else None,
         audit=[decode(r, f"audit[{k}]") for k, r in enumerate(header["audit"])],
         dividends=[decode(d, f"dividends[{k}]") for k, d in enumerate(header["dividends"])],
         applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
@@ -239,7 +241,7 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
                          f"{header['caps'][:3]}…")
     levels = [decode(x, "levels") for x in header["levels"]]
-    want = [c / d for c, d in zip(caps, state.divisors.tolist())]
+    want = [(float(c) + x) / d for c, x, d in zip(caps, state.carries.tolist(), state.divisors.tolist())]
     if len(levels) != K or any(type(x) is not float or x.hex() != w.hex() for x, w in zip(levels, want)):
         raise ValueError("the levels differ from the recorded ones")
     return state
