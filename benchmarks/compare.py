@@ -19,8 +19,8 @@ Suites (``--suite``, default all):
   ``IndexEngine.update_many`` (issue 5).
 * ``events``: a 50-event ``apply_events``, an end-of-day ``roll``, and ``eod.verify`` on the
   real KRX files of ../shared/data when present (issue 3).
-* ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (after an ex-date, so the
-  three divisors differ) against KOSPI alone, on the final-levels path, the 10-s KOSPI grid
+* ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (three divisors, and the
+  day's dividends carried: an ex-date) against KOSPI alone, on the final-levels path, the 10-s KOSPI grid
   and per tick (issue 14).
 
 Each suite checks its results once before timing. Timings are the best of ``--repeat`` runs
@@ -523,7 +523,9 @@ def run_returns(universe, day, repeat: int, log) -> dict:
     def book(returns):
         fam = kf.IndexFamily.kospi(universe, sectors=False, size=False, returns=returns,
                                    levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE})
-        fam.roll(dividends, date=scenarios.DAY_DATE)  # an ex-date: TR and NTR divisors differ
+        fam.roll(dividends)  # an earlier ex-date, folded at its close: TR and NTR divisors differ
+        fam.roll()
+        fam.roll(dividends, date=scenarios.DAY_DATE)  # and today is an ex-date: both carry dividends
         return fam
 
     alone = lambda: book(("price",))  # noqa: E731  (construction: never timed)
@@ -534,7 +536,7 @@ def run_returns(universe, day, repeat: int, log) -> dict:
     ra, rt = a.update_many(ids, prices, sample_at=grid_at), t.update_many(ids, prices, sample_at=grid_at)
     assert np.array_equal(ra[:, 0], rt[:, 0]) and np.array_equal(a.levels, t.levels[:1])
     assert t.levels.tobytes() == t.recompute().tobytes() == t.recompute_levels().tobytes()
-    assert len(set(t.divisors.tolist())) == 3
+    assert len(set(t.divisors.tolist())) == 3 and (t.to_state().carries[1:] > 0).all()
     del ra, rt
 
     log(f"timing KOSPI with and without its twins (best of {repeat}, fresh family per run, round-robin) ...")

@@ -32,8 +32,10 @@ def book(universe, returns):
     fam = kf.IndexFamily.kospi(universe, sectors=False, size=False, returns=returns,
                                levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE})
     top = np.argsort(-universe.base_prices * universe.shares)[:50]
-    fam.roll([CashDividend(universe.codes[i], int(universe.base_prices[i]) // 100) for i in top],
-             date=scenarios.DAY_DATE)
+    dividends = [CashDividend(universe.codes[i], int(universe.base_prices[i]) // 100) for i in top]
+    fam.roll(dividends)  # an earlier ex-date, folded at its close: the divisors differ
+    fam.roll()
+    fam.roll(dividends, date=scenarios.DAY_DATE)  # today is an ex-date too: dividends carried
     return fam
 
 

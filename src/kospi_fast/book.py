@@ -559,7 +559,8 @@ class IndexBook:
     # ------------------------------------------------------------------ audit
     def audit_table(self) -> list[dict]:
         """The audit log as rows, one per index and rebasing: index, effective date, events,
-        caps, base caps, divisors' levels. ``pandas.DataFrame(book.audit_table())`` gives a
+        caps, base caps, divisors' levels, and the cash dividends (won) a total-return index
+        reinvested (``credit``). ``pandas.DataFrame(book.audit_table())`` gives a
         table."""
         base = {d.name: d.base_value for d in self._defs}
         return [
@@ -575,6 +576,7 @@ class IndexBook:
                 "base_cap_after": r.divisor_after * base.get(r.index, 100.0),
                 "level_before": r.level_before,
                 "level_after": r.level_after,
+                "credit": float(r.credit),
             }
             for r in self.audit
         ]
