@@ -361,7 +361,11 @@ class IndexFamily(IndexBook):
         files, so they are inputs; ``kospi200_cap=0.30`` caps KOSPI 200), size indices (large =
         top 100 by cap, mid = 101–300, small = the rest), one index per sector (``sectors``),
         and equal-weighted variants of KOSPI 200/100/50 when ``equal_weighted``. ``levels``
-        calibrates named indices; the rest start at their base value (100). See
+        calibrates named indices; the rest start at their base value (100).
+        ``returns=("price", "total", "net")`` adds the total-return twins "KOSPI TR" and
+        "KOSPI NTR" (and "KOSPI 200 TR"/"NTR" when KOSPI 200 is given), NTR net of
+        ``tax_rate`` (default 0.154, KRX's domestic rate); twins share their price index's
+        cap, so they add no per-trade work. See
         :func:`kospi_fast.definitions.kospi_definitions`."""
         return cls(universe, kospi_definitions(universe, **kwargs))
 
