@@ -466,7 +466,7 @@ def test_a_checkpoint_without_carries_reads_as_zeros():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**16), bad=st.sampled_from(["at-price", "unknown", "correct-nothing", "fractional-split"]))
+@given(seed=st.integers(0, 2**16), bad=st.sampled_from(["at-price", "unknown", "correct-nothing", "buyback-all"]))
 def test_a_rejected_dividend_roll_changes_nothing(seed, bad):
     fam, rng = market(seed)
     fam.roll([CashDividend("000001", 300)])
@@ -477,7 +477,7 @@ def test_a_rejected_dividend_roll_changes_nothing(seed, bad):
     events.append({"at-price": CashDividend("000000", int(fam.prices[0]) + 1),  # the close is price + 1
                    "unknown": CashDividend("99999X", 10),
                    "correct-nothing": DividendCorrection("000005", 10),
-                   "fractional-split": Split("000002", "7:3")}[bad])
+                   "buyback-all": kf.events.BuybackCancellation("000002", int(fam.listed_shares[2]))}[bad])
     before = snapshot(fam) + (fam.to_state().carries.tobytes(), fam.previous_levels.tobytes())
     with pytest.raises((ValueError, KeyError)):
         fam.roll(events, closes=fam.prices + 1, date="2026-12-30")
