@@ -2,6 +2,10 @@
 
 Pure Python + NumPy; nothing here imports the compiled extensions.
 
+The KOSPI 200 calendar rules (float-ratio banding, futures expiries, review and special-change
+dates) are at the end; their dates come from the XKRX calendar of ``exchange-calendars`` (the
+``calendar`` extra), the one trading calendar of the package (:func:`xkrx_calendar`).
+
 Everything is exact. Scalars are turned into :class:`fractions.Fraction` before any arithmetic,
 so a theoretical price such as 29000/3 (9666.66...) is never a float on its way to the tick grid.
 A float argument is taken to mean the decimal it prints as (``0.3`` means 3/10, not the binary
@@ -43,6 +47,7 @@ from kospi_fast._validation import (
     real_array,
     whole_positive_exact,
 )
+from kospi_fast._optional import require
 from kospi_fast._validation import ratio as parse_ratio
 
 __all__ = [
@@ -58,6 +63,18 @@ __all__ = [
     "bonus_issue_price",
     "stock_dividend_price",
     "split_price",
+    "FLOAT_RATIO_STEP",
+    "MIN_FLOAT_RATIO",
+    "xkrx_calendar",
+    "is_trading_day",
+    "next_trading_day",
+    "previous_trading_day",
+    "round_float_ratio",
+    "float_eligible",
+    "futures_expiry",
+    "review_effective_date",
+    "quarterly_entry_date",
+    "special_change_removal_date",
 ]
 
 #: First trading day of the unified tick-size table (methodology 3.1).
@@ -677,3 +694,236 @@ def split_price(prev_close, ratio, rounding="up", date=None):
     close = positive_exact(prev_close, "prev_close")
     r = parse_ratio(ratio)
     return _round_exact(Fraction(close) / r, mode, table, "the theoretical split price")
+
+
+# --------------------------------------------------------------------------------------------
+# KOSPI 200: float ratios and the review calendar (methodology 2.4, 7.1, 7.3)
+# --------------------------------------------------------------------------------------------
+
+#: KRX rounds a float ratio UP to a multiple of this (5% steps; methodology 7.1, newsway 2016-06-07).
+FLOAT_RATIO_STEP = Fraction(5, 100)
+
+#: Smallest float ratio of an eligible stock (10% since 2007; methodology 7.1, hankyung 2007-01-19).
+MIN_FLOAT_RATIO = Fraction(10, 100)
+
+_XKRX = None
+_SESSIONS: list | None = None
+
+
+def xkrx_calendar():
+    """The XKRX calendar of ``exchange-calendars``, built once; the package's one trading calendar
+    (the session rules of :mod:`kospi_fast.session` and the review dates here use it).
+
+    Raises
+    ------
+    ImportError
+        When ``exchange-calendars`` is not installed, naming the fix:
+        ``pip install 'kospi-fast[calendar]'``. No date here is ever guessed without it.
+    """
+    global _XKRX
+    if _XKRX is None:
+        xc = require("exchange_calendars", "calendar", package="exchange-calendars",
+                     what="the KRX trading calendar")
+        import warnings
+
+        # building it is slow and, with some pandas versions, emits a deprecation warning from
+        # inside exchange-calendars that is not ours to act on
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            _XKRX = xc.get_calendar("XKRX")
+    return _XKRX
+
+
+def _sessions() -> list:
+    """The XKRX sessions as a sorted list of :class:`datetime.date`."""
+    global _SESSIONS
+    if _SESSIONS is None:
+        _SESSIONS = [d.date() for d in xkrx_calendar().sessions]
+    return _SESSIONS
+
+
+def _in_range(day: datetime.date, name: str) -> list:
+    s = _sessions()
+    if not s[0] <= day <= s[-1]:
+        raise ValueError(f"`{name}` {day.isoformat()} is outside the XKRX calendar's range "
+                         f"{s[0].isoformat()} .. {s[-1].isoformat()}")
+    return s
+
+
+def is_trading_day(date) -> bool:
+    """True when XKRX lists `date` as a session (a KRX trading day).
+
+    >>> is_trading_day("2025-06-13"), is_trading_day("2025-06-14")  # Friday, Saturday
+    (True, False)
+    """
+    day = as_date(date, "date")
+    s = _in_range(day, "date")
+    i = bisect.bisect_left(s, day)
+    return i < len(s) and s[i] == day
+
+
+def next_trading_day(date, n: int = 1) -> datetime.date:
+    """The `n`-th trading day after `date` (`date` itself need not be one); n >= 1.
+
+    >>> next_trading_day("2025-06-12"), next_trading_day("2025-03-06", 2)
+    (datetime.date(2025, 6, 13), datetime.date(2025, 3, 10))
+    """
+    day = as_date(date, "date")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"`n` must be an int >= 1, got {n!r}")
+    s = _in_range(day, "date")
+    i = bisect.bisect_right(s, day) + n - 1
+    if i >= len(s):
+        raise ValueError(f"the {n}-th trading day after {day.isoformat()} is beyond the XKRX calendar "
+                         f"(last session {s[-1].isoformat()})")
+    return s[i]
+
+
+def previous_trading_day(date, n: int = 1) -> datetime.date:
+    """The `n`-th trading day before `date` (`date` itself need not be one); n >= 1."""
+    day = as_date(date, "date")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"`n` must be an int >= 1, got {n!r}")
+    s = _in_range(day, "date")
+    i = bisect.bisect_left(s, day) - n
+    if i < 0:
+        raise ValueError(f"the {n}-th trading day before {day.isoformat()} is before the XKRX calendar "
+                         f"(first session {s[0].isoformat()})")
+    return s[i]
+
+
+def round_float_ratio(x) -> float:
+    """KRX's float ratio: `x` rounded UP to a 5% step, exactly (methodology 7.1: "5% 단위로 올림").
+
+    `x` is taken as the decimal it prints as (0.4321 is 4321/10000), so a ratio already on a
+    step stays there (0.45 -> 0.45) and anything above moves to the next (0.4501 -> 0.50).
+    The result is the float whose shortest repr is that step (``0.45``), which is how index
+    shares read it (:func:`kospi_fast.definitions.shares_from_listed`).
+
+    Parameters
+    ----------
+    x : int, float, Fraction or Decimal
+        Raw float ratio in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        `x` is not a real number.
+    ValueError
+        `x` is outside [0, 1] or not finite.
+
+    Examples
+    --------
+    >>> round_float_ratio(0.4321), round_float_ratio(0.45), round_float_ratio(0.4501)
+    (0.45, 0.45, 0.5)
+    """
+    r = Fraction(exact_number(x, "x", "in [0, 1]"))
+    if not 0 <= r <= 1:
+        raise ValueError(f"`x` (a float ratio) must be in [0, 1], got {x!r}")
+    steps = -((-r) // FLOAT_RATIO_STEP)  # ceiling, exact
+    return float(steps * FLOAT_RATIO_STEP)
+
+
+def float_eligible(x) -> bool:
+    """Whether a stock of raw float ratio `x` may be a KOSPI 200 member: ``x >= 10%``.
+
+    The test is on the raw ratio, before the 5% round-up (a decision: rounding 0.06 up to 0.10
+    must not make a stock eligible; docs/methodology-notes.md, "KOSPI 200 float ratios").
+
+    >>> float_eligible(0.10), float_eligible(0.0999)
+    (True, False)
+    """
+    r = Fraction(exact_number(x, "x", "in [0, 1]"))
+    if not 0 <= r <= 1:
+        raise ValueError(f"`x` (a float ratio) must be in [0, 1], got {x!r}")
+    return r >= MIN_FLOAT_RATIO
+
+
+def _year_month(year, month) -> tuple[int, int]:
+    for name, v in (("year", year), ("month", month)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"`{name}` must be an int, got {v!r}")
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"`month` must be in 1..12, got {month!r}")
+    return int(year), int(month)
+
+
+def futures_expiry(year, month) -> datetime.date:
+    """Last trading day of the KOSPI 200 futures/options of (`year`, `month`): the second
+    Thursday of the month, or the trading day before it when that Thursday is a holiday
+    (methodology 2.4).
+
+    >>> futures_expiry(2025, 6), futures_expiry(2023, 12)
+    (datetime.date(2025, 6, 12), datetime.date(2023, 12, 14))
+    """
+    year, month = _year_month(year, month)
+    first = datetime.date(year, month, 1)
+    thursday = first + datetime.timedelta(days=(3 - first.weekday()) % 7 + 7)
+    return thursday if is_trading_day(thursday) else previous_trading_day(thursday)
+
+
+def review_effective_date(year, month) -> datetime.date:
+    """First day of a regular KOSPI 200 review (June or December): the trading day after that
+    month's futures/options expiry (methodology 2.4; reviews are semi-annual since 2020).
+
+    >>> review_effective_date(2025, 6), review_effective_date(2025, 12)
+    (datetime.date(2025, 6, 13), datetime.date(2025, 12, 12))
+    """
+    year, month = _year_month(year, month)
+    if month not in (6, 12):
+        raise ValueError(f"regular KOSPI 200 reviews are in June and December, got `month` {month}")
+    return next_trading_day(futures_expiry(year, month))
+
+
+def quarterly_entry_date(date) -> datetime.date:
+    """Fast entry of a large new listing (특례편입): the trading day after the first quarterly
+    (Mar/Jun/Sep/Dec) futures expiry on or after `date`, the day its 15-trading-day window
+    ends (methodology 2.1, 7.3). Whether the listing qualifies (top 50 by average cap) is the
+    caller's call.
+
+    >>> quarterly_entry_date("2015-01-12")  # Cheil Industries: listed 2014-12-18, window ends 2015-01-12
+    datetime.date(2015, 3, 13)
+    """
+    day = as_date(date, "date")
+    y, m = day.year, day.month
+    while True:
+        if m % 3 == 0 and futures_expiry(y, m) >= day:
+            return next_trading_day(futures_expiry(y, m))
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+
+
+def special_change_removal_date(designated, resumed=None, *, halted: bool = False) -> datetime.date:
+    """Day a KOSPI 200 member designated 관리종목 or given a delisting decision on `designated`
+    leaves the index (rule since 2014-03-03; methodology 7.3).
+
+    * Not halted: on the next trading day after two trading days have passed since the
+      designation, i.e. the 3rd trading day after `designated`.
+    * Halted, trading resumed on `resumed`: two trading days after the resumption (the day it
+      resumes counts as the first), but no later than the 16th trading day of the halt (the
+      halt's first day is `designated`, or the next trading day when that is not one).
+    * Halted and not resumed (``halted=True``, no `resumed`): the 16th trading day of the halt.
+
+    Worked example (smarttoday 74349, 2025-03): 금양 designated on 2025-03-05, halted that day,
+    resumed 2025-03-06, removed from 2025-03-10.
+
+    >>> special_change_removal_date("2025-03-05", "2025-03-06")
+    datetime.date(2025, 3, 10)
+    """
+    d = as_date(designated, "designated")
+    if not isinstance(halted, bool):
+        raise TypeError(f"`halted` must be a bool, got {halted!r}")
+    if resumed is None and not halted:
+        return next_trading_day(d, 3)
+    first = d if is_trading_day(d) else next_trading_day(d)
+    limit = next_trading_day(first, 15)  # the 16th trading day counting `first` as the 1st
+    if resumed is None:
+        return limit
+    r = as_date(resumed, "resumed")
+    if r <= d:
+        raise ValueError(f"`resumed` {r.isoformat()} must be after `designated` {d.isoformat()}")
+    if not is_trading_day(r):
+        raise ValueError(f"`resumed` {r.isoformat()} is not a KRX trading day (XKRX calendar)")
+    return min(next_trading_day(r, 2), limit)

@@ -25,7 +25,6 @@ import numpy as np
 
 from kospi_fast import _session, _validation, krx
 from kospi_fast._clock import DAY_NS, NS_PER_S, format_clock
-from kospi_fast._optional import require
 from kospi_fast._ticks import prepare_ticks
 from kospi_fast.publish import (  # grids, sampling and prints live there; re-exported
     IndexEvent,
@@ -108,23 +107,9 @@ def is_trading_day(date: object) -> bool:
     return bool(cal.is_session(_validation.as_date(date).isoformat()))
 
 
-_CALENDAR = None
-
-
 def _calendar():
-    """The XKRX calendar, built once (building it is slow and, with some pandas versions, emits
-    a deprecation warning from inside exchange-calendars that is not ours to act on)."""
-    global _CALENDAR
-    if _CALENDAR is None:
-        xc = require("exchange_calendars", "calendar", package="exchange-calendars",
-                     what="the KRX trading calendar")
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            _CALENDAR = xc.get_calendar("XKRX")
-    return _CALENDAR
+    """The XKRX calendar (one home: :func:`kospi_fast.krx.xkrx_calendar`)."""
+    return krx.xkrx_calendar()
 
 
 def session_times(date: object, *, late_open: bool | None = None, check_calendar: bool = True) -> SessionTimes:
