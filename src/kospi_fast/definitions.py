@@ -143,6 +143,13 @@ class IndexDefinition:
     tax_rate : float, optional
         Withholding tax rate in [0, 1) of a "net" index (KRX: 0.154 domestic, 0.22 foreign);
         required for "net", refused otherwise.
+    cap : float, optional
+        KRX's capped variant (e.g. 0.30): the weight cap its reviews apply. The book never
+        computes it from one day: :mod:`kospi_fast.kospi200` turns the AVERAGE weight over the
+        review window into ``cap_factors`` at each June/December review (methodology 7.2).
+    cap_factors : sequence of float, optional
+        Capping factor per member, each in (0, 1], held until the next review (default 1):
+        index shares = round(listed × float ratio × capping factor).
     """
 
     name: str
@@ -159,6 +166,8 @@ class IndexDefinition:
     returns: str = "price"
     tax_rate: float | None = None
     extra: dict = field(default_factory=dict, compare=False)
+    cap: float | None = None
+    cap_factors: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -185,11 +194,33 @@ class IndexDefinition:
                 raise ValueError(f"index {self.name!r}: `float_ratios[{i}]` ({members[i]}) must be in (0, 1], "
                                  f"got {fr[i].item()!r}")
             object.__setattr__(self, "float_ratios", tuple(fr.tolist()))
+        if self.cap is not None:
+            c = _validation.positive_float(self.cap, "cap")
+            if c > 1:
+                raise ValueError(f"index {self.name!r}: `cap` must be in (0, 1], got {self.cap!r}")
+            if self.caps is not None:
+                raise ValueError(f"index {self.name!r}: give `cap` (from the review window) or `caps` "
+                                 "(from the rebalance day's weights), not both")
+        if self.cap_factors is not None:
+            cf = _validation.float64_array(self.cap_factors, "cap_factors")
+            if cf.shape[0] != len(members):
+                raise ValueError(f"index {self.name!r}: `cap_factors` must have one entry per member "
+                                 f"({len(members)}), got {cf.shape[0]}")
+            bad = ~((cf > 0) & (cf <= 1))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"index {self.name!r}: `cap_factors[{i}]` ({members[i]}) must be in (0, 1], "
+                                 f"got {cf[i].item()!r}")
+            if self.caps is not None:
+                raise ValueError(f"index {self.name!r}: `cap_factors` and `caps` cannot be combined")
+            object.__setattr__(self, "cap_factors", tuple(cf.tolist()))
         if self.weighting not in WEIGHTINGS:
             raise ValueError(f"index {self.name!r}: `weighting` must be one of {WEIGHTINGS}, got {self.weighting!r}")
-        if self.weighting != "cap" and (self.caps is not None or self.float_ratios is not None):
+        if self.weighting != "cap" and (self.caps is not None or self.float_ratios is not None
+                                        or self.cap is not None or self.cap_factors is not None):
             kind = "an equal-weighted" if self.weighting == "equal" else "a fixed-share"
-            raise ValueError(f"index {self.name!r}: {kind} index takes no `caps` or `float_ratios`")
+            raise ValueError(f"index {self.name!r}: {kind} index takes no `caps`, `cap`, `cap_factors` "
+                             "or `float_ratios`")
         if (self.weighting == "fixed") != (self.shares is not None):
             raise ValueError(f"index {self.name!r}: `shares` is given exactly when weighting is 'fixed'")
         if self.shares is not None:
@@ -267,6 +298,8 @@ def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
         return np.array(defn.shares, dtype=np.int64), np.ones(m)
     fr = np.ones(m) if defn.float_ratios is None else np.asarray(defn.float_ratios, dtype=np.float64)
     factor = fr.copy()
+    if defn.cap_factors is not None:
+        factor = fr * np.asarray(defn.cap_factors, dtype=np.float64)
     if defn.caps is not None:
         mv = listed[ids].astype(np.float64) * fr * prices[ids]
         if (mv <= 0).any():

@@ -35,6 +35,9 @@ class IndexFamily(IndexBook):
     definitions : sequence of IndexDefinition
     prices : array_like of int, optional
         Current prices (default: the universe's base prices).
+    date : date or ISO str, optional
+        The trading day this state is in force (dates the first entry of the point-in-time
+        history read by :meth:`as_of`; each :meth:`roll` with ``date=`` adds one).
 
     Examples
     --------
@@ -46,9 +49,10 @@ class IndexFamily(IndexBook):
     """
 
     _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_pmax", "_divisors", "_caps",
-                                 "_levels", "_src", "_twins", "_carry"}
+                                 "_levels", "_src", "_twins", "_carry", "_history"}
 
-    def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None) -> None:
+    def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
+                 date: object = None) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
         defs = list(definitions)
@@ -76,8 +80,10 @@ class IndexFamily(IndexBook):
                 divisors[k] = d.base_cap / d.base_value
             else:
                 divisors[k] = caps[k] / (d.base_value if d.level is None else d.level)
+        day = None if date is None else _validation.as_date(date, "date")
         self._core_install(px, shares, divisors, universe)
         self._book_init(universe, defs, universe.shares, universe.shares > 0, factors, px)
+        self._history: list = [(day, None)]
 
     # ------------------------------------------------------------------ book hooks
     def _core_prices(self) -> np.ndarray:
@@ -298,15 +304,73 @@ class IndexFamily(IndexBook):
         return {r.index: r for r in self._apply_events(events, date)}
 
     def roll(self, events: Sequence[Event] = (), *, closes: object = None, date: object = None,
-             rebalance: Mapping[str, IndexDefinition] | None = None) -> list[RebaseRecord]:
+             rebalance: Mapping[str, IndexDefinition] | None = None, schedule=None) -> list[RebaseRecord]:
         """End of day: apply ``closes`` as trades, take the levels as previous closes, apply the
         next day's ``events`` (effective at the open), then the review's ``rebalance`` (new
         definitions effective at the same open), and make the prices the reference for
         attribution and the next day's limits. All or nothing: a rejected event or definition
         leaves the family as it was, closes included. Returns the audit records written, in
-        order (an index may have one for the events and one for the review)."""
-        then = None if rebalance is None else (lambda: self._rebalance(rebalance, date))
-        return self._roll(events, closes, date, then)
+        order (an index may have one for the events and one for the review).
+
+        ``schedule`` (a :class:`kospi_fast.kospi200.Schedule`; needs ``date``, the next trading
+        day) adds what is due on ``date``: its market events after ``events``, its index
+        changes (float ratios, reviews, special changes, additions) with ``rebalance``, through
+        the same step. With ``date``, the day just closed is kept for :meth:`as_of`."""
+        from kospi_fast import kospi200
+
+        day = None if date is None else _validation.as_date(date, "date")
+        if schedule is not None:
+            if not isinstance(schedule, kospi200.Schedule):
+                raise TypeError(f"`schedule` must be a kospi_fast.kospi200.Schedule, got {type(schedule).__name__}")
+            if day is None:
+                raise ValueError("`schedule` needs `date` (the trading day the roll opens)")
+            events = ([events] if isinstance(events, Event) else list(events)) + schedule.events_on(day)
+        if rebalance is not None and not isinstance(rebalance, Mapping):
+            raise TypeError(f"`rebalance` must be a mapping of index name -> IndexDefinition, got {rebalance!r}")
+
+        def then() -> list[RebaseRecord]:
+            changes = dict(rebalance or {})
+            if schedule is not None:
+                due = schedule.definitions_for(self, day)
+                both = sorted(set(due) & set(changes))
+                if both:
+                    raise ValueError(f"`rebalance` and the schedule both change {both} on {day}")
+                changes.update(due)
+            return self._rebalance(changes, date) if changes else []
+
+        # point-in-time history: (day, None) is the live day; a rolled day keeps its composition
+        # at its close (not in checkpoints: see kospi200.as_of)
+        hist = self.__dict__.setdefault("_history", [(None, None)])
+        if day is not None and hist[-1][0] is not None and day <= hist[-1][0]:
+            raise ValueError(f"`date` {day} is not after the book's last day {hist[-1][0]}")
+        closed = kospi200.snapshot(self) if day is not None else None
+        records = self._roll(events, closes, date, then)
+        if closed is not None:
+            if closes is not None:  # the day's composition at the closes given (validated by now)
+                px = _validation.int64_array(closes, "closes")
+                closed = kospi200.at_prices(closed, self.universe.code_index, px)
+            hist[-1] = (hist[-1][0], kospi200.to_plain(closed))
+            hist.append((day, None))
+        return records
+
+    def to_state(self):
+        state = super().to_state()
+        from kospi_fast import kospi200
+
+        state.history = list(self.__dict__.get("_history", [(None, None)]))  # entries are immutable
+        return state
+
+    def _set_state(self, state) -> None:
+        super()._set_state(state)
+        self._history = list(state.history) if state.history else [(None, None)]
+
+    def as_of(self, date: object) -> dict:
+        """What the family held on ``date`` (point in time): {index name:
+        :class:`~kospi_fast.kospi200.Composition`} with members, float ratios, capping factors,
+        index shares and weights at that day's close (the live state for the current day)."""
+        from kospi_fast import kospi200
+
+        return kospi200.as_of(self, date)
 
     # ------------------------------------------------------------------ attribution
     def attribution(self, name: str, top: int = 10) -> dict:

@@ -317,6 +317,8 @@ class ReferenceFamily:
     #                 half-up. Ties are common: KRX's float ratios are 5% steps, so listed ×
     #                 0.05 often ends in .5 (KRX's own tie rule is unconfirmed; methodology
     #                 notes, "Index shares").
+    #                 With ``cap_factors`` (a review's capping factors) the ratio is the double
+    #                 float ratio × capping factor, read the same way.
     #   "equal"       max(1, round(EQUAL_NOTIONAL / price)) at the prices of the (re)balance;
     #   "fixed"       ``shares`` as given.
     # Weight caps are an iterative float computation, not modelled: give "fixed" shares.
@@ -377,6 +379,9 @@ class ReferenceFamily:
                 raise NotImplementedError("weight caps are not modelled: give the index 'fixed' shares")
             fr = _field(d, "float_ratios")
             ratios = [1.0] * len(members) if fr is None else [float(r) for r in fr]
+            cf = _field(d, "cap_factors")
+            if cf is not None:  # a review's capping factor: the factor is the double fr × cf
+                ratios = [r * float(f) for r, f in zip(ratios, cf)]
             # the decimal product, a tie rounded half-up (Fraction + 1/2, floored)
             out = {c: math.floor(self.listed[c] * Fraction(repr(r)) + Fraction(1, 2)) for c, r in zip(members, ratios)}
         if any(s < 0 for s in out.values()):

@@ -86,6 +86,10 @@ class BookState:
     dividends: list = field(default_factory=list)
     applied: set[Event] = field(default_factory=set)
     carries: np.ndarray | None = None  # (K,) float64: a total-return index's dividends of the day (won)
+    #: point-in-time history of a family (:meth:`IndexFamily.as_of`): ``(date or None, {index:
+    #: (codes, float ratios, capping factors, index shares, closing prices)} or None)`` per
+    #: day, plain tuples; the last entry (composition None) is the live day.
+    history: list = field(default_factory=list)
 
     def check(self) -> None:
         """Raise ``ValueError`` when the parts do not fit together (shapes, dtypes, values)."""
@@ -125,3 +129,6 @@ class BookState:
                                  f"pair, got {d!r}")
         if not all(isinstance(e, Event) for e in self.applied):
             raise ValueError("book state `applied` holds something other than events")
+        if type(self.history) is not list or not all(
+                type(h) is tuple and len(h) == 2 and (h[1] is None or type(h[1]) is dict) for h in self.history):
+            raise ValueError("book state `history` must be a list of (date, compositions) pairs")

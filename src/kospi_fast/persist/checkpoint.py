@@ -125,6 +125,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
         "audit": [_enc(r, f"audit[{k}]") for k, r in enumerate(st.audit)],
         "dividends": [_enc(d, f"dividends[{k}]") for k, d in enumerate(st.dividends)],
         "applied": applied,
+        "history": _enc(st.history, "history"),
     }
     hdr = json.dumps(header, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
     hdr += b" " * (-len(hdr) % 8)
@@ -233,6 +234,7 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         audit=[decode(r, f"audit[{k}]") for k, r in enumerate(header["audit"])],
         dividends=[decode(d, f"dividends[{k}]") for k, d in enumerate(header["dividends"])],
         applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
+        history=decode(header["history"], "history") if "history" in header else [],
     )
     state.check()
     _validation.check_price_bound(state.prices, "prices", book_price_bound(state.index_shares))
