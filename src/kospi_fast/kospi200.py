@@ -235,6 +235,8 @@ def capping_factors(average_weights: object, cap: float) -> np.ndarray:
     if c > 1:
         raise ValueError(f"`cap` must be in (0, 1], got {cap!r}")
     w = w / w.sum()
+    if c * w.shape[0] < 1:
+        raise ValueError(f"a cap of {c} cannot be met by {w.shape[0]} names (cap × names < 1)")
     if not (w > c * (1 + 1e-12)).any():
         return np.ones_like(w)
     target = cap_weights(w, c)
@@ -242,7 +244,9 @@ def capping_factors(average_weights: object, cap: float) -> np.ndarray:
     capped = target >= c * (1 - 1e-12)
     uncapped = ~capped
     scale = ratio[uncapped].max() if uncapped.any() else ratio.max()
-    return np.minimum(ratio / scale, 1.0)
+    out = np.minimum(ratio / scale, 1.0)
+    out[uncapped] = 1.0  # exactly: they share one ratio, the scale
+    return out
 
 
 def cap_window(year: int, month: int) -> tuple[datetime.date, datetime.date]:
