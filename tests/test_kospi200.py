@@ -225,7 +225,7 @@ def test_removal_replacement_from_the_reserve_list():
     # the replacement is the next one, "000050"
     table = FloatRatioTable([FloatRatio("000040", 0.05, D(2025, 1, 2))])
     s = Schedule(float_ratios=table, reserve=ReserveList({"g1": ["000040", "000050"]}))
-    r = s.special_change("K3", "000020", "2025-06-10")  # designated Tuesday: 06-11, 06-12 pass
+    r = s.special_change("K3", "000020", "2025-06-10", group="g1")  # a Tuesday: 06-11, 06-12 pass
     assert r.effective == D(2025, 6, 13)
     fam.roll(date="2025-06-13", schedule=s)
     assert fam.definition("K3").members == ("000010", "000030", "000050")
