@@ -10,6 +10,7 @@ MODULES = [
     "kospi_fast._ticks",
     "kospi_fast._rebase",
     "kospi_fast.krx",
+    "kospi_fast.kospi200",
     "kospi_fast.family",
     "kospi_fast.engine",
     "kospi_fast.universe",
