@@ -264,3 +264,22 @@ def test_weight_window_average_and_capped_review():
     assert cf[0] < 1 and cf == pytest.approx(tuple(want), rel=1e-12)
     with pytest.raises(ValueError, match="no weights"):
         w.average("K3C", "2024-01-01", "2024-02-01")
+
+
+def test_journaled_family_rolls_a_schedule_and_recovers_its_history(tmp_path):
+    from kospi_fast import persist
+
+    fam = _small()
+    s = Schedule([Review(D(2025, 6, 13), "K3", ("000010", "000020", "000040"))])
+    jb = persist.JournaledBook.create(fam, tmp_path / "s", tmp_path / "j", fsync=False)
+    jb.roll(date="2025-06-13", schedule=s)
+    jb.update_many([0], [1200])
+    jb.roll(date="2025-06-16")
+    held = jb.as_of("2025-06-13")
+    assert held["K3"].codes == ("000010", "000020", "000040") and held["K3"].prices[0] == 1200
+    assert jb.as_of("2025-06-12")["K3"].codes == ("000010", "000020", "000030")
+    jb.close()
+    back, _ = persist.JournaledBook.recover(tmp_path / "s", tmp_path / "j", fsync=False)
+    assert back.as_of("2025-06-13") == held
+    assert back.as_of("2025-06-12") == fam.as_of("2025-06-12")
+    back.close()

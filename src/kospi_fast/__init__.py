@@ -1,6 +1,6 @@
 """kospi_fast: the KOSPI index family computed at tick rate, exactly as KRX defines it."""
 
-from kospi_fast import krx, persist, reference
+from kospi_fast import kospi200, krx, persist, reference
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._include import get_include
 from kospi_fast._rebase import rebase_divisor
@@ -35,6 +35,7 @@ __all__ = [
     "aggregate_cap",
     "cap_weights",
     "get_include",
+    "kospi200",
     "krx",
     "persist",
     "published",

@@ -41,7 +41,7 @@ class JournaledBook:
         "base_cap", "universe", "audit", "audit_table", "recompute", "recompute_levels", "ids_of",
         "listed_shares", "members", "reference_prices", "previous_close", "previous_levels", "dividends",
         "base_value", "price_bound", "names", "name", "definitions", "definition", "index_of", "version",
-        "attribution", "attribution_frame", "to_state", "theoretical_ex_dividend_level",
+        "attribution", "attribution_frame", "to_state", "theoretical_ex_dividend_level", "as_of",
     })
 
     def __init__(self, book: object, state_path: str | os.PathLike, journal: Journal) -> None:
