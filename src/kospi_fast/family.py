@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from kospi_fast import _validation
+from kospi_fast import _validation, kospi200
 from kospi_fast._family import caps_from_ell, run_family
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
 from kospi_fast.book import IndexBook, register_book
@@ -316,8 +316,6 @@ class IndexFamily(IndexBook):
         day) adds what is due on ``date``: its market events after ``events``, its index
         changes (float ratios, reviews, special changes, additions) with ``rebalance``, through
         the same step. With ``date``, the day just closed is kept for :meth:`as_of`."""
-        from kospi_fast import kospi200
-
         day = None if date is None else _validation.as_date(date, "date")
         if schedule is not None:
             if not isinstance(schedule, kospi200.Schedule):
@@ -339,7 +337,7 @@ class IndexFamily(IndexBook):
             return self._rebalance(changes, date) if changes else []
 
         # point-in-time history: (day, None) is the live day; a rolled day keeps its composition
-        # at its close (not in checkpoints: see kospi200.as_of)
+        # at its close (BookState.history: saved with the book)
         hist = self.__dict__.setdefault("_history", [(None, None)])
         if day is not None and hist[-1][0] is not None and day <= hist[-1][0]:
             raise ValueError(f"`date` {day} is not after the book's last day {hist[-1][0]}")
@@ -355,8 +353,6 @@ class IndexFamily(IndexBook):
 
     def to_state(self):
         state = super().to_state()
-        from kospi_fast import kospi200
-
         state.history = list(self.__dict__.get("_history", [(None, None)]))  # entries are immutable
         return state
 
@@ -368,8 +364,6 @@ class IndexFamily(IndexBook):
         """What the family held on ``date`` (point in time): {index name:
         :class:`~kospi_fast.kospi200.Composition`} with members, float ratios, capping factors,
         index shares and weights at that day's close (the live state for the current day)."""
-        from kospi_fast import kospi200
-
         return kospi200.as_of(self, date)
 
     # ------------------------------------------------------------------ attribution

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kospi_fast import _validation, krx
+from kospi_fast._optional import require
 from kospi_fast.definitions import IndexDefinition, cap_weights
 from kospi_fast.events import Event
 
@@ -149,8 +150,6 @@ def read_float_ratios(source: object, *, round_up: bool = False) -> FloatRatioTa
         if not path.is_file():
             raise FileNotFoundError(f"float-ratio table {str(path)!r} does not exist")
         if path.suffix.lower() in (".parquet", ".pq"):
-            from kospi_fast._optional import require
-
             pq = require("pyarrow.parquet", "io", package="pyarrow", what="reading a Parquet float-ratio table")
             frame = pq.read_table(path).to_pandas()
             rows = _rows_from_frame(frame, f"{path}")
@@ -665,8 +664,8 @@ def as_of(book, date: object) -> dict[str, Composition]:
     members, float ratios, capping factors, index shares and weights, at that day's close.
 
     Dates at or after the book's last roll get the live state (current prices); a date before
-    the book's first dated state raises ``ValueError``. The history lives in memory: a book
-    restored from a checkpoint starts a new one (its rolled days are not in the checkpoint)."""
+    the book's first dated state raises ``ValueError``. The history is part of the book's
+    state (:attr:`BookState.history <kospi_fast.state.BookState>`): saved and loaded with it."""
     d = _day(date, "date")
     hist = getattr(book, "_history", [(None, None)])
     pos = None
@@ -741,8 +740,6 @@ def write_membership(intervals: Sequence[Interval], path: object, *, format: str
             for r in rows:
                 w.writerow([r.code, r.index, r.start.isoformat(), r.end.isoformat()])
     elif format == "parquet":
-        from kospi_fast._optional import require
-
         pa = require("pyarrow", "io", what="writing Parquet membership")
         pq = require("pyarrow.parquet", "io", package="pyarrow", what="writing Parquet membership")
         table = pa.table({"code": [r.code for r in rows], "index": [r.index for r in rows],
@@ -790,8 +787,6 @@ def read_membership(path: object, *, format: str = "csv", index: str | None = No
             for line, rec in enumerate(reader, start=2):
                 out.append(row(f"line {line}", rec["code"], rec["index"], rec["start"], rec["end"]))
     elif format == "parquet":
-        from kospi_fast._optional import require
-
         pq = require("pyarrow.parquet", "io", package="pyarrow", what="reading Parquet membership")
         t = pq.read_table(p).to_pydict()
         need = {"code", "index", "start", "end"}
