@@ -341,13 +341,14 @@ class IndexFamily(IndexBook):
         hist = self.__dict__.setdefault("_history", [(None, None)])
         if day is not None and hist[-1][0] is not None and day <= hist[-1][0]:
             raise ValueError(f"`date` {day} is not after the book's last day {hist[-1][0]}")
-        closed = kospi200.snapshot(self) if day is not None else None
+        closed = None
+        if day is not None:  # the day now closing, at its closes (given ones are validated below)
+            closed = kospi200.day_record(self, hist, self.prices)
         records = self._roll(events, closes, date, then)
         if closed is not None:
-            if closes is not None:  # the day's composition at the closes given (validated by now)
-                px = _validation.int64_array(closes, "closes")
-                closed = kospi200.at_prices(closed, self.universe.code_index, px)
-            hist[-1] = (hist[-1][0], kospi200.to_plain(closed))
+            if closes is not None:
+                closed["prices"] = tuple(int(x) for x in _validation.int64_array(closes, "closes"))
+            hist[-1] = (hist[-1][0], closed)
             hist.append((day, None))
         return records
 

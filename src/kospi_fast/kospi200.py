@@ -631,32 +631,76 @@ def snapshot(book, prices: np.ndarray | None = None) -> dict[str, Composition]:
     return {d.name: _composition(book, k, px) for k, d in enumerate(book.definitions)}
 
 
-def to_plain(comps: dict[str, Composition]) -> dict:
-    """Compositions as plain tuples (how a family's history is kept and persisted:
-    :attr:`BookState.history <kospi_fast.state.BookState>`)."""
-    return {name: (c.codes, tuple(float(x) for x in c.float_ratios), tuple(float(x) for x in c.cap_factors),
-                   tuple(int(x) for x in c.shares), tuple(int(x) for x in c.prices))
-            for name, c in comps.items()}
+# A family's history (``BookState.history``) is a list of ``(day, record)``, the last one
+# ``(day, None)`` for the live day. A record is plain data, diffed against the days before it so
+# a year stays small: ``{"codes": universe codes or None (unchanged), "prices": closing prices
+# by stock id, "indices": {name: (members, float ratios, capping factors, index shares)}}``,
+# each of the four None when unchanged since the previous record, the ratios as their reprs
+# (exact: a ratio is the decimal it prints as).
+_FIELDS = 4
 
 
-def from_plain(plain: dict, where: str = "history") -> dict[str, Composition]:
-    """Inverse of :func:`to_plain`, checked (``ValueError`` naming ``where``)."""
-    if type(plain) is not dict:
-        raise ValueError(f"{where}: compositions must be a dict, got {type(plain).__name__}")
+def _index_fields(book, k: int) -> tuple:
+    comp = _composition(book, k, book.prices)
+    return (comp.codes, tuple(repr(float(x)) for x in comp.float_ratios),
+            tuple(repr(float(x)) for x in comp.cap_factors), tuple(int(x) for x in comp.shares))
+
+
+def day_record(book, hist: list, prices: np.ndarray) -> dict:
+    """The record of the day now closing (``book``'s state at ``prices``), diffed against the
+    records in ``hist`` (all but its last, live, entry)."""
+    known = _resolve(hist, len(hist) - 2) if len(hist) >= 2 else None
+    codes = tuple(book.universe.codes)
+    rec: dict = {"codes": None if known is not None and known[0] == codes else codes,
+                 "prices": tuple(int(x) for x in prices), "indices": {}}
+    for k, name in enumerate(book.names):
+        fields = _index_fields(book, k)
+        old = None if known is None else known[2].get(name)
+        rec["indices"][name] = tuple(None if old is not None and old[j] == fields[j] else fields[j]
+                                     for j in range(_FIELDS))
+    return rec
+
+
+def _check_record(rec: object, where: str) -> dict:
+    if type(rec) is not dict or set(rec) != {"codes", "prices", "indices"} or type(rec["indices"]) is not dict:
+        raise ValueError(f"{where}: not a day record of a family's history")
+    return rec
+
+
+def _resolve(hist: list, pos: int) -> tuple:
+    """(universe codes, prices, {name: four fields}) of record ``pos``, filling each unchanged
+    field from the latest earlier record that has it."""
+    rec = _check_record(hist[pos][1], f"history[{pos}]")
+    codes = rec["codes"]
+    fields = {name: list(t) for name, t in rec["indices"].items()}
+    j = pos
+    while codes is None or any(v is None for t in fields.values() for v in t):
+        j -= 1
+        if j < 0:
+            raise ValueError(f"history[{pos}]: a field refers to a day before the first record")
+        prev = _check_record(hist[j][1], f"history[{j}]")
+        if codes is None:
+            codes = prev["codes"]
+        for name, t in fields.items():
+            old = prev["indices"].get(name)
+            if old is not None:
+                for f in range(_FIELDS):
+                    if t[f] is None:
+                        t[f] = old[f]
+    return codes, rec["prices"], {name: tuple(t) for name, t in fields.items()}
+
+
+def _compositions(resolved: tuple) -> dict[str, Composition]:
+    codes, prices, fields = resolved
+    index = {c: i for i, c in enumerate(codes)}
+    px = np.asarray(prices, dtype=np.int64)
     out = {}
-    for name, t in plain.items():
-        if not (type(t) is tuple and len(t) == 5 and len({len(x) for x in t}) == 1):
-            raise ValueError(f"{where}[{name!r}] is not five equal-length tuples")
-        codes, fr, cf, sh, px = t
-        out[name] = Composition(tuple(codes), np.array(fr, dtype=np.float64), np.array(cf, dtype=np.float64),
-                                np.array(sh, dtype=np.int64), np.array(px, dtype=np.int64))
+    for name, (members, fr, cf, sh) in fields.items():
+        if not (len(members) == len(fr) == len(cf) == len(sh)):
+            raise ValueError(f"history: the fields of {name!r} have different lengths")
+        out[name] = Composition(tuple(members), np.array([float(x) for x in fr]), np.array([float(x) for x in cf]),
+                                np.array(sh, dtype=np.int64), px[[index[c] for c in members]])
     return out
-
-
-def at_prices(comps: dict[str, Composition], code_index: Mapping[str, int], prices: np.ndarray) -> dict[str, Composition]:
-    """The same compositions at other prices (``prices`` by stock id, ids from ``code_index``)."""
-    return {name: replace(c, prices=np.array([prices[code_index[x]] for x in c.codes], dtype=np.int64))
-            for name, c in comps.items()}
 
 
 def as_of(book, date: object) -> dict[str, Composition]:
@@ -677,7 +721,7 @@ def as_of(book, date: object) -> dict[str, Composition]:
                          f"({hist[0][0].isoformat() if hist and hist[0][0] else 'unknown'})")
     if pos == len(hist) - 1:
         return snapshot(book)
-    return from_plain(hist[pos][1], f"history[{pos}]")
+    return _compositions(_resolve(hist, pos))
 
 
 # ============================================================================ membership intervals
@@ -694,23 +738,24 @@ class Interval:
 
 def membership_intervals(book, names: Sequence[str] | None = None) -> list[Interval]:
     """Membership intervals of the book's indices (default all) from its dated history."""
-    hist = [(d, comp) for d, comp in getattr(book, "_history", []) if d is not None]
-    if not hist:
+    hist = getattr(book, "_history", [])
+    dated = [j for j, (d, _) in enumerate(hist) if d is not None]
+    if not dated:
         raise ValueError("the book has no dated history: construct it with `date=` or roll it with `date=`")
-    days = [d for d, _ in hist]
-    live = snapshot(book)
-    comps = [from_plain(c, f"history[{j}]") for j, (_, c) in enumerate(hist[:-1])] + [live]
+    days = [hist[j][0] for j in dated]
+    members_by_day = [{n: f[0] for n, f in _resolve(hist, j)[2].items()} if j < len(hist) - 1
+                      else {n: c.codes for n, c in snapshot(book).items()} for j in dated]
     names = list(book.names if names is None else names)
     out: list[Interval] = []
     for name in names:
         book.index_of(name)
         open_: dict[str, datetime.date] = {}
-        for j, (d, comp) in enumerate(zip(days, comps)):
-            now = set(comp[name].codes)
+        for j, (d, members) in enumerate(zip(days, members_by_day)):
+            now = set(members.get(name, ()))
             for c in list(open_):
                 if c not in now:
                     out.append(Interval(c, name, open_.pop(c), days[j - 1]))
-            for c in comp[name].codes:
+            for c in members.get(name, ()):
                 open_.setdefault(c, d)
         out.extend(Interval(c, name, s, days[-1]) for c, s in open_.items())
     return sorted(out, key=lambda r: (r.index, r.code, r.start))

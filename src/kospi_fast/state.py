@@ -86,9 +86,9 @@ class BookState:
     dividends: list = field(default_factory=list)
     applied: set[Event] = field(default_factory=set)
     carries: np.ndarray | None = None  # (K,) float64: a total-return index's dividends of the day (won)
-    #: point-in-time history of a family (:meth:`IndexFamily.as_of`): ``(date or None, {index:
-    #: (codes, float ratios, capping factors, index shares, closing prices)} or None)`` per
-    #: day, plain tuples; the last entry (composition None) is the live day.
+    #: point-in-time history of a family (:meth:`IndexFamily.as_of`): ``(date or None, day
+    #: record or None)`` per day, plain data (:mod:`kospi_fast.kospi200`); the last entry
+    #: (record None) is the live day.
     history: list = field(default_factory=list)
 
     def check(self) -> None:
