@@ -347,7 +347,7 @@ class IndexFamily(IndexBook):
         records = self._roll(events, closes, date, then)
         if closed is not None:
             if closes is not None:
-                closed["prices"] = tuple(int(x) for x in _validation.int64_array(closes, "closes"))
+                closed["prices"] = tuple(_validation.int64_array(closes, "closes").tolist())
             hist[-1] = (hist[-1][0], closed)
             hist.append((day, None))
         return records

@@ -607,22 +607,28 @@ class Composition:
 
 
 def _composition(book, k: int, prices: np.ndarray) -> Composition:
+    """Index ``k`` of ``book`` now: its members in stock-id order."""
     defn = book.definitions[k]
-    ids, sh = book.index_shares(defn.name)
-    codes = tuple(book.universe.codes[i] for i in ids)
-    pos = {c: j for j, c in enumerate(defn.members)}
-    fr = np.ones(len(codes))
-    cf = np.ones(len(codes))
     factors = book._factors[k]
-    for j, (c, i) in enumerate(zip(codes, ids)):
-        if c in pos:
-            if defn.float_ratios is not None:
-                fr[j] = defn.float_ratios[pos[c]]
-            if defn.cap_factors is not None:
-                cf[j] = defn.cap_factors[pos[c]]
-        elif defn.weighting == "cap":  # joined as a new listing: its factor is its float ratio
-            fr[j] = factors[i]
-    return Composition(codes, fr, cf, np.asarray(sh, dtype=np.int64), np.asarray(prices, dtype=np.int64)[ids])
+    ids = np.flatnonzero(factors > 0)
+    codes_all = book.universe.codes
+    index = book.universe.code_index
+    n = factors.shape[0]
+    in_def = np.zeros(n, dtype=bool)
+    fr = np.ones(n)
+    cf = np.ones(n)
+    pos = np.array([index[c] for c in defn.members], dtype=np.intp)
+    in_def[pos] = True
+    if defn.float_ratios is not None:
+        fr[pos] = defn.float_ratios
+    if defn.cap_factors is not None:
+        cf[pos] = defn.cap_factors
+    if defn.weighting == "cap":  # a member that joined as a new listing: its factor is its float ratio
+        joined = ~in_def
+        fr[joined] = factors[joined]
+    shares = book._shares[k]  # the family's (read-only) index shares
+    return Composition(tuple(codes_all[i] for i in ids.tolist()), fr[ids], cf[ids],
+                       np.asarray(shares[ids], dtype=np.int64), np.asarray(prices, dtype=np.int64)[ids])
 
 
 def snapshot(book, prices: np.ndarray | None = None) -> dict[str, Composition]:
@@ -635,15 +641,13 @@ def snapshot(book, prices: np.ndarray | None = None) -> dict[str, Composition]:
 # ``(day, None)`` for the live day. A record is plain data, diffed against the days before it so
 # a year stays small: ``{"codes": universe codes or None (unchanged), "prices": closing prices
 # by stock id, "indices": {name: (members, float ratios, capping factors, index shares)}}``,
-# each of the four None when unchanged since the previous record, the ratios as their reprs
-# (exact: a ratio is the decimal it prints as).
+# each of the four None when unchanged since the previous record.
 _FIELDS = 4
 
 
 def _index_fields(book, k: int) -> tuple:
     comp = _composition(book, k, book.prices)
-    return (comp.codes, tuple(repr(float(x)) for x in comp.float_ratios),
-            tuple(repr(float(x)) for x in comp.cap_factors), tuple(int(x) for x in comp.shares))
+    return comp.codes, tuple(comp.float_ratios.tolist()), tuple(comp.cap_factors.tolist()), tuple(comp.shares.tolist())
 
 
 def day_record(book, hist: list, prices: np.ndarray) -> dict:
@@ -652,7 +656,7 @@ def day_record(book, hist: list, prices: np.ndarray) -> dict:
     known = _resolve(hist, len(hist) - 2) if len(hist) >= 2 else None
     codes = tuple(book.universe.codes)
     rec: dict = {"codes": None if known is not None and known[0] == codes else codes,
-                 "prices": tuple(int(x) for x in prices), "indices": {}}
+                 "prices": tuple(np.asarray(prices, dtype=np.int64).tolist()), "indices": {}}
     for k, name in enumerate(book.names):
         fields = _index_fields(book, k)
         old = None if known is None else known[2].get(name)
@@ -698,7 +702,7 @@ def _compositions(resolved: tuple) -> dict[str, Composition]:
     for name, (members, fr, cf, sh) in fields.items():
         if not (len(members) == len(fr) == len(cf) == len(sh)):
             raise ValueError(f"history: the fields of {name!r} have different lengths")
-        out[name] = Composition(tuple(members), np.array([float(x) for x in fr]), np.array([float(x) for x in cf]),
+        out[name] = Composition(tuple(members), np.array(fr, dtype=np.float64), np.array(cf, dtype=np.float64),
                                 np.array(sh, dtype=np.int64), px[[index[c] for c in members]])
     return out
 
