@@ -338,3 +338,44 @@ def test_random_schedules_keep_levels_and_history(data):
     assert set(fam.definition("K").members) == members
     for d, comps in held.items():
         assert fam.as_of(d) == comps
+
+
+def test_checkpoint_written_before_history_and_cap_fields_reads_with_defaults(tmp_path):
+    """A checkpoint without the ``history`` header key (written before issue 13) loads with an
+    empty history (as_of then only knows the live day); a definition without ``cap`` /
+    ``cap_factors`` reads back with None."""
+    import hashlib
+    import json
+
+    import importlib
+
+    ck = importlib.import_module("kospi_fast.persist.checkpoint")
+    from kospi_fast.persist.codec import _Decoder, _enc
+
+    fam = _small()
+    fam.roll(date="2025-06-13")
+    path = tmp_path / "new.kfs"
+    fam.save(path)
+    data = path.read_bytes()
+    _, version, flags, hdr_len = ck._PREFIX.unpack_from(data, 0)
+    start = ck._PREFIX.size
+    header = json.loads(data[start:start + hdr_len])
+    arrays = data[start + hdr_len:len(data) - ck._TRAILER.size]
+    assert "history" in header
+    del header["history"]
+    hdr = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    hdr += b" " * (-len(hdr) % 8)
+    body = ck._PREFIX.pack(ck._MAGIC, version, flags, len(hdr)) + hdr + arrays
+    old = tmp_path / "old.kfs"
+    old.write_bytes(body + ck._TRAILER.pack(ck._END, len(body), hashlib.sha256(body).digest()))
+    back = IndexFamily.load(old)
+    assert back.to_state().history == [(None, None)]  # only the live day, undated
+    assert (back.levels == fam.levels).all()
+    assert back.as_of("2025-06-13") == fam.as_of("2025-06-13")  # the live day
+    back.roll(date="2025-06-16")  # and a new history starts
+    assert back.as_of("2025-06-13")["K3"].codes == ("000010", "000020", "000030")
+
+    d = _enc(IndexDefinition("K", ("000010",), float_ratios=(0.5,)), "d")
+    for key in ("cap", "cap_factors"):
+        del d["$definition"][key]
+    assert _Decoder(())(d, "d") == IndexDefinition("K", ("000010",), float_ratios=(0.5,))
