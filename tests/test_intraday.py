@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import shared_path
+
 from kospi_fast import cli, eod, intraday
 
 HEADER = "snapshot,time_kst,date,phase,kospi,kospi200,code,name,price,base_price,rate_code,marcap,shares\n"

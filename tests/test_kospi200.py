@@ -16,8 +16,16 @@ from kospi_fast import krx
 from kospi_fast.definitions import IndexDefinition
 from kospi_fast.family import IndexFamily
 from kospi_fast.kospi200 import (
-    Addition, FloatRatio, FloatRatioChange, ReserveList, Review, Schedule, WeightWindow, cap_window,
-    capping_factors, read_float_ratios,
+    Addition,
+    FloatRatio,
+    FloatRatioChange,
+    ReserveList,
+    Review,
+    Schedule,
+    WeightWindow,
+    cap_window,
+    capping_factors,
+    read_float_ratios,
 )
 
 D = dt.date
@@ -345,9 +353,8 @@ def test_checkpoint_written_before_history_and_cap_fields_reads_with_defaults(tm
     empty history (as_of then only knows the live day); a definition without ``cap`` /
     ``cap_factors`` reads back with None."""
     import hashlib
-    import json
-
     import importlib
+    import json
 
     ck = importlib.import_module("kospi_fast.persist.checkpoint")
     from kospi_fast.persist.codec import _Decoder, _enc

@@ -26,8 +26,19 @@ from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import NewListing, SpinOffParent
 from kospi_fast.family import IndexFamily
 from kospi_fast.kospi200 import (
-    Addition, FloatRatio, FloatRatioTable, ReserveList, Schedule, WeightWindow, capping_factors,
-    membership_intervals, members_on, read_membership, snapshot, write_membership,
+    Addition,
+    FloatRatio,
+    FloatRatioTable,
+    ReserveList,
+    Schedule,
+    WeightWindow,
+    cap_window,
+    capping_factors,
+    members_on,
+    membership_intervals,
+    read_membership,
+    snapshot,
+    write_membership,
 )
 
 CAP = 0.25  # binding on the sample (Samsung's float-adjusted weight is about 30%)
@@ -213,9 +224,9 @@ def test_reviews_float_ratios_and_capping(year):
     # no cap factor before the first review; from June, factors from the Mar-May AVERAGE weights
     assert (fam.as_of(eve)[KCAP].cap_factors == 1).all()
     cj = fam.as_of(june)[KCAP]
-    start, end = year["window"].average(KCAP, "2025-03-04", "2025-05-30"), None
-    held = [c for c in cj.codes if start.get(c, 0) > 0]
-    want = dict(zip(held, capping_factors([start[c] for c in held], CAP)))
+    avg = year["window"].average(KCAP, *cap_window(2025, 6))  # 2025-03-04 .. 2025-05-30
+    held = [c for c in cj.codes if avg.get(c, 0) > 0]
+    want = dict(zip(held, capping_factors([avg[c] for c in held], CAP)))
     got = dict(zip(cj.codes, cj.cap_factors))
     assert got["005930"] < 1 and got["005930"] == pytest.approx(want["005930"], rel=1e-12)
     assert all(got[c] == 1.0 for c in cj.codes if c not in held)  # new members: factor 1
