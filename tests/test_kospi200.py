@@ -25,6 +25,7 @@ from kospi_fast.kospi200 import (
     WeightWindow,
     cap_window,
     capping_factors,
+    membership_intervals,
     read_float_ratios,
 )
 
@@ -386,3 +387,14 @@ def test_checkpoint_written_before_history_and_cap_fields_reads_with_defaults(tm
     for key in ("cap", "cap_factors"):
         del d["$definition"][key]
     assert _Decoder(())(d, "d") == IndexDefinition("K", ("000010",), float_ratios=(0.5,))
+
+
+def test_kospi_family_takes_a_date_for_point_in_time():
+    u = kf.sample_universe()
+    fam = IndexFamily.kospi(u, kospi200=list(u.codes[:200]), date="2025-06-12", sectors=False, size=False)
+    fam.roll(date="2025-06-13")
+    iv = membership_intervals(fam, ["KOSPI 200"])
+    assert {r.start for r in iv} == {D(2025, 6, 12)} and {r.end for r in iv} == {D(2025, 6, 13)}
+    assert len(iv) == 200
+    with pytest.raises(ValueError, match="`date`"):
+        IndexFamily.kospi(u, date="2025-02-30")

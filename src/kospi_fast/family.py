@@ -413,7 +413,7 @@ class IndexFamily(IndexBook):
 
     # ------------------------------------------------------------------ built-ins
     @classmethod
-    def kospi(cls, universe: Universe, **kwargs) -> "IndexFamily":
+    def kospi(cls, universe: Universe, *, date: object = None, **kwargs) -> "IndexFamily":
         """The KOSPI family over ``universe``: KOSPI (full listed shares, follows the market),
         KOSPI 200/100/50 when their member lists are given (``kospi200=[codes]``, …,
         float-adjusted with ``float_ratios={code: ratio}``; KRX does not publish these as
@@ -424,9 +424,9 @@ class IndexFamily(IndexBook):
         ``returns=("price", "total", "net")`` adds the total-return twins "KOSPI TR" and
         "KOSPI NTR" (and "KOSPI 200 TR"/"NTR" when KOSPI 200 is given), NTR net of
         ``tax_rate`` (default 0.154, KRX's domestic rate); twins share their price index's
-        cap, so they add no per-trade work. See
+        cap, so they add no per-trade work. ``date`` dates the state for :meth:`as_of`. See
         :func:`kospi_fast.definitions.kospi_definitions`."""
-        return cls(universe, kospi_definitions(universe, **kwargs))
+        return cls(universe, kospi_definitions(universe, **kwargs), date=date)
 
 
 def _weights_matrix(universe: Universe, defs: Sequence[IndexDefinition], listed: np.ndarray,
