@@ -200,7 +200,7 @@ def run_core(universe, day, repeat: int, py_ticks: int, log) -> dict:
     eng_check = kf.IndexEngine(universe, level=level0)
     py_check = peers.PyEngine(base, shares, eng_check.divisor)
     for i, p in zip(ids[:10_000].tolist(), prices[:10_000].tolist()):
-        assert eng_check.update(i, p) == py_check.update(i, p)
+        assert eng_check.update_id(i, p) == py_check.update(i, p)
 
     # ---------------------------------------------------------------- replay: ns per tick
     log(f"timing replays (best of {repeat}) ...")
@@ -238,9 +238,9 @@ def run_core(universe, day, repeat: int, py_ticks: int, log) -> dict:
     def plain(i, price):
         return price
 
-    ns = {"upd": eng.update, "pyupd": pye.update, "plain": plain, "i": sid, "p": spx, "c": scode}
+    ns = {"upd": eng.update, "updid": eng.update_id, "pyupd": pye.update, "plain": plain, "i": sid, "p": spx, "c": scode}
     update = [
-        {"name": "IndexEngine.update(int id, int price)", "ns_per_call": per_call_ns("upd(i, p)", ns, repeat)},
+        {"name": "IndexEngine.update_id(int id, int price)", "ns_per_call": per_call_ns("updid(i, p)", ns, repeat)},
         {"name": "IndexEngine.update(str code, int price)", "ns_per_call": per_call_ns("upd(c, p)", ns, repeat)},
         {"name": "pure Python engine .update(i, price)", "ns_per_call": per_call_ns("pyupd(i, p)", ns, repeat)},
         {"name": "plain Python call f(i, p) (baseline)", "ns_per_call": per_call_ns("plain(i, p)", ns, repeat)},

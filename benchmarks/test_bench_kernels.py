@@ -65,7 +65,7 @@ def test_update_single(benchmark, universe):
     ref = peers.PyEngine(universe.base_prices, universe.shares, engine.divisor)
     i = 0
     price = int(universe.base_prices[i]) + 100  # on the tick grid for a 5-figure price
-    level = benchmark(engine.update, i, price)
+    level = benchmark(engine.update_id, i, price)
     assert level == ref.update(i, price)
     assert level == engine.recompute()
 

@@ -116,7 +116,7 @@ def test_universe_unknown_code():
 @pytest.fixture
 def engine():
     u = kf.Universe(["005930", "000660", "035420"], ["a", "b", "c"], S, P)
-    return kf.IndexEngine(u, level=1000.0)
+    return kf.IndexEngine(u, level=1000.0, price_band=None)  # the band has its own cases
 
 
 def _state(e):
@@ -127,11 +127,31 @@ def _state(e):
     "key,price,exc,msg",
     [
         ("999999", 100, KeyError, r"unknown stock code '999999'"),
-        (3, 100, ValueError, r"`code_or_id` is out of range: ids must be in \[0, 3\), got 3"),
-        (-1, 100, ValueError, r"`code_or_id` is out of range.*got -1"),
+        (1.0, 100, TypeError, r"`code` must be a 6-character stock code such as '005930', got 1.0"),
+        (True, 100, TypeError, r"`code`"),
+        (660, 100, TypeError, r"got the integer 660: an integer is ambiguous.*'000660'.*update_id\(660, price\)"),
+        (np.int64(0), 100, TypeError, r"got the integer 0: an integer is ambiguous"),
+        (-1, 100, TypeError, r"got the integer -1: an integer is ambiguous"),
+        ("005930", 0, ValueError, r"`price` must be > 0, got 0"),
+        ("005930", "100", TypeError, r"`price` must be an integer number of won"),
+    ],
+)
+def test_engine_update_bad(engine, key, price, exc, msg):
+    before = _state(engine)
+    with pytest.raises(exc, match=msg):
+        engine.update(key, price)
+    assert _state(engine) == before
+
+
+@pytest.mark.parametrize(
+    "key,price,exc,msg",
+    [
+        (3, 100, ValueError, r"`id` is out of range: ids must be in \[0, 3\), got 3"),
+        (-1, 100, ValueError, r"`id` is out of range.*got -1"),
         (2**70, 100, ValueError, r"out of range"),
-        (1.0, 100, TypeError, r"`code_or_id` must be a 6-character code or an integer id, got 1.0"),
-        (True, 100, TypeError, r"`code_or_id`"),
+        (1.0, 100, TypeError, r"`id` must be an integer stock id \(a row of the universe\), got 1.0"),
+        (True, 100, TypeError, r"`id`"),
+        ("005930", 100, TypeError, r"`id` must be an integer stock id.*a code goes to update\(code, price\)"),
         (0, 0, ValueError, r"`price` must be > 0, got 0"),
         (0, -500, ValueError, r"`price` must be > 0, got -500"),
         (0, float("nan"), ValueError, r"`price` must be a whole, finite number of won, got nan"),
@@ -143,10 +163,10 @@ def _state(e):
         (0, 2**64, ValueError, r"`price`"),
     ],
 )
-def test_engine_update_bad(engine, key, price, exc, msg):
+def test_engine_update_id_bad(engine, key, price, exc, msg):
     before = _state(engine)
     with pytest.raises(exc, match=msg):
-        engine.update(key, price)
+        engine.update_id(key, price)
     assert _state(engine) == before
 
 
@@ -237,25 +257,35 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
     from kospi_fast.family import IndexFamily
     from kospi_fast.session import TradingDay
 
-    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.2})
+    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.2}, price_band=None)
     before = (fam.levels.tobytes(), fam.prices.tobytes())
     with pytest.raises(ValueError, match=r"`prices\[1\]` must be a finite number, got nan"):
         fam.update_many([0, 1], [199_400.0, np.nan])
     with pytest.raises(ValueError, match=r"`ids` and `prices` must have the same length, got 2 and 1"):
         fam.update_many([0, 1], [199_400])
-    with pytest.raises(TypeError, match=r"`code_or_id` must be a 6-character code or an integer id, got 1.5"):
+    with pytest.raises(TypeError, match=r"`code` must be a 6-character stock code such as '005930', got 1.5"):
         fam.update(1.5, 100)
-    with pytest.raises(ValueError, match=r"`code_or_id` is out of range.*got 99999"):
-        fam.update(99_999, 100)
+    with pytest.raises(TypeError, match=r"got the integer 660: an integer is ambiguous"):
+        fam.update(660, 100)
+    with pytest.raises(ValueError, match=r"`id` is out of range.*got 99999"):
+        fam.update_id(99_999, 100)
+    with pytest.raises(TypeError, match=r"`id` must be an integer stock id.*got 1.5"):
+        fam.update_id(1.5, 100)
     assert (fam.levels.tobytes(), fam.prices.tobytes()) == before
 
-    e = kf.IndexEngine(sample, level=5781.2)
+    e = kf.IndexEngine(sample, level=5781.2, price_band=None)
     td = TradingDay(e, "2026-03-23", check_calendar=False)
     t = np.full(3, 10 * 3600 * 10**9, dtype=np.int64)
     with pytest.raises(ValueError, match=r"`prices\[1\]` must be a finite number, got nan"):
         td.feed(t, [0, 1, 2], [199_400.0, np.nan, 1.0])
-    with pytest.raises(TypeError, match=r"`code_or_id` must be a 6-character code or an integer id, got 1.5"):
+    with pytest.raises(TypeError, match=r"`code` must be a 6-character stock code such as '005930', got 1.5"):
         td.halt(1.5)  # was silently truncated to id 1
+    with pytest.raises(TypeError, match=r"`id` must be an integer stock id.*got 1.5"):
+        td.halt(id=1.5)
+    with pytest.raises(TypeError, match=r"got the integer 660: an integer is ambiguous"):
+        td.halt(660)
+    with pytest.raises(TypeError, match=r"exactly one"):
+        td.halt("005930", id=0)
     assert td.halted == ()
     assert e.level == e.recompute()
     assert td._last_time == -1 and td.counts == {}  # the rejected batch left the day untouched
@@ -423,3 +453,113 @@ def test_refused_tick_file_changes_nothing(tmp_path, sample):
     with pytest.raises(ValueError, match="epoch-ms"):
         io.replay_file(path, e)
     assert _state(e) == before
+# ---------------------------------------------------------------- the issue-12 catalogue (part B)
+# Every case: a bad input a user can hand over, the documented exception type, a message that
+# names the argument and the value (or the file), and the book left exactly as it was (0
+# silently accepted, 0 unclear, 0 crashes, 0 half-applied).
+def _book_state(book):
+    if book is None:
+        return None
+    st = book.to_state()
+    return (st.prices.tobytes(), st.reference_prices.tobytes(), st.index_shares.tobytes(), st.divisors.tobytes(),
+            st.previous_levels.tobytes(), st.listed.tobytes(), len(st.audit), len(st.dividends), st.price_band,
+            np.asarray(book.levels).tobytes())
+
+
+def _engine():
+    return kf.IndexEngine(kf.sample_universe(), level=5781.2)
+
+
+def _family():
+    return kf.IndexFamily.kospi(kf.sample_universe(), levels={"KOSPI": 5781.2})
+
+
+def _huge_family():
+    u = kf.Universe([f"00000{i}" for i in range(1, 6)], list("ABCDE"), [2**62] * 5, [1] * 5)
+    return kf.IndexFamily(u, [kf.IndexDefinition("X", list(u.codes))])
+
+
+def _halt_new_listing():
+    from kospi_fast.events import NewListing
+    from kospi_fast.session import TradingDay
+
+    e = _engine()
+    td = TradingDay(e, "2026-03-24", policy="reject", check_calendar=False)
+    e.apply_events([NewListing("900001", shares=10, close=10_000)])
+    td.halt("900001")  # a stock listed after the day was made: halted, not an IndexError
+    assert td.halted == ("900001",)
+    return td.feed([10 * 3600 * 10**9], [len(e.universe) - 1], [10_000])
+
+
+CATALOGUE = {
+    # name: (make the book or None, the call on it, exception, message regex)
+    "update-int-that-may-be-a-code": (_engine, lambda e: e.update(660, 1_007_000), TypeError,
+                                      r"got the integer 660: an integer is ambiguous.*'000660'"),
+    "update-id-fat-finger": (_engine, lambda e: e.update_id(0, 1_994_000), ValueError,
+                             r"`price` = 1,994,000 for stock '005930' \(id 0\) is outside its price band"),
+    "update-many-fat-finger": (_engine, lambda e: e.update_many([1, 0], [int(e.prices[1]), 1_994_000]), ValueError,
+                               r"`prices\[1\]` = 1,994,000 for stock '005930'"),
+    "family-fat-finger": (_family, lambda f: f.update("005930", 1_994_000), ValueError, r"outside its price band"),
+    "update-many-codes": (_engine, lambda e: e.update_many(np.array(["005930"]), [199_400]), TypeError,
+                          r"`ids` must be an integer array of ids, got dtype <U6; stock codes\? .*ids_of"),
+    "roll-an-int": (_engine, lambda e: e.roll(5), TypeError, r"`events` must be a sequence of .*Event, got 5"),
+    "rebalance-a-list": (_family, lambda f: f.rebalance([f.definitions[0]]), TypeError,
+                         r"`changes` must be a mapping of index name -> IndexDefinition"),
+    "events-date-unstorable": (_engine, lambda e: e.apply_events([kf.events.AdditionalListing("005930", 10)],
+                                                                 date=object()), TypeError, r"`date`: cannot persist"),
+    "events-reason-unstorable": (_engine, lambda e: e.apply_events([kf.events.AdditionalListing(
+        "005930", 10, reason=object())]), TypeError, r"`events\[0\]`.reason: cannot persist"),
+    "events-unhashable": (_engine, lambda e: e.apply_events([kf.events.Split("005930", 10, effective=[1])]),
+                          TypeError, r"`events\[0\]` holds an unhashable value"),
+    "family-shares-beyond-int64": (None, lambda _: _huge_family(), ValueError,
+                                   r"the shares sum to more than 9,000,000,000,000,000,000"),
+    "engine-base-cap-underflow": (None, lambda _: kf.IndexEngine(kf.sample_universe(), base_cap=5e-324), ValueError,
+                                  r"`base_cap` = 5e-324 gives a divisor of 0.0"),
+    "engine-level-beyond-float": (None, lambda _: kf.IndexEngine(kf.sample_universe(), level=10**400), ValueError,
+                                  r"`level` must be a finite number > 0 \(within float64\)"),
+    "rebase-cap-beyond-float": (None, lambda _: kf.rebase_divisor(1.0, 10**400, 1), ValueError,
+                                r"`cap_before` must be a finite number > 0 \(within float64\), got 1000"),
+    "rebase-result-overflows": (None, lambda _: kf.rebase_divisor(1e308, 1, 1e300), ValueError,
+                                r"`divisor` × `cap_after` / `cap_before` = 1e\+308 × 1e\+300 / 1 is out of the float64"),
+    "trading-day-limit-rate": (None, lambda _: kf.TradingDay(_engine(), "2026-03-24", limit_rate=-1,
+                                                             check_calendar=False), ValueError,
+                               r"`limit_rate` must be a finite number > 0, got -1"),
+    "halt-by-int": (None, lambda _: kf.TradingDay(_engine(), "2026-03-24", check_calendar=False).halt(3), TypeError,
+                    r"got the integer 3: an integer is ambiguous"),
+    "price-band-rate": (None, lambda _: kf.IndexEngine(kf.sample_universe(), price_band=-0.3), ValueError,
+                        r"`price_band` must be > 0, got -0.3"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_issue12_catalogue(name):
+    make, call, exc, msg = CATALOGUE[name]
+    book = make() if make is not None else None
+    before = _book_state(book)
+    with pytest.raises(exc, match=msg):
+        call(book)
+    assert _book_state(book) == before
+
+
+def test_halt_of_a_stock_listed_during_the_day():
+    res = _halt_new_listing()
+    assert res.status.tolist() == [6]  # stock halted
+
+
+@pytest.mark.parametrize("content,suffix,msg", [
+    (b"garbage, not parquet", ".parquet", r"cannot be read as Parquet \(ArrowInvalid"),
+    (b"Date,Code,Name,Close,Stocks\n2026-03-20,005930,A,100,5\n2026-03-20,000660,B,100,5,7,8\n", ".csv",
+     r"not a well-formed CSV table: .*line 3"),
+])
+def test_loader_errors_name_the_file(tmp_path, content, suffix, msg):
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from kospi_fast import io
+
+    path = tmp_path / f"eod{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=msg) as info:
+        io.load_universe(path) if suffix == ".parquet" else io.universe_from_fdr(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(TypeError, match=r"got builtins.dict"):
+        io.load_universe({"Code": ["005930"]})

@@ -64,7 +64,7 @@ def family() -> kf.IndexFamily:
         IndexDefinition("EW", EW, weighting="equal"),
         IndexDefinition("Basket", BASKET, weighting="fixed", shares=(1, 1, 1), base_value=1000.0),
     ]
-    return kf.IndexFamily(u, defs)
+    return kf.IndexFamily(u, defs, price_band=None)
 
 
 def check_memberships(fam: kf.IndexFamily, gone: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -173,7 +173,7 @@ def test_every_event_kind_has_an_example():
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_each_event_kind_keeps_every_level(kind):
     fam = family()
-    e = kf.IndexEngine(universe(), level=5781.2)  # the one-index book takes the same event
+    e = kf.IndexEngine(universe(), level=5781.2, price_band=None)  # the one-index book takes the same event
     for book in (fam, e):
         book.apply_events(SETUP.get(kind, []), date="2026-03-20")
     before = fam.levels
@@ -333,7 +333,7 @@ def day_trades(u: kf.Universe, n: int, seed: int, base: np.ndarray):
 def test_trading_day_over_a_family_gives_update_many_levels():
     u = kf.sample_universe()
     make = lambda: kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), equal_weighted=True,  # noqa: E731
-                                        levels={"KOSPI": 5781.2})
+                                        levels={"KOSPI": 5781.2}, price_band=None)
     fam, twin = make(), make()
     t, ids, px = day_trades(u, 60_000, 3, fam.reference_prices)
     rng = np.random.default_rng(4)
@@ -364,7 +364,7 @@ def test_trading_day_over_a_family_gives_update_many_levels():
 
 def test_trading_day_raise_policy_applies_nothing_to_a_family():
     u = kf.sample_universe()
-    fam = kf.IndexFamily.kospi(u, levels={"KOSPI": 5781.2})
+    fam = kf.IndexFamily.kospi(u, levels={"KOSPI": 5781.2}, price_band=None)
     td = TradingDay(fam, DAY, check_calendar=False)
     before = fam.levels.tobytes()
     t = np.array([10 * H, 10 * H + 1], dtype=np.int64)
@@ -376,7 +376,7 @@ def test_trading_day_raise_policy_applies_nothing_to_a_family():
 @pytest.mark.parametrize("kind", ["engine", "family"])
 def test_a_day_made_before_a_new_listing_checks_it_against_its_own_limits(kind):
     u = kf.sample_universe()
-    book = kf.IndexEngine(u, level=5781.2) if kind == "engine" else kf.IndexFamily.kospi(u, levels={"KOSPI": 5781.2})
+    book = kf.IndexEngine(u, level=5781.2, price_band=None) if kind == "engine" else kf.IndexFamily.kospi(u, levels={"KOSPI": 5781.2}, price_band=None)
     td = TradingDay(book, DAY, policy="reject", check_calendar=False)
     td.feed([9 * H + 5 * NS], [0], [int(book.reference_prices[0])])
     book.apply_events([NewListing("9ZZ001", 1_000_000, 50_000, name="NewCo")], date=DAY)
@@ -396,7 +396,7 @@ def test_a_day_made_before_a_new_listing_checks_it_against_its_own_limits(kind):
 
 def test_a_split_during_the_day_moves_that_stocks_limits():
     u = kf.sample_universe()
-    e = kf.IndexEngine(u, level=5781.2)
+    e = kf.IndexEngine(u, level=5781.2, price_band=None)
     td = TradingDay(e, DAY, policy="reject", check_calendar=False)
     ref = int(e.reference_prices[1])
     e.apply_events([Split(u.codes[1], 10)], date=DAY)
@@ -421,9 +421,9 @@ def test_a_day_with_events_through_a_journal_recovers_and_reloads_exactly(kind, 
     trades; recovery from checkpoint + journal and a plain save/load give the same book."""
     u = kf.sample_universe()
     if kind == "engine":
-        book = kf.IndexEngine(u, level=5781.2)
+        book = kf.IndexEngine(u, level=5781.2, price_band=None)
     else:
-        book = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), equal_weighted=True, levels={"KOSPI": 5781.2})
+        book = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), equal_weighted=True, levels={"KOSPI": 5781.2}, price_band=None)
     jb = persist.JournaledBook.create(book, tmp_path / "s", tmp_path / "j")
     td = TradingDay(jb, DAY, policy="reject", check_calendar=False)
     t, ids, px = day_trades(u, 20_000, 8, book.reference_prices)
@@ -459,7 +459,7 @@ def test_a_feed_that_reuses_its_buffers_publishes_the_same_prints():
     t, ids, px = day_trades(u, 40_000, 11, u.base_prices)
     series = []
     for reuse in (False, True):
-        e = kf.IndexEngine(u, level=5781.2)
+        e = kf.IndexEngine(u, level=5781.2, price_band=None)
         td = TradingDay(e, DAY, policy="reject", check_calendar=False)
         bt, bi, bp = np.empty(4_000, np.int64), np.empty(4_000, np.int64), np.empty(4_000, np.int64)
         for a in range(0, 40_000, 4_000):
@@ -480,7 +480,7 @@ def test_the_rules_kernel_samples_the_prints_it_makes_final():
     from kospi_fast import _session
 
     u = kf.sample_universe()
-    e = kf.IndexEngine(u, level=5781.2)
+    e = kf.IndexEngine(u, level=5781.2, price_band=None)
     td = TradingDay(e, DAY, policy="reject", check_calendar=False)
     t, ids, px = day_trades(u, 30_000, 12, e.reference_prices)
     px[::50] = 1  # rejected: outside the limits
@@ -515,7 +515,7 @@ def test_the_rules_kernel_samples_the_prints_it_makes_final():
 
 
 def test_books_refuse_what_is_not_theirs(tmp_path):
-    e = kf.IndexEngine(universe(), level=5781.2)
+    e = kf.IndexEngine(universe(), level=5781.2, price_band=None)
     e.save(tmp_path / "engine.kfs")
     with pytest.raises(TypeError, match="holds a IndexEngine"):
         kf.IndexFamily.load(tmp_path / "engine.kfs")
@@ -547,7 +547,7 @@ def test_books_refuse_what_is_not_theirs(tmp_path):
 def test_a_feed_in_another_time_encoding_is_refused_not_ignored(kind, times, what):
     """Before: every trade was 'ignored: off-hours' and the day silently stayed flat."""
     u = kf.sample_universe()
-    book = kf.IndexEngine(u, level=5781.2) if kind == "engine" else kf.IndexFamily.kospi(u)
+    book = kf.IndexEngine(u, level=5781.2, price_band=None) if kind == "engine" else kf.IndexFamily.kospi(u, price_band=None)
     td = TradingDay(book, DAY, policy="reject", check_calendar=False)
     before = snapshot(book) if kind == "family" else (book.level, book.prices.tobytes())
     with pytest.raises(ValueError, match=r"`times\[\d\]` = -?\d+ is not a KRX trade time.*another encoding"):
@@ -561,4 +561,4 @@ def test_bad_state_and_constituents_are_named():
     with pytest.raises(TypeError, match="`state` must be a kospi_fast.state.BookState, got str"):
         fam.restore("x")
     with pytest.raises(KeyError, match=r"`kospi200\[1\]` '999999' is not in the universe"):
-        kf.IndexFamily.kospi(universe(), kospi200=[CODES[0], "999999"])
+        kf.IndexFamily.kospi(universe(), kospi200=[CODES[0], "999999"], price_band=None)

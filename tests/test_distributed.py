@@ -592,3 +592,23 @@ def test_cli_replay_days_kospi200_cluster_equals_sequential(sim, client, tmp_pat
     assert "needs the KOSPI 200 constituents" in capsys.readouterr().err
     assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--members", str(members)]) == 2
     assert "--members gives the constituents of KOSPI 200/100/50" in capsys.readouterr().err
+
+
+def test_local_cluster_listens_on_loopback_only(monkeypatch):
+    """replay-days' own cluster: scheduler and dashboard on 127.0.0.1, never every interface
+    (distributed turns dashboard_address ':0' into 0.0.0.0)."""
+    dist = pytest.importorskip("distributed")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_cluster(**opts):
+        seen.update(opts)
+        raise Stop
+
+    monkeypatch.setattr(dist, "LocalCluster", fake_cluster)
+    with pytest.raises(Stop), kd._client(None, None, 1, None):
+        pass
+    assert seen["host"] == "127.0.0.1"
+    assert seen["dashboard_address"].startswith("127.0.0.1:")

@@ -44,7 +44,7 @@ DIV0 = 52_000.0
 def make_engine(level: float = 1000.0, sectors=None) -> kf.IndexEngine:
     u = kf.Universe([A, B, C, D], ["Alpha", "Beta", "Gamma", "Delta"], [100, 1000, 500, 300],
                     [10_000, 50_000, 2_000, 7_000], sectors)
-    return kf.IndexEngine(u, level=level, members=[A, B, C])
+    return kf.IndexEngine(u, level=level, members=[A, B, C], price_band=None)
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_rights_issue_conformance():
     u = kf.Universe([A, B], ["x", "y"], [i["old_shares"], 1000], [i["cum_price"], 50_000])
     results = {}
     for rounding in ("up", "down", "nearest"):
-        e = kf.IndexEngine(u, level=2500.0)
+        e = kf.IndexEngine(u, level=2500.0, price_band=None)
         before = e.level
         e.apply_events([RightsIssue(A, i["issue_price"], i["new_shares"], rounding=rounding)])
         results[rounding] = int(e.prices[0])
@@ -172,7 +172,7 @@ def test_split_conformance_divisor_unchanged_exactly():
     case = json.loads(shared_path("conformance", "krx_split_base_price.json").read_text())
     i, exp = case["inputs"], case["expected"]
     u = kf.Universe([A, B], ["x", "y"], [i["shares_before"], 777], [i["prev_close"], 12_345])
-    e = kf.IndexEngine(u, level=5781.20)
+    e = kf.IndexEngine(u, level=5781.20, price_band=None)
     d0, level0 = e.divisor, e.level
     rec = e.apply_events([Split(A, i["split_ratio"])])
     assert e.prices[0] == exp["base_price_after"]
@@ -197,7 +197,7 @@ def test_tick_table_follows_the_event_date():
     u = kf.Universe([A, B], ["x", "y"], [100, 1000], [20_000, 50_000])
     got = {}
     for date in ("2026-03-10", "2020-01-02"):
-        e = kf.IndexEngine(u, level=1000.0)
+        e = kf.IndexEngine(u, level=1000.0, price_band=None)
         e.apply_events([RightsIssue(A, 10_000, 20)], date=date)
         got[date] = int(e.prices[0])
     assert got == {"2026-03-10": 18_340, "2020-01-02": 18_350}
@@ -404,7 +404,7 @@ def test_custom_index_shares_engine_keeps_its_shares_through_events():
     not tied to listed shares: share-count and price-basis events leave them alone and the
     divisor absorbs the price change, as a price-weighted index does."""
     u = kf.Universe([A, B], ["x", "y"], [100, 1000], [10_000, 50_000])
-    e = kf.IndexEngine(u, level=1000.0, index_shares=[50, 400])
+    e = kf.IndexEngine(u, level=1000.0, index_shares=[50, 400], price_band=None)
     level = e.level
     e.apply_events([AdditionalListing(A, 20)])
     assert e.index_shares.tolist() == [50, 400] and e.listed_shares.tolist() == [120, 1000]
@@ -553,7 +553,7 @@ def engines(draw, min_stocks=2, max_stocks=6):
     member[0] = True
     level = draw(st.floats(10.0, 1e5))
     u = kf.Universe([f"{100000 + 7 * i:06d}" for i in range(n)], [f"S{i}" for i in range(n)], shares, prices)
-    return kf.IndexEngine(u, level=level, members=np.array(member))
+    return kf.IndexEngine(u, level=level, members=np.array(member), price_band=None)
 
 
 def draw_event(data, e: kf.IndexEngine, code: str | None = None, *, valid: bool = False, kinds=KINDS):
@@ -665,7 +665,7 @@ def test_commuting_events_batch_equals_one_by_one(e, data):
             events.append(draw_event(data, e, pool.pop(0), valid=True, kinds=("newlisting",)))
         else:
             events.append(draw_event(data, e, code, valid=True, kinds=(kind,)))
-    e2 = kf.IndexEngine(e.universe, level=e.level, members=e.members)
+    e2 = kf.IndexEngine(e.universe, level=e.level, members=e.members, price_band=None)
     assert e2.divisor == e.divisor
     level0 = e.level
     e.apply_events(events)

@@ -107,7 +107,7 @@ def as_arrays(tk):
 @given(families(), st.data())
 def test_levels_equal_full_reference_recompute(case, data):
     u, defs = case
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     # calibration: each index starts at its level (or base value) up to the one division
     for k, d in enumerate(defs):
         target = d.base_value if d.level is None else d.level
@@ -162,16 +162,16 @@ def test_batching_and_single_updates_do_not_matter(case, data):
     u, defs = case
     tk = data.draw(ticks(len(u), 80))
     ids, prices = as_arrays(tk)
-    whole = IndexFamily(u, defs)
+    whole = IndexFamily(u, defs, price_band=None)
     ref = whole.update_many(ids, prices)
     cuts = data.draw(st.lists(st.integers(0, len(ids)), max_size=5))
     bounds = sorted({0, len(ids), *cuts})
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     parts = [fam.update_many(ids[a:b], prices[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
     joined = np.concatenate(parts) if parts else np.empty((0, len(defs)))
     np.testing.assert_array_equal(joined, ref)
-    one = IndexFamily(u, defs)
-    singles = [one.update(u.codes[i] if j % 2 else int(i), int(p)) for j, (i, p) in enumerate(tk)]
+    one = IndexFamily(u, defs, price_band=None)
+    singles = [one.update(u.codes[i], int(p)) if j % 2 else one.update_id(int(i), int(p)) for j, (i, p) in enumerate(tk)]
     np.testing.assert_array_equal(np.array(singles).reshape(-1, len(defs)), ref)
     np.testing.assert_array_equal(one.levels, whole.levels)
     np.testing.assert_array_equal(fam.caps, whole.caps)
@@ -201,33 +201,33 @@ def test_three_kernel_paths_agree(rng):
     from conftest import random_ticks
 
     ids, prices = random_ticks(rng, u, 5_000)
-    per_trade = IndexFamily(u, defs).update_many(ids, prices)
+    per_trade = IndexFamily(u, defs, price_band=None).update_many(ids, prices)
     final = per_trade[-1]
 
     dense_at = np.arange(3, len(ids), 7)  # 714 samples: > 1 per 256 trades -> dense path
     assert dense_at.size * 256 > len(ids)
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     np.testing.assert_array_equal(fam.update_many(ids, prices, sample_at=dense_at), per_trade[dense_at])
     np.testing.assert_array_equal(fam.levels, final)
 
     sparse_at = np.array([0, 0, 17, 999, 999, 2_500, len(ids) - 1])  # lazy path with samples, duplicates
     assert sparse_at.size * 256 <= len(ids)
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     np.testing.assert_array_equal(fam.update_many(ids, prices, sample_at=sparse_at), per_trade[sparse_at])
     np.testing.assert_array_equal(fam.levels, final)
 
     dense_dup = np.repeat(dense_at, 2)
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     np.testing.assert_array_equal(fam.update_many(ids, prices, sample_at=dense_dup), per_trade[dense_dup])
 
-    fam = IndexFamily(u, defs)  # lazy path, no samples at all
+    fam = IndexFamily(u, defs, price_band=None)  # lazy path, no samples at all
     assert fam.update_many(ids, prices, sample_at=[]).shape == (0, len(defs))
     np.testing.assert_array_equal(fam.levels, final)
     np.testing.assert_array_equal(fam.levels, fam.recompute())
     assert_matches_reference(fam)
 
     # int32 ids take the other fused specialisation
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     np.testing.assert_array_equal(fam.update_many(ids.astype(np.int32), prices), per_trade)
 
 
@@ -239,7 +239,7 @@ def test_bad_batch_changes_nothing(rng, path, bad):
 
     ids, prices = random_ticks(rng, u, 2_000)
     ids = ids.astype(np.int64)
-    fam = IndexFamily(u, defs)
+    fam = IndexFamily(u, defs, price_band=None)
     fam.update_many(ids[:100], prices[:100])
     snap = (fam.levels, fam.caps, fam.prices, fam.divisors)
     ids, prices = ids.copy(), prices.copy()
@@ -268,7 +268,7 @@ def test_kospi_member_equals_index_engine(sample):
     fr = {c: float(x) for c, x in zip(sample.codes, rng.uniform(0.2, 1.0, len(sample)))}
     fam = IndexFamily.kospi(sample, kospi200=order[:200], kospi100=order[:100], kospi50=order[:50],
                             float_ratios=fr, equal_weighted=True, kospi200_cap=0.3,
-                            levels={"KOSPI": 5781.20, "KOSPI 200": 812.5})
+                            levels={"KOSPI": 5781.20, "KOSPI 200": 812.5}, price_band=None)
     names = fam.names
     for nm in ("KOSPI", "KOSPI 200", "KOSPI 100", "KOSPI 50", "KOSPI 200 Equal Weight", "KOSPI Large",
                "KOSPI Mid", "KOSPI Small"):
@@ -284,7 +284,7 @@ def test_kospi_member_equals_index_engine(sample):
     w = weights_of(fam, "KOSPI 200")
     assert w.max() <= 0.3 + 1e-9
 
-    eng = kf.IndexEngine(sample, level=5781.20)
+    eng = kf.IndexEngine(sample, level=5781.20, price_band=None)
     k = names.index("KOSPI")
     assert fam.levels[k] == eng.level
     sim = kf.simulate_day(sample, n_ticks=30_000, seed=11, date="2026-03-23")
@@ -298,7 +298,7 @@ def test_kospi_member_equals_index_engine(sample):
 
 def test_kospi_unknown_level_name(sample):
     with pytest.raises(KeyError, match="NOPE"):
-        IndexFamily.kospi(sample, levels={"NOPE": 1.0})
+        IndexFamily.kospi(sample, levels={"NOPE": 1.0}, price_band=None)
 
 
 # --------------------------------------------------------------------------- capping
@@ -348,7 +348,7 @@ def test_capped_index_shares_hit_the_caps(rng):
     prices = [100_000, 50_000, 30_000, 10_000]
     shares = [500_000_000, 600_000_000, 500_000_000, 500_000_000]
     u = kf.Universe(codes, codes, shares, prices)
-    fam = IndexFamily(u, [IndexDefinition("C", codes, caps=0.30, level=1000.0), IndexDefinition("F", codes)])
+    fam = IndexFamily(u, [IndexDefinition("C", codes, caps=0.30, level=1000.0), IndexDefinition("F", codes)], price_band=None)
     np.testing.assert_allclose(weights_of(fam, "C"), [0.3, 0.3, 0.3, 0.1], rtol=0, atol=1e-8)
     np.testing.assert_allclose(weights_of(fam, "F"), [0.5, 0.3, 0.15, 0.05], rtol=0, atol=1e-15)
     # trades move the weights away from the caps; a rebalance re-caps them at the new prices
@@ -364,7 +364,7 @@ def test_capped_index_shares_hit_the_caps(rng):
 def test_capped_kospi200_like_index_on_sample(sample):
     caps0 = sample.base_prices.astype(np.float64) * sample.shares
     top = [sample.codes[i] for i in np.argsort(-caps0, kind="stable")[:200]]
-    fam = IndexFamily(sample, [IndexDefinition("K200C", top, caps=0.10), IndexDefinition("K200", top)])
+    fam = IndexFamily(sample, [IndexDefinition("K200C", top, caps=0.10), IndexDefinition("K200", top)], price_band=None)
     raw = weights_of(fam, "K200")
     assert raw.max() > 0.10  # the cap binds on the sample
     w = weights_of(fam, "K200C")
@@ -374,7 +374,7 @@ def test_capped_kospi200_like_index_on_sample(sample):
 
 # --------------------------------------------------------------------------- rebalance
 def test_rebalance_keeps_levels_continuous_and_others_untouched(rng, sample):
-    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.20})
+    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.20}, price_band=None)
     sim = kf.simulate_day(sample, n_ticks=10_000, seed=3, date="2026-03-23")
     fam.update_many(sim.ids, sim.prices)
     before = (fam.levels, fam.caps, fam.divisors)
@@ -398,7 +398,7 @@ def test_rebalance_keeps_levels_continuous_and_others_untouched(rng, sample):
 
 
 def test_rebalance_errors_change_nothing(sample):
-    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.20})
+    fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.20}, price_band=None)
     snap = (fam.levels, fam.caps, fam.divisors, fam.definition("KOSPI Mid"))
     good = IndexDefinition("KOSPI Mid", list(fam.definition("KOSPI Mid").members[:5]))
     with pytest.raises(KeyError, match="NOPE"):
@@ -417,7 +417,7 @@ def test_rebalance_errors_change_nothing(sample):
 
 def test_rebalance_to_zero_cap_raises_and_changes_nothing():
     u = kf.Universe(["000001", "000002", "000003"], ["a", "b", "c"], [100, 0, 300], [1000, 2000, 3000])
-    fam = IndexFamily(u, [IndexDefinition("X", ["000001", "000003"]), IndexDefinition("Y", ["000001"])])
+    fam = IndexFamily(u, [IndexDefinition("X", ["000001", "000003"]), IndexDefinition("Y", ["000001"])], price_band=None)
     snap = (fam.levels, fam.caps, fam.divisors, fam.definition("X"))
     with pytest.raises(ValueError) as err:  # the only member has 0 listed shares: cap 0
         fam.rebalance({"X": IndexDefinition("X", ["000002"])})
@@ -425,7 +425,7 @@ def test_rebalance_to_zero_cap_raises_and_changes_nothing():
     for a, b in zip(snap[:3], (fam.levels, fam.caps, fam.divisors)):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(fam.recompute(), fam.levels)
-    fam.update(0, 1100)
+    fam.update_id(0, 1100)
     assert_matches_reference(fam)
     assert "'X'" in str(err.value)  # the error names the index
 
@@ -433,7 +433,7 @@ def test_rebalance_to_zero_cap_raises_and_changes_nothing():
 # --------------------------------------------------------------------------- equal weight
 def test_equal_weighted_weights_are_equal_at_rebalance(sample):
     members = list(sample.codes[:120])
-    fam = IndexFamily(sample, [IndexDefinition("EW", members, weighting="equal", level=1000.0)])
+    fam = IndexFamily(sample, [IndexDefinition("EW", members, weighting="equal", level=1000.0)], price_band=None)
     w = weights_of(fam, "EW")
     np.testing.assert_allclose(w, 1 / len(members), rtol=0, atol=1e-6)
     ids, sh = fam.index_shares("EW")
@@ -451,7 +451,7 @@ def test_equal_weighted_weights_are_equal_at_rebalance(sample):
 def test_equal_weight_extreme_prices():
     # 1 won and 2,000,000 won: shares 1e12 and 500,000; weights still equal within 1e-6
     u = kf.Universe(["000001", "000002", "000003"], ["a", "b", "c"], [1, 1, 1], [1, 2_000_000, 777_777])
-    fam = IndexFamily(u, [IndexDefinition("EW", u.codes, weighting="equal")])
+    fam = IndexFamily(u, [IndexDefinition("EW", u.codes, weighting="equal")], price_band=None)
     np.testing.assert_allclose(weights_of(fam, "EW"), 1 / 3, rtol=0, atol=1e-6)
 
 
@@ -459,7 +459,7 @@ def test_equal_weight_extreme_prices():
 def test_attribution_sums_to_the_move(sample):
     pytest.importorskip("pandas")
     fam = IndexFamily.kospi(sample, levels={"KOSPI": 5781.20}, kospi200=list(sample.codes[:200]),
-                            equal_weighted=True, kospi200_cap=0.2)
+                            equal_weighted=True, kospi200_cap=0.2, price_band=None)
     sim = kf.simulate_day(sample, n_ticks=8_000, seed=9, date="2026-03-23")
     fam.update_many(sim.ids[:3_000], sim.prices[:3_000])
     fam.roll()
@@ -498,7 +498,7 @@ def test_attribution_sums_to_the_move(sample):
 
 
 def test_attribution_unknown_index(sample):
-    fam = IndexFamily.kospi(sample)
+    fam = IndexFamily.kospi(sample, price_band=None)
     with pytest.raises(KeyError, match="NOPE"):
         fam.attribution("NOPE")
     with pytest.raises(KeyError, match="NOPE"):
@@ -512,7 +512,7 @@ ALL3 = ["000001", "000002", "000003"]
 
 def test_member_not_in_universe_is_a_keyerror_naming_it():
     with pytest.raises(KeyError, match="000009"):
-        IndexFamily(U3, [IndexDefinition("X", ["000001", "000009"])])
+        IndexFamily(U3, [IndexDefinition("X", ["000001", "000009"])], price_band=None)
 
 
 @pytest.mark.parametrize("ratio", [0, 1.5, float("nan"), -0.1, float("inf")])
@@ -533,7 +533,7 @@ def test_float_ratio_length():
 def test_bad_caps(caps, match):
     d = IndexDefinition("X", ALL3, caps=caps)
     with pytest.raises(ValueError, match=match):
-        IndexFamily(U3, [d])
+        IndexFamily(U3, [d], price_band=None)
 
 
 def test_definition_errors():
@@ -550,13 +550,13 @@ def test_definition_errors():
     with pytest.raises(TypeError, match="string"):
         IndexDefinition("X", "000001")
     with pytest.raises(ValueError, match="duplicate index name 'X'"):
-        IndexFamily(U3, [IndexDefinition("X", ALL3), IndexDefinition("X", ["000001"])])
+        IndexFamily(U3, [IndexDefinition("X", ALL3), IndexDefinition("X", ["000001"])], price_band=None)
     with pytest.raises(ValueError, match="at least one"):
-        IndexFamily(U3, [])
+        IndexFamily(U3, [], price_band=None)
 
 
 def test_base_cap_calibration():
-    fam = IndexFamily(U3, [IndexDefinition("B", ALL3, base_cap=700_000.0, base_value=100.0)])
+    fam = IndexFamily(U3, [IndexDefinition("B", ALL3, base_cap=700_000.0, base_value=100.0)], price_band=None)
     cap = 1000 * 100 + 2000 * 200 + 3000 * 300
     assert fam.caps[0] == cap
     assert fam.divisors[0] == 7_000.0

@@ -63,8 +63,9 @@ def make_engine():
     if os.environ.get("KF_TEST_BOOK") == "family":
         k200 = list(u.codes[:200])
         return kf.IndexFamily.kospi(u, kospi200=k200, float_ratios={c: 0.05 * (1 + i % 20) for i, c in enumerate(k200)},
-                                    equal_weighted=True, levels={"KOSPI": 5781.2, "KOSPI 200": 812.5})
-    return kf.IndexEngine(u, level=5781.2)
+                                    equal_weighted=True, levels={"KOSPI": 5781.2, "KOSPI 200": 812.5},
+                                    price_band=None)  # the ticks go on at pre-split prices
+    return kf.IndexEngine(u, level=5781.2, price_band=None)
 
 def batches(u):
     day = kf.simulate_day(u, n_ticks=N_TICKS, seed=99)
@@ -200,12 +201,12 @@ def test_round_trip_bit_exact(book_kind, tmp_path):
 def test_round_trip_value_types_and_custom_index(tmp_path):
     u = kf.Universe(["000010", "000020", "000030", "000040"], ["A", "B", "C", "D"],
                     [100, 1000, 500, 300], [10_000, 50_000, 2_000, 7_000])
-    e = kf.IndexEngine(u, base_cap=123_456_789.125, index_shares=[50, 0, 500, 300])
+    e = kf.IndexEngine(u, base_cap=123_456_789.125, index_shares=[50, 0, 500, 300], price_band=None)
     e.update_many([0, 2], [10_100, 2_010])
     e.apply_events([CashDividend("000010", 0.1, effective=datetime.date(2026, 3, 24))],
                    date=datetime.date(2026, 3, 24))
     e.apply_changes(["000020"], index_shares=[7])
-    full = kf.IndexEngine(u, level=1234.5678)
+    full = kf.IndexEngine(u, level=1234.5678, price_band=None)
     full.apply_events([Split("000010", Fraction(1, 4)), Split("000030", "1:3"),
                        RightsIssue("000020", Fraction(40001, 2), np.int64(10), old_shares=1000, rounding="down"),
                        AdditionalListing("000030", 7, reason="CB conversion", effective="2026-03-26")],
@@ -221,7 +222,7 @@ def test_round_trip_value_types_and_custom_index(tmp_path):
 
 
 def test_fresh_engine_round_trip(tmp_path):
-    e = kf.IndexEngine(kf.sample_universe())
+    e = kf.IndexEngine(kf.sample_universe(), price_band=None)
     persist.save_engine(e, tmp_path / "s")
     f = persist.load_engine(tmp_path / "s")
     assert f.audit == [] and f.dividends == [] and f.to_state().applied == set()
@@ -253,7 +254,7 @@ class Note(CashDividend):
 
 
 def test_custom_event_types_need_to_be_named(tmp_path):
-    e = kf.IndexEngine(kf.sample_universe())
+    e = kf.IndexEngine(kf.sample_universe(), price_band=None)
     e.apply_events([Note(e.universe.codes[0], 1.0, effective="2026-03-24", memo="hi")], date="2026-03-24")
     persist.save_engine(e, tmp_path / "s")
     with pytest.raises(CorruptStateError, match="unknown event type .*Note.*event_types"):
@@ -262,13 +263,17 @@ def test_custom_event_types_need_to_be_named(tmp_path):
 
 
 def test_save_refuses_state_it_cannot_hold(tmp_path):
-    e = kf.IndexEngine(kf.sample_universe())
+    e = kf.IndexEngine(kf.sample_universe(), price_band=None)
     e.extra = 1  # an attribute persist does not know would be silently lost
     with pytest.raises(ValueError, match="unknown to kospi_fast.persist.*extra"):
         persist.save_engine(e, tmp_path / "s")
     del e.extra
-    e.apply_events([CashDividend(e.universe.codes[0], 1.0)], date=object())
-    with pytest.raises(TypeError, match=r"audit\[0\].effective: cannot persist"):
+    before = e.to_state()
+    with pytest.raises(TypeError, match=r"`date`: cannot persist"):  # refused when recorded, not at save
+        e.apply_events([CashDividend(e.universe.codes[0], 1.0)], date=object())
+    assert_same_state(e, kf.IndexEngine.from_state(before))
+    e.audit.append(dataclasses.replace(e.roll([CashDividend(e.universe.codes[0], 1.0)]), effective=object()))
+    with pytest.raises(TypeError, match=r"audit\[1\].effective: cannot persist"):
         persist.save_engine(e, tmp_path / "s")
     assert os.listdir(tmp_path) == []  # nothing written, no temporary file left
     with pytest.raises(TypeError, match="index book"):
@@ -377,7 +382,7 @@ def _journal_with(tmp_path, n_records: int = 5, size: int = 50):
 
 
 def _engine_after(ids, px, n_ticks):
-    e = kf.IndexEngine(kf.sample_universe(), level=5781.2)
+    e = kf.IndexEngine(kf.sample_universe(), level=5781.2, price_band=None)
     e.update_many(ids[:n_ticks], px[:n_ticks])
     return e
 
@@ -396,7 +401,7 @@ def test_journal_torn_tail_is_ignored_then_cut(tmp_path, cut):
     }[cut]
     path.write_bytes(data)
     n_ok = 5 if cut == "all_zero_tail" else 4
-    e = kf.IndexEngine(kf.sample_universe(), level=5781.2)
+    e = kf.IndexEngine(kf.sample_universe(), level=5781.2, price_band=None)
     rep = Journal.replay(path, e)
     assert (rep.records, rep.ticks, rep.last_seq, rep.torn_tail) == (n_ok, n_ok * 50, n_ok, True)
     assert rep.torn_bytes == len(data) - (offsets[n_ok] if n_ok < 5 else len(data) - 300)
@@ -406,7 +411,7 @@ def test_journal_torn_tail_is_ignored_then_cut(tmp_path, cut):
         j.append(ids[:3], px[:3])
     recs = Journal.read(path)
     assert [r.seq for r in recs] == list(range(1, n_ok + 2))
-    assert not Journal.replay(path, kf.IndexEngine(kf.sample_universe(), level=1.0)).torn_tail
+    assert not Journal.replay(path, kf.IndexEngine(kf.sample_universe(), level=1.0, price_band=None)).torn_tail
 
 
 @pytest.mark.parametrize("where", ["payload", "header"])
@@ -415,7 +420,7 @@ def test_journal_corrupt_record_in_the_middle_is_an_error(tmp_path, where):
     data = path.read_bytes()
     at = offsets[2] + (100 if where == "payload" else 12)
     path.write_bytes(_flip(data, at))
-    e = kf.IndexEngine(kf.sample_universe())
+    e = kf.IndexEngine(kf.sample_universe(), price_band=None)
     with pytest.raises(CorruptStateError, match="corrupt|checksum") as info:
         Journal.replay(path, e)
     assert str(path) in str(info.value)
@@ -435,7 +440,7 @@ def test_journal_bad_header_and_sequence(tmp_path):
     ]:
         path.write_bytes(mutated)
         with pytest.raises(CorruptStateError, match=msg):
-            Journal.replay(path, kf.IndexEngine(kf.sample_universe()))
+            Journal.replay(path, kf.IndexEngine(kf.sample_universe(), price_band=None))
 
 
 def test_replay_skips_covered_records_and_checks_stream(tmp_path):

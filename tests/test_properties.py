@@ -25,15 +25,15 @@ def universes_and_ticks(draw, max_stocks=40, max_ticks=200):
 @given(universes_and_ticks(), st.floats(1.0, 1e6))
 def test_incremental_equals_full_recompute(data, level):
     u, ids, prices = data
-    e = kf.IndexEngine(u, level=level)
+    e = kf.IndexEngine(u, level=level, price_band=None)
     levels = e.update_many(ids, prices)
     assert e.level == e.recompute()
     assert e.cap == reference.aggregate_cap(e.prices.tolist(), u.shares.tolist())
     if len(ids):
         assert levels[-1] == e.level
     # and single-trade updates agree with the batch, tick by tick
-    e2 = kf.IndexEngine(u, level=level)
-    singles = [e2.update(int(i), int(p)) for i, p in zip(ids, prices)]
+    e2 = kf.IndexEngine(u, level=level, price_band=None)
+    singles = [e2.update_id(int(i), int(p)) for i, p in zip(ids, prices)]
     assert singles == levels.tolist()
 
 
@@ -41,7 +41,7 @@ def test_incremental_equals_full_recompute(data, level):
 def test_batching_does_not_matter(data, cuts):
     u, ids, prices = data
     whole = kf.replay(u.shares, u.base_prices, 123.0, ids, prices)
-    e = kf.IndexEngine(u, base_cap=123.0 * 100)
+    e = kf.IndexEngine(u, base_cap=123.0 * 100, price_band=None)
     bounds = sorted({0, len(ids), *[c for c in cuts if c <= len(ids)]})
     parts = [e.update_many(ids[a:b], prices[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
     joined = np.concatenate(parts) if parts else np.empty(0)
@@ -55,7 +55,7 @@ def test_batching_does_not_matter(data, cuts):
 )
 def test_rebasing_never_moves_the_level(data, draw):
     u, ids, prices = data
-    e = kf.IndexEngine(u, level=2500.0)
+    e = kf.IndexEngine(u, level=2500.0, price_band=None)
     e.update_many(ids, prices)
     n = len(u)
     k = draw.draw(st.integers(1, n))

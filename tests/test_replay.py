@@ -73,7 +73,7 @@ def test_engine_matches_reference_engine_on_sample(sample):
     r = reference.ReferenceEngine(sample.codes, sample.shares.tolist(), sample.base_prices.tolist(), level=5781.20)
     assert e.divisor == r.divisor
     for k in range(0, 2000):
-        got = e.update(int(day.ids[k]), int(day.prices[k]))
+        got = e.update_id(int(day.ids[k]), int(day.prices[k]))
         want = r.update(sample.codes[day.ids[k]], int(day.prices[k]))
         assert got == want
     levels = e.update_many(day.ids[2000:], day.prices[2000:])
@@ -87,10 +87,16 @@ def test_engine_update_by_code_and_numpy_ints(sample):
     e = kf.IndexEngine(sample, level=5781.20)
     i = sample.index_of("005930")
     a = e.update("005930", 200_000)
-    b = e.update(np.int64(i), np.int64(200_000))
-    c = e.update(i, 200_000.0)
-    assert a == b == c == e.recompute()
+    b = e.update_id(np.int64(i), np.int64(200_000))
+    c = e.update_id(i, 200_000.0)
+    d = e.update(np.str_("005930"), 200_000)
+    assert a == b == c == d == e.recompute()
     assert e.prices[i] == 200_000
+    for key in (i, np.int64(i), 5930):  # an integer is never taken for a code, nor silently for an id
+        with pytest.raises(TypeError, match="integer is ambiguous"):
+            e.update(key, 200_000)
+    with pytest.raises(TypeError, match="integer stock id"):
+        e.update_id("005930", 200_000)
 
 
 def test_engine_level_cap_divisor_consistent(sample):

@@ -304,3 +304,58 @@ def test_replay_cli_on_real_eod_universe(files, capsys, tmp_path):
     engine = lu.engine(level=5781.20)
     expect = kf.replay(engine.index_shares, u.base_prices, engine.divisor, ids, prices)
     assert np.array_equal(read_levels(out), expect)
+
+
+# ---------------------------------------------------------------- the KRX checks (issue 12)
+@pytest.fixture(scope="module")
+def fat_finger(files, tmp_path_factory):
+    """The simulated day with one 005930 trade keyed 10x (199,400 -> 1,994,000) at 09:30."""
+    day = files["day"]
+    k = int(np.searchsorted(day.times, 9 * 3600 * 10**9 + 30 * 60 * 10**9)) + np.flatnonzero(
+        day.ids[np.searchsorted(day.times, 9 * 3600 * 10**9 + 30 * 60 * 10**9):] == 0)[0]
+    prices = day.prices.copy()
+    prices[k] *= 10
+    path = io.write_ticks(replace(day, prices=prices), tmp_path_factory.mktemp("fat") / "fat.parquet")
+    return path, int(prices[k])
+
+
+def _high(out: str) -> float:
+    line = next(x for x in out.splitlines() if x.strip().startswith("high"))
+    return float(line.split()[1].replace(",", ""))
+
+
+def test_replay_cli_fat_finger_is_rejected_by_default(files, fat_finger, capsys):
+    path, _ = fat_finger
+    assert cli.main(["replay", str(path), "--universe", "sample"]) == 0
+    out = capsys.readouterr().out
+    clean = kf.IndexEngine(kf.sample_universe(), level=SAMPLE_PREVIOUS_CLOSE)
+    assert _high(out) < 1.05 * clean.level  # not ~19,000: the 10x trade was not applied
+    assert "KRX checks     reject" in out
+    assert "1 trades rejected, 0 off-hours ignored" in out
+    assert "         1  price outside the daily price limits" in out
+    # the same through the API: the result counts it
+    book = kf.IndexEngine(kf.sample_universe(), level=SAMPLE_PREVIOUS_CLOSE)
+    res = io.replay_file(path, book, day=kf.TradingDay(book, "2026-03-23", policy="reject", check_calendar=False))
+    assert res.rejected == {"price outside the daily price limits": 1} and res.n_ticks == N_TICKS - 1
+    assert res.high < 1.05 * clean.level and res.exact
+
+
+def test_replay_cli_policy_raise_and_off(files, fat_finger, capsys):
+    path, fat = fat_finger
+    assert cli.main(["replay", str(path), "--universe", "sample", "--policy", "raise"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and f"price {fat})" in err and "outside the daily price limits" in err
+    assert cli.main(["replay", str(path), "--universe", "sample", "--policy", "off"]) == 0
+    out = capsys.readouterr().out
+    assert _high(out) > 2.5 * SAMPLE_PREVIOUS_CLOSE  # unchecked: the fat finger shows (about 19,000)
+    assert "KRX checks" not in out
+    assert cli.main(["replay", str(path), "--universe", "sample", "--policy", "off", "--day", "2026-03-23"]) == 2
+    assert "--day" in capsys.readouterr().err
+
+
+def test_replay_cli_plot_suffix_is_checked_before_the_replay(files, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--plot", str(tmp_path / "x.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "--plot" in err and "x.txt" in err and ".png" in err
+    assert not (tmp_path / "x.txt").exists()

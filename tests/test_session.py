@@ -182,7 +182,7 @@ def test_every_status_code_with_reject():
 def test_raise_policy_applies_nothing_then_good_trades_work():
     eng = small_engine()
     td = TradingDay(eng, "2026-03-23")  # policy "raise" by default
-    td.halt(3)
+    td.halt(id=3)
     t, ids, p, exp = status_batch(eng)
     snap = (eng.prices.tolist(), eng.cap, eng.level, eng.divisor)
     with pytest.raises(ValueError, match=r"trade 2 .*id out of range.*nothing of the batch"):
@@ -196,7 +196,7 @@ def test_raise_policy_applies_nothing_then_good_trades_work():
     res = td.feed(t[good], ids[good], p[good])
     assert res.status.tolist() == exp[good].tolist()
     ref = TradingDay(small_engine(), "2026-03-23", policy="reject")
-    ref.halt(3)
+    ref.halt(id=3)
     ref.feed(t, ids, p)
     assert eng.level == ref.engine.level and eng.prices.tolist() == ref.engine.prices.tolist()
     np.testing.assert_array_equal(td.series(1).values, ref.series(1).values)
@@ -288,12 +288,14 @@ def test_halt_and_resume():
     td.resume("000010")
     r = td.feed([at(9, 3)], np.array([0]), np.array([10_100]))
     assert r.status.tolist() == [0] and eng.prices[0] == 10_100
-    td.halt(0)
+    td.halt(id=0)
     assert td.feed([at(9, 4)], np.array([0]), np.array([10_200])).status.tolist() == [6]
-    td.resume(0)
+    td.resume(id=0)
     assert td.feed([at(9, 5)], np.array([0]), np.array([10_200])).status.tolist() == [0]
     with pytest.raises(ValueError):
-        td.halt(99)
+        td.halt(id=99)
+    with pytest.raises(TypeError, match="integer is ambiguous"):
+        td.halt(0)  # an integer code is never taken for an id in silence
     with pytest.raises(KeyError):
         td.halt("999999")
 

@@ -61,7 +61,7 @@ def _run(writer, reader, n_readers: int = N_READERS) -> list:
 def test_readers_see_the_state_before_or_after_each_batch(sample):
     day = kf.simulate_day(sample, n_ticks=300_000, seed=11)
     chunks = [(day.ids[k:k + 750], day.prices[k:k + 750]) for k in range(0, len(day), 750)]
-    e = kf.IndexEngine(sample, level=5781.2)
+    e = kf.IndexEngine(sample, level=5781.2, price_band=None)
     start_level, start_cap = e.level, e.cap
     produced: list[np.ndarray] = []
     caps = [start_cap]
@@ -92,7 +92,7 @@ def test_readers_see_the_state_before_or_after_each_batch(sample):
     assert len(levels_seen) > 2  # reads interleaved with writes
 
     # The final state equals a single-threaded run, bit for bit.
-    ref = kf.IndexEngine(sample, level=5781.2)
+    ref = kf.IndexEngine(sample, level=5781.2, price_band=None)
     ref_levels = np.concatenate([ref.update_many(ids, px) for ids, px in chunks])
     assert np.concatenate(produced).tobytes() == ref_levels.tobytes()
     assert (e.level.hex(), e.cap, e.prices.tobytes()) == (ref.level.hex(), ref.cap, ref.prices.tobytes())
@@ -102,7 +102,7 @@ def test_price_reads_are_never_torn():
     n = 10_000
     u = kf.Universe([f"{i:06d}" for i in range(n)], ["S"] * n, np.ones(n, dtype=np.int64),
                     np.full(n, 10, dtype=np.int64))
-    e = kf.IndexEngine(u)
+    e = kf.IndexEngine(u, price_band=None)
     ends = np.array([0, n - 1])
     torn: list = []
 
@@ -126,7 +126,7 @@ def test_price_reads_are_never_torn():
 def test_journaled_writers_are_serialised(sample, tmp_path):
     day = kf.simulate_day(sample, n_ticks=40_000, seed=12)
     chunks = [(day.ids[k:k + 500], day.prices[k:k + 500]) for k in range(0, len(day), 500)]
-    e = kf.IndexEngine(sample, level=5781.2)
+    e = kf.IndexEngine(sample, level=5781.2, price_band=None)
     je = persist.JournaledEngine.create(e, tmp_path / "state", tmp_path / "journal", fsync=False)
     levels_seen: list[float] = []
 

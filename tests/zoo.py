@@ -742,7 +742,7 @@ def _engine_of(fn, spec: dict):
     codes = [f"{i:06d}" for i in range(spec["shares"].shape[0])]
     if fn is reference.feed_engine:
         return reference.ReferenceEngine(codes, spec["shares"].tolist(), spec["prices"].tolist(), base_cap=spec["base_cap"])
-    return kf.IndexEngine(kf.Universe(codes, codes, spec["shares"], spec["prices"]), base_cap=spec["base_cap"])
+    return kf.IndexEngine(kf.Universe(codes, codes, spec["shares"], spec["prices"]), base_cap=spec["base_cap"], price_band=None)
 
 
 def run_feed(fn, args):
@@ -781,8 +781,8 @@ def agg_cases() -> list[Case]:
     a = np.array
     out += [
         Case("cap-at-limit", lambda: (a([1]), a([CAP_LIMIT])), expect="raise"),
-        Case("cap-limit-minus-1", lambda: (a([1]), a([CAP_LIMIT - 1])),
-             pending="the fast overflow guard is a float64 sum: Σ = CAP_LIMIT - 1 rounds to 9.0e18 and is refused"),
+        # the float guard rounds Σ = CAP_LIMIT - 1 to 9.0e18; the exact recount decides
+        Case("cap-limit-minus-1", lambda: (a([1]), a([CAP_LIMIT - 1]))),
         Case("cap-just-fits", lambda: (a([1, 3]), a([CAP_LIMIT // 2 - 2**40, CAP_LIMIT // 6]))),
         Case("product-wraps-int64", lambda: (a([2**32, 1]), a([2**32, 1])), expect="raise"),
         Case("price-0", lambda: (a([5, 0, 7]), a([1, 1, 1])), expect="raise"),
@@ -891,6 +891,41 @@ def replay_strategy(draw):
     return (s0, p0, max(divisor, 1e-3), ids, px)
 
 
+# ================================================================ first_outside_band (the price band)
+def band_cases() -> list[Case]:
+    a = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
+    lo, hi = a([90, 900, 1]), a([110, 1100, 50])
+
+    def case(ids, px, pmax=10**6, dt=np.int64):
+        return lambda: (np.array(ids, dtype=dt), a(px), lo.copy(), hi.copy(), pmax)
+
+    return [
+        Case("inside", case([0, 1, 2], [100, 1000, 1])),
+        Case("empty", case([], [])),
+        Case("edges", case([0, 0, 1, 1], [90, 110, 900, 1100])),
+        Case("above-at-2", case([0, 1, 0], [100, 1000, 111])),
+        Case("below-at-0", case([1], [899])),
+        Case("int32-ids", case([2, 0], [51, 100], dt=np.int32)),
+        Case("bad-id-first", case([3, 0], [100, 5])),  # the kernel names the bad id
+        Case("price-0-first", case([0, 0], [0, 5])),
+        Case("beyond-pmax-first", case([0, 1], [100, 2000], pmax=1500)),
+        Case("band-before-bad-id", case([0, -1], [5, 100])),
+    ]
+
+
+def band_strategy():
+    @st.composite
+    def draw(d):
+        n = d(st.integers(1, 6))
+        lo = np.array(d(st.lists(st.integers(1, 1000), min_size=n, max_size=n)), dtype=np.int64)
+        hi = lo + np.array(d(st.lists(st.integers(0, 500), min_size=n, max_size=n)), dtype=np.int64)
+        m = d(st.integers(0, 12))
+        ids = np.array(d(st.lists(st.integers(-1, n), min_size=m, max_size=m)), dtype=np.int64)
+        px = np.array(d(st.lists(st.integers(-5, 1700), min_size=m, max_size=m)), dtype=np.int64)
+        return ids, px, lo, hi, d(st.integers(1, 1600))
+    return draw()
+
+
 # ================================================================ rebase_divisor / published
 def rebase_cases() -> list[Case]:
     vals = {
@@ -969,7 +1004,7 @@ def engine_scenario(seed=0, n=8, m=40, *, how="level", bad=None, changes=True):
 
 def run_engine_fast(cls, sc):
     u = kf.Universe(sc["codes"], sc["codes"], sc["shares"], sc["prices"])
-    e = cls(u, **sc["calib"])
+    e = cls(u, **sc["calib"], price_band=None)
     levels = e.update_many(sc["ids"], sc["px"])
     out = [levels.tolist(), e.level, e.cap]
     if sc["changes"] is not None:
@@ -1065,7 +1100,7 @@ def _add_returns(sc: dict, rng) -> None:
 
 def run_family_fast(cls, sc):
     u = kf.Universe(sc["codes"], sc["codes"], sc["listed"], sc["prices"])
-    f = cls(u, sc["defs"])
+    f = cls(u, sc["defs"], price_band=None)
     shares = [dict(zip([sc["codes"][i] for i in f.index_shares(d.name)[0].tolist()], f.index_shares(d.name)[1].tolist()))
               for d in sc["defs"]]
     before = f.levels.tolist()
@@ -1137,6 +1172,7 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._ticks.apply_ticks_inplace": Pair(ticks_cases, ticks_strategy, mutated=(0, 7)),
     "kospi_fast._rebase.rebase_divisor": Pair(rebase_cases, rebase_strategy),
     "kospi_fast.book.carry_divisor": Pair(carry_cases, carry_strategy),
+    "kospi_fast._engine.first_outside_band": Pair(band_cases, band_strategy),
     "kospi_fast._rebase.apply_changes_inplace": Pair(changes_cases, changes_strategy, mutated=(0, 1)),
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),

@@ -170,6 +170,10 @@ def _aggregate_slow(prices, shares):
     si = sarr
     with nogil:
         bad = checked_cap_i64(&pi[0], &si[0], n, CAP_LIMIT, &total)
+    if bad == n:  # the float guard is not exact near the limit: decide with Python ints
+        exact = sum(int(a) * int(b) for a, b in zip(parr.tolist(), sarr.tolist()))
+        if exact < int(CAP_LIMIT):
+            return exact
     if bad != -1:
         raise ValueError(
             f"the aggregate Σ prices × shares could overflow int64 (limit {int(CAP_LIMIT)} won); "

@@ -18,8 +18,15 @@ cdef class EngineCore:
     cdef int64_t _pmax             # price bound that keeps the cap inside int64
     cdef double _divisor
     cdef dict _code_index
+    cdef cnp.ndarray _band_lo      # per stock: lowest / highest price a trade may take (the price
+    cdef cnp.ndarray _band_hi      # band, the overflow bound folded in); int64 C-contiguous
+    cdef const int64_t* _blo
+    cdef const int64_t* _bhi
+    cdef bint _banded              # a band narrower than (1, _pmax) is set
 
-    cdef Py_ssize_t _resolve(self, key) except -1  # a code or an id -> row, else the error
+    cdef Py_ssize_t _resolve(self, key) except -1  # a code (str) -> row, else the error
+    cdef Py_ssize_t _resolve_id(self, key) except -1  # an int id -> row, else the error
+    cdef _apply_one(self, Py_ssize_t i, price)  # one trade of row i: checks, then the cap step
 
     # A batch, all or nothing: ``_begin_batch`` copies the prices into the scratch buffer and
     # returns it (a kernel then runs there); ``_commit_batch`` swaps it in with the batch's

@@ -16,12 +16,13 @@ docs/methodology-notes.md, "Threading model".
 
 cimport cython
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy
 
 import numpy as np
 
 from kospi_fast import _validation
+from kospi_fast._validation import ambiguous_int as _ambiguous_int
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._ticks import apply_ticks_inplace, prepare_ticks, raise_bad_tick
 
@@ -33,7 +34,8 @@ cdef class EngineCore:
 
     def _core_set_state(self, prices, shares, double divisor, dict code_index):
         """Install validated state: int64 C-contiguous ``prices``/``shares`` (copied), divisor
-        > 0, and the code -> id map. The cap is recomputed exactly from scratch."""
+        > 0, and the code -> id map. The cap is recomputed exactly from scratch; the price band
+        is reset to none (``_core_set_band`` sets one)."""
         self._prices = np.array(prices, dtype=np.int64, order="C", copy=True)
         self._scratch = np.empty_like(self._prices)
         self._shares = np.array(shares, dtype=np.int64, order="C", copy=True)
@@ -45,6 +47,24 @@ cdef class EngineCore:
         self._cap = aggregate_cap(self._prices, self._shares) if self._n else 0
         self._divisor = divisor
         self._code_index = code_index
+        self._core_set_band(None, None)
+
+    def _core_set_band(self, lower, upper):
+        """Install the per-stock price band: validated int64 arrays of one entry per stock (the
+        overflow bound and ``p > 0`` are folded in here), or None for no band."""
+        if lower is None:
+            lo = np.ones(self._n, dtype=np.int64)
+            hi = np.full(self._n, self._pmax, dtype=np.int64)
+        else:
+            lo = np.maximum(np.asarray(lower, dtype=np.int64), 1)
+            hi = np.minimum(np.asarray(upper, dtype=np.int64), self._pmax)
+        self._band_lo = np.ascontiguousarray(lo, dtype=np.int64)
+        self._band_hi = np.ascontiguousarray(hi, dtype=np.int64)
+        self._band_lo.flags.writeable = False
+        self._band_hi.flags.writeable = False
+        self._blo = <const int64_t*>cnp.PyArray_DATA(self._band_lo)
+        self._bhi = <const int64_t*>cnp.PyArray_DATA(self._band_hi)
+        self._banded = lower is not None
 
     cdef Py_ssize_t _resolve(self, key) except -1:
         cdef object i
@@ -53,50 +73,92 @@ cdef class EngineCore:
             if i is None:
                 raise KeyError(f"unknown stock code {key!r}")
             return i
-        if isinstance(key, bool):
-            raise TypeError(f"`code_or_id` must be a 6-character code or an integer id, got {key!r}")
+        if isinstance(key, bool) or not hasattr(key, "__index__"):
+            raise TypeError(f"`code` must be a 6-character stock code such as '005930', got {key!r}")
+        raise TypeError(_ambiguous_int(key, f"an id to update_id({int(key)}, price)"))
+
+    cdef Py_ssize_t _resolve_id(self, key) except -1:
+        cdef object i
+        if isinstance(key, bool) or isinstance(key, str):
+            raise TypeError(f"`id` must be an integer stock id (a row of the universe), got {key!r}; "
+                            "a code goes to update(code, price)")
         try:
             i = key.__index__()
         except (AttributeError, TypeError):
-            raise TypeError(
-                f"`code_or_id` must be a 6-character code or an integer id, got {key!r}") from None
+            raise TypeError(f"`id` must be an integer stock id (a row of the universe), got {key!r}") from None
         if i < 0 or i >= self._n:
-            raise ValueError(f"`code_or_id` is out of range: ids must be in [0, {self._n}), got {i}")
+            raise ValueError(f"`id` is out of range: ids must be in [0, {self._n}), got {i}")
         return i
 
+    cdef _apply_one(self, Py_ssize_t i, price):
+        cdef int64_t p = 0
+        cdef bint good = False
+        if type(price) is int:
+            try:
+                p = price  # C compares below, no boxing; a huge int takes the checked path
+                good = self._blo[i] <= p <= self._bhi[i]
+            except OverflowError:
+                good = False
+        if not good:
+            p = _validation.price_scalar(price)
+            if p > self._pmax:
+                raise ValueError(
+                    f"`price` = {p} could overflow the int64 aggregate cap: prices must be "
+                    f"<= {self._pmax} won for this universe")
+            if p < self._blo[i] or p > self._bhi[i]:
+                self._band_error(-1, i, p)
+        self._cap += (p - self._pp[i]) * self._sp[i]
+        self._pp[i] = p
+        return <double>self._cap / self._divisor
+
     @cython.boundscheck(False)
-    def update(self, key, price):
+    def update(self, code, price):
         """Apply one trade and return the new level.
 
         Parameters
         ----------
-        key : str or int
-            6-character stock code (e.g. '005930') or integer id (row in the universe).
+        code : str
+            6-character stock code, e.g. '005930'. An integer is refused (it may be a code
+            whose leading zeros were lost): a stock id goes to :meth:`update_id`.
         price : int
-            Trade price in won, > 0.
+            Trade price in won, > 0, inside the stock's price band (if the book has one).
 
         Returns
         -------
         float
             The level after the trade.
         """
+        cdef object i
+        if type(code) is str:
+            i = self._code_index.get(code)
+            if i is None:
+                raise KeyError(f"unknown stock code {code!r}")
+        else:
+            i = self._resolve(code)
+        return self._apply_one(i, price)
+
+    @cython.boundscheck(False)
+    def update_id(self, stock_id, price):
+        """Apply one trade of the stock with this id (row of the universe) and return the new
+        level: the fast path for feeds that carry ids (see :meth:`update` for codes).
+
+        Parameters
+        ----------
+        stock_id : int
+            Row in the universe, ``0 <= stock_id < n_stocks``.
+        price : int
+            Trade price in won, > 0, inside the stock's price band (if the book has one).
+
+        Returns
+        -------
+        float
+        """
         cdef Py_ssize_t i
-        cdef int64_t p
-        if type(key) is int and 0 <= <object>key < self._n:
-            i = key
+        if type(stock_id) is int and 0 <= <object>stock_id < self._n:
+            i = stock_id
         else:
-            i = self._resolve(key)
-        if type(price) is int and 0 < <object>price <= self._pmax:
-            p = price
-        else:
-            p = _validation.price_scalar(price)
-            if p > self._pmax:
-                raise ValueError(
-                    f"`price` = {p} could overflow the int64 aggregate cap: prices must be "
-                    f"<= {self._pmax} won for this universe")
-        self._cap += (p - self._pp[i]) * self._sp[i]
-        self._pp[i] = p
-        return <double>self._cap / self._divisor
+            i = self._resolve_id(stock_id)
+        return self._apply_one(i, price)
 
     def update_many(self, ids, prices):
         """Apply a batch of trades in order, all or nothing; return the level after each.
@@ -119,6 +181,11 @@ cdef class EngineCore:
         """
         ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
+        cdef Py_ssize_t k
+        if self._banded:
+            k = first_outside_band(ids, prices, self._band_lo, self._band_hi, self._pmax)
+            if k >= 0:
+                self._band_error(k, ids[k], prices[k])
         levels = np.empty(n_ticks, dtype=np.float64)
         self._begin_batch()
         bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, self._pmax,
@@ -127,6 +194,11 @@ cdef class EngineCore:
             raise_bad_tick(bad, ids, prices, self._n, self._pmax, "ids", "prices")
         self._commit_batch(cap)
         return levels
+
+    def _core_band(self):
+        """(lower, upper) int64 arrays: the prices each stock's trades may take now (the band,
+        with ``p > 0`` and the overflow bound folded in); copies."""
+        return self._band_lo.copy(), self._band_hi.copy()
 
     cdef int64_t* _begin_batch(self) except? NULL:
         if self._scratch is None:
@@ -178,3 +250,46 @@ cdef class EngineCore:
 
     def __len__(self):
         return self._n
+
+
+cdef Py_ssize_t _first_outside_band(const void* ids, bint narrow, const int64_t* px, Py_ssize_t n,
+                                    const int64_t* lo, const int64_t* hi, Py_ssize_t n_stocks,
+                                    int64_t pmax) noexcept nogil:
+    cdef Py_ssize_t k, i
+    cdef int64_t p
+    cdef const int32_t* i32 = <const int32_t*>ids
+    cdef const int64_t* i64 = <const int64_t*>ids
+    for k in range(n):
+        i = i32[k] if narrow else <Py_ssize_t>i64[k]
+        p = px[k]
+        if <size_t>i >= <size_t>n_stocks or p <= 0 or p > pmax:
+            return -1
+        if p < lo[i] or p > hi[i]:
+            return k
+    return -1
+
+
+def first_outside_band(ids, prices, lower, upper, int64_t pmax):
+    """Position of the first trade that the tick kernel would take (id in range, 0 < price <=
+    ``pmax``) but that is outside its stock's ``[lower, upper]`` band, or -1. A trade bad in
+    any other way stops the scan (-1): the kernel reports it, so the first bad trade of the
+    batch is the one named. ``ids`` int32 or int64 and ``prices``, ``lower``, ``upper`` int64,
+    1-d C-contiguous (prepared by ``prepare_ticks``)."""
+    cdef const int64_t[::1] px = prices
+    cdef const int64_t[::1] lo = lower
+    cdef const int64_t[::1] hi = upper
+    cdef Py_ssize_t n = px.shape[0], n_stocks = lo.shape[0]
+    if hi.shape[0] != n_stocks:
+        raise ValueError(f"`lower` and `upper` must have the same length, got {n_stocks} and {hi.shape[0]}")
+    cdef cnp.ndarray a = <cnp.ndarray?>ids
+    cdef bint narrow = a.dtype.itemsize == 4
+    if a.ndim != 1 or a.shape[0] != n or a.dtype.kind not in "iu" or a.dtype.itemsize not in (4, 8) \
+            or not a.flags.c_contiguous:
+        raise TypeError("`ids` must be a 1-d C-contiguous int32 or int64 array of the prices' length")
+    if n == 0 or n_stocks == 0:  # no trade, or every id out of range (the kernel names it)
+        return -1
+    cdef const void* ip = cnp.PyArray_DATA(a)
+    cdef Py_ssize_t k
+    with nogil:
+        k = _first_outside_band(ip, narrow, &px[0], n, &lo[0], &hi[0], n_stocks, pmax)
+    return k

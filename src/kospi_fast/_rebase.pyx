@@ -87,4 +87,13 @@ def rebase_divisor(divisor, cap_before, cap_after):
     d = _validation.positive_float(divisor, "divisor")
     _validation.positive_float(cap_before, "cap_before")
     _validation.positive_float(cap_after, "cap_after")
-    return float(Fraction(d) * Fraction(cap_after) / Fraction(cap_before))
+    ratio = Fraction(d) * Fraction(cap_after) / Fraction(cap_before)
+    try:
+        out = float(ratio)
+    except OverflowError:
+        out = float("inf")
+    if not 0.0 < out < float("inf"):
+        raise ValueError(
+            f"`divisor` × `cap_after` / `cap_before` = {d!r} × {cap_after!r} / {cap_before!r} is out of the "
+            f"float64 range (got {out!r}): the rebased divisor must be a finite number > 0")
+    return out

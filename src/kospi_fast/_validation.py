@@ -103,7 +103,9 @@ def id_array(value: object, name: str, n_stocks: int, *, check_range: bool = Tru
     if arr.size == 0 and arr.dtype.kind in "iuf":  # np.asarray([]) is float64; empty is empty
         return np.empty(0, dtype=np.intp)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"`{name}` must be an integer array of ids, got dtype {arr.dtype}")
+        hint = ("; stock codes? convert them with book.ids_of(codes) (or universe.ids_of)"
+                if arr.dtype.kind in "OUS" else "")
+        raise TypeError(f"`{name}` must be an integer array of ids, got dtype {arr.dtype}{hint}")
     if arr.size and not check_range:
         if arr.dtype.kind == "u" and arr.dtype.itemsize >= 8 and arr.max() > INT64_MAX:
             idx = int(np.argmax(arr > INT64_MAX))
@@ -145,10 +147,45 @@ def positive_float(value: object, name: str) -> float:
     """A finite number > 0 (divisors, base caps, levels, base values)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int or Fraction beyond float64
+        raise ValueError(f"`{name}` must be a finite number > 0 (within float64), got {_short(value)}") from None
     if not math.isfinite(out) or out <= 0.0:
         raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
     return out
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
+
+
+def calibrated_divisor(numerator: object, denominator: object, cap: int, what: str) -> float:
+    """``numerator / denominator`` as a divisor (``base_cap / base_value`` or ``cap / level``),
+    refused (``ValueError`` naming ``what``) unless the divisor and the level it gives at
+    ``cap``, ``cap / divisor``, are finite numbers > 0: a divisor that underflows to 0 or
+    overflows to inf (``base_cap=5e-324``, ``level=1e-320``) would make a book that can be
+    neither published nor saved."""
+    try:
+        divisor = float(numerator) / float(denominator)  # type: ignore[arg-type]
+    except (OverflowError, ZeroDivisionError):
+        divisor = math.inf
+    level = cap / divisor if divisor else math.inf
+    if not (math.isfinite(divisor) and divisor > 0 and math.isfinite(level) and level > 0):
+        raise ValueError(f"{what} gives a divisor of {divisor!r} and a level of {level!r} at the cap {cap}: "
+                         "both must be finite numbers > 0")
+    return divisor
+
+
+def ambiguous_int(key: object, id_way: str) -> str:
+    """The message for an integer given where a stock code is expected: ``660`` may be the code
+    ``'000660'`` with its leading zeros lost, or the id 660; neither is assumed."""
+    k = int(key)  # type: ignore[call-overload]
+    hint = f" ('{k:06d}' if that is the code)" if 0 <= k <= 999_999 else ""
+    return (f"`code` must be a 6-character stock code string such as '000660', got the integer {k}: an integer "
+            f"is ambiguous (a code whose leading zeros were lost, or a stock id). Pass the code as a str{hint}, "
+            f"or {id_way}")
 
 
 def price_scalar(value: object, name: str = "price") -> int:
@@ -192,8 +229,9 @@ def check_codes(codes: object, name: str = "codes") -> list[str]:
 def price_bound(shares: np.ndarray) -> int:
     """The largest price every stock may take while Σ price × shares stays below CAP_LIMIT.
 
-    With every price ≤ this bound the aggregate cap is at most ``bound × Σ shares ≤ CAP_LIMIT``, so
-    the int64 running cap of the tick kernel can never overflow, whatever the order of ticks.
+    With every price ≤ this bound the aggregate cap is at most ``bound × Σ shares < CAP_LIMIT``, so
+    the int64 running cap of the tick kernel can never overflow, whatever the order of ticks, and
+    a book at its bound still aggregates, saves and loads (caps are kept strictly below the limit).
     """
     if not shares.size:
         return INT64_MAX
@@ -203,10 +241,13 @@ def price_bound(shares: np.ndarray) -> int:
         total = int(shares.sum(dtype=object))
     if total <= 0:
         return INT64_MAX
-    return CAP_LIMIT // total
+    return (CAP_LIMIT - 1) // total
 
 
 def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
+    if bound < 1 and prices.size:
+        raise ValueError(f"the shares sum to more than {CAP_LIMIT:,} (the int64-safe cap limit in won): no price of "
+                         "1 won or more keeps the aggregate cap below it; such share counts cannot be indexed")
     if prices.size:
         bad = prices > bound
         if bad.any():

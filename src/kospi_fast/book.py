@@ -35,10 +35,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from kospi_fast import _session, _validation, persist
+from kospi_fast import _session, _validation, krx, persist
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
 from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, StockState, dividend_amount
+from kospi_fast.persist.codec import check_storable
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
 
 
@@ -108,7 +109,7 @@ class IndexBook:
     #: carrying any other (it would be silently lost by a save). Concrete books add theirs.
     _ATTRS = frozenset({
         "universe", "reference_prices", "audit", "dividends", "_defs", "_listed", "_member", "_factors",
-        "_previous", "_applied", "_version",
+        "_previous", "_applied", "_version", "_band_rate",
     })
 
     # ------------------------------------------------------------------ hooks (concrete books)
@@ -131,7 +132,8 @@ class IndexBook:
 
     # ------------------------------------------------------------------ common set-up
     def _book_init(self, universe, defs: list[IndexDefinition], listed: np.ndarray, member: np.ndarray,
-                   factors: np.ndarray, prices: np.ndarray) -> None:
+                   factors: np.ndarray, prices: np.ndarray, price_band: object = None) -> None:
+        self._band_rate = _check_band(price_band)
         self.universe = universe
         self._defs = list(defs)
         self._listed = np.ascontiguousarray(listed, dtype=np.int64).copy()
@@ -143,6 +145,46 @@ class IndexBook:
         self.dividends: list = []
         self._applied: set = set()
         self._version = 0
+        self._refresh_band()
+
+    # ------------------------------------------------------------------ price band
+    @property
+    def price_band(self) -> object:
+        """The price band's rate: each stock's trades must lie within ``± rate`` of its
+        reference price (the base price: the previous close, adjusted by events; :meth:`roll`
+        moves it), limits rounded to the KRX tick grid as KRX's daily limits are
+        (:func:`kospi_fast.krx.price_limits`). Default 0.30, KRX's daily limit; None: no band
+        (prices only need to be > 0 and within the overflow bound)."""
+        return self._band_rate
+
+    def set_price_band(self, rate: object) -> None:
+        """Set the price band's rate (see :attr:`price_band`; None removes the band). Prices
+        already outside the new band stay; later trades are checked against it."""
+        self._band_rate = _check_band(rate)
+        self._refresh_band()
+        self._version += 1
+
+    def band_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) int64 per stock: the prices a trade may take now (the band, with
+        ``p > 0`` and the overflow bound folded in)."""
+        return self._core_band()
+
+    def _refresh_band(self) -> None:
+        """Install the band around the current reference prices (after any change of them)."""
+        if self._band_rate is None:
+            self._core_set_band(None, None)
+        else:
+            lo, hi = krx.price_limits(self.reference_prices, rate=self._band_rate)
+            self._core_set_band(np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64))
+
+    def _band_error(self, k: int, i: int, p: int) -> None:
+        lo, hi = self._core_band()
+        where = "`price`" if k < 0 else f"`prices[{k}]`"
+        raise ValueError(
+            f"{where} = {int(p):,} for stock {self.universe.codes[int(i)]!r} (id {int(i)}) is outside its price band "
+            f"[{int(lo[i]):,}, {int(hi[i]):,}] (±{self._band_rate} of its reference price "
+            f"{int(self.reference_prices[i]):,}); nothing was applied. A mis-keyed price or stock? Pass "
+            "price_band=None (or set_price_band(None)) for prices outside KRX's limits")
 
     # ------------------------------------------------------------------ reading
     @property
@@ -235,11 +277,20 @@ class IndexBook:
             events = [events]
         if isinstance(events, (str, bytes)):
             raise TypeError(f"`events` must be a sequence of kospi_fast.events.Event, got {events!r}")
-        events = list(events)  # type: ignore[call-overload]
+        try:
+            events = list(events)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(f"`events` must be a sequence of kospi_fast.events.Event, got {events!r}") from None
         seen: set = set()
         for k, ev in enumerate(events):
             if not isinstance(ev, Event):
                 raise TypeError(f"`events[{k}]` must be a kospi_fast.events.Event, got {ev!r}")
+            try:
+                hash(ev)
+            except TypeError as exc:
+                raise TypeError(f"`events[{k}]` holds an unhashable value ({exc}): {ev!r}") from None
+            # recorded in the audit log: refused now if a checkpoint could not hold it
+            check_storable(ev, f"`events[{k}]`")
             if ev in seen:
                 raise ValueError(f"`events[{k}]` repeats an earlier event of the batch: {ev!r}")
             seen.add(ev)
@@ -389,6 +440,7 @@ class IndexBook:
             touched = [k for k in range(K)
                        if K == 1 or (old_shares[k, old_idx] > 0).any() or (shares[k, idx] > 0).any()]
         _validation.check_price_bound(prices, "prices", book_price_bound(shares))
+        check_storable(effective, "`date`")  # recorded in the audit log: must be savable
         caps_before = exact_caps(self._core_prices(), old_shares)
         caps_after = exact_caps(prices, shares)
         divisors = self._core_divisors()
@@ -419,6 +471,7 @@ class IndexBook:
         self.universe = universe
         self._listed, self._member, self._factors = listed, member, factors
         self.reference_prices = reference
+        self._refresh_band()
         if self._previous.shape[0] != K:  # pragma: no cover - K never changes here
             raise AssertionError("index count changed during a rebase")
         ids = tuple(int(i) for i in idx)
@@ -439,7 +492,7 @@ class IndexBook:
         """End-of-day roll shared by every book (see the concrete books' ``roll``); ``then()``,
         when given, runs last inside the same all-or-nothing step (a family's review) and
         returns its records."""
-        events = list(events) if not isinstance(events, Event) else [events]  # type: ignore[call-overload]
+        events = self._check_events(events)
         saved = self.to_state()
         try:
             if closes is not None:
@@ -458,6 +511,7 @@ class IndexBook:
             self.restore(saved)  # a rejected roll changes nothing
             raise
         self.reference_prices = self._core_prices()
+        self._refresh_band()
         self._version += 1
         return records
 
@@ -607,6 +661,7 @@ class IndexBook:
             audit=list(self.audit),
             dividends=list(self.dividends),
             applied=set(self._applied),
+            price_band=self._band_rate,
         )
 
     def restore(self, state: BookState) -> None:
@@ -624,6 +679,8 @@ class IndexBook:
                            carries=state.carries.copy())
         self.universe = state.universe
         self.reference_prices = state.reference_prices.copy()
+        self._band_rate = state.price_band
+        self._refresh_band()
         self._listed = state.listed.copy()
         self._member = state.member.copy()
         self._factors = state.factors.copy()
@@ -653,6 +710,13 @@ class IndexBook:
         ``kospi_fast.persist.CorruptStateError`` (a ``ValueError``) naming the file and the
         problem when it is damaged, and ``TypeError`` when it holds another kind of book."""
         return persist.load(path, cls=cls, event_types=event_types)
+
+
+def _check_band(rate: object) -> object:
+    """A price band's rate: None, or a real number > 0 (kept as given: 0.3 means 3/10)."""
+    if rate is not None:
+        _validation.positive_exact(rate, "price_band")
+    return rate
 
 
 def _registered_kind(cls: type) -> str:

@@ -323,7 +323,11 @@ def shares_from_listed(listed: np.ndarray, factor: np.ndarray) -> np.ndarray:
     for j in np.flatnonzero(factor != 1.0):
         f = Fraction(repr(float(factor[j])))
         num, den = int(listed[j]) * f.numerator, f.denominator
-        out[j] = (2 * num + den) // (2 * den)
+        x = (2 * num + den) // (2 * den)
+        if x > _validation.INT64_MAX:
+            raise ValueError(f"index shares {int(listed[j])} listed × factor {float(factor[j])!r} = {x} do not fit "
+                             "in int64")
+        out[j] = x
     return out
 
 

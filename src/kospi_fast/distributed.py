@@ -839,8 +839,10 @@ def _client(client: object, scheduler: str | None, n_workers: int | None,
         with Client(scheduler, set_as_default=False) as c:
             yield c
         return
+    # loopback only: the scheduler and its dashboard (task names, file paths) are not offered
+    # to the network; ``cluster_options`` may open them deliberately
     opts = {"n_workers": n_workers or _cores(), "threads_per_worker": 1, "processes": True,
-            "dashboard_address": ":0"}
+            "host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
     opts.update(cluster_options or {})
     with LocalCluster(**opts) as cluster, Client(cluster, set_as_default=False) as c:
         yield c

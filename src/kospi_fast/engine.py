@@ -51,12 +51,20 @@ class IndexEngine(EngineCore, IndexBook):
         Starting prices (default: the universe's base prices).
     name : str
         The index's name (default "KOSPI").
+    price_band : float, Fraction, Decimal or None
+        Each trade must lie within ``± price_band`` of its stock's reference price (the
+        previous close, adjusted by events; :meth:`roll` moves it), the limits rounded to the
+        tick grid as KRX's daily limits (default 0.30, KRX's ±30%). A price outside is refused
+        (``update``/``update_many`` raise; a :class:`~kospi_fast.TradingDay` counts it as
+        outside the limits). None: no band, for prices not bound by KRX's limits.
 
     Examples
     --------
     >>> u = Universe(["005930", "000660"], ["A", "B"], [10, 5], [70000, 150000])
     >>> e = IndexEngine(u, level=2500.0)
     >>> e.update("005930", 70100) > 2500.0
+    True
+    >>> e.update_id(1, 150500) > 2500.0   # the same by id (row of the universe)
     True
     """
 
@@ -71,6 +79,7 @@ class IndexEngine(EngineCore, IndexBook):
         members: object = None,
         prices: object = None,
         name: str = "KOSPI",
+        price_band: object = 0.30,
     ) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
@@ -99,10 +108,12 @@ class IndexEngine(EngineCore, IndexBook):
         if cap <= 0:
             raise ValueError("cannot build an index with no members (its cap is 0)")
         if base_cap is not None:
-            divisor = _validation.positive_float(base_cap, "base_cap") / base_value
+            divisor = _validation.calibrated_divisor(_validation.positive_float(base_cap, "base_cap"), base_value,
+                                                     cap, f"`base_cap` = {base_cap!r}")
         else:
             target = base_value if level is None else _validation.positive_float(level, "level")
-            divisor = cap / target
+            divisor = _validation.calibrated_divisor(cap, target, cap, f"`level` = {target!r}"
+                                                     if level is not None else f"`base_value` = {target!r}")
         held = shares > 0
         defn = IndexDefinition(
             name, [universe.codes[i] for i in np.flatnonzero(held)], base_value=base_value,
@@ -111,7 +122,7 @@ class IndexEngine(EngineCore, IndexBook):
         )
         self._core_set_state(px, shares, divisor, universe.code_index)
         self._book_init(universe, [defn], universe.shares, held if fixed else member,
-                        held.astype(np.float64)[None, :], px)
+                        held.astype(np.float64)[None, :], px, price_band)
 
     # ------------------------------------------------------------------ book hooks
     def _core_prices(self) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from kospi_fast import _validation, kospi200
+from kospi_fast._engine import first_outside_band
 from kospi_fast._family import caps_from_ell, run_family
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
 from kospi_fast.book import IndexBook, register_book
@@ -38,6 +39,9 @@ class IndexFamily(IndexBook):
     date : date or ISO str, optional
         The trading day this state is in force (dates the first entry of the point-in-time
         history read by :meth:`as_of`; each :meth:`roll` with ``date=`` adds one).
+    price_band : float, Fraction, Decimal or None
+        Each trade must lie within ``± price_band`` of its stock's reference price (default
+        0.30, KRX's daily limit; None: no band); see :attr:`IndexEngine.price_band`.
 
     Examples
     --------
@@ -49,10 +53,10 @@ class IndexFamily(IndexBook):
     """
 
     _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_pmax", "_divisors", "_caps",
-                                 "_levels", "_src", "_twins", "_carry", "_history"}
+                                 "_levels", "_src", "_twins", "_carry", "_history", "_band"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
-                 date: object = None) -> None:
+                 date: object = None, price_band: object = 0.30) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
         defs = list(definitions)
@@ -77,12 +81,15 @@ class IndexFamily(IndexBook):
             if caps[k] <= 0:
                 raise ValueError(f"index {d.name!r} has a cap of 0")
             if d.base_cap is not None:
-                divisors[k] = d.base_cap / d.base_value
+                divisors[k] = _validation.calibrated_divisor(d.base_cap, d.base_value, caps[k],
+                                                             f"index {d.name!r}: `base_cap` = {d.base_cap!r}")
             else:
-                divisors[k] = caps[k] / (d.base_value if d.level is None else d.level)
+                target = d.base_value if d.level is None else d.level
+                divisors[k] = _validation.calibrated_divisor(caps[k], target, caps[k],
+                                                             f"index {d.name!r}: `level` = {target!r}")
         day = None if date is None else _validation.as_date(date, "date")
         self._core_install(px, shares, divisors, universe)
-        self._book_init(universe, defs, universe.shares, universe.shares > 0, factors, px)
+        self._book_init(universe, defs, universe.shares, universe.shares > 0, factors, px, price_band)
         self._history: list = [(day, None)]
 
     # ------------------------------------------------------------------ book hooks
@@ -141,6 +148,23 @@ class IndexFamily(IndexBook):
         self._twins = np.flatnonzero((src != np.arange(K)) | (self._carry[:K] != 0)).astype(np.int32)
         self._caps = self._full_caps()
         self._levels = (self._caps[self._src] + self._carry) / self._divisors
+        self._band = None  # the book sets it around the reference prices (_core_set_band)
+
+    def _core_set_band(self, lower, upper) -> None:
+        """Install the per-stock price band (validated int64 arrays, or None for none); ``p > 0``
+        and the overflow bound are folded in."""
+        if lower is None:
+            self._band = None
+        else:
+            lo = np.ascontiguousarray(np.maximum(lower, 1), dtype=np.int64)
+            hi = np.ascontiguousarray(np.minimum(upper, self._pmax), dtype=np.int64)
+            self._band = (lo, hi)
+
+    def _core_band(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._band is None:
+            n = self._prices.shape[0]
+            return np.ones(n, dtype=np.int64), np.full(n, self._pmax, dtype=np.int64)
+        return self._band[0].copy(), self._band[1].copy()
 
     def _full_caps(self) -> np.ndarray:
         """Caps of every index plus the padding slots (always 0), recomputed in full."""
@@ -212,6 +236,10 @@ class IndexFamily(IndexBook):
             samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
             if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
                 raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
+        if self._band is not None:
+            k = first_outside_band(ids, prices, self._band[0], self._band[1], self._pmax)
+            if k >= 0:
+                self._band_error(k, int(ids[k]), int(prices[k]))
         rows = m if samples is None else samples.shape[0]
         out = np.empty((rows, len(self._defs)), dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
@@ -224,10 +252,25 @@ class IndexFamily(IndexBook):
         self._prices, self._caps, self._levels = work_p, work_c, work_l
         return out
 
-    def update(self, key: object, price: object) -> np.ndarray:
-        """One trade (code or id, price in won); returns the levels after it."""
-        i = self.universe.id_of(key)
+    def update(self, code: str, price: object) -> np.ndarray:
+        """One trade (code as a str, price in won); returns the levels after it. An integer is
+        refused (it may be a code whose leading zeros were lost): ids go to :meth:`update_id`."""
+        i = self.universe.id_of(code)
         p = _validation.price_scalar(price)
+        return self._update_one(i, p)
+
+    def update_id(self, stock_id: int, price: object) -> np.ndarray:
+        """One trade of the stock with this id (row of the universe); returns the levels."""
+        i = self.universe.check_id(stock_id)
+        p = _validation.price_scalar(price)
+        return self._update_one(i, p)
+
+    def _update_one(self, i: int, p: int) -> np.ndarray:
+        if p > self._pmax:
+            raise ValueError(f"`price` = {p} could overflow the int64 aggregate cap: prices must be "
+                             f"<= {self._pmax} won for this universe")
+        if self._band is not None and not self._band[0][i] <= p <= self._band[1][i]:
+            self._band_error(-1, i, p)
         return self.update_many(np.array([i]), np.array([p], dtype=np.int64))[0]
 
     # ------------------------------------------------------------------ rebalancing and events
@@ -268,7 +311,7 @@ class IndexFamily(IndexBook):
         for k in ks:
             s_k, f_k = _weights_matrix(self.universe, [defs[k]], self._listed, prices)
             shares[k], factors[k] = s_k[0], f_k[0]
-            if int(shares[k].sum()) <= 0:
+            if not (shares[k] > 0).any():  # (no int64 sum: it could wrap for huge share counts)
                 raise ValueError(f"index {defs[k].name!r} would have a cap of 0 (no member has index shares)")
         old_defs = self._defs
         self._defs = defs
@@ -413,7 +456,8 @@ class IndexFamily(IndexBook):
 
     # ------------------------------------------------------------------ built-ins
     @classmethod
-    def kospi(cls, universe: Universe, *, date: object = None, **kwargs) -> "IndexFamily":
+    def kospi(cls, universe: Universe, *, date: object = None, price_band: object = 0.30,
+              **kwargs) -> "IndexFamily":
         """The KOSPI family over ``universe``: KOSPI (full listed shares, follows the market),
         KOSPI 200/100/50 when their member lists are given (``kospi200=[codes]``, …,
         float-adjusted with ``float_ratios={code: ratio}``; KRX does not publish these as
@@ -424,9 +468,10 @@ class IndexFamily(IndexBook):
         ``returns=("price", "total", "net")`` adds the total-return twins "KOSPI TR" and
         "KOSPI NTR" (and "KOSPI 200 TR"/"NTR" when KOSPI 200 is given), NTR net of
         ``tax_rate`` (default 0.154, KRX's domestic rate); twins share their price index's
-        cap, so they add no per-trade work. ``date`` dates the state for :meth:`as_of`. See
+        cap, so they add no per-trade work. ``date`` dates the state for :meth:`as_of`;
+        ``price_band`` as for the constructor. See
         :func:`kospi_fast.definitions.kospi_definitions`."""
-        return cls(universe, kospi_definitions(universe, **kwargs), date=date)
+        return cls(universe, kospi_definitions(universe, **kwargs), date=date, price_band=price_band)
 
 
 def _weights_matrix(universe: Universe, defs: Sequence[IndexDefinition], listed: np.ndarray,

@@ -115,7 +115,14 @@ def rebase_divisor(divisor: float, cap_before: int | float, cap_after: int | flo
     d = _positive_real(divisor, "divisor")
     _positive_real(cap_before, "cap_before")
     _positive_real(cap_after, "cap_after")
-    return float(Fraction(d) * _exact(cap_after) / _exact(cap_before))
+    try:
+        out = float(Fraction(d) * _exact(cap_after) / _exact(cap_before))
+    except OverflowError:
+        out = math.inf
+    if not (0.0 < out < math.inf):
+        raise ValueError(f"`divisor` × `cap_after` / `cap_before` = {d!r} × {cap_after!r} / {cap_before!r} is out "
+                         "of the float64 range")
+    return out
 
 
 def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before=0, carry_after=0) -> float:
@@ -148,9 +155,22 @@ def published(level_value: float) -> float:
 
 
 def price_bound(shares: Iterable[int]) -> int:
-    """The largest price keeping Σ price × shares <= CAP_LIMIT (INT64_MAX without shares)."""
+    """The largest price keeping Σ price × shares < CAP_LIMIT (INT64_MAX without shares)."""
     total = sum(int(s) for s in shares)
-    return INT64_MAX if total <= 0 else CAP_LIMIT // total
+    return INT64_MAX if total <= 0 else (CAP_LIMIT - 1) // total
+
+
+def first_outside_band(ids, prices, lower, upper, pmax) -> int:
+    """Slow first_outside_band for a batch: the first trade the tick kernel would take (id in range,
+    0 < price <= pmax) but outside [lower[id], upper[id]]; -1 when none comes before a trade
+    that is bad in another way (or the end)."""
+    n = len(lower)
+    for k, (i, p) in enumerate(zip(ids.tolist(), prices.tolist())):
+        if not (0 <= i < n and 0 < p <= pmax):
+            return -1
+        if not lower[i] <= p <= upper[i]:
+            return k
+    return -1
 
 
 # ============================================================================ tick kernel
@@ -743,6 +763,7 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._ticks.apply_ticks_inplace", apply_ticks_inplace),
     ("kospi_fast._rebase.rebase_divisor", rebase_divisor),
     ("kospi_fast.book.carry_divisor", carry_divisor),
+    ("kospi_fast._engine.first_outside_band", first_outside_band),
     ("kospi_fast._rebase.apply_changes_inplace", apply_changes_inplace),
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),
@@ -809,7 +830,10 @@ def _positive_real(x, name: str) -> float:
     """A finite real > 0, as a float."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {x!r}")
-    v = float(x)
+    try:
+        v = float(x)
+    except OverflowError:
+        v = math.inf
     if not (math.isfinite(v) and v > 0):
         raise ValueError(f"`{name}` must be a finite number > 0, got {x!r}")
     return v

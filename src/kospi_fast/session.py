@@ -251,14 +251,17 @@ class TradingDay:
         return float(self.start_levels[0])
 
     # halts ------------------------------------------------------------------------------
-    def halt(self, code_or_id: object) -> None:
-        """Trading halt: later trades of this stock are rejected; it stays at its last price."""
-        self._halted_ids.add(self._id(code_or_id))
+    def halt(self, code: object = None, *, id: object = None) -> None:  # noqa: A002 - the stock id
+        """Trading halt: later trades of this stock are rejected; it stays at its last price.
+        Name the stock by its code (a str), or by its row with ``id=`` (an integer code is
+        refused: it may be a code whose leading zeros were lost)."""
+        self._halted_ids.add(self._id(code, id))
         self._halts_version += 1
 
-    def resume(self, code_or_id: object) -> None:
-        """End a halt: the stock trades again under the day's rules."""
-        self._halted_ids.discard(self._id(code_or_id))
+    def resume(self, code: object = None, *, id: object = None) -> None:  # noqa: A002 - the stock id
+        """End a halt: the stock trades again under the day's rules (``code`` or ``id=``, as
+        :meth:`halt`)."""
+        self._halted_ids.discard(self._id(code, id))
         self._halts_version += 1
 
     @property
@@ -267,8 +270,11 @@ class TradingDay:
         codes = self.book.universe.codes
         return tuple(codes[i] for i in sorted(self._halted_ids))
 
-    def _id(self, key: object) -> int:
-        return self.book.universe.id_of(key)
+    def _id(self, code: object, stock_id: object) -> int:
+        u = self.book.universe
+        if (code is None) == (stock_id is None):
+            raise TypeError(f"name the stock by its code or by `id=`, exactly one, got code={code!r}, id={stock_id!r}")
+        return u.id_of(code) if stock_id is None else u.check_id(stock_id)
 
     # feeding ----------------------------------------------------------------------------
     def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
@@ -317,6 +323,35 @@ class TradingDay:
             self.counts[reason] = self.counts.get(reason, 0) + n
         return res
 
+    def check(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
+        """Classify a batch of timestamped trades under the day's rules without applying them
+        (``status``, ``counts``; ``levels`` and ``final`` are None): for a caller that applies
+        the accepted trades (``status == 0``) itself, e.g. a file replay. The day's clock and
+        :attr:`counts` advance as with :meth:`feed`. With policy "raise" a rejected trade raises
+        (its position, values and reason) and the day is unchanged."""
+        pol = self.policy if policy is None else _check_policy(policy)
+        ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
+        t = _validation.int64_array(times, "times", allow_float=False)
+        _validation.check_same_length(t, "times", prices_a, "prices")
+        _check_clock(t)
+        r = self.rules()
+        status = np.empty(t.shape[0], dtype=np.uint8)
+        counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
+        w = r.window
+        bad, last = _session.classify(t, ids_a, prices_a, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid,
+                                      r.fast, w[0], w[1], w[2], w[3], r.pmax, len(self.book.universe),
+                                      self._last_time, status, counts, pol == "raise")
+        if bad != -1:
+            k = int(bad)
+            raise ValueError(
+                f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) "
+                f"rejected: {STATUS[int(status[k])]}")
+        self._last_time = int(last)
+        res = FeedResult(None, status, counts, None)
+        for reason, n in res.reasons().items():
+            self.counts[reason] = self.counts.get(reason, 0) + n
+        return res
+
     def rules(self) -> DayRules:
         """The kernel's per-stock bounds and day rules, rebuilt only when the book changed
         shape or limits (an event, a new listing), a halt or resume, or the overflow bound
@@ -337,9 +372,14 @@ class TradingDay:
             # fold p > 0, the overflow bound and halts into the per-stock bounds (fast path)
             lower = np.where(halted != 0, _validation.INT64_MAX, np.maximum(lower, 1)).astype(np.int64)
             upper = np.minimum(upper, pmax).astype(np.int64)
-            if not self.validate:  # keep id/price/overflow checks, drop KRX rules
-                lower = np.ones_like(lower)
-                upper = np.full_like(upper, pmax)
+            # the book's own price band (default KRX's ±30% too; (1, pmax) without one): the
+            # limits are checked here once for both, an outside trade is "outside the limits"
+            band_lo, band_hi = book.band_limits()
+            lower = np.maximum(lower, band_lo)
+            upper = np.minimum(upper, band_hi)
+            if not self.validate:  # keep id/price/overflow checks and the book's band, drop KRX rules
+                lower = np.maximum(band_lo, 1).astype(np.int64)
+                upper = np.minimum(band_hi, pmax).astype(np.int64)
                 th = np.full_like(th, _validation.INT64_MAX)
                 grid = _ALL_ON
                 win = (-(2**62), 2**62, 2**62, 2**62)

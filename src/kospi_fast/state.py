@@ -12,6 +12,8 @@ book modules when they are imported.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +42,20 @@ def exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
     return [int(c) for c in (shares * prices[None, :]).sum(axis=1, dtype=np.int64)]
 
 
+def levels_of(caps: list[int], divisors: np.ndarray, carries: np.ndarray | None = None) -> list[float]:
+    """Each index's level ``(cap + carry) / divisor`` (as the books compute it; ``carries`` the
+    total-return indices' dividends of the day, 0 for the others); ``ValueError`` when one is
+    not a finite number > 0 (a divisor so small or large that the level overflows or
+    underflows cannot be saved, loaded or published)."""
+    xs = [0.0] * len(caps) if carries is None else carries.tolist()
+    out = [(float(c) + x) / d for c, x, d in zip(caps, xs, divisors.tolist())]
+    for k, x in enumerate(out):
+        if not (math.isfinite(x) and x > 0):
+            raise ValueError(f"index {k}: the level cap / divisor = {caps[k]} / {divisors[k]!r} is {x!r}, "
+                             "not a finite number > 0")
+    return out
+
+
 @dataclass(frozen=True)
 class RebaseRecord:
     """What one rebasing did to one index: caps at the same prices before and after, divisors,
@@ -59,6 +75,26 @@ class RebaseRecord:
     effective: object = None
     index: str = "KOSPI"
     credit: object = 0  # cash dividends (won, exact) a total-return index reinvested here
+
+    def check(self, n_stocks: int, where: str = "audit record") -> None:
+        """Raise ``ValueError`` when a field is not what a rebasing writes (ids of stocks in
+        ``[0, n_stocks)``, caps ints >= 0, divisors finite > 0, levels finite, events)."""
+        if type(self.ids) is not tuple or not all(type(i) is int and 0 <= i < n_stocks for i in self.ids):
+            raise ValueError(f"{where}: `ids` must be a tuple of stock ids in [0, {n_stocks}), got {self.ids!r:.200}")
+        for name in ("cap_before", "cap_after"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise ValueError(f"{where}: `{name}` must be an int >= 0, got {v!r}")
+        for name in ("divisor_before", "divisor_after", "level_before", "level_after"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
+                    or (name.startswith("divisor") and not v > 0) or v < 0:
+                raise ValueError(f"{where}: `{name}` must be a finite number{' > 0' if 'divisor' in name else ' >= 0'}, "
+                                 f"got {v!r}")
+        if type(self.events) is not tuple or not all(isinstance(e, Event) for e in self.events):
+            raise ValueError(f"{where}: `events` must be a tuple of events, got {self.events!r:.200}")
+        if not isinstance(self.index, str):
+            raise ValueError(f"{where}: `index` must be an index name, got {self.index!r}")  # noqa: TRY004
 
 
 @dataclass
@@ -90,6 +126,7 @@ class BookState:
     #: record or None)`` per day, plain data (:mod:`kospi_fast.kospi200`); the last entry
     #: (record None) is the live day.
     history: list = field(default_factory=list)
+    price_band: object = None  # the band's rate (None: no band), see IndexBook.price_band
 
     def check(self) -> None:
         """Raise ``ValueError`` when the parts do not fit together (shapes, dtypes, values)."""
@@ -107,28 +144,42 @@ class BookState:
                 raise ValueError(f"book state `{name}`: expected {np.dtype(dtype)} {shape}, got {got}")
         if K == 0:
             raise ValueError("book state has no index")
-        if n and (self.prices <= 0).any():
-            raise ValueError("book state `prices` must be > 0")
-        if (self.index_shares < 0).any() or (self.listed < 0).any():
-            raise ValueError("book state `index_shares` and `listed` must be >= 0")
-        if not (np.isfinite(self.divisors).all() and (self.divisors > 0).all()):
-            raise ValueError("book state `divisors` must be finite and > 0")
+        for name in ("prices", "reference_prices"):
+            _validation.check_positive(getattr(self, name), f"book state {name}")
+        _validation.check_non_negative(self.index_shares.reshape(-1), "book state index_shares")
+        _validation.check_non_negative(self.listed, "book state listed")
+        if not (np.isfinite(self.factors).all() and (self.factors >= 0).all()):
+            raise ValueError("book state `factors` must be finite and >= 0")
+        if ((self.index_shares > 0) & ~(self.factors > 0)).any():
+            raise ValueError("book state `factors` must be > 0 wherever a stock has index shares")
+        for name in ("divisors", "previous_levels"):
+            a = getattr(self, name)
+            if not (np.isfinite(a).all() and (a > 0).all()):
+                raise ValueError(f"book state `{name}` must be finite and > 0, got {a.tolist()[:5]}")
+        _validation.check_price_bound(self.prices, "book state prices", book_price_bound(self.index_shares))
         if not np.isfinite(self.carries).all():
             raise ValueError("book state `carries` must be finite")
         for k, d in enumerate(self.definitions):
             if self.carries[k] != 0 and d.returns == "price":
                 raise ValueError(f"book state `carries[{k}]`: price index {d.name!r} carries no dividends")
         names = [d.name for d in self.definitions]
+        if not all(isinstance(d, IndexDefinition) for d in self.definitions):
+            raise ValueError("book state `definitions` holds something other than IndexDefinitions")
         if len(set(names)) != K:
             raise ValueError(f"book state has duplicate index names: {names}")
-        if not all(type(r) is RebaseRecord for r in self.audit):
-            raise ValueError("book state `audit` holds something other than RebaseRecords")
+        for k, r in enumerate(self.audit):
+            if type(r) is not RebaseRecord:
+                raise ValueError(f"book state `audit[{k}]` is not a RebaseRecord: {r!r:.200}")
+            r.check(n, f"book state `audit[{k}]`")
         for j, d in enumerate(self.dividends):
             if not (isinstance(d, tuple) and len(d) == 2 and isinstance(d[1], (CashDividend, DividendCorrection))):
                 raise ValueError(f"book state `dividends[{j}]` must be a (date, CashDividend or DividendCorrection) "
-                                 f"pair, got {d!r}")
-        if not all(isinstance(e, Event) for e in self.applied):
-            raise ValueError("book state `applied` holds something other than events")
+                                 f"pair, got {d!r:.200}")
+        if self.price_band is not None:
+            _validation.positive_exact(self.price_band, "book state price_band")
+        for e in self.applied:
+            if not isinstance(e, Event):
+                raise ValueError(f"book state `applied` holds something other than events: {e!r:.200}")  # noqa: TRY004
         if type(self.history) is not list or not all(
                 type(h) is tuple and len(h) == 2 and (h[1] is None or type(h[1]) is dict) for h in self.history):
             raise ValueError("book state `history` must be a list of (date, compositions) pairs")

@@ -95,15 +95,26 @@ class Universe:
         except KeyError:
             raise KeyError(f"unknown stock code {code!r}") from None
 
-    def id_of(self, code_or_id: object) -> int:
-        """Id of a stock given its code (str) or an integer id, checked against the universe."""
-        if isinstance(code_or_id, str):
-            return self.index_of(code_or_id)
-        if isinstance(code_or_id, bool) or not isinstance(code_or_id, (int, np.integer)):
-            raise TypeError(f"`code_or_id` must be a 6-character code or an integer id, got {code_or_id!r}")
-        if not 0 <= int(code_or_id) < len(self):
-            raise ValueError(f"`code_or_id` is out of range: ids must be in [0, {len(self)}), got {code_or_id}")
-        return int(code_or_id)
+    def id_of(self, code: object) -> int:
+        """Id (row) of a stock given its code as a str.
+
+        An integer is refused with a ``TypeError``: it may be a code whose leading zeros were
+        lost (``660`` for ``'000660'``) as well as an id, and taking one for the other moves
+        the wrong stock in silence. Ids go through :meth:`check_id` (or the ``*_id`` methods
+        and ``id=`` keywords of the books and the trading day)."""
+        if isinstance(code, str):
+            return self.index_of(code)
+        if isinstance(code, (int, np.integer)) and not isinstance(code, bool):
+            raise TypeError(_validation.ambiguous_int(code, "the id explicitly (update_id, id=)"))
+        raise TypeError(f"`code` must be a 6-character stock code such as '005930', got {code!r}")
+
+    def check_id(self, stock_id: object, name: str = "id") -> int:
+        """A stock id (row) checked against the universe: an integer in ``[0, n)``."""
+        if isinstance(stock_id, (bool, str)) or not isinstance(stock_id, (int, np.integer)):
+            raise TypeError(f"`{name}` must be an integer stock id (a row of the universe), got {stock_id!r}")
+        if not 0 <= int(stock_id) < len(self):
+            raise ValueError(f"`{name}` is out of range: ids must be in [0, {len(self)}), got {stock_id}")
+        return int(stock_id)
 
     def ids_of(self, codes: Sequence[str]) -> np.ndarray:
         """Ids (intp array) of a sequence of codes."""

@@ -17,7 +17,7 @@ def replay_day(n_ticks: int = 20_000) -> npt.NDArray[np.float64]:
     u: kf.Universe = kf.sample_universe()
     engine: kf.IndexEngine = kf.IndexEngine(u, level=5781.20)
     one: float = engine.update("005930", 200_000)
-    by_id: float = engine.update(0, 200_000)
+    by_id: float = engine.update_id(0, 200_000)
     day: kf.SimulatedDay = kf.simulate_day(u, n_ticks=n_ticks, seed=1)
     batch: npt.NDArray[np.float64] = engine.update_many(day.ids, day.prices)
     assert engine.level == engine.recompute()

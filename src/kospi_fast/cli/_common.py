@@ -16,6 +16,7 @@ from kospi_fast.engine import IndexEngine
 from kospi_fast.family import IndexFamily
 from kospi_fast.plot import plot_day
 from kospi_fast.publish import published
+from kospi_fast.session import IGNORED, STATUS
 from kospi_fast.universe import Universe
 
 PROGRESS_CHOICES = ("auto", "always", "never")
@@ -108,6 +109,14 @@ def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
         f"{r.n_ticks / r.kernel_seconds if r.kernel_seconds > 0 else float('inf'):,.0f} ticks/s)",
         f"  exact check    level == full recompute: {r.exact}",
     ]
+    checks = getattr(r, "checks", None)
+    if checks is not None:
+        rejected = r.rejected
+        ignored = checks.get(STATUS[IGNORED], 0)
+        lines.append(f"  KRX checks     {sum(rejected.values()):,} trades rejected, {ignored:,} off-hours ignored"
+                     + ("" if rejected else " (every trade in the session accepted)"))
+        for reason, count in sorted(rejected.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {count:>10,}  {reason}")
     adv, dec, unch = r.breadth()
     lines.append(f"  breadth        {adv} up, {dec} down, {unch} unchanged (members)")
     rows = r.top_contributors(top)
@@ -126,6 +135,14 @@ def _check_plot(args: argparse.Namespace) -> None:
     """Fail before the replay, not after it, when --plot cannot be honoured."""
     if getattr(args, "plot", None):
         require("matplotlib", "plot", what="--plot")
+        from matplotlib.figure import Figure
+
+        kinds = Figure().canvas.get_supported_filetypes()
+        suffix = Path(args.plot).suffix.lower().lstrip(".")
+        if suffix not in kinds:
+            what = f".{suffix}" if suffix else "suffix-less"
+            raise ValueError(f"--plot {args.plot}: matplotlib cannot write a {what} chart; name a .png file "
+                             f"(or one of: {', '.join('.' + k for k in sorted(kinds))})")
 
 
 def _outputs(args: argparse.Namespace, result, *, top: int) -> None:
@@ -149,7 +166,7 @@ def _check_index(args: argparse.Namespace) -> None:
 
 
 def index_book(name: str, universe: Universe, members: np.ndarray, level: float | None = None, *,
-               constituents: Sequence[str] | None = None) -> object:
+               constituents: Sequence[str] | None = None, price_band: object = 0.30) -> object:
     """The book computing index ``name`` of the KOSPI family over ``universe``, calibrated to
     ``level`` (default: the base value 100).
 
@@ -159,9 +176,9 @@ def index_book(name: str, universe: Universe, members: np.ndarray, level: float 
     rank them, sector indices group them); KOSPI 200/100/50 are ``constituents`` (codes).
     """
     if name == "KOSPI":
-        return IndexEngine(universe, level=level, members=members)
+        return IndexEngine(universe, level=level, members=members, price_band=price_band)
     return IndexFamily(universe, [kospi_definition(universe, name, members=members, constituents=constituents,
-                                                   level=level)])
+                                                   level=level)], price_band=price_band)
 
 
 def _member_codes(path: str, date: object) -> tuple[str, ...]:

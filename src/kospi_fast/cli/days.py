@@ -41,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     days.add_argument("--published", metavar="INDEX.csv",
                       help="published closes of the index (Date, Close): each day starts from the previous one")
     days.add_argument("--scheduler", metavar="ADDR", help="address of a running Dask scheduler "
-                                                          "(default: a local cluster, one worker per core)")
+                                                          "(default: a local cluster on 127.0.0.1, one worker per "
+                                                          "core); the scheduler and its workers are trusted fully: "
+                                                          "Dask ships pickles, use only a cluster you control")
     days.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster")
     days.add_argument("--sequential", action="store_true", help="no Dask: replay the days one by one here")
     days.add_argument("--grid", default="10s", help="publication grid of the series (default 10s)")

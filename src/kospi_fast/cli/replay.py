@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from kospi_fast import io
+from kospi_fast import _validation, io
 from kospi_fast.cli._common import (
     _MEMBERS_HELP,
     PROGRESS_CHOICES,
@@ -23,6 +24,7 @@ from kospi_fast.cli._common import (
 )
 from kospi_fast.definitions import constituent_index
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
+from kospi_fast.session import TradingDay
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,7 +73,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--batch-size", type=int, default=1 << 20, help="ticks per batch (default 1,048,576)")
     rep.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                      help="progress bar on stderr (auto: when stderr is a terminal)")
+    rep.add_argument("--policy", choices=("reject", "raise", "off"), default="reject",
+                     help="KRX checks of every trade (session hours, time order, tick grid, the ±30%% daily "
+                          "limits): 'reject' (default) skips a bad trade and counts it by reason in the summary, "
+                          "'raise' stops at the first one (exit 2), 'off' applies every trade as given")
+    rep.add_argument("--day", metavar="DATE",
+                     help="the trading day of the ticks, for the checks' session times and tick table (default: "
+                          "the weekday after the EOD table's date, else today; checked against the XKRX "
+                          "calendar when given and exchange-calendars is installed)")
     rep.set_defaults(func=run)
+
+
+def _trading_day(args: argparse.Namespace, book: object, eod_date: object):
+    """The TradingDay whose checks the replay applies (None with --policy off)."""
+    if args.policy == "off":
+        if args.day is not None:
+            raise ValueError("--day sets the day the KRX checks use; it has no effect with --policy off")
+        return None
+    if args.day is not None:
+        day = _validation.as_date(args.day, "--day")
+        try:
+            import exchange_calendars  # noqa: F401 - optional: the calendar check needs it
+            check = True
+        except ImportError:
+            check = False
+    else:
+        base = _validation.as_date(eod_date) if eod_date else _dt.date.today() - _dt.timedelta(days=1)
+        day = base + _dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += _dt.timedelta(days=1)
+        check = False
+    return TradingDay(book, day, policy=args.policy, check_calendar=check)
 
 
 def _load_universe(args: argparse.Namespace, members: Sequence[str] | str | None = None):
@@ -133,7 +165,12 @@ def run(args: argparse.Namespace) -> int:
     when = f", {loaded.date}" if loaded.date else ""
     print(f"  universe       {loaded.source} ({loaded.layout} layout{when}): {len(universe)} stocks, "
           f"{loaded.n_members} members")
-    book = index_book(args.index, universe, loaded.members, level, constituents=constituents)
+    book = index_book(args.index, universe, loaded.members, level, constituents=constituents,
+                      price_band=None if args.policy == "off" else 0.30)
+    day = _trading_day(args, book, loaded.date)
+    if day is not None:
+        print(f"  KRX checks     {args.policy}: trades of {day.session.date.isoformat()}"
+              + (" (--day)" if args.day else " (the next weekday; set it with --day)"))
     if constituents is not None:
         print(f"  index          {args.index}: {len(constituents)} constituents from {args.members}")
     if level is None:
@@ -143,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     with _Progress(total, "replay", args.progress) as bar:
         result = io.replay_file(args.ticks, book, index=args.index, grid=args.grid, out=args.out,
                                 format=args.format, batch_size=args.batch_size, on_batch=bar,
-                                time_format=args.time_format, tz=args.tz, columns=columns)
+                                time_format=args.time_format, tz=args.tz, columns=columns, day=day)
     print()
     print(format_summary(result, top=args.top))
     if args.out:

@@ -39,6 +39,7 @@ from kospi_fast.publish import (  # noqa: F401 - the grids', the sampler's and t
     publication_times,
     published,
 )
+from kospi_fast.session import APPLIED, IGNORED, STATUS
 from kospi_fast.universe import Universe
 
 
@@ -65,6 +66,13 @@ class ReplayResult(SummaryView):
     tick_codes: np.ndarray | None = field(default=None, repr=False)
     tick_prices: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
+    checks: dict[str, int] | None = None  # trades per status of the KRX checks (None: unchecked)
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        """{reason: trades} of the trades the KRX checks refused (not applied; off-hours trades,
+        ignored, are not among them); empty when the replay was unchecked."""
+        return {k: v for k, v in (self.checks or {}).items() if k not in (STATUS[APPLIED], STATUS[IGNORED])}
 
     @property
     def ticks_per_second(self) -> float:
@@ -161,10 +169,13 @@ def replay_batches(
     keep_ticks: bool = False,
     on_batch: Callable[[int], None] | None = None,
     source: str = "",
+    day: Any = None,
 ) -> ReplayResult:
     """Run tick batches through an index book and summarise the day of one of its indices
     (see :func:`replay_file`)."""
     name, k = _followed(book, index)
+    if day is not None and (not callable(getattr(day, "check", None)) or getattr(day, "book", None) is not book):
+        raise TypeError(f"`day` must be a kospi_fast.TradingDay of this book, got {day!r}")
     universe = book.universe
     step = parse_step(grid)
     grid_name = "tick" if step is None else str(grid)
@@ -196,6 +207,17 @@ def replay_batches(
                 continue
             k0 = _time.perf_counter()
             try:
+                if day is not None:  # the KRX checks first: only the accepted trades are applied
+                    status = day.check(b.times, b.ids, b.prices).status
+                    if not (status == APPLIED).all():
+                        keep = status == APPLIED
+                        b = TickBatch(b.offset, b.times[keep], b.ids[keep], b.prices[keep],
+                                      None if b.volumes is None else b.volumes[keep])
+                        m = len(b)
+                        if m == 0:
+                            if on_batch is not None:
+                                on_batch(len(status))
+                            continue
                 out_levels = book.update_many(b.ids, b.prices)
             except ValueError as exc:
                 raise ValueError(f"{source or 'ticks'}: in ticks {b.offset}..{b.offset + m - 1}: {exc}") from None
@@ -230,7 +252,7 @@ def replay_batches(
             last_time = int(t[-1])
             n += m
             if on_batch is not None:
-                on_batch(m)
+                on_batch(m if day is None else len(status))
     finally:
         if writer is not None:
             writer.close()
@@ -264,7 +286,7 @@ def replay_batches(
         summary=summary, seconds=seconds, kernel_seconds=kernel, exact=exact, chart_times=ct, chart_levels=cl,
         tick_codes=np.concatenate(keep_i) if keep_ticks and keep_i else None,
         tick_prices=np.concatenate(keep_p) if keep_ticks and keep_p else None,
-        source=source,
+        source=source, checks=None if day is None else dict(day.counts),
     )
     if out is not None and step is not None:
         result.write(out, format=out_format)
@@ -289,6 +311,7 @@ def replay_file(
     time_format: str = "auto",
     tz: str = "Asia/Seoul",
     check_session: bool = True,
+    day: Any = None,
 ) -> ReplayResult:
     """Stream a tick file through an index book batch by batch and summarise the day of one
     of its indices.
@@ -320,6 +343,12 @@ def replay_file(
         Called with the number of ticks after each batch (progress bars).
     grid_start, grid_end : 'HH:MM:SS'
         Grid bounds (default 09:00:10 .. 15:30:00; extended to the last tick if later).
+    day : TradingDay, optional
+        A :class:`~kospi_fast.TradingDay` of ``book``: every trade is first checked under KRX's
+        rules (:meth:`TradingDay.check`: session, order, halts, tick grid, daily limits and the
+        book's price band); under its policy "reject" only the accepted trades are applied and
+        the rest counted by reason (``ReplayResult.checks`` / ``rejected``), under "raise" the
+        first rejected trade raises. Without it every trade is applied as given.
 
     Returns
     -------
@@ -336,5 +365,5 @@ def replay_file(
                          time_format=time_format, tz=tz, check_session=check_session)
     return replay_batches(batches, book, index=index, grid=grid, out=out, out_format=out_format,
                           keep_ticks=keep_ticks, on_batch=on_batch, source=str(path),
-                          grid_start=grid_start, grid_end=grid_end)
+                          grid_start=grid_start, grid_end=grid_end, day=day)
 

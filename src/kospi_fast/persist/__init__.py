@@ -38,12 +38,18 @@ problem) a file with a bad magic, an unknown version, no end marker or a wrong l
 Writes are atomic: the bytes go to ``<path>.tmp-<pid>-<n>``, are flushed and fsynced, the
 temporary file is renamed onto ``path`` (``os.replace``) and the directory is fsynced. A
 crash leaves either the previous file or the new one (plus, possibly, a stray temporary
-file, which is never read).
+file, which is never read, and which the next write of that path or
+:meth:`JournaledBook.recover` removes once its process is gone).
 
-Journal file (:class:`Journal`): a 48-byte header (magic b"\\x89KFJRNL\\n", version, base
-sequence number, 16-byte stream id, CRC-32) followed by records, each a 32-byte header
-(b"KFRC", flags, sequence number, tick count, CRC-32 of the payload, CRC-32 of the header)
-and the payload: ids, prices and optionally times, each ``n`` little-endian int64.
+Journal file (:class:`Journal`, format version 2): a 48-byte header (magic
+b"\\x89KFJRNL\\n", version, base sequence number, 16-byte stream id, CRC-32) followed by
+records, each a 32-byte header (b"KFRC", flags, sequence number, tick count, CRC-32 of the
+payload, CRC-32 of the header), the payload (ids, prices and optionally times, each ``n``
+little-endian int64) and an 8-byte commit marker (b"KFOK", low 32 bits of the sequence
+number). A record cut short, or whose marker never reached the disk (reads as zeros), is a
+torn tail: a write that never completed, never acknowledged, ignored and cut off. A record
+whose header and marker are on disk was written completely: a bad checksum there (also in
+the last record) is corruption, refused with :class:`CorruptStateError`.
 
 Recovery rule: every journal record carries a sequence number (1, 2, ... over the life of a
 stream, never reset); a checkpoint stores the sequence number of the last record whose

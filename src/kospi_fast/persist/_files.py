@@ -3,8 +3,10 @@ persistence wing, and the crash-test hook the durability tests stop processes at
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import re
 from collections.abc import Callable
 
 #: TEST HOOK ONLY. When set, called as ``hook(stage, path)`` at the crash points of the
@@ -58,12 +60,46 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: a process of another user holds that id
+        return True
+    return True
+
+
+def sweep_temporaries(path: str) -> list[str]:
+    """Remove the temporaries ``<path>.tmp-<pid>-<n>`` left by writers that died mid-write
+    (their process is gone); return what was removed. A temporary is never read, so this only
+    frees space; one of a live process (possibly mid-write) is left alone."""
+    folder, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(re.escape(base) + r"\.tmp-(\d+)-\d+")
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is not None and not _pid_alive(int(m.group(1))):
+            with contextlib.suppress(FileNotFoundError):  # another sweeper was first
+                os.unlink(os.path.join(folder, name))
+                removed.append(os.path.join(folder, name))
+    return removed
+
+
 def _atomic_write(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync the directory.
 
     Any failure before the rename leaves ``path`` untouched (the temporary file is removed);
-    a failure after it raises :class:`DurabilityError`.
+    a failure after it raises :class:`DurabilityError`. Temporaries of ``path`` left by a
+    process that died mid-write are removed first (:func:`sweep_temporaries`).
     """
+    sweep_temporaries(path)
     tmp = f"{path}.tmp-{os.getpid()}-{next(_tmp_counter)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
     try:

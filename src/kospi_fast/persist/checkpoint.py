@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kospi_fast import _validation
 from kospi_fast._version import __version__
 from kospi_fast.definitions import IndexDefinition
 from kospi_fast.persist._files import CorruptStateError, _atomic_write
@@ -25,11 +24,10 @@ from kospi_fast.persist.codec import (
     _reject_json_float,
     _UnknownEventType,
 )
-from kospi_fast.state import BOOK_TYPES, BookState, book_price_bound, exact_caps
+from kospi_fast.state import BOOK_TYPES, BookState, exact_caps, levels_of
 from kospi_fast.universe import Universe
 
 FORMAT_VERSION = 2
-JOURNAL_VERSION = 1
 
 _MAGIC = b"\x89KFSTAT\n"
 _END = b"KFSTEND\n"
@@ -83,7 +81,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
     u = st.universe
     caps = exact_caps(st.prices, st.index_shares)
-    levels = [(float(c) + x) / d for c, x, d in zip(caps, st.carries.tolist(), st.divisors.tolist())]
+    levels = levels_of(caps, st.divisors, st.carries)
     if [x.hex() for x in levels] != [float(x).hex() for x in levels_now]:
         raise RuntimeError("the book changed while it was being saved: save it under the writer's lock")
     arrays = [
@@ -126,6 +124,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
         "dividends": [_enc(d, f"dividends[{k}]") for k, d in enumerate(st.dividends)],
         "applied": applied,
         "history": _enc(st.history, "history"),
+        "price_band": _enc(st.price_band, "price_band"),
     }
     hdr = json.dumps(header, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
     hdr += b" " * (-len(hdr) % 8)
@@ -175,8 +174,8 @@ def _verify(path: str, data: bytes) -> tuple[dict, memoryview]:
     try:
         header = json.loads(bytes(body[_PREFIX.size:_PREFIX.size + hdr_len]).decode("ascii"),
                             parse_float=_reject_json_float, parse_constant=_reject_json_float)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CorruptStateError(path, f"inconsistent header: not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CorruptStateError(path, f"inconsistent header: not valid JSON ({type(exc).__name__}: {exc})") from None
     if type(header) is not dict or header.get("format_version") != FORMAT_VERSION:
         raise CorruptStateError(path, "inconsistent header: format_version does not match the prefix")
     return header, body[_PREFIX.size + hdr_len:]
@@ -235,18 +234,22 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         dividends=[decode(d, f"dividends[{k}]") for k, d in enumerate(header["dividends"])],
         applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
         history=decode(header["history"], "history") if "history" in header else [],
+        price_band=decode(header.get("price_band"), "price_band"),  # absent: written before bands
     )
     state.check()
-    _validation.check_price_bound(state.prices, "prices", book_price_bound(state.index_shares))
     caps = exact_caps(state.prices, state.index_shares)
     if caps != header["caps"]:
         raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
                          f"{header['caps'][:3]}…")
     levels = [decode(x, "levels") for x in header["levels"]]
-    want = [(float(c) + x) / d for c, x, d in zip(caps, state.carries.tolist(), state.divisors.tolist())]
+    want = levels_of(caps, state.divisors, state.carries)
     if len(levels) != K or any(type(x) is not float or x.hex() != w.hex() for x, w in zip(levels, want)):
         raise ValueError("the levels differ from the recorded ones")
     return state
+
+
+class _WrongClass(TypeError):
+    """The checkpoint is fine, but ``cls`` is another kind of book (the caller's error)."""
 
 
 def _book_class(kind: str, cls: type | None) -> type:
@@ -254,7 +257,7 @@ def _book_class(kind: str, cls: type | None) -> type:
     if cls is None:
         return base
     if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise TypeError(f"the checkpoint holds a {kind}; `cls` {cls!r} is not {kind} or a subclass")
+        raise _WrongClass(f"the checkpoint holds a {kind}; `cls` {cls!r} is not {kind} or a subclass")
     return cls
 
 
@@ -279,7 +282,10 @@ def read_checkpoint(path: str | os.PathLike, *, cls: type | None = None,
     decode = _Decoder(event_types)
     p = os.fspath(path)
     with open(p, "rb") as fh:
-        data = fh.read()
+        head = fh.read(len(_MAGIC))  # the magic first: a large file that is not ours is never read whole
+        if head != _MAGIC[: len(head)]:
+            raise CorruptStateError(p, f"not a kospi_fast checkpoint (bad magic {head!r})")
+        data = head + fh.read()
     return _parse_checkpoint(p, data, cls, decode)
 
 
@@ -289,21 +295,29 @@ def _check_cls(cls: object) -> None:
 
 
 def _parse_checkpoint(p: str, data: bytes, cls: type | None, decode: _Decoder) -> Checkpoint:
-    """Verify and decode checkpoint bytes; ``p`` names their source in errors."""
+    """Verify and decode checkpoint bytes; ``p`` names their source in errors. Every way the
+    content can be wrong (also in a header re-signed with a fresh checksum) is a
+    :class:`CorruptStateError`; only a ``cls`` of another kind of book is a ``TypeError``."""
     header, section = _verify(p, data)
     try:
         state = _decode_state(header, section, decode)
         if state.kind not in BOOK_TYPES:
             raise ValueError(f"unknown book kind {state.kind!r} (known: {sorted(BOOK_TYPES)})")
         seq, stream_id = header["seq"], header["stream_id"]
-        if type(seq) is not int or seq < 0 or not (stream_id is None or type(stream_id) is str):
+        if type(seq) is not int or not 0 <= seq < 2**63 or not (stream_id is None or type(stream_id) is str):
             raise ValueError(f"bad seq {seq!r} or stream id {stream_id!r}")
+        book_cls = _book_class(state.kind, cls)
     except _UnknownEventType as exc:
         raise CorruptStateError(p, f"cannot be loaded: {exc}") from None
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except _WrongClass:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise CorruptStateError(p, f"inconsistent header: {type(exc).__name__}: {exc}") from None
-    book_cls = _book_class(state.kind, cls)  # a TypeError when `cls` is another kind of book
-    return Checkpoint(engine=book_cls.from_state(state), seq=seq, stream_id=stream_id, header=header)
+    try:
+        book = book_cls.from_state(state)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise CorruptStateError(p, f"inconsistent state: {type(exc).__name__}: {exc}") from None
+    return Checkpoint(engine=book, seq=seq, stream_id=stream_id, header=header)
 
 
 def load(path: str | os.PathLike, *, cls: type | None = None, event_types: Sequence[type] = ()) -> object:

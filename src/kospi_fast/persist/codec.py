@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import numpy as np
@@ -26,10 +26,13 @@ def _event_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _enc(v: object, where: str) -> object:
+def _enc(v: object, where: str, depth: int = 0) -> object:
     """Encode a value as typed JSON that decodes back to an equal value of the same type."""
     if v is None or type(v) in (bool, str, int):
         return v
+    if depth > MAX_DEPTH:
+        raise TypeError(f"{where}: cannot persist values nested deeper than {MAX_DEPTH} levels")
+    depth += 1
     if isinstance(v, np.generic):
         if v.dtype.kind not in "biuf":
             raise TypeError(f"{where}: cannot persist the NumPy scalar {v!r} (dtype {v.dtype})")
@@ -48,22 +51,22 @@ def _enc(v: object, where: str) -> object:
     if t is _dt.date:
         return {"$date": v.isoformat()}  # type: ignore[attr-defined]
     if t is tuple:
-        return {"$tuple": [_enc(x, f"{where}[{k}]") for k, x in enumerate(v)]}  # type: ignore[arg-type]
+        return {"$tuple": [_enc(x, f"{where}[{k}]", depth) for k, x in enumerate(v)]}  # type: ignore[arg-type]
     if t is list:
-        return {"$list": [_enc(x, f"{where}[{k}]") for k, x in enumerate(v)]}  # type: ignore[arg-type]
+        return {"$list": [_enc(x, f"{where}[{k}]", depth) for k, x in enumerate(v)]}  # type: ignore[arg-type]
     if isinstance(v, Event) and dataclasses.is_dataclass(v):
         return {
             "$event": _event_name(t),
-            "fields": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}") for f in dataclasses.fields(v)},
+            "fields": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}", depth) for f in dataclasses.fields(v)},
         }
     if t is RebaseRecord:
-        return {"$record": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}")
+        return {"$record": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}", depth)
                             for f in dataclasses.fields(RebaseRecord)}}
     if t is IndexDefinition:
-        return {"$definition": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}")
+        return {"$definition": {f.name: _enc(getattr(v, f.name), f"{where}.{f.name}", depth)
                                 for f in dataclasses.fields(IndexDefinition)}}
     if t is dict and all(type(k) is str for k in v):  # type: ignore[attr-defined]
-        return {"$dict": {k: _enc(x, f"{where}[{k!r}]") for k, x in v.items()}}  # type: ignore[attr-defined]
+        return {"$dict": {k: _enc(x, f"{where}[{k!r}]", depth) for k, x in v.items()}}  # type: ignore[attr-defined]
     raise TypeError(
         f"{where}: cannot persist a value of type {t.__module__}.{t.__qualname__} ({v!r}); "
         "supported: None, bool, int, float, str, Fraction, Decimal, date, datetime, tuple, list, "
@@ -75,6 +78,12 @@ class _UnknownEventType(ValueError):
     pass
 
 
+#: Deepest nesting of typed values a checkpoint may hold (what kospi_fast writes is a few levels:
+#: an audit record holding events holding tuples); deeper is a crafted file, refused before
+#: Python's recursion limit is near.
+MAX_DEPTH = 32
+
+
 class _Decoder:
     def __init__(self, event_types: Iterable[type]) -> None:
         self.events: dict[str, type] = {}
@@ -83,9 +92,12 @@ class _Decoder:
                 raise TypeError(f"`event_types` must hold Event dataclasses, got {cls!r}")
             self.events[_event_name(cls)] = cls
 
-    def __call__(self, v: object, where: str) -> object:
+    def __call__(self, v: object, where: str, depth: int = 0) -> object:
         if v is None or type(v) in (bool, str, int):
             return v
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{where}: values nested deeper than {MAX_DEPTH} levels")
+        depth += 1
         if type(v) is not dict or len(v) == 0:
             raise ValueError(f"{where}: unexpected JSON value {v!r}")
         tag = next(iter(v))
@@ -93,13 +105,19 @@ class _Decoder:
             raise ValueError(f"{where}: unknown value tag {tag!r}")
         x = v[tag]
         if tag == "$float":
-            return float.fromhex(_str(x, where))
+            try:
+                return float.fromhex(_str(x, where))
+            except OverflowError:
+                raise ValueError(f"{where}: float {x!r} is out of the float64 range") from None
         if tag == "$fraction":
-            if not (type(x) is list and len(x) == 2 and all(type(y) is int for y in x)):
+            if not (type(x) is list and len(x) == 2 and all(type(y) is int for y in x)) or x[1] == 0:
                 raise ValueError(f"{where}: bad fraction {x!r}")
             return Fraction(x[0], x[1])
         if tag == "$decimal":
-            return Decimal(_str(x, where))
+            try:
+                return Decimal(_str(x, where))
+            except InvalidOperation:
+                raise ValueError(f"{where}: bad decimal {x!r}") from None
         if tag == "$datetime":
             return _dt.datetime.fromisoformat(_str(x, where))
         if tag == "$date":
@@ -107,7 +125,7 @@ class _Decoder:
         if tag in ("$tuple", "$list"):
             if type(x) is not list:
                 raise ValueError(f"{where}: bad sequence {x!r}")
-            items = [self(y, f"{where}[{k}]") for k, y in enumerate(x)]
+            items = [self(y, f"{where}[{k}]", depth) for k, y in enumerate(x)]
             return tuple(items) if tag == "$tuple" else items
         if tag == "$np":
             dt = np.dtype(_str(x, where))
@@ -116,21 +134,21 @@ class _Decoder:
                 raise ValueError(f"{where}: bad NumPy scalar {v!r}")
             return np.frombuffer(raw, dtype=dt)[0]
         if tag == "$event":
-            return self.event(v, where)
+            return self.event(v, where, depth)
         if tag == "$dict":
             if type(x) is not dict:
                 raise ValueError(f"{where}: bad dict {x!r}")
-            return {k: self(y, f"{where}[{k!r}]") for k, y in x.items()}
+            return {k: self(y, f"{where}[{k!r}]", depth) for k, y in x.items()}
         if tag == "$definition":
-            return self.definition(x, where)
-        return self.record(x, where)
+            return self.definition(x, where, depth)
+        return self.record(x, where, depth)
 
-    def definition(self, x: object, where: str) -> IndexDefinition:
+    def definition(self, x: object, where: str, depth: int = 0) -> IndexDefinition:
         if type(x) is not dict or not _fields_fit(IndexDefinition, x):
             raise ValueError(f"{where}: index definition fields do not match IndexDefinition")
-        return IndexDefinition(**{k: self(fv, f"{where}.{k}") for k, fv in x.items()})
+        return IndexDefinition(**{k: self(fv, f"{where}.{k}", depth) for k, fv in x.items()})
 
-    def event(self, v: dict, where: str) -> Event:
+    def event(self, v: dict, where: str, depth: int = 0) -> Event:
         name = _str(v["$event"], where)
         cls = self.events.get(name)
         if cls is None:
@@ -141,17 +159,17 @@ class _Decoder:
         decl = {f.name: f for f in dataclasses.fields(cls)}
         if set(fields) != set(decl):
             raise ValueError(f"{where}: event {name} fields {sorted(fields)} do not match the class's {sorted(decl)}")
-        values = {k: self(fv, f"{where}.{k}") for k, fv in fields.items()}
+        values = {k: self(fv, f"{where}.{k}", depth) for k, fv in fields.items()}
         ev = cls(**{k: x for k, x in values.items() if decl[k].init})
         for k, x in values.items():
             if not decl[k].init:
                 object.__setattr__(ev, k, x)
         return ev
 
-    def record(self, x: object, where: str) -> RebaseRecord:
+    def record(self, x: object, where: str, depth: int = 0) -> RebaseRecord:
         if type(x) is not dict or not _fields_fit(RebaseRecord, x):
             raise ValueError(f"{where}: audit record fields do not match RebaseRecord")
-        return RebaseRecord(**{k: self(fv, f"{where}.{k}") for k, fv in x.items()})
+        return RebaseRecord(**{k: self(fv, f"{where}.{k}", depth) for k, fv in x.items()})
 
 
 def _fields_fit(cls: type, x: dict) -> bool:
@@ -171,3 +189,9 @@ def _str(x: object, where: str) -> str:
 
 def _reject_json_float(s: str) -> float:
     raise ValueError(f"untagged JSON float {s!r}")
+
+
+def check_storable(value: object, where: str) -> None:
+    """Raise ``TypeError`` naming ``where`` when ``value`` cannot go into a checkpoint (what a
+    book checks before it records a value, so that a later save cannot fail on it)."""
+    _enc(value, where)

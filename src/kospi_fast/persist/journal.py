@@ -31,7 +31,7 @@ try:  # advisory single-writer lock on the journal (POSIX)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
 
 _JMAGIC = b"\x89KFJRNL\n"
 _JHEADER = struct.Struct("<8sIIQ16sI")  # magic, version, flags, base seq, stream id, reserved
@@ -40,6 +40,8 @@ _RMAGIC = b"KFRC"
 _RHEADER = struct.Struct("<4sIQQI")  # magic, flags, seq, n ticks, payload crc32
 _RHEADER_SIZE = _RHEADER.size + 4  # + crc32 of the above = 32
 _R_TIMES = 1  # record flag: the payload carries times
+_RCOMMIT = struct.Struct("<4sI")  # after the payload: b"KFOK", low 32 bits of the sequence number
+_RCOMMIT_MAGIC = b"KFOK"
 _MAX_TICKS = 1 << 40
 
 
@@ -103,13 +105,34 @@ def _record_header_ok(data: bytes, off: int) -> bool:
             and struct.unpack_from("<I", hdr, _RHEADER.size)[0] == zlib.crc32(hdr[:_RHEADER.size]))
 
 
-def _scan(path: str) -> _Scan:
-    """Read a journal and locate its complete records; raise on damage other than a torn tail."""
+def _read_checked(path: str, magic: bytes, what: str) -> bytes:
+    """The whole file, read only after its first 8 bytes proved to be ``magic``."""
     with open(path, "rb") as fh:
-        data = fh.read()
+        head = fh.read(8)
+        if head != magic[: len(head)]:
+            raise CorruptStateError(path, f"not a kospi_fast {what} (bad magic {head!r})")
+        return head + fh.read()
+
+
+def _commit_marker(seq: int) -> bytes:
+    return _RCOMMIT.pack(_RCOMMIT_MAGIC, seq & 0xFFFFFFFF)
+
+
+def _record_end(off: int, flags: int, n: int) -> int:
+    return off + _RHEADER_SIZE + n * 8 * (3 if flags & _R_TIMES else 2) + _RCOMMIT.size
+
+
+def _scan(path: str) -> _Scan:
+    """Read a journal and locate its complete records; raise on damage other than a torn tail.
+
+    Torn tail (a write that never completed, never acknowledged): the last record is cut short,
+    or its bytes from some point on never reached the disk (its commit marker reads as zeros),
+    or what follows the last record is not the start of one. Everything else that fails a check
+    is corruption (:class:`CorruptStateError`), also in the last record: a record whose header
+    and commit marker are on disk was written completely, so a bad checksum there is damage to
+    an acknowledged batch, not a crash mid-write."""
+    data = _read_checked(path, _JMAGIC, "journal")
     size = len(data)
-    if data[: min(size, 8)] != _JMAGIC[: min(size, 8)]:
-        raise CorruptStateError(path, f"not a kospi_fast journal (bad magic {data[:8]!r})")
     if size < _JHEADER_SIZE:
         raise CorruptStateError(path, f"truncated journal header ({size} bytes)")
     _, version, flags, base_seq, sid, _ = _JHEADER.unpack_from(data, 0)
@@ -124,6 +147,14 @@ def _scan(path: str) -> _Scan:
     off, expect, torn = _JHEADER_SIZE, base_seq + 1, 0
     while off < size:
         if not _record_header_ok(data, off):
+            if size - off >= _RHEADER_SIZE:
+                magic, rflags, seq, n, _ = _RHEADER.unpack_from(data, off)
+                end = _record_end(off, rflags, n) if n <= _MAX_TICKS else -1
+                written = (magic == _RMAGIC and seq == expect) or (
+                    end == size and data[end - _RCOMMIT.size:end] == _commit_marker(expect))
+                if written:
+                    raise CorruptStateError(path, f"journal record {expect} at byte {off}: header checksum "
+                                                  "mismatch in a completely written record (corrupted, not torn)")
             # An unreadable header is a torn tail only if nothing valid follows it.
             nxt = data.find(_RMAGIC, off + 1)
             while nxt != -1 and not _record_header_ok(data, nxt):
@@ -138,16 +169,18 @@ def _scan(path: str) -> _Scan:
         if seq != expect:
             raise CorruptStateError(path, f"journal record at byte {off} has sequence number {seq}, expected "
                                           f"{expect}: records are missing or out of order")
-        end = off + _RHEADER_SIZE + n * 8 * (3 if rflags & _R_TIMES else 2)
+        end = _record_end(off, rflags, n)
         if end > size:  # cut short while being written
             torn = size - off
             break
-        if zlib.crc32(memoryview(data)[off + _RHEADER_SIZE:end]) != pcrc:
-            if end == size:  # the last record, not completely on disk when the writer died
+        marker = data[end - _RCOMMIT.size:end]
+        if zlib.crc32(memoryview(data)[off + _RHEADER_SIZE:end - _RCOMMIT.size]) != pcrc \
+                or marker != _commit_marker(seq):
+            if end == size and marker == bytes(_RCOMMIT.size):  # its end never reached the disk
                 torn = size - off
                 break
-            raise CorruptStateError(path, f"journal record {seq} at byte {off}: payload checksum mismatch "
-                                          "(corrupted, and not at the tail)")
+            raise CorruptStateError(path, f"journal record {seq} at byte {off}: payload checksum or commit marker "
+                                          "mismatch in a completely written record (corrupted, not a torn tail)")
         records.append((off, seq, n, rflags))
         off, expect = end, expect + 1
     return _Scan(base_seq=base_seq, stream_id=str(uuid.UUID(bytes=sid)), records=records,
@@ -235,7 +268,7 @@ class Journal:
         payload = b"".join(c.tobytes() for c in cols)
         seq = self.last_seq + 1
         hdr = _RHEADER.pack(_RMAGIC, _R_TIMES if times is not None else 0, seq, n, zlib.crc32(payload))
-        rec = hdr + struct.pack("<I", zlib.crc32(hdr)) + payload
+        rec = hdr + struct.pack("<I", zlib.crc32(hdr)) + payload + _commit_marker(seq)
         try:
             half = len(rec) // 2
             _write_all(self._fd, memoryview(rec)[:half])

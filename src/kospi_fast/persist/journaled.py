@@ -42,6 +42,7 @@ class JournaledBook:
         "listed_shares", "members", "reference_prices", "previous_close", "previous_levels", "dividends",
         "base_value", "price_bound", "names", "name", "definitions", "definition", "index_of", "version",
         "attribution", "attribution_frame", "to_state", "theoretical_ex_dividend_level", "as_of",
+        "price_band", "band_limits",
     })
 
     def __init__(self, book: object, state_path: str | os.PathLike, journal: Journal) -> None:
@@ -88,6 +89,8 @@ class JournaledBook:
             raise FileNotFoundError(f"{os.fspath(journal_path)}: no journal to recover from")
         journal = Journal(journal_path, fsync=fsync)  # takes the writer's lock; cuts a torn tail
         try:
+            for p in (state_path, journal_path):  # temporaries of writers that died mid-write
+                _files.sweep_temporaries(os.fspath(p))
             book, report = recover(state_path, journal_path, cls=engine_cls, event_types=event_types)
             if journal.truncated_tail:
                 report = dataclasses.replace(report, torn_tail=True, torn_bytes=journal.truncated_tail)
@@ -129,11 +132,22 @@ class JournaledBook:
                 raise
             return levels
 
-    def update(self, code_or_id: object, price: object) -> object:
-        """One trade, journaled (one record: fsync per trade; prefer :meth:`update_many`)."""
-        i = self.book.universe.id_of(code_or_id)  # type: ignore[attr-defined]
+    def update(self, code: object, price: object) -> object:
+        """One trade (code as a str), journaled (one record: fsync per trade; prefer
+        :meth:`update_many`). Ids go to :meth:`update_id`."""
+        return self._update_one(self.book.universe.id_of(code), price)  # type: ignore[attr-defined]
+
+    def update_id(self, stock_id: object, price: object) -> object:
+        """One trade of the stock with this id (row of the universe), journaled."""
+        return self._update_one(self.book.universe.check_id(stock_id), price)  # type: ignore[attr-defined]
+
+    def _update_one(self, i: int, price: object) -> object:
         out = self.update_many(np.array([i]), np.array([_validation.price_scalar(price)]))[0]
         return float(out) if np.ndim(out) == 0 else out
+
+    def set_price_band(self, rate: object) -> None:
+        """The book's :meth:`set_price_band`, then a checkpoint."""
+        self._mutate(lambda: self.book.set_price_band(rate))  # type: ignore[attr-defined]
 
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules: object,
                         last_time: int, stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
