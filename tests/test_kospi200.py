@@ -172,7 +172,7 @@ def _small(day="2025-06-12"):
     defs = [IndexDefinition("KOSPI", u.codes, follows_market=True),
             IndexDefinition("K3", ("000010", "000020", "000030"), float_ratios=(0.5, 0.5, 0.5), level=300.0),
             IndexDefinition("K3C", ("000010", "000020", "000030"), float_ratios=(0.5, 0.5, 0.5), cap=0.4, level=300.0)]
-    return IndexFamily(u, defs, date=day)
+    return IndexFamily(u, defs, date=day, price_band=None)  # prices jump 3x in the weight-window test
 
 
 def test_scheduled_review_applies_atomically_on_its_date():
