@@ -359,3 +359,12 @@ def test_replay_cli_plot_suffix_is_checked_before_the_replay(files, capsys, tmp_
     err = capsys.readouterr().err
     assert "--plot" in err and "x.txt" in err and ".png" in err
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_replay_cli_out_suffix_is_checked_before_the_replay_and_top_0(files, capsys, tmp_path):
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--out", str(tmp_path / "x.xlsx")]) == 2
+    captured = capsys.readouterr()
+    assert "--out" in captured.err and "x.xlsx" in captured.err and "format=" not in captured.err
+    assert "previous close" not in captured.out  # refused before the replay ran
+    assert cli.main(["replay", str(files["parquet"]), "--universe", "sample", "--top", "0"]) == 0
+    assert "contributors" not in capsys.readouterr().out

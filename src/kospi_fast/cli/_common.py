@@ -121,7 +121,8 @@ def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
     adv, dec, unch = r.breadth()
     lines.append(f"  breadth        {adv} up, {dec} down, {unch} unchanged (members)")
     rows = r.top_contributors(top)
-    lines.append(f"\n  top {len(rows)} contributors (index points)")
+    if rows:  # --top 0: no header over an empty list
+        lines.append(f"\n  top {len(rows)} contributors (index points)")
     for c in rows:
         lines.append(f"    {c['code']}  {c['name'][:18]:<18} {c['points']:+9.2f}  ({c['pct']:+.2f}%)")
     sec = list(r.sector_points().items())[:sectors]

@@ -149,8 +149,21 @@ def _columns(text: str | None) -> dict[str, str] | None:
     return out
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse, before the replay, an --out whose format cannot be told from its suffix."""
+    if args.out is not None:
+        from kospi_fast.io.formats import file_format
+
+        try:
+            file_format(args.out)
+        except ValueError:
+            raise ValueError(f"--out {args.out}: cannot tell the format from its suffix; name a .parquet, .csv "
+                             "or .arrow file") from None
+
+
 def run(args: argparse.Namespace) -> int:
     columns = _columns(args.columns)  # checked before any file is read
+    _check_out(args)
     _check_plot(args)
     _check_index(args)
     every = args.members == "all" and not Path(args.members).exists()
