@@ -23,6 +23,7 @@ from kospi_fast.cli._common import (
     index_book,
 )
 from kospi_fast.definitions import constituent_index
+from kospi_fast.io.formats import file_format
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
 from kospi_fast.session import TradingDay
 
@@ -152,8 +153,6 @@ def _columns(text: str | None) -> dict[str, str] | None:
 def _check_out(args: argparse.Namespace) -> None:
     """Refuse, before the replay, an --out whose format cannot be told from its suffix."""
     if args.out is not None:
-        from kospi_fast.io.formats import file_format
-
         try:
             file_format(args.out)
         except ValueError:
