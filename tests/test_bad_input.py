@@ -49,9 +49,9 @@ def test_aggregate_cap_bad(prices, shares, exc, msg):
         (dict(new_prices=np.array([110, -7, 5])), ValueError, r"`new_prices\[1\]` must be > 0, got -7"),
         (dict(new_prices=np.array([110.0, np.nan, 5.0])), ValueError, r"`new_prices\[1\]` must be a finite number, got nan"),
         (dict(new_prices=np.array([110.5, 1.0, 5.0])), ValueError, r"`new_prices\[0\]` must be a whole number"),
-        (dict(new_prices=np.array([110, 2**62, 5])), ValueError, r"`new_prices\[1\]` = 4611686018427387904 could overflow"),
+        (dict(new_prices=np.array([110, 2**62, 5])), ValueError, r"`new_prices\[1\]` = 4611686018427387904 would overflow the int64 aggregate cap: Σ price × shares after it would be \d+"),
         (dict(new_prices=np.array([110, -(2**63), 5])), ValueError, r"`new_prices\[1\]` must be > 0, got -9223372036854775808"),
-        (dict(new_prices=np.array([110, 2**63 - 1, 5])), ValueError, r"`new_prices\[1\]` = 9223372036854775807 could overflow"),
+        (dict(new_prices=np.array([110, 2**63 - 1, 5])), ValueError, r"`new_prices\[1\]` = 9223372036854775807 would overflow"),
         (dict(shares=np.array([10, -20, 30])), ValueError, r"`shares\[1\]` must be >= 0, got -20"),
         (dict(prices=np.array([100, 200])), ValueError, r"`shares` and `prices` must have the same length"),
         (dict(prices=np.array([[100, 200, 300]])), ValueError, r"`prices` must be 1-dimensional"),
@@ -88,7 +88,8 @@ def test_rebase_divisor_bad(args, exc, msg):
 @pytest.mark.parametrize(
     "kwargs,exc,msg",
     [
-        (dict(codes=["005930", "5930"]), ValueError, r"`codes\[1\]` must be a 6-character KRX code.*'5930'"),
+        (dict(codes=["005930", ""]), ValueError, r"`codes\[1\]` must be a non-empty code with no blank at either end, got ''"),
+        (dict(codes=["AAPL", "AAPL  "]), ValueError, r"`codes\[1\]` must be a non-empty code .*'AAPL  '"),
         (dict(codes=["005930", 5930]), TypeError, r"`codes\[1\]` must be a str"),
         (dict(codes=["005930", "005930"]), ValueError, r"`codes\[1\]` duplicates `codes\[0\]`"),
         (dict(names=["a"]), ValueError, r"`names` must have one entry per code \(2\), got 1"),
@@ -154,12 +155,12 @@ def test_engine_update_bad(engine, key, price, exc, msg):
         ("005930", 100, TypeError, r"`id` must be an integer stock id.*a code goes to update\(code, price\)"),
         (0, 0, ValueError, r"`price` must be > 0, got 0"),
         (0, -500, ValueError, r"`price` must be > 0, got -500"),
-        (0, float("nan"), ValueError, r"`price` must be a whole, finite number of won, got nan"),
+        (0, float("nan"), ValueError, r"`price` must be a whole, finite number of price units, got nan"),
         (0, float("inf"), ValueError, r"`price`.*inf"),
         (0, 100.5, ValueError, r"`price`.*100.5"),
-        (0, "100", TypeError, r"`price` must be an integer number of won"),
+        (0, "100", TypeError, r"`price` must be an integer number of price units"),
         (0, None, TypeError, r"`price`"),
-        (0, 2**62, ValueError, r"could overflow"),
+        (0, 2**62, ValueError, r"`price` = 4611686018427387904 would overflow the int64 aggregate cap: Σ price × shares after it would be \d+"),
         (0, 2**64, ValueError, r"`price`"),
     ],
 )
@@ -233,7 +234,7 @@ def test_engine_needs_a_universe():
         ([0, 1], dict(prices=[5]), ValueError, r"`prices` must have one entry per id \(2\), got 1"),
         ([7], dict(prices=[5]), ValueError, r"`ids\[0\]` is out of range"),
         ([0, 1, 2], dict(index_shares=[0, 0, 0]), ValueError, r"no members"),
-        ([0], dict(index_shares=[2**62]), ValueError, r"could overflow"),
+        ([0], dict(index_shares=[2**62]), ValueError, r"the change of prices or index shares would overflow the int64 aggregate cap of index .KOSPI.: Σ price × shares would be \d+"),
         ("005930", dict(prices=[5]), TypeError, r"`ids` must be a sequence"),
     ],
 )
@@ -263,7 +264,7 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
         fam.update_many([0, 1], [199_400.0, np.nan])
     with pytest.raises(ValueError, match=r"`ids` and `prices` must have the same length, got 2 and 1"):
         fam.update_many([0, 1], [199_400])
-    with pytest.raises(TypeError, match=r"`code` must be a 6-character stock code such as '005930', got 1.5"):
+    with pytest.raises(TypeError, match=r"`code` must be a stock code string such as 'AAPL' or '005930', got 1.5"):
         fam.update(1.5, 100)
     with pytest.raises(TypeError, match=r"got the integer 660: an integer is ambiguous"):
         fam.update(660, 100)
@@ -278,7 +279,7 @@ def test_family_and_trading_day_name_their_own_arguments(sample):
     t = np.full(3, 10 * 3600 * 10**9, dtype=np.int64)
     with pytest.raises(ValueError, match=r"`prices\[1\]` must be a finite number, got nan"):
         td.feed(t, [0, 1, 2], [199_400.0, np.nan, 1.0])
-    with pytest.raises(TypeError, match=r"`code` must be a 6-character stock code such as '005930', got 1.5"):
+    with pytest.raises(TypeError, match=r"`code` must be a stock code string such as 'AAPL' or '005930', got 1.5"):
         td.halt(1.5)  # was silently truncated to id 1
     with pytest.raises(TypeError, match=r"`id` must be an integer stock id.*got 1.5"):
         td.halt(id=1.5)

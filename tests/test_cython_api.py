@@ -37,7 +37,8 @@ def test_get_include_points_at_the_shipped_pxd_files():
     assert inc.is_absolute()
     pkg = inc / "kospi_fast"
     assert pkg.resolve() == Path(kf.__file__).resolve().parent
-    for name in ("__init__.pxd", "_aggregate.pxd", "_ticks.pxd", "_rebase.pxd", "_engine.pxd", "_buffers.pxd"):
+    for name in ("__init__.pxd", "_aggregate.pxd", "_ticks.pxd", "_rebase.pxd", "_engine.pxd", "_buffers.pxd",
+                 "kernels.pxd", "_overflow.pxd", "_family.pxd", "_session.pxd"):
         assert (pkg / name).is_file(), f"{name} is not shipped next to the extensions"
     if hasattr(kf, "get_include"):  # public spelling, re-exported from kospi_fast/__init__.py
         assert kf.get_include() == str(inc)
@@ -164,3 +165,90 @@ def test_consumer_loop_over_the_shared_tick_step(consumer, market):
     worse = new_prices.copy()
     worse[7] = pmax + 1
     assert consumer.step_by_step(prices.copy(), shares, ids.astype(np.int64), worse, pmax)[0] == 7
+
+
+# ---------------------------------------------------------------- the public API: kospi_fast.kernels
+def test_kernels_api_version_and_limits(consumer):
+    from kospi_fast import kernels
+
+    assert consumer.api_version() == kernels.API_VERSION == 1  # checked at the consumer's import too
+    assert consumer.cap_max() == kernels.CAP_MAX == 2**63 - 1
+    with pytest.raises(ImportError, match="API version 2"):
+        kernels.check_api_version(2)
+    from kospi_fast import _family, _session
+
+    assert any("apply_ticks_family" in k for k in _family.__pyx_capi__)
+    assert any("apply_validated" in k for k in _session.__pyx_capi__)
+    assert any("apply_ticks_f64" in k for k in _ticks.__pyx_capi__)
+
+
+def test_kernels_inline_step_in_ones_own_loop_equals_a_call_per_trade_and_a_recount(consumer, rng):
+    u = random_universe(rng, 200)
+    ids, px = random_ticks(rng, u, 20_000)
+    ids = ids.astype(np.int32)
+    px = px.copy()
+    px[rng.choice(px.shape[0], 40, replace=False)] *= 3  # bad prints the rule skips
+    base, shares = u.base_prices.copy(), u.shares.copy()
+    d = kf.aggregate_cap(base, shares) / 1000.0
+    p1, l1 = base.copy(), np.empty(px.shape[0])
+    p2, l2 = base.copy(), np.empty(px.shape[0])
+    r1 = consumer.filtered_inline(p1, shares, ids, px, d, l1)
+    r2 = consumer.filtered_calls(p2, shares, ids, px, d, l2)
+    assert r1 == r2 and r1[0] == -1 and r1[2] >= 40
+    assert l1.tobytes() == l2.tobytes() and p1.tolist() == p2.tolist()
+    assert r1[1] == kf.aggregate_cap(p1, shares) and l1[-1] == r1[1] / d
+    # the kept trades through replay give the same levels
+    cur, keep = base.copy(), []
+    for k, (i, p) in enumerate(zip(ids.tolist(), px.tolist())):
+        if not (2 * p > 3 * cur[i] or 2 * p < cur[i]):
+            keep.append(k)
+            cur[i] = p
+    keep = np.array(keep)
+    assert kf.replay(shares, base, d, ids[keep], px[keep]).tobytes() == l1[keep].tobytes()
+    # a trade whose true cap would overflow stops the loop, nothing of it applied
+    p4, s4 = np.array([2**22, 10]), np.array([2**41 - 1, 1])
+    cap0 = 2**22 * (2**41 - 1) + 10  # 2**63 - 2**22 + 10: fits
+    r4 = consumer.filtered_inline(p4, s4, np.array([1, 0, 1], np.int32), np.array([11, 2**22 + 1, 12]), 1.0,
+                                  np.empty(3))
+    assert r4 == (1, cap0 + 1, 0) and p4.tolist() == [2**22, 11]
+
+
+def test_kernels_float_family_and_validating_kernels_equal_the_python_drivers(consumer, rng):
+    import zoo
+    from kospi_fast import _family, _session
+
+    # float64
+    sh = rng.uniform(0, 1e9, 50)
+    p0 = rng.uniform(0.001, 70_000, 50)
+    ids = rng.integers(0, 50, 5_000)
+    px = p0[ids] * rng.uniform(0.9, 1.1, 5_000)
+    lv = np.empty(5_000)
+    work = p0.copy()
+    bad, cap = consumer.float_replay(work, sh, ids, px, 123.0, lv)
+    st = kf.replay(sh, p0, 123.0, ids, px, exact=False, return_state=True)
+    assert bad == -1 and lv.tobytes() == st.levels.tobytes() and cap == st.cap
+    # family, a row per trade
+    args = zoo.family_args(5, 30, 5, 600, mode="rows")
+    fast = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    assert _family.run_family(*fast) == consumer.family(*mine[:10], mine[10]) == -1
+    for k in (0, 4, 6, 10):  # prices, caps, levels, rows
+        assert fast[k].tobytes() == mine[k].tobytes()
+    # validating
+    from test_kernel_seams import CALL, CLOSE, LATE, OPEN, RULES, TABLES, _day
+
+    d = _day(3, 25, 2000, *TABLES["krx-2023"])
+    m = d["times"].shape[0]
+    ref_prices, ref_levels = d["base"].copy(), np.zeros(m)
+    ref_status, ref_counts = np.zeros(m, np.uint8), np.zeros(9, np.int64)
+    cap0 = int(d["base"] @ d["shares"])
+    rbad, rcap, rlast = _session.run_validated(ref_prices, d["shares"], *(d["rules"][k] for k in RULES), OPEN, CALL,
+                                               CLOSE, LATE, d["times"], d["ids"], d["prices"], d["pmax"], cap0, -1, 1.0,
+                                               ref_levels, ref_status, ref_counts, False)
+    prices, levels = d["base"].copy(), np.zeros(m)
+    status, counts = np.zeros(m, np.uint8), np.zeros(9, np.int64)
+    got = consumer.validated(prices, d["shares"], *(d["rules"][k] for k in RULES), OPEN, CALL, CLOSE, LATE,
+                             d["times"], d["ids"].astype(np.int64), d["prices"], d["pmax"], 1.0, levels, status, counts)
+    assert got == (rbad, rcap, rlast)
+    assert status.tobytes() == ref_status.tobytes() and counts.tolist() == ref_counts.tolist()
+    assert levels.tobytes() == ref_levels.tobytes() and prices.tobytes() == ref_prices.tobytes()

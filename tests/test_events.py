@@ -335,7 +335,7 @@ BAD_BATCHES = {
     "merger_target_non_member": ([Merger(D, A, 5)], ValueError, "not an index member"),
     "list_existing_member": ([NewListing(A, 100, 10_000)], ValueError, "already an index member"),
     "list_new_code_twice": ([NewListing(E, 100, 1_000), NewListing(E, 200, 1_000)], ValueError, "already"),
-    "bad_new_code": ([NewListing("12345", 100, 1_000)], ValueError, "12345"),
+    "bad_new_code": ([NewListing(" 12345", 100, 1_000)], ValueError, "' 12345'"),
     "same_event_twice": ([AdditionalListing(A, 5), AdditionalListing(A, 5)], ValueError, "repeats"),
     "non_event": ([AdditionalListing(A, 5), "Split A 2"], TypeError, r"events\[1\]"),
     "non_event_none": ([None], TypeError, r"events\[0\]"),
@@ -606,7 +606,7 @@ def draw_event(data, e: kf.IndexEngine, code: str | None = None, *, valid: bool 
 
 def trade(data, e: kf.IndexEngine) -> None:
     m = data.draw(st.integers(0, 5))
-    hi = min(e.price_bound, 2 * 10**6)
+    hi = 2 * 10**6
     ids = data.draw(st.lists(st.integers(0, len(e) - 1), min_size=m, max_size=m))
     px = data.draw(st.lists(st.integers(1, hi), min_size=m, max_size=m))
     e.update_many(np.array(ids, dtype=np.intp), np.array(px, dtype=np.int64))

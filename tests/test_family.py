@@ -544,7 +544,7 @@ def test_definition_errors():
     with pytest.raises(ValueError, match="equal-weighted"):
         IndexDefinition("X", ALL3, weighting="equal", caps=0.5)
     with pytest.raises(ValueError, match="weighting"):
-        IndexDefinition("X", ALL3, weighting="price")
+        IndexDefinition("X", ALL3, weighting="value")
     with pytest.raises(ValueError, match="at most one"):
         IndexDefinition("X", ALL3, level=100.0, base_cap=1e6)
     with pytest.raises(TypeError, match="string"):

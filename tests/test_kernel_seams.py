@@ -351,13 +351,14 @@ def _day(seed, n, m, thresholds, ticks, grid_prices=1 << 12, id_dtype=np.int64):
                 ids=ids.astype(id_dtype), prices=prices.astype(np.int64))
 
 
-def _run_validated(d, stop):
+def _run_validated(d, stop, pmax=None):
     m = d["times"].shape[0]
     prices, levels = d["base"].copy(), np.zeros(m)
     status, counts = np.full(m, 255, dtype=np.uint8), np.zeros(9, dtype=np.int64)
     cap = int(d["base"] @ d["shares"])
     bad, cap, last = _session.run_validated(prices, d["shares"], *(d["rules"][k] for k in RULES), OPEN, CALL, CLOSE,
-                                            LATE, d["times"], d["ids"], d["prices"], d["pmax"], cap, -1, 1.0,
+                                            LATE, d["times"], d["ids"], d["prices"], d["pmax"] if pmax is None else pmax,
+                                            cap, -1, 1.0,
                                             levels, status, counts, stop)
     return bad, cap, last, prices, levels, status, counts
 
@@ -417,7 +418,8 @@ def test_feed_engine_runs_on_the_cores_scratch_and_swaps_on_success():
     for stop in (False, True):
         core = _engine.EngineCore()
         core._core_set_state(d["base"], d["shares"], 1.0, {})
-        rbad, rcap, rlast, rprices, rlevels, rstatus, rcounts = _run_validated(d, stop)
+        # an engine has no price ceiling (its cap's overflow is guarded exactly)
+        rbad, rcap, rlast, rprices, rlevels, rstatus, rcounts = _run_validated(d, stop, pmax=I64_MAX)
         bad, levels, status, counts, last = _session.feed_engine(core, d["times"], d["ids"], d["prices"],
                                                                  *(d["rules"][k] for k in RULES), OPEN, CALL, CLOSE,
                                                                  LATE, 17, stop)

@@ -119,7 +119,7 @@ def status_batch(engine: kf.IndexEngine):
         (at(9), 0, 10_010, 0),  # opening auction result
         (at(9, 0, 5), n, 1_000, 2),  # id out of range
         (at(9, 0, 6), 1, 0, 3),  # price 0
-        (at(9, 0, 6.5), 1, engine.price_bound + 1, 3),  # beyond the int64-safe bound
+        (at(9, 0, 6.5), 1, 4_611_686_018_427_387_000, 5),  # on the grid, far beyond the limit (the cap's overflow guard comes after the rules)
         (at(9, 0, 7), 0, 10_005, 4),  # off the 10-won grid
         (at(9, 0, 8), 0, 13_010, 5),  # above the 13,000 upper limit
         (at(9, 0, 9), 3, 100_100, 6),  # halted

@@ -36,6 +36,8 @@ NAMES = [name for name, _ in REGISTRY]
 NOT_KERNELS = {
     "kospi_fast._ticks.prepare_ticks": "argument preparation for the seams",
     "kospi_fast._ticks.raise_bad_tick": "builds the error message of a rejected trade",
+    "kospi_fast._ticks.overflow_error": "builds the error message of a trade that would overflow the cap",
+    "kospi_fast._ticks.ReplayState": "the plain result record of replay(return_state=True)",
     "kospi_fast._engine.EngineCore": "IndexEngine's compiled base; swept through the IndexEngine pair",
 }
 KERNEL_MODULES = ("kospi_fast._aggregate", "kospi_fast._ticks", "kospi_fast._rebase", "kospi_fast._family",

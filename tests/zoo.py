@@ -74,8 +74,21 @@ def cases_of(name: str) -> list[Case]:
 
 # ================================================================ shared builders
 def price_bound(shares) -> int:
+    """A uniform price ceiling under which no cap can leave int64 (the kernels' ``pmax``
+    argument in the seam cases: a caller's own ceiling, refused above it)."""
     total = int(sum(int(s) for s in shares))
     return I64_MAX if total <= 0 else CAP_LIMIT // total
+
+
+def fit_price(ids, px, p0, s0, k: int) -> int:
+    """The largest price trade ``k`` (of stock ``ids[k]``, which must hold shares) can take with
+    the true cap after it still inside int64, given the trades before it: one more overflows."""
+    cur = [int(x) for x in p0]
+    for j in range(k):
+        cur[int(ids[j])] = int(px[j])
+    cap = sum(c * int(sh) for c, sh in zip(cur, s0))
+    i = int(ids[k])
+    return cur[i] + (I64_MAX - cap) // int(s0[i])
 
 
 def universe(seed: int, n: int, *, share_hi: int = 3_000_000_000, price_hi: int = 2_000_000):
@@ -95,12 +108,16 @@ def trades(seed: int, n: int, m: int, prices: np.ndarray, pmax: int):
     return ids, np.clip(px, 1, min(pmax, I64_MAX))
 
 
-def _edit(ids, px, n, pmax, edits):
-    """Apply edits ``(k, id, price)``: id/price None keep, 'n' is n_stocks, 'pmax+d' is pmax + d."""
+def _edit(ids, px, n, pmax, edits, p0=None, s0=None):
+    """Apply edits ``(k, id, price)``: id/price None keep, 'n' is n_stocks, 'top' the stock with
+    the most shares; 'pmax+d' is pmax + d, 'fit+d' is ``fit_price`` + d (needs p0, s0: 'fit+0'
+    is the largest price whose cap fits in int64, 'fit+1' a true overflow)."""
     for k, i, p in edits:
         if i is not None:
-            ids[k] = n if i == "n" else i
-        if p is not None:
+            ids[k] = n if i == "n" else int(np.argmax(s0)) if i == "top" else i
+        if isinstance(p, str) and p.startswith("fit"):
+            px[k] = fit_price(ids, px, p0, s0, k) + int(p[4:])
+        elif p is not None:
             px[k] = pmax + int(p[4:]) if isinstance(p, str) else p
 
 
@@ -360,6 +377,25 @@ def family_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits
     return args
 
 
+def family_big(mode: str, over: int, k: int = 100):
+    """family_args with no price ceiling and trade ``k`` at the largest price every cap holding
+    its stock can take (+ ``over``); trade k + 1 moves the stock back."""
+    args = list(family_args(21, 8, 3, 600, mode=mode, n_samples=2 if mode == "sparse" else 40))
+    prices, width, col, sh, caps, ids, px = args[0], args[1], args[2], args[3], args[4], args[7], args[8]
+    args[9] = I64_MAX
+    i = int(ids[k])
+    cur = [int(x) for x in prices]
+    for j in range(k):
+        cur[int(ids[j])] = int(px[j])
+    slot = [0] * caps.shape[0]
+    for e in range(len(cur) * width):
+        slot[int(col[e])] += cur[e // width] * int(sh[e])
+    heads = [(I64_MAX - slot[int(col[e])]) // int(sh[e]) for e in range(i * width, i * width + width) if sh[e] > 0]
+    px[k] = cur[i] + min(heads) + over
+    ids[k + 1], px[k + 1] = i, cur[i]
+    return tuple(args)
+
+
 def family_collect(ret, args):
     # after a rejected trade the seam leaves `levels` unspecified ("partly applied: callers run
     # on copies"); prices, caps and the rows written so far are compared
@@ -384,6 +420,11 @@ def family_cases() -> list[Case]:
                              "pmax-ok": [(5, None, "pmax+0"), (450, None, "pmax+0")]}.items():
             out.append(Case(f"{mode}-{label}", lambda mo=mode, e=edits: family_args(
                 11, 30, 5, 600, mode=mo, edits=e, n_samples=2 if mo == "sparse" else 40)))
+        # no price ceiling (pmax = int64 max): a price far above the old uniform bound that fits
+        # every cap exactly (taken lazily up to the headroom bound, then trade by trade), and one
+        # more won, a true overflow (the state is left exactly as before that trade)
+        for label, over in (("fit", 0), ("overflow", 1)):
+            out.append(Case(f"{mode}-{label}-no-ceiling", lambda mo=mode, o=over: family_big(mo, o)))
     out.append(Case("all-columns-rows", lambda: family_args(12, 8, 3, 40, mode="rows", all_columns=True)))
     out.append(Case("all-columns-sparse", lambda: family_args(12, 8, 3, 600, mode="sparse", all_columns=True, n_samples=2)))
     out.append(Case("stock-in-no-index", lambda: family_args(13, 8, 3, 60, mode="rows", empty_stock=True)))
@@ -780,10 +821,12 @@ def agg_cases() -> list[Case]:
         out.append(Case(f"n{n}-lists", lambda n=n: agg_args(n, n, kind="list")))
     a = np.array
     out += [
-        Case("cap-at-limit", lambda: (a([1]), a([CAP_LIMIT])), expect="raise"),
-        # the float guard rounds Σ = CAP_LIMIT - 1 to 9.0e18; the exact recount decides
-        Case("cap-limit-minus-1", lambda: (a([1]), a([CAP_LIMIT - 1]))),
+        Case("cap-int64-max", lambda: (a([1]), a([I64_MAX]))),
+        Case("cap-int64-max-two-terms", lambda: (a([1, 1]), a([I64_MAX - 5, 5]))),
+        Case("cap-int64-max+1", lambda: (a([1, 1]), a([I64_MAX - 5, 6])), expect="raise"),
+        Case("cap-at-old-limit", lambda: (a([1]), a([CAP_LIMIT]))),
         Case("cap-just-fits", lambda: (a([1, 3]), a([CAP_LIMIT // 2 - 2**40, CAP_LIMIT // 6]))),
+        Case("cap-sum-wraps", lambda: (a([3, 3, 3]), a([I64_MAX // 3, I64_MAX // 3, 2])), expect="raise"),
         Case("product-wraps-int64", lambda: (a([2**32, 1]), a([2**32, 1])), expect="raise"),
         Case("price-0", lambda: (a([5, 0, 7]), a([1, 1, 1])), expect="raise"),
         Case("price--1", lambda: (a([5, 7, -1]), a([1, 1, 1])), expect="raise"),
@@ -824,7 +867,7 @@ def replay_args(seed=0, n=7, m=20, *, ids_kind="int64", price_kind="int64", edit
     p0, s0 = universe(seed, n)
     pmax = price_bound(s0)
     ids, px = trades(seed, n, m, p0, pmax)
-    _edit(ids, px, n, pmax, edits)
+    _edit(ids, px, n, pmax, edits, p0, s0)
     cap = int(sum(int(a) * int(b) for a, b in zip(p0, s0)))
     d = (cap / 1234.5 if cap else 1.0) if divisor is None else divisor
     ids_a: Any = {"int64": ids, "int32": ids.astype(np.int32), "int16": ids.astype(np.int16),
@@ -843,12 +886,16 @@ def replay_cases() -> list[Case]:
                 out.append(Case(f"n{n}-m{m}-ids-{ids_kind}-px-{price_kind}",
                                 lambda n=n, m=m, i=ids_kind, p=price_kind: replay_args(n, n, m, ids_kind=i, price_kind=p),
                                 pending=None))
+    # the old uniform bound admits nothing above it; the exact guard admits up to the true fit
     for label, edits in {"price-0": [(0, None, 0)], "price-pmax": [(4, None, "pmax+0")],
-                         "price-pmax+1": [(4, None, "pmax+1")], "id--1": [(19, -1, None)], "id-n": [(7, "n", None)],
+                         "price-pmax+1": [(4, None, "pmax+1")], "price-fit-last": [(19, "top", "fit+0")],
+                         "price-overflow": [(4, "top", "fit+1")], "price-overflow-last": [(19, "top", "fit+1")],
+                         "id--1": [(19, -1, None)], "id-n": [(7, "n", None)],
+                         "overflow-then-id": [(3, "top", "fit+1"), (5, "n", None)],
                          "id-then-price": [(3, "n", None), (5, None, -2)]}.items():
         for ids_kind in ("int64", "int32", "list"):
             out.append(Case(f"{label}-ids-{ids_kind}", lambda e=edits, i=ids_kind: replay_args(2, 7, 20, ids_kind=i, edits=e),
-                            expect="ok" if label == "price-pmax" else "raise"))
+                            expect="ok" if label in ("price-pmax", "price-pmax+1", "price-fit-last") else "raise"))
     for ids_kind in ("int16", "list"):
         out.append(Case(f"price-then-id-ids-{ids_kind}",
                         lambda i=ids_kind: replay_args(2, 7, 20, ids_kind=i, edits=[(3, None, 0), (5, "n", None)]),
@@ -871,9 +918,12 @@ def replay_cases() -> list[Case]:
 
 
 def _replay_start_above_bound():
+    """Starting prices whose cap is one above int64."""
     s, p, d, ids, px = replay_args(2, 7, 5)
     p = p.copy()
-    p[3] = price_bound(s) + 1
+    i = int(np.argmax(s))
+    rest = sum(int(a) * int(b) for a, b in zip(p, s)) - int(p[i]) * int(s[i])
+    p[i] = (I64_MAX - rest) // int(s[i]) + 1
     return (s, p, d, ids, px)
 
 
@@ -991,7 +1041,7 @@ def engine_scenario(seed=0, n=8, m=40, *, how="level", bad=None, changes=True):
     pmax = price_bound(s)
     ids, px = trades(seed, n, m, p, pmax)
     if bad is not None:
-        _edit(ids, px, n, pmax, [bad])
+        _edit(ids, px, n, pmax, [bad], p, s)
     calib = {"level": dict(level=5781.20), "base_cap": dict(base_cap=float(int(p @ s)) * 0.9), "none": {}}[how]
     rng = np.random.default_rng(seed)
     ch = None
@@ -1034,8 +1084,11 @@ def engine_cases() -> list[Case]:
     for how in ("level", "base_cap", "none"):
         for n, m in ((1, 0), (1, 5), (8, 40), (60, 400)):
             out.append(Case(f"{how}-n{n}-m{m}", lambda h=how, n=n, m=m: (engine_scenario(n + m, n, m, how=h),)))
-    for label, bad in {"price-0": (3, None, 0), "id-n": (10, "n", None), "pmax+1": (39, None, "pmax+1")}.items():
-        out.append(Case(label, lambda b=bad: (engine_scenario(5, 8, 40, bad=b),), expect="raise"))
+    for label, bad in {"price-0": (3, None, 0), "id-n": (10, "n", None), "pmax+1": (39, None, "pmax+1"),
+                       "fit": (39, "top", "fit+0"), "overflow": (20, "top", "fit+1")}.items():
+        # (after "fit" the cap is at int64 max: no random share change could follow it)
+        out.append(Case(label, lambda b=bad, lb=label: (engine_scenario(5, 8, 40, bad=b, changes=lb != "fit"),),
+                        expect="ok" if label in ("pmax+1", "fit") else "raise"))
     return out
 
 

@@ -4,7 +4,7 @@ from kospi_fast import kospi200, krx, persist, reference
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._include import get_include
 from kospi_fast._rebase import rebase_divisor
-from kospi_fast._ticks import replay
+from kospi_fast._ticks import ReplayState, replay
 from kospi_fast._version import __version__
 from kospi_fast.book import IndexBook
 from kospi_fast.definitions import IndexDefinition, cap_weights
@@ -28,6 +28,7 @@ __all__ = [
     "JournaledBook",
     "JournaledEngine",
     "RebaseRecord",
+    "ReplayState",
     "SimulatedDay",
     "TradingDay",
     "Universe",

@@ -1,23 +1,24 @@
 """Cap aggregation: Σ price × shares over a universe.
 
-The int64 kernel is exact. ``checked_cap_i64`` keeps a float64 sum of the same terms beside the
-integer one: every term is >= 0, so if the float sum is below ``CAP_LIMIT`` (9.0e18, with room
-for its tiny relative error) the exact integer sum is below 2**63 and no partial sum or product
-overflowed. The float64 kernel uses Neumaier's compensated summation, so its error does not
+The int64 kernel is exact. ``checked_cap_i64`` refuses exactly the sums that do not fit in int64:
+a cheap bound (OR of the prices × Σ shares) settles the common case in one vectorised pass, and
+only when it fails is the sum re-taken with an overflow check on every product and partial sum. The float64 kernel uses Neumaier's compensated summation, so its error does not
 grow with the number of stocks.
 """
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
-from libc.math cimport fabs
+from libc.math cimport INFINITY, fabs
 
 from kospi_fast._buffers cimport is_c_array
+from kospi_fast._overflow cimport kf_cap_add
 
 from kospi_fast import _validation
 
 cnp.import_array()
 
-cdef double CAP_LIMIT = 9.0e18
+cdef double SAFE_BOUND = 9.0e18   # below 2**63 with room for float rounding: the fast test
+cdef double NO_LIMIT = INFINITY   # checked_cap_i64's limit for "whatever fits in int64"
 cdef Py_ssize_t NOGIL_MIN = 16384
 
 
@@ -31,16 +32,19 @@ cdef int64_t sum_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_
 
 cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_t n,
                                 double limit, int64_t* out) noexcept nogil:
-    # Validity and overflow are decided from bitwise ORs and a share sum, which vectorise:
+    # Validity and the common no-overflow case are decided from bitwise ORs and a share sum,
+    # which vectorise:
     #  * p | (p - 1) has its sign bit set exactly when p <= 0; s has it when s < 0;
     #  * OR of all prices >= max price, so Σ p × s <= (OR of prices) × Σ s. When that bound is
-    #    below ``limit`` no product or partial sum can overflow. (Σ s itself cannot wrap: each
-    #    s < 2**63 and the bound check below fails long before n × 2**63.)
-    # Only when the cheap bound fails is the sum re-taken in float64 as a second opinion.
+    #    below SAFE_BOUND (9.0e18 < 2**63, with room for the float product's rounding) no
+    #    product or partial sum can overflow. (Σ s itself cannot wrap: each s < 2**63 and the
+    #    bound check fails long before n × 2**63.)
+    # Only when the cheap bound fails is the sum re-taken with an exact overflow check on each
+    # product and partial sum (every term is >= 0, so the partial sums only grow: the sum
+    # overflows exactly when some partial sum does).
     cdef Py_ssize_t i
     cdef int64_t total = 0, t0 = 0, t1 = 0, sign = 0, por = 0, sor = 0
     cdef uint64_t ssum = 0
-    cdef double guard
     for i in range(n):
         sign |= (prices[i] | (prices[i] - 1)) | shares[i]
         por |= prices[i]
@@ -50,12 +54,14 @@ cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py
         for i in range(n):
             if prices[i] <= 0 or shares[i] < 0:
                 return i
-    if not (<double>por * <double>ssum < limit and <double>sor * <double>n < limit):
-        guard = 0.0
+    if not (<double>por * <double>ssum < SAFE_BOUND and <double>sor * <double>n < SAFE_BOUND):
         for i in range(n):
-            guard += <double>prices[i] * <double>shares[i]
-        if not (guard < limit):
+            if kf_cap_add(total, prices[i], shares[i], &total):
+                return n
+        if not (<double>total < limit):
             return n
+        out[0] = total
+        return -1
     # Two accumulators: the multiplies are independent, the adds form two shorter chains.
     i = 0
     while i + 1 < n:
@@ -64,7 +70,10 @@ cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py
         i += 2
     if i < n:
         t0 += prices[i] * shares[i]
-    out[0] = t0 + t1
+    total = t0 + t1
+    if not (<double>total < limit):
+        return n
+    out[0] = total
     return -1
 
 
@@ -89,7 +98,7 @@ def aggregate_cap(prices, shares):
     Parameters
     ----------
     prices : array_like, shape (n,)
-        Prices in won, all > 0. Integer arrays take the exact path; a float array takes the
+        Prices (any unit: won, cents, ...), all > 0. Integer arrays take the exact path; a float array takes the
         float64 path.
     shares : array_like, shape (n,)
         Index shares (listed shares for KOSPI), all >= 0 (0 = not a member).
@@ -126,11 +135,11 @@ def aggregate_cap(prices, shares):
             if n < NOGIL_MIN:
                 # Releasing the GIL costs more than scanning a KOSPI-sized universe.
                 bad = checked_cap_i64(<const int64_t*>cnp.PyArray_DATA(p),
-                                      <const int64_t*>cnp.PyArray_DATA(s), n, CAP_LIMIT, &total)
+                                      <const int64_t*>cnp.PyArray_DATA(s), n, NO_LIMIT, &total)
             else:
                 with nogil:
                     bad = checked_cap_i64(<const int64_t*>cnp.PyArray_DATA(p),
-                                          <const int64_t*>cnp.PyArray_DATA(s), n, CAP_LIMIT,
+                                          <const int64_t*>cnp.PyArray_DATA(s), n, NO_LIMIT,
                                           &total)
             if bad == -1:
                 return total
@@ -169,14 +178,10 @@ def _aggregate_slow(prices, shares):
     pi = parr
     si = sarr
     with nogil:
-        bad = checked_cap_i64(&pi[0], &si[0], n, CAP_LIMIT, &total)
-    if bad == n:  # the float guard is not exact near the limit: decide with Python ints
-        exact = sum(int(a) * int(b) for a, b in zip(parr.tolist(), sarr.tolist()))
-        if exact < int(CAP_LIMIT):
-            return exact
+        bad = checked_cap_i64(&pi[0], &si[0], n, NO_LIMIT, &total)
     if bad != -1:
         raise ValueError(
-            f"the aggregate Σ prices × shares could overflow int64 (limit {int(CAP_LIMIT)} won); "
-            f"got about {float(sum(float(a) * float(b) for a, b in zip(parr, sarr))):.6g}"
+            f"the aggregate Σ prices × shares overflows int64: it is "
+            f"{sum(int(a) * int(b) for a, b in zip(parr, sarr))}, beyond the maximum {_validation.INT64_MAX}"
         )
     return total

@@ -14,15 +14,14 @@ cdef class EngineCore:
     cdef int64_t* _pp
     cdef const int64_t* _sp
     cdef Py_ssize_t _n             # number of stocks
-    cdef int64_t _cap              # exact Σ prices × shares
-    cdef int64_t _pmax             # price bound that keeps the cap inside int64
+    cdef int64_t _cap              # exact Σ prices × shares (each trade guarded: never wraps)
     cdef double _divisor
     cdef dict _code_index
     cdef cnp.ndarray _band_lo      # per stock: lowest / highest price a trade may take (the price
-    cdef cnp.ndarray _band_hi      # band, the overflow bound folded in); int64 C-contiguous
+    cdef cnp.ndarray _band_hi      # band, p > 0 folded in); int64 C-contiguous
     cdef const int64_t* _blo
     cdef const int64_t* _bhi
-    cdef bint _banded              # a band narrower than (1, _pmax) is set
+    cdef bint _banded              # a band narrower than (1, INT64_MAX) is set
 
     cdef Py_ssize_t _resolve(self, key) except -1  # a code (str) -> row, else the error
     cdef Py_ssize_t _resolve_id(self, key) except -1  # an int id -> row, else the error

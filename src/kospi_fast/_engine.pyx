@@ -16,7 +16,8 @@ docs/methodology-notes.md, "Threading model".
 
 cimport cython
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
 import numpy as np
@@ -24,9 +25,12 @@ import numpy as np
 from kospi_fast import _validation
 from kospi_fast._validation import ambiguous_int as _ambiguous_int
 from kospi_fast._aggregate import aggregate_cap
-from kospi_fast._ticks import apply_ticks_inplace, prepare_ticks, raise_bad_tick
+from kospi_fast._ticks cimport cap_step_checked
+from kospi_fast._ticks import apply_ticks_inplace, overflow_error, prepare_ticks, raise_bad_tick
 
 cnp.import_array()
+
+INT64_MAX_PY = _validation.INT64_MAX
 
 
 cdef class EngineCore:
@@ -43,7 +47,6 @@ cdef class EngineCore:
         self._n = self._prices.shape[0]
         self._pp = <int64_t*>cnp.PyArray_DATA(self._prices)
         self._sp = <const int64_t*>cnp.PyArray_DATA(self._shares)
-        self._pmax = _validation.price_bound(self._shares)
         self._cap = aggregate_cap(self._prices, self._shares) if self._n else 0
         self._divisor = divisor
         self._code_index = code_index
@@ -51,13 +54,14 @@ cdef class EngineCore:
 
     def _core_set_band(self, lower, upper):
         """Install the per-stock price band: validated int64 arrays of one entry per stock (the
-        overflow bound and ``p > 0`` are folded in here), or None for no band."""
+        ``p > 0`` folded in here; no price ceiling: the cap's overflow is guarded exactly per
+        trade), or None for no band."""
         if lower is None:
             lo = np.ones(self._n, dtype=np.int64)
-            hi = np.full(self._n, self._pmax, dtype=np.int64)
+            hi = np.full(self._n, INT64_MAX_PY, dtype=np.int64)
         else:
             lo = np.maximum(np.asarray(lower, dtype=np.int64), 1)
-            hi = np.minimum(np.asarray(upper, dtype=np.int64), self._pmax)
+            hi = np.asarray(upper, dtype=np.int64)
         self._band_lo = np.ascontiguousarray(lo, dtype=np.int64)
         self._band_hi = np.ascontiguousarray(hi, dtype=np.int64)
         self._band_lo.flags.writeable = False
@@ -101,14 +105,10 @@ cdef class EngineCore:
                 good = False
         if not good:
             p = _validation.price_scalar(price)
-            if p > self._pmax:
-                raise ValueError(
-                    f"`price` = {p} could overflow the int64 aggregate cap: prices must be "
-                    f"<= {self._pmax} won for this universe")
             if p < self._blo[i] or p > self._bhi[i]:
                 self._band_error(-1, i, p)
-        self._cap += (p - self._pp[i]) * self._sp[i]
-        self._pp[i] = p
+        if not cap_step_checked(&self._cap, self._pp, self._sp, <uint64_t>i, p):
+            raise overflow_error("price", p, self._cap, self._pp[i], self._sp[i])
         return <double>self._cap / self._divisor
 
     @cython.boundscheck(False)
@@ -168,7 +168,7 @@ cdef class EngineCore:
         ids : array_like of int, shape (n_ticks,)
             Stock ids in ``[0, n_stocks)`` (int32 or int64 used without a copy).
         prices : array_like of int64, shape (n_ticks,)
-            Trade prices in won, > 0.
+            Trade prices in integer price units, > 0.
 
         Returns
         -------
@@ -183,15 +183,16 @@ cdef class EngineCore:
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
         cdef Py_ssize_t k
         if self._banded:
-            k = first_outside_band(ids, prices, self._band_lo, self._band_hi, self._pmax)
+            k = first_outside_band(ids, prices, self._band_lo, self._band_hi, INT64_MAX_PY)
             if k >= 0:
                 self._band_error(k, ids[k], prices[k])
         levels = np.empty(n_ticks, dtype=np.float64)
         self._begin_batch()
-        bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, self._pmax,
+        bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, INT64_MAX_PY,
                                        self._cap, self._divisor, levels)
         if bad != -1:
-            raise_bad_tick(bad, ids, prices, self._n, self._pmax, "ids", "prices")
+            raise_bad_tick(bad, ids, prices, self._n, INT64_MAX_PY, "ids", "prices", cap=cap,
+                           prices=self._scratch, shares=self._shares)
         self._commit_batch(cap)
         return levels
 
@@ -220,7 +221,7 @@ cdef class EngineCore:
 
     @property
     def cap(self):
-        """Current aggregate cap in won, exact (int)."""
+        """Current aggregate cap (price units × shares), exact (int)."""
         return self._cap
 
     @property
@@ -242,11 +243,6 @@ cdef class EngineCore:
     def index_shares(self):
         """Copy of the index shares (int64, shape (n_stocks,)); 0 means not a member."""
         return self._shares.copy()
-
-    @property
-    def price_bound(self):
-        """Largest price any stock may take without risking int64 overflow of the cap."""
-        return self._pmax
 
     def __len__(self):
         return self._n

@@ -22,12 +22,12 @@ reinvests dividends (won, folded into its divisor at the roll).
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 from libc.stdlib cimport calloc, free, malloc
 
 from kospi_fast._buffers cimport data, length, length_f64, length_i64, length_ids, same_length, shape_2d
-from kospi_fast._ticks cimport id_t, move_price, trade_ok
+from kospi_fast._ticks cimport headroom_bound, id_t, kf_cap_add, move_price, share_total, trade_ok
 
 import numpy as np
 
@@ -47,39 +47,61 @@ cdef Py_ssize_t apply_ticks_family(
     applied: callers run on copies), or -2 when scratch memory could not be allocated.
 
     One loop per output shape, each in a function of its own; all of them check a trade with
-    ``_ticks.trade_ok`` and move its price with ``_ticks.move_price``, the one tick step."""
+    ``_ticks.trade_ok`` and move its price with ``_ticks.move_price``, the one tick step.
+
+    Overflow is guarded exactly: a trade is refused when the true cap of any index holding
+    the stock would exceed int64 after it. Every path takes a trade unchecked while its price is
+    at most the headroom bound ``(INT64_MAX - max cap) // Σ index shares`` (``_ticks.pxd``:
+    then no cap can leave int64 however the trades interleave). Above it, the per-trade paths
+    check every membership's add (``_push_checked``, which undoes its partial adds on a refusal,
+    so the state is exactly the one before the refused trade) and re-take the bound; the lazy
+    paths (sparse samples, final only), which do not add per trade, flush and finish the batch
+    on the per-trade checked path. The bound needs Σ index shares, summed only once more trades
+    remain than there are cells (a small batch is checked trade by trade instead)."""
     if out != NULL and sample_at == NULL:
-        return _every_trade(prices, n_stocks, width, col, sh, caps, divisors, levels, n_out,
+        return _every_trade(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
                             ids, new_prices, n_ticks, pmax, out, src, carry, twins, n_twins)
     if out == NULL or n_samples == 0:
-        return _final_only(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx,
+        return _final_only(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
                            ids, new_prices, n_ticks, pmax, src, carry)
     if n_samples * 256 > n_ticks:
         # Dense sampling (fewer than 256 trades per sample): update the caps trade by trade.
         # (Measured on the sample day: 6.9 ns/trade here vs 8.7 lazily at 85 trades/sample;
         # the lazy path wins when samples are sparse.)
         return _dense(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
-                      ids, new_prices, n_ticks, pmax, out, sample_at, n_samples, src, carry)
+                      ids, new_prices, n_ticks, pmax, out, sample_at, n_samples, src, carry, 0, 0)
     return _sparse(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
                    ids, new_prices, n_ticks, pmax, out, sample_at, n_samples, src, carry)
 
 
 cdef Py_ssize_t _every_trade(
         int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
-        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_out,
-        const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
+        const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
+        Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
         double* out, const int32_t* src, const double* carry, const int32_t* twins, Py_ssize_t n_twins) noexcept nogil:
     """A row per trade: refresh only the touched indices' levels (and the twins'), copy the row."""
     cdef Py_ssize_t t, j, k
     cdef uint64_t i, n = <uint64_t>n_stocks
     cdef int64_t p
     cdef size_t row = n_out * sizeof(double)  # output rows hold the n_out real indices only
+    cdef uint64_t total = 0  # Σ index shares, taken once enough trades remain (as in _ticks)
+    cdef int64_t lim = 0
+    cdef bint known = False
     for t in range(n_ticks):
         i = <uint64_t>ids[t]
         p = new_prices[t]
-        if not trade_ok(i, n, p, pmax):
+        if trade_ok(i, n, p, lim):  # under the headroom bound: unchecked
+            _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p), levels, divisors)
+        elif trade_ok(i, n, p, pmax) and _push_checked(caps, col, sh, <Py_ssize_t>i * width, width,
+                                                         p - prices[i], levels, divisors):
+            prices[i] = p
+            if not known and n_ticks - t > n_stocks * width:
+                total = share_total(sh, n_stocks * width)
+                known = True
+            if known:
+                lim = _headroom(caps, n_idx, total, pmax)
+        else:
             return t
-        _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p), levels, divisors)
         for j in range(n_twins):  # zero trips in a family without twins
             k = twins[j]
             levels[k] = (<double>caps[src[k]] + carry[k]) / divisors[k]
@@ -92,18 +114,34 @@ cdef Py_ssize_t _dense(
         const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
         Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
         int64_t pmax, double* out, const int64_t* sample_at, Py_ssize_t n_samples,
-        const int32_t* src, const double* carry) noexcept nogil:
-    """Update the caps trade by trade; a row of levels at each sample point."""
-    cdef Py_ssize_t t, k, s = 0
-    cdef Py_ssize_t next_at = sample_at[0] if n_samples > 0 else -1  # next trade to sample after
+        const int32_t* src, const double* carry, Py_ssize_t t0, Py_ssize_t s) noexcept nogil:
+    """Update the caps trade by trade, each checked, from trade ``t0`` on (``s``: the first
+    sample position not yet written); a row of levels at each sample point (none without
+    ``out``)."""
+    cdef Py_ssize_t t, k
+    cdef Py_ssize_t next_at = sample_at[s] if (out != NULL and s < n_samples) else -1
     cdef uint64_t i, n = <uint64_t>n_stocks
     cdef int64_t p
-    for t in range(n_ticks):
+    cdef uint64_t total = 0  # Σ index shares, taken once enough trades remain (as in _ticks)
+    cdef int64_t lim = 0
+    cdef bint known = False
+    for t in range(t0, n_ticks):
         i = <uint64_t>ids[t]
         p = new_prices[t]
-        if not trade_ok(i, n, p, pmax):
+        if trade_ok(i, n, p, lim):  # under the headroom bound: unchecked
+            _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p))
+        elif trade_ok(i, n, p, pmax) and _push_checked(caps, col, sh, <Py_ssize_t>i * width, width,
+                                                         p - prices[i]):
+            prices[i] = p
+            if not known and n_ticks - t > n_stocks * width:
+                total = share_total(sh, n_stocks * width)
+                known = True
+            if known:
+                lim = _headroom(caps, n_idx, total, pmax)
+        else:
+            for k in range(n_idx):
+                levels[k] = (<double>caps[src[k]] + carry[k]) / divisors[k]
             return t
-        _push(caps, col, sh, <Py_ssize_t>i * width, width, move_price(prices, i, p))
         if t == next_at:
             s = _sample_rows(out, n_out, caps, divisors, src, carry, sample_at, n_samples, s, t)
             next_at = sample_at[s] if s < n_samples else -1
@@ -115,13 +153,16 @@ cdef Py_ssize_t _dense(
 cdef Py_ssize_t _final_only(
         int64_t* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col,
         const int64_t* sh, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
-        const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
+        Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
         const int32_t* src, const double* carry) noexcept nogil:
     """No samples: the trades only move prices; then each stock's net move since the start
-    reaches its indices' caps once (the same integer sums in another order: exact)."""
-    cdef Py_ssize_t t, k, j, bad = -1
+    reaches its indices' caps once (the same integer sums in another order: exact). A trade
+    above the headroom bound hands the rest of the batch to ``_dense`` (see above)."""
+    cdef Py_ssize_t t, k, j, bad = -1, stop = n_ticks
     cdef uint64_t i, n = <uint64_t>n_stocks
     cdef int64_t p
+    cdef int64_t lazy_max = (_headroom(caps, n_idx, share_total(sh, n_stocks * width), pmax)
+                             if n_ticks > n_stocks * width else 0)  # small batch: all checked
     cdef int64_t* before = <int64_t*>malloc((n_stocks if n_stocks > 0 else 1) * sizeof(int64_t))
     if before == NULL:
         return -2
@@ -129,14 +170,20 @@ cdef Py_ssize_t _final_only(
     for t in range(n_ticks):
         i = <uint64_t>ids[t]
         p = new_prices[t]
-        if not trade_ok(i, n, p, pmax):
-            bad = t
+        if not trade_ok(i, n, p, lazy_max):
+            if trade_ok(i, n, p, pmax):  # above the headroom: the rest trade by trade, checked
+                stop = t
+            else:
+                bad = t
             break
         move_price(prices, i, p)
     for j in range(n_stocks):
         if prices[j] != before[j]:
             _push(caps, col, sh, j * width, width, prices[j] - before[j])
     free(before)
+    if stop < n_ticks:
+        return _dense(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
+                      ids, new_prices, n_ticks, pmax, NULL, NULL, 0, src, carry, stop, 0)
     for k in range(n_idx):
         levels[k] = (<double>caps[src[k]] + carry[k]) / divisors[k]
     return bad
@@ -152,11 +199,14 @@ cdef Py_ssize_t _sparse(
     moves its stock's price and marks the stock dirty; at a sample point each dirty stock
     pushes its net price change since the last flush into its indices' caps. Same integer
     sums, in a different order (exact, so the result is identical), and a busy stock traded
-    many times between two samples is pushed once."""
+    many times between two samples is pushed once. Trades above the headroom bound hand the
+    rest of the batch to ``_dense`` (see above)."""
     cdef Py_ssize_t t, k, s = 0
     cdef Py_ssize_t next_at = sample_at[0] if n_samples > 0 else -1  # next trade to sample after
     cdef uint64_t i, n = <uint64_t>n_stocks
     cdef int64_t p
+    cdef int64_t lazy_max = (_headroom(caps, n_idx, share_total(sh, n_stocks * width), pmax)
+                             if n_ticks > n_stocks * width else 0)  # small batch: all checked
     cdef size_t m = n_stocks if n_stocks > 0 else 1  # malloc(0) may return NULL
     cdef int64_t* flushed = <int64_t*>malloc(m * sizeof(int64_t))
     cdef Py_ssize_t* dirty = <Py_ssize_t*>malloc(m * sizeof(Py_ssize_t))
@@ -169,7 +219,12 @@ cdef Py_ssize_t _sparse(
     for t in range(n_ticks):
         i = <uint64_t>ids[t]
         p = new_prices[t]
-        if not trade_ok(i, n, p, pmax):
+        if not trade_ok(i, n, p, lazy_max):
+            if trade_ok(i, n, p, pmax):  # above the headroom: the rest trade by trade, checked
+                _flush(prices, flushed, dirty, is_dirty, n_dirty, width, col, sh, caps)
+                free(flushed); free(dirty); free(is_dirty)
+                return _dense(prices, n_stocks, width, col, sh, caps, divisors, levels, n_idx, n_out,
+                              ids, new_prices, n_ticks, pmax, out, sample_at, n_samples, src, carry, t, s)
             bad = t
             break
         move_price(prices, i, p)  # the move itself is pushed at the next flush
@@ -201,6 +256,43 @@ cdef inline void _push(int64_t* caps, const int32_t* col, const int64_t* sh, Py_
         caps[k] += d * sh[e]
         if levels != NULL:  # a constant at each call site: the test is compiled away
             levels[k] = <double>caps[k] / divisors[k]
+
+
+cdef inline bint _push_checked(int64_t* caps, const int32_t* col, const int64_t* sh, Py_ssize_t row,
+                               Py_ssize_t width, int64_t d, double* levels=NULL,
+                               const double* divisors=NULL) noexcept nogil:
+    """:func:`_push` with each add guarded exactly (``_overflow.kf_cap_add``): returns 1 when
+    every index's new cap fits in int64, else undoes the adds already made (and their levels)
+    and returns 0, the caps as they were."""
+    cdef Py_ssize_t e, k, f
+    cdef int64_t c
+    for e in range(row, row + width):
+        k = col[e]
+        if kf_cap_add(caps[k], d, sh[e], &c):
+            for f in range(row, e):
+                k = col[f]
+                caps[k] -= d * sh[f]
+                if levels != NULL:
+                    levels[k] = <double>caps[k] / divisors[k]
+            return False
+        caps[k] = c
+        if levels != NULL:  # a constant at each call site: the test is compiled away
+            levels[k] = <double>c / divisors[k]
+    return True
+
+
+cdef inline int64_t _headroom(const int64_t* caps, Py_ssize_t n_idx, uint64_t total,
+                              int64_t pmax) noexcept nogil:
+    """min(pmax, the headroom bound of ``_ticks.pxd`` for the largest cap): every trade priced
+    at most this keeps every cap inside int64 however the trades interleave (``total`` = Σ of
+    all index shares, ``_ticks.share_total``, bounds each index's own share sum)."""
+    cdef Py_ssize_t k
+    cdef int64_t top = 0, lim
+    for k in range(n_idx):
+        if caps[k] > top:
+            top = caps[k]
+    lim = headroom_bound(top, total)
+    return pmax if lim > pmax else lim
 
 
 cdef inline Py_ssize_t _sample_rows(double* out, Py_ssize_t n_out, const int64_t* caps,

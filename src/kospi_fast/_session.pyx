@@ -2,21 +2,23 @@
 
 Per trade: time not before the latest timestamp seen so far in the feed, inside the
 index-relevant session window (else *ignored*, not an error: off-hours trades do not move the
-index), id in range, stock not halted, price > 0 and within the overflow bound, on the tick
+index), id in range, stock not halted, price > 0 and at most the caller's ceiling, on the tick
 grid of the day's table, inside the stock's daily price limits. Every trade gets a status code
 (``APPLIED``, ``IGNORED``, ... below; ``STATUS_NAMES[code]`` says it in words). The rules come
 in as data: the limits and halts per stock, the day's tick table (band thresholds and the tick
 size of each band, any number of bands), the grid bitmap and the session window.
 
 Two kernels share the per-trade verdict (``_verdict``): ``apply_validated`` applies the good
-trades as ``_ticks`` does (the one tick step, ``cap_step``), ``classify_trades`` only writes
-the statuses, for books that apply the accepted trades through their own kernel. Drivers:
+trades as ``_ticks`` does (the tick step under the headroom bound, else the exact
+``cap_step_checked``: a trade whose true cap would exceed int64 gets ``BAD_PRICE`` and touches
+nothing), ``classify_trades`` only writes
+the statuses (the cap check is then the applying book's), for books that apply the accepted trades through their own kernel. Drivers:
 ``run_validated`` (arrays in, arrays out), ``feed_engine`` (runs on an ``EngineCore``'s scratch
 buffer and swaps it in, see ``_engine.pxd``) and ``classify``.
 
 Fast path, per trade: ``open <= t``, ``latest <= t < closing call``, the id in range, one
 unsigned compare of the price against a per-stock ``(lo, span)`` pair into which the caller
-folds the daily limits, ``p > 0``, the overflow bound and halts, the price inside the grid
+folds the daily limits, ``p > 0``, the price ceiling and halts, the price inside the grid
 bitmap, and a bit lookup in that bitmap (bit ``p`` set when ``p`` is on the day's tick grid).
 All of it is folded into one flag; a trade that fails it goes through the exact, branchy
 classification that names the reason, which may still accept it (e.g. a closing-auction print
@@ -28,7 +30,7 @@ from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
-from kospi_fast._ticks cimport cap_step, id_t
+from kospi_fast._ticks cimport cap_step, cap_step_checked, headroom_bound, id_t, share_total
 
 import numpy as np
 
@@ -55,7 +57,7 @@ STATUS_NAMES = (
     "applied",
     "ignored: off-hours trade (does not move the index)",
     "id out of range",
-    "price <= 0 or beyond the int64-safe bound",
+    "price <= 0, above the price ceiling, or the cap after it would exceed int64",
     "price off the KRX tick grid",
     "price outside the daily price limits",
     "stock halted",
@@ -65,19 +67,7 @@ STATUS_NAMES = (
 assert len(STATUS_NAMES) == N_STATUS
 
 
-ctypedef struct DayRules:
-    uint64_t n_stocks
-    const int64_t* lower       # per stock: daily lower / upper price limit
-    const int64_t* upper
-    const uint8_t* halted      # per stock: 1 when halted
-    const int64_t* fast        # per stock (lo, span): the fast path takes lo <= p <= lo + span
-    const int64_t* thresholds  # n_bands - 1 ascending band edges of the tick table
-    const int64_t* ticks       # tick size of each band: ticks[b] from thresholds[b - 1] on
-    Py_ssize_t n_bands
-    const uint8_t* grid        # bit p set: price p is on the day's tick grid
-    uint64_t grid_bits         # 8 * len(grid): prices from here on take the slow path
-    int64_t win_open, call_start, call_end, win_close
-    int64_t pmax               # overflow bound of the running cap
+# DayRules (the rules as data): _session.pxd
 
 
 cdef inline uint8_t _classify(const DayRules* r, int64_t t, int64_t last, uint64_t i,
@@ -147,6 +137,9 @@ cdef Py_ssize_t apply_validated(
     cdef int64_t next_print = print_times[0] if n_prints > 0 else INT64_MAX
     cdef uint64_t i
     cdef uint8_t st
+    cdef uint64_t total = 0  # Σ shares, taken once enough trades remain (as in _ticks)
+    cdef int64_t lim = 0
+    cdef bint known = False
     for k in range(n_ticks):
         t = times[k]
         if t > next_print:  # rare: prints before t are final, at the level before this trade
@@ -157,11 +150,23 @@ cdef Py_ssize_t apply_validated(
         i = <uint64_t>ids[k]
         p = new_prices[k]
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
+        if st == APPLIED:  # then t >= last and p > 0
+            if p <= lim:  # under the headroom bound (see _ticks.pxd): the plain step
+                c += cap_step(prices, shares, i, p)
+                last = t
+            elif cap_step_checked(&c, prices, shares, i, p):
+                if not known and <uint64_t>(n_ticks - k) > r.n_stocks:
+                    total = share_total(shares, <Py_ssize_t>r.n_stocks)
+                    known = True
+                if known:
+                    lim = headroom_bound(c, total)
+                last = t
+            else:  # the true cap after it would not fit in int64: refused, nothing touched
+                st = BAD_PRICE
+                counts[BAD_PRICE] += 1
+                n_slow += 1
         status[k] = st
-        if st == APPLIED:  # then t >= last
-            c += cap_step(prices, shares, i, p)
-            last = t
-        else:
+        if st != APPLIED:
             if st != IGNORED and stop_at_bad:
                 cap[0] = c
                 last_time[0] = last
@@ -336,7 +341,7 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
         raise RuntimeError("the engine core has no state yet (_core_set_state was not called)")
     cdef DayRules r
     _day_rules(&r, core._n, "the engine", lower, upper, halted, thresholds, ticks, grid, fast,
-               win_open, call_start, call_end, win_close, core._pmax)
+               win_open, call_start, call_end, win_close, INT64_MAX)
     cdef bint narrow
     cdef Py_ssize_t n_ticks = _tape(times, ids, prices, "prices", &narrow)
     levels = np.empty(n_ticks, dtype=np.float64)

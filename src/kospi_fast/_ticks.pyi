@@ -1,13 +1,38 @@
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple, overload
+
 import numpy as np
 import numpy.typing as npt
 
+class ReplayState(NamedTuple):
+    levels: npt.NDArray[np.float64]
+    prices: npt.NDArray[np.int64]
+    shares: npt.NDArray[np.int64]
+    cap: int
+    divisor: float
+
+@overload
 def replay(
     shares: npt.ArrayLike,  # const int64_t[::1]
     prices: npt.ArrayLike,  # const int64_t[::1]
     divisor: float,  # double
     ids: npt.ArrayLike,  # const int32_t[::1] or const int64_t[::1]
     new_prices: npt.ArrayLike,  # const int64_t[::1]
+    *,
+    rebalances: Sequence[tuple[int, Any, Any]] | None = ...,
+    return_state: Literal[False] = ...,
 ) -> npt.NDArray[np.float64]: ...
+@overload
+def replay(
+    shares: npt.ArrayLike,
+    prices: npt.ArrayLike,
+    divisor: float,
+    ids: npt.ArrayLike,
+    new_prices: npt.ArrayLike,
+    *,
+    rebalances: Sequence[tuple[int, Any, Any]] | None = ...,
+    return_state: Literal[True],
+) -> ReplayState: ...
 def prepare_ticks(
     ids: npt.ArrayLike, new_prices: npt.ArrayLike, n_stocks: int, prices_name: str = ...
 ) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.int64]]: ...
@@ -29,4 +54,13 @@ def raise_bad_tick(
     pmax: int,
     ids_name: str = ...,
     prices_name: str = ...,
+    *,
+    cap: int | None = ...,
+    prices: npt.NDArray[np.int64] | None = ...,
+    shares: npt.NDArray[np.int64] | None = ...,
+    index: str | None = ...,
 ) -> None: ...
+def overflow_error(
+    name: str, p: int, cap: int | None = ..., old: int | None = ..., shares: int | None = ...,
+    index: str | None = ..., position: int | None = ...,
+) -> ValueError: ...

@@ -12,40 +12,128 @@ from libc.string cimport memcpy
 from kospi_fast._buffers cimport (data, is_c_array, is_id_array, length_f64, length_i64, length_ids,
                                   same_length)
 
+from collections import namedtuple
+
 import numpy as np
 
 from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
+from kospi_fast._rebase import rebase_divisor
 
 cnp.import_array()
+
+INT64_MAX_PY = _validation.INT64_MAX
 
 
 cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
                                 const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
                                 int64_t pmax, int64_t* cap, double divisor,
                                 double* levels) noexcept nogil:
+    # Each trade is first tested against min(pmax, headroom bound) (see _ticks.pxd): the common
+    # case is the plain unchecked step; a trade above it takes the exact checked step. The bound
+    # needs Σ shares (a pass over the stocks), taken only once at least n_stocks trades remain
+    # (so it costs O(1) per trade); until then the bound is 0 and every trade is checked (a
+    # one-trade call from one's own loop pays no O(n_stocks) pass).
     cdef Py_ssize_t k
-    cdef int64_t c = cap[0], p
-    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t c = cap[0], p, lim = 0
+    cdef uint64_t i, n = <uint64_t>n_stocks, total = 0
+    cdef bint known = False
     if levels == NULL:
         for k in range(n_ticks):
             i = <uint64_t>ids[k]
             p = new_prices[k]
-            if not trade_ok(i, n, p, pmax):
+            if trade_ok(i, n, p, lim):
+                c += cap_step(prices, shares, i, p)
+            elif trade_ok(i, n, p, pmax) and cap_step_checked(&c, prices, shares, i, p):
+                if not known and n_ticks - k > n_stocks:
+                    total = share_total(shares, n_stocks)
+                    known = True
+                if known:
+                    lim = headroom_bound(c, total)
+                    if lim > pmax:
+                        lim = pmax
+            else:
                 cap[0] = c
                 return k
-            c += cap_step(prices, shares, i, p)
     else:  # the same loop, writing the level after each trade (a loop of its own: ~10% faster)
         for k in range(n_ticks):
             i = <uint64_t>ids[k]
             p = new_prices[k]
-            if not trade_ok(i, n, p, pmax):
+            if trade_ok(i, n, p, lim):
+                c += cap_step(prices, shares, i, p)
+            elif trade_ok(i, n, p, pmax) and cap_step_checked(&c, prices, shares, i, p):
+                if not known and n_ticks - k > n_stocks:
+                    total = share_total(shares, n_stocks)
+                    known = True
+                if known:
+                    lim = headroom_bound(c, total)
+                    if lim > pmax:
+                        lim = pmax
+            else:
                 cap[0] = c
                 return k
-            c += cap_step(prices, shares, i, p)
             levels[k] = <double>c / divisor
     cap[0] = c
     return -1
+
+
+cdef Py_ssize_t apply_ticks_f64(double* prices, const double* shares, Py_ssize_t n_stocks,
+                                const id_t* ids, const double* new_prices, Py_ssize_t n_ticks,
+                                double* cap, double* comp, double divisor,
+                                double* levels) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double c = cap[0], e = comp[0], p
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    for k in range(n_ticks):
+        i = <uint64_t>ids[k]
+        p = new_prices[k]
+        if not trade_ok_f64(i, n, p):
+            cap[0] = c
+            comp[0] = e
+            return k
+        step_f64(&c, &e, prices, shares, i, p)
+        if levels != NULL:
+            levels[k] = (c + e) / divisor
+    cap[0] = c
+    comp[0] = e
+    return -1
+
+
+def _replay_f64(shares, prices, double d, ids, new_prices, bint return_state):
+    """replay's float64 path (exact=False): the arrays as float64, the cap compensated."""
+    sh = _validation.float64_array(shares, "shares")
+    pr = _validation.float64_array(prices, "prices")
+    _validation.check_same_length(sh, "shares", pr, "prices")
+    _validation.check_non_negative(sh, "shares")
+    _validation.check_positive(pr, "prices")
+    cdef Py_ssize_t n_stocks = sh.shape[0]
+    ids = _canonical_ids(ids, n_stocks)
+    npx = np.ascontiguousarray(new_prices, dtype=np.float64) if not isinstance(new_prices, (str, bytes)) else None
+    if npx is None or npx.ndim != 1:
+        raise TypeError(f"`new_prices` must be a 1-d array of numbers, got {new_prices!r}")
+    if cnp.PyArray_DIM(<cnp.ndarray>ids, 0) != npx.shape[0]:
+        _validation.check_same_length(ids, "ids", npx, "new_prices")
+    work = pr.copy()
+    cdef double c = aggregate_cap(work, sh) if n_stocks else 0.0, e = 0.0
+    levels = np.empty(npx.shape[0], dtype=np.float64)
+    cdef bint narrow
+    cdef Py_ssize_t m = length_ids(ids, "ids", &narrow), bad
+    cdef double* wp = <double*>data(work)
+    cdef const double* sp = <const double*>data(sh)
+    cdef const void* ip = data(ids)
+    cdef const double* xp = <const double*>data(npx)
+    cdef double* lp = <double*>data(levels)
+    with nogil:
+        if narrow:
+            bad = apply_ticks_f64[int32_t](wp, sp, n_stocks, <const int32_t*>ip, xp, m, &c, &e, d, lp)
+        else:
+            bad = apply_ticks_f64[int64_t](wp, sp, n_stocks, <const int64_t*>ip, xp, m, &c, &e, d, lp)
+    if bad != -1:
+        i = int(ids[bad])
+        if i < 0 or i >= n_stocks:
+            raise ValueError(f"`ids[{bad}]` is out of range: ids must be in [0, {n_stocks}), got {i}")
+        raise ValueError(f"`new_prices[{bad}]` must be a finite number > 0, got {float(npx[bad])!r}")
+    return ReplayState(levels, work, sh, c + e, d) if return_state else levels
 
 
 cdef object _canonical_ids(object ids, Py_ssize_t n_stocks):
@@ -75,18 +163,35 @@ cdef Py_ssize_t run_ticks(int64_t* prices, const int64_t* shares, Py_ssize_t n_s
 
 
 def raise_bad_tick(Py_ssize_t k, ids, new_prices, Py_ssize_t n_stocks, int64_t pmax,
-                   str ids_name="ids", str prices_name="new_prices"):
-    """Raise the error for trade ``k``, which the kernel rejected."""
+                   str ids_name="ids", str prices_name="new_prices", *, cap=None, prices=None,
+                   shares=None, str index=None):
+    """Raise the error for trade ``k``, which the kernel rejected. With the state the kernel
+    stopped in (``cap``, ``prices``, ``shares``: before trade ``k``) an overflow names the
+    aggregate the trade would have made; ``index`` names the index whose cap it was."""
     i = int(ids[k])
     p = int(new_prices[k])
     if i < 0 or i >= n_stocks:
         raise ValueError(f"`{ids_name}[{k}]` is out of range: ids must be in [0, {n_stocks}), got {i}")
     if p <= 0:
         raise ValueError(f"`{prices_name}[{k}]` must be > 0, got {p}")
-    raise ValueError(
-        f"`{prices_name}[{k}]` = {p} could overflow the int64 aggregate cap: prices must be "
-        f"<= {pmax} won for this universe"
-    )
+    if p > pmax:
+        raise ValueError(f"`{prices_name}[{k}]` must be <= {pmax}, got {p}")
+    raise overflow_error(f"{prices_name}[{k}]", p, cap, None if prices is None else int(prices[i]),
+                         None if shares is None else int(shares[i]), index, k)
+
+
+def overflow_error(str name, p, cap=None, old=None, shares=None, str index=None, position=None):
+    """The ValueError (``_validation.overflow_refused``) for a price whose trade would take an aggregate
+    cap beyond int64: names the argument, the price and, when known, the true cap it would have
+    made; ``position`` is the trade's index in its batch."""
+    where = "" if index is None else f" of index {index!r}"
+    if cap is not None and old is not None and shares is not None:
+        after = int(cap) + (int(p) - int(old)) * int(shares)
+        return _validation.overflow_refused(
+            f"`{name}` = {p} would overflow the int64 aggregate cap{where}: Σ price × shares "
+            f"after it would be {after}, beyond the maximum {INT64_MAX_PY}", position)
+    return _validation.overflow_refused(
+        f"`{name}` = {p} would overflow the int64 aggregate cap{where} (maximum {INT64_MAX_PY})", position)
 
 
 def prepare_ticks(ids, new_prices, Py_ssize_t n_stocks, str prices_name="new_prices"):
@@ -130,30 +235,56 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t c
     return bad, c
 
 
-def replay(shares, prices, divisor, ids, new_prices):
+ReplayState = namedtuple("ReplayState", "levels prices shares cap divisor")
+ReplayState.__doc__ = """What ``replay(..., return_state=True)`` returns: the ``levels``, and the state after the
+last trade to continue from: ``prices`` (int64 copy), ``shares`` (int64 copy, after every
+rebalance), the exact ``cap`` (int) and the ``divisor`` (float, after every rebalance)."""
+
+
+def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint return_state=False,
+           bint exact=True):
     """Index level after each trade of a tick stream.
 
     ``level[k] = Σ_i price_i × shares_i / divisor``, with each ``price_i`` the latest at or
     before trade ``k`` (the starting ``prices`` for stocks not yet traded). Computed
-    incrementally on an exact int64 running cap; no input is mutated.
+    incrementally on an exact int64 running cap; no input is mutated. A trade is refused only
+    when the true cap after it would exceed int64 (the exact guard; no price bound).
 
     Parameters
     ----------
     shares : array_like of int64, shape (n_stocks,)
-        Index shares (listed shares for KOSPI), >= 0.
+        Index shares (listed shares for KOSPI, float-adjusted shares, 1 for a price-weighted
+        index), >= 0.
     prices : array_like of int64, shape (n_stocks,)
-        Starting prices in won (the base prices), > 0.
+        Starting prices in integer price units (won for KRX, cents, ...), > 0.
     divisor : float
         ``base_cap / base_value``, > 0.
     ids : array_like of int, shape (n_ticks,)
         Stock id (row in ``prices``) of each trade, in ``[0, n_stocks)``. int32 and int64 are
         used without a copy.
     new_prices : array_like of int64, shape (n_ticks,)
-        Trade prices in won, > 0.
+        Trade prices in the same units, > 0.
+    rebalances : sequence of (position, ids, new_shares), optional
+        Share changes inside the stream (quarterly reviews, float updates, members in and out
+        with 0 shares): before trade ``position`` (ascending, in ``[0, n_ticks]``; n_ticks = after
+        the last trade) the stocks ``ids`` get ``new_shares`` and the divisor is rebased so the
+        level does not move, ``divisor × cap_after / cap_before`` at the prices of that moment,
+        rounded once (:func:`rebase_divisor`).
+    return_state : bool
+        Return a :class:`ReplayState` (levels, final prices, shares, exact cap and divisor), to
+        continue from, instead of the levels alone.
+    exact : bool
+        True (default): the exact int64 path above. False: the float64 path, for prices and
+        shares that are not whole numbers (crypto, FX): any finite prices > 0 and shares >= 0,
+        the running cap kept with Neumaier compensated addition, so it does not drift with the
+        number of trades; each trade's own term ``(new - old) × shares`` is rounded once.
+        Measured against the exact path on integer data (docs/methodology-notes.md, "Float
+        path"), the relative error of a level stays within a few units of 1e-16. No
+        ``rebalances`` on this path; the state's ``cap`` is a float.
 
     Returns
     -------
-    ndarray of float64, shape (n_ticks,)
+    ndarray of float64, shape (n_ticks,), or ReplayState
 
     Raises
     ------
@@ -166,21 +297,89 @@ def replay(shares, prices, divisor, ids, new_prices):
     >>> kospi_fast.replay(np.array([10, 20]), np.array([100, 50]), 20.0,
     ...                   np.array([0, 1]), np.array([110, 40]))
     array([105.,  95.])
+    >>> st = kospi_fast.replay(np.array([10, 20]), np.array([100, 50]), 20.0, np.array([0, 1]),
+    ...                        np.array([110, 40]), rebalances=[(1, [1], [30])], return_state=True)
+    >>> st.levels.round(4), st.prices, st.shares, st.cap   # stock 1 to 30 shares before trade 1
+    (array([105.    ,  92.8846]), array([110,  40]), array([10, 30]), 2300)
     """
     d = _validation.positive_float(divisor, "divisor")
+    if not exact:
+        if rebalances is not None:
+            raise ValueError("`rebalances` are for the exact path (exact=True)")
+        return _replay_f64(shares, prices, d, ids, new_prices, return_state)
     sh = _validation.int64_array(shares, "shares", allow_float=False)
     pr = _validation.int64_array(prices, "prices")
     _validation.check_same_length(sh, "shares", pr, "prices")
     _validation.check_non_negative(sh, "shares")
     _validation.check_positive(pr, "prices")
-    pmax = _validation.price_bound(sh)
-    _validation.check_price_bound(pr, "prices", pmax)
     cdef Py_ssize_t n_stocks = sh.shape[0]
     ids, new_prices = prepare_ticks(ids, new_prices, n_stocks)
+    cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0)
+    plan = _rebalance_plan(rebalances, n_ticks, n_stocks)
     work = pr.copy()
     cap = aggregate_cap(work, sh)
-    levels = np.empty(cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0), dtype=np.float64)
-    bad, _ = apply_ticks_inplace(work, sh, ids, new_prices, pmax, cap, d, levels)
-    if bad != -1:
-        raise_bad_tick(bad, ids, new_prices, n_stocks, pmax)
-    return levels
+    levels = np.empty(n_ticks, dtype=np.float64)
+    if not plan:
+        bad, cap = apply_ticks_inplace(work, sh, ids, new_prices, INT64_MAX_PY, cap, d, levels)
+        if bad != -1:
+            raise_bad_tick(bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
+        return ReplayState(levels, work, sh, cap, d) if return_state else levels
+    sh = sh.copy()
+    start = 0
+    for j, (at, r_ids, r_shares) in enumerate(plan):
+        if at > start:
+            bad, cap = apply_ticks_inplace(work, sh, ids[start:at], new_prices[start:at], INT64_MAX_PY, cap, d,
+                                           levels[start:at])
+            if bad != -1:
+                raise_bad_tick(start + bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
+            start = at
+        old = sh[r_ids].copy()
+        sh[r_ids] = r_shares
+        try:
+            after = aggregate_cap(work, sh)
+        except ValueError:
+            raise ValueError(f"`rebalances[{j}]` would overflow the int64 aggregate cap: Σ price × shares would "
+                             f"be {int(np.dot(work.astype(object), sh.astype(object)))}") from None
+        if after <= 0 or cap <= 0:
+            sh[r_ids] = old
+            raise ValueError(f"`rebalances[{j}]`: the cap before and after must be > 0 to rebase the divisor, "
+                             f"got {cap} and {after}")
+        d = rebase_divisor(d, cap, after)
+        cap = after
+    if start < n_ticks:
+        bad, cap = apply_ticks_inplace(work, sh, ids[start:], new_prices[start:], INT64_MAX_PY, cap, d,
+                                       levels[start:])
+        if bad != -1:
+            raise_bad_tick(start + bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
+    return ReplayState(levels, work, sh, cap, d) if return_state else levels
+
+
+def _rebalance_plan(rebalances, Py_ssize_t n_ticks, Py_ssize_t n_stocks):
+    """``rebalances`` checked: a list of (position, intp ids, int64 shares), positions ascending
+    in [0, n_ticks], ids unique and in range, shares >= 0 (ValueError/TypeError naming
+    ``rebalances[j]``)."""
+    if rebalances is None:
+        return []
+    if isinstance(rebalances, (str, bytes)):
+        raise TypeError(f"`rebalances` must be a sequence of (position, ids, new_shares), got {rebalances!r}")
+    plan = []
+    last = 0
+    for j, item in enumerate(rebalances):
+        try:
+            at, r_ids, r_shares = item
+        except (TypeError, ValueError):
+            raise TypeError(f"`rebalances[{j}]` must be a (position, ids, new_shares) triple, got {item!r}") from None
+        if isinstance(at, bool) or not isinstance(at, (int, np.integer)):
+            raise TypeError(f"`rebalances[{j}]` position must be an int, got {at!r}")
+        at = int(at)
+        if not last <= at <= n_ticks:
+            raise ValueError(f"`rebalances[{j}]` position must be ascending in [{last}, {n_ticks}], got {at}")
+        last = at
+        idx = _validation.id_array(r_ids, f"rebalances[{j}] ids", n_stocks)
+        new = _validation.int64_array(r_shares, f"rebalances[{j}] new_shares", allow_float=False)
+        _validation.check_same_length(idx, f"rebalances[{j}] ids", new, f"rebalances[{j}] new_shares")
+        _validation.check_non_negative(new, f"rebalances[{j}] new_shares")
+        if np.unique(idx).shape[0] != idx.shape[0]:
+            raise ValueError(f"`rebalances[{j}]` names a stock more than once: {idx.tolist()}")
+        plan.append((at, idx, new))
+    return plan

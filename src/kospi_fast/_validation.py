@@ -22,11 +22,14 @@ import numpy as np
 
 INT64_MAX = int(np.iinfo(np.int64).max)
 
-#: Aggregate caps are kept below this bound, so that every intermediate int64 sum (and the
-#: float64 guard sum the kernels keep beside it) is exact-or-safe. 9.0e18 < 2**63 ≈ 9.22e18.
-CAP_LIMIT = 9_000_000_000_000_000_000
 
-_CODE_RE = re.compile(r"^[0-9A-Z]{6}$")
+def overflow_refused(message: str, position: int | None = None) -> ValueError:
+    """The ValueError of a trade refused because the true aggregate cap after it would exceed
+    int64, like every other bad trade's; its ``overflow_position`` attribute is the trade's
+    index in its batch (None when not a batch), which a book uses to set that trade aside."""
+    err = ValueError(message)
+    err.overflow_position = position  # type: ignore[attr-defined]
+    return err
 
 
 def _describe(value: object) -> str:
@@ -63,7 +66,7 @@ def int64_array(value: object, name: str, *, ndim: int = 1, allow_float: bool = 
         frac = arr != np.floor(arr)
         if frac.any():
             idx = int(np.argmax(frac))
-            raise ValueError(f"`{name}[{idx}]` must be a whole number of won/shares, got {arr[idx].item()!r}")
+            raise ValueError(f"`{name}[{idx}]` must be a whole number (of price units or shares), got {arr[idx].item()!r}")
         too_big = np.abs(arr) > 2.0**62
         if too_big.any():
             idx = int(np.argmax(too_big))
@@ -189,18 +192,18 @@ def ambiguous_int(key: object, id_way: str) -> str:
 
 
 def price_scalar(value: object, name: str = "price") -> int:
-    """One price in won: an int > 0 (a float is accepted when it is finite and whole)."""
+    """One price in price units (won for KRX): an int > 0 (a float is accepted when it is finite and whole)."""
     if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be an integer number of won, got {value!r}")
+        raise TypeError(f"`{name}` must be an integer number of price units, got {value!r}")
     if isinstance(value, numbers.Integral):
         out = int(value)
     elif isinstance(value, numbers.Real):
         f = float(value)
         if not math.isfinite(f) or f != math.floor(f):
-            raise ValueError(f"`{name}` must be a whole, finite number of won, got {value!r}")
+            raise ValueError(f"`{name}` must be a whole, finite number of price units, got {value!r}")
         out = int(f)
     else:
-        raise TypeError(f"`{name}` must be an integer number of won, got {_describe(value)}")
+        raise TypeError(f"`{name}` must be an integer number of price units, got {_describe(value)}")
     if out <= 0:
         raise ValueError(f"`{name}` must be > 0, got {value!r}")
     if out > INT64_MAX:
@@ -209,16 +212,18 @@ def price_scalar(value: object, name: str = "price") -> int:
 
 
 def check_codes(codes: object, name: str = "codes") -> list[str]:
-    """Stock codes: unique 6-character strings (KRX short codes such as '005930')."""
+    """Stock codes: unique non-empty strings with no blank at either end, in any market's form
+    ('005930', 'AAPL', 'BRK.B', 'US0378331005'). KRX's own 6-character rule is
+    :func:`kospi_fast.krx.check_krx_codes`, applied where KRX rules are asked for."""
     if isinstance(codes, (str, bytes)):
-        raise TypeError(f"`{name}` must be a sequence of 6-character code strings, got {codes!r}")
+        raise TypeError(f"`{name}` must be a sequence of code strings, got {codes!r}")
     out = []
     seen: dict[str, int] = {}
     for i, code in enumerate(codes):  # type: ignore[arg-type]
         if not isinstance(code, str):
-            raise TypeError(f"`{name}[{i}]` must be a str such as '005930', got {code!r}")
-        if not _CODE_RE.match(code):
-            raise ValueError(f"`{name}[{i}]` must be a 6-character KRX code such as '005930', got {code!r}")
+            raise TypeError(f"`{name}[{i}]` must be a str such as 'AAPL' or '005930', got {code!r}")
+        if not code or code != code.strip():
+            raise ValueError(f"`{name}[{i}]` must be a non-empty code with no blank at either end, got {code!r}")
         if code in seen:
             raise ValueError(f"`{name}[{i}]` duplicates `{name}[{seen[code]}]`: {code!r}")
         seen[code] = i
@@ -227,35 +232,20 @@ def check_codes(codes: object, name: str = "codes") -> list[str]:
 
 
 def price_bound(shares: np.ndarray) -> int:
-    """The largest price every stock may take while Σ price × shares stays below CAP_LIMIT.
-
-    With every price ≤ this bound the aggregate cap is at most ``bound × Σ shares < CAP_LIMIT``, so
-    the int64 running cap of the tick kernel can never overflow, whatever the order of ticks, and
-    a book at its bound still aggregates, saves and loads (caps are kept strictly below the limit).
-    """
-    if not shares.size:
-        return INT64_MAX
-    if int(shares.max()) < INT64_MAX // shares.size:  # an int64 sum cannot overflow
-        total = int(shares.sum(dtype=np.int64))
-    else:
-        total = int(shares.sum(dtype=object))
-    if total <= 0:
-        return INT64_MAX
-    return (CAP_LIMIT - 1) // total
+    """The books' price ceiling: none (int64's maximum). The int64 running caps are guarded
+    exactly per trade by the kernels (a trade is refused only when the true cap after it would
+    exceed int64; methodology notes, "Overflow"), so no price bound is needed; the name stays for
+    the band code that folds a ceiling into each stock's upper limit."""
+    return INT64_MAX
 
 
 def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
-    if bound < 1 and prices.size:
-        raise ValueError(f"the shares sum to more than {CAP_LIMIT:,} (the int64-safe cap limit in won): no price of "
-                         "1 won or more keeps the aggregate cap below it; such share counts cannot be indexed")
+    """Every price <= ``bound`` (a caller's ceiling), else ValueError naming the first."""
     if prices.size:
         bad = prices > bound
         if bad.any():
             idx = int(np.argmax(bad))
-            raise ValueError(
-                f"`{name}[{idx}]` = {prices[idx].item()} could overflow the int64 aggregate cap: prices "
-                f"must be <= {bound} won for this universe"
-            )
+            raise ValueError(f"`{name}[{idx}]` = {prices[idx].item()} must be <= {bound}")
 
 
 # ---------------------------------------------------------------------------------- dates
@@ -371,12 +361,12 @@ def non_negative_exact(value: object, name: str) -> int | Fraction:
     return x
 
 
-def whole_positive_exact(value: object, name: str) -> int:
-    """:func:`positive_exact` that is a whole number of won."""
+def whole_positive_exact(value: object, name: str, unit: str = "price units") -> int:
+    """:func:`positive_exact` that is a whole number (of ``unit``: won for KRX's rules)."""
     x = positive_exact(value, name)
     if isinstance(x, Fraction):
         if x.denominator != 1:
-            raise ValueError(f"`{name}` must be a whole number of won, got {value}")
+            raise ValueError(f"`{name}` must be a whole number of {unit}, got {value}")
         x = x.numerator
     return x
 
@@ -474,7 +464,7 @@ def non_negative_float(value: object, name: str) -> float:
 def code_str(value: object, name: str = "code") -> str:
     """A stock code's type only (a str); :func:`check_codes` also checks its form."""
     if not isinstance(value, str):
-        raise TypeError(f"`{name}` must be a 6-character stock code such as '005930', got {value!r}")
+        raise TypeError(f"`{name}` must be a stock code string such as 'AAPL' or '005930', got {value!r}")
     return value
 
 

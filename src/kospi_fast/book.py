@@ -37,10 +37,10 @@ import numpy as np
 
 from kospi_fast import _session, _validation, krx, persist
 from kospi_fast._rebase import rebase_divisor
-from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, joins_on_listing, shares_from_listed
+from kospi_fast.definitions import IndexDefinition, equal_shares, joins_on_listing, shares_from_listed
 from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, StockState, dividend_amount
 from kospi_fast.persist.codec import check_storable
-from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, book_price_bound, exact_caps
+from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, exact_caps
 
 
 def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before: object = 0,
@@ -252,7 +252,7 @@ class IndexBook:
         w = rules.window
         bad, last = _session.classify(times, ids, prices, rules.lower, rules.upper, rules.halted,
                                       rules.thresholds, rules.ticks, rules.grid, rules.fast, w[0], w[1], w[2],
-                                      w[3], rules.pmax, len(self.universe), last_time,
+                                      w[3], _validation.INT64_MAX, len(self.universe), last_time,
                                       status, counts, stop_at_bad)
         if bad != -1:
             return bad, status, counts, last, None, None
@@ -265,7 +265,26 @@ class IndexBook:
         m = int(np.searchsorted(sample_times, last, side="left"))
         pos = np.searchsorted(kt, sample_times[:m], side="right") - 1
         before = np.asarray(self.levels, dtype=np.float64)
-        sampled = self.update_many(kids, kpx, sample_at=pos[pos >= 0])  # type: ignore[attr-defined]
+        while True:
+            try:
+                sampled = self.update_many(kids, kpx, sample_at=pos[pos >= 0])  # type: ignore[attr-defined]
+                break
+            except ValueError as exc:
+                k = getattr(exc, "overflow_position", None)
+                if k is None:
+                    raise
+                # a trade the rules accept but whose cap would overflow: refused as BAD_PRICE
+                # (the book is unchanged: update_many is all or nothing); under "reject" the
+                # batch runs again without it
+                at = int(np.flatnonzero(status == _session.APPLIED)[k])
+                status[at] = _session.BAD_PRICE
+                counts[_session.APPLIED] -= 1
+                counts[_session.BAD_PRICE] += 1
+                if stop_at_bad:
+                    return at, status, counts, last, None, None
+                keep = status == _session.APPLIED
+                kt, kids, kpx = times[keep], ids[keep], prices[keep]
+                pos = np.searchsorted(kt, sample_times[:m], side="right") - 1
         rows = np.empty((sample_times.shape[0], before.shape[0]))
         rows[:m][pos < 0] = before
         rows[:m][pos >= 0] = np.asarray(sampled).reshape(-1, before.shape[0])
@@ -371,8 +390,8 @@ class IndexBook:
             join = joining & ~held & np.array([joins_on_listing(d, sector_of[c]) for c in codes], dtype=bool)
             if join.any():
                 new_f[join] = 1.0
-                new_sh[join] = (new_l[join] if d.weighting == "cap" else
-                                np.maximum(np.rint(EQUAL_NOTIONAL / new_p[join]), 1).astype(np.int64))
+                new_sh[join] = (new_l[join] if d.weighting == "cap" else 1 if d.weighting == "price" else
+                                equal_shares(d, new_p[join]))
             sh[idx], f[idx] = new_sh, new_f
         price_moved = new_p != old_p
         reference[idx[price_moved]] = new_p[price_moved]
@@ -439,10 +458,9 @@ class IndexBook:
         else:
             touched = [k for k in range(K)
                        if K == 1 or (old_shares[k, old_idx] > 0).any() or (shares[k, idx] > 0).any()]
-        _validation.check_price_bound(prices, "prices", book_price_bound(shares))
         check_storable(effective, "`date`")  # recorded in the audit log: must be savable
         caps_before = exact_caps(self._core_prices(), old_shares)
-        caps_after = exact_caps(prices, shares)
+        caps_after = exact_caps(prices, shares, [d.name for d in self._defs], "the change of prices or index shares")
         divisors = self._core_divisors()
         carries = self._core_carries()
         new_div, new_carry = divisors.copy(), carries.copy()
@@ -580,7 +598,6 @@ class IndexBook:
             if px.shape[0] != len(self.universe):
                 raise ValueError(f"`prices` must have one entry per stock ({len(self.universe)}), got {px.shape[0]}")
             _validation.check_positive(px, "prices")
-            _validation.check_price_bound(px, "prices", book_price_bound(self._core_shares()))
         if isinstance(dividends, Mapping):
             pairs = list(dividends.items())
         elif isinstance(dividends, (str, bytes)):

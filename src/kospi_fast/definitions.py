@@ -16,16 +16,18 @@ from fractions import Fraction
 import numpy as np
 
 from kospi_fast import _validation
+from kospi_fast.krx import check_krx_codes
 from kospi_fast.universe import Universe
 
-#: Won per member for equal-weighted indices at a rebalance (index shares = round(this / price)).
-#: Large enough that share rounding moves a weight by < 1e-6 even for a 2,000,000-won stock.
+#: The default notional per member of an equal-weighted index, in price units (won for KOSPI):
+#: index shares = round(notional / price) at a rebalance. Large enough that share rounding moves
+#: a weight by < 1e-6 even for a 2,000,000-won stock. An index sets its own (``notional=``).
 EQUAL_NOTIONAL = 10**12
 
 #: KOSPI's base value (1980-01-04 = 100).
 KOSPI_BASE_VALUE = 100.0
 
-WEIGHTINGS = ("cap", "equal", "fixed")
+WEIGHTINGS = ("cap", "equal", "fixed", "price")
 
 #: Return types of an index: "price" ignores cash dividends (KOSPI itself); "total" reinvests
 #: them index-wide on the ex-date (TR); "net" reinvests them net of withholding tax (NTR).
@@ -116,12 +118,17 @@ class IndexDefinition:
         Free-float ratio per member, each in (0, 1] (default 1: full listed shares).
     caps : float or sequence of float, optional
         Weight cap(s) applied at each rebalance (e.g. 0.30), turned into capping factors.
-    weighting : {"cap", "equal", "fixed"}
+    weighting : {"cap", "equal", "fixed", "price"}
         "cap": index shares = listed shares × float ratio × capping factor; "equal": index
-        shares = round(EQUAL_NOTIONAL / price) at each rebalance; "fixed": the index shares are
-        given (``shares``), e.g. a price-weighted basket (all 1) or a custom basket.
+        shares = round(notional / price) at each rebalance; "fixed": the index shares are
+        given per member (``shares``: e.g. float-adjusted shares computed by the user);
+        "price": price-weighted (Dow-style), one index share per member, the divisor absorbing
+        splits and changes.
     shares : sequence of int, optional
         Index shares per member, for ``weighting="fixed"`` only (each > 0).
+    notional : int, optional
+        For ``weighting="equal"``: the notional per member in price units (default
+        :data:`EQUAL_NOTIONAL`); a larger one makes the share rounding finer.
     follows_market : bool
         Membership follows the market (KOSPI: every listed common stock): a
         :class:`~kospi_fast.events.NewListing` joins the index. Default False (KOSPI 200, size
@@ -165,6 +172,7 @@ class IndexDefinition:
     base_cap: float | None = None
     returns: str = "price"
     tax_rate: float | None = None
+    notional: int | None = None
     extra: dict = field(default_factory=dict, compare=False)
     cap: float | None = None
     cap_factors: tuple[float, ...] | None = None
@@ -218,7 +226,7 @@ class IndexDefinition:
             raise ValueError(f"index {self.name!r}: `weighting` must be one of {WEIGHTINGS}, got {self.weighting!r}")
         if self.weighting != "cap" and (self.caps is not None or self.float_ratios is not None
                                         or self.cap is not None or self.cap_factors is not None):
-            kind = "an equal-weighted" if self.weighting == "equal" else "a fixed-share"
+            kind = {"equal": "an equal-weighted", "fixed": "a fixed-share", "price": "a price-weighted"}[self.weighting]
             raise ValueError(f"index {self.name!r}: {kind} index takes no `caps`, `cap`, `cap_factors` "
                              "or `float_ratios`")
         if (self.weighting == "fixed") != (self.shares is not None):
@@ -230,6 +238,10 @@ class IndexDefinition:
                                  f"({len(members)}), got {sh.shape[0]}")
             _validation.check_positive(sh, "shares")
             object.__setattr__(self, "shares", tuple(int(x) for x in sh))
+        if self.notional is not None:
+            if self.weighting != "equal":
+                raise ValueError(f"index {self.name!r}: `notional` is for an equal-weighted index only")
+            object.__setattr__(self, "notional", _validation.positive_int(self.notional, "notional"))
         if not isinstance(self.follows_market, bool):
             raise TypeError(f"index {self.name!r}: `follows_market` must be a bool, got {self.follows_market!r}")
         if self.weighting == "fixed" and (self.follows_market or self.sector is not None):
@@ -293,7 +305,9 @@ def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
     """
     m = ids.shape[0]
     if defn.weighting == "equal":
-        return np.maximum(np.rint(EQUAL_NOTIONAL / prices[ids]), 1).astype(np.int64), np.ones(m)
+        return equal_shares(defn, prices[ids]), np.ones(m)
+    if defn.weighting == "price":
+        return np.ones(m, dtype=np.int64), np.ones(m)
     if defn.weighting == "fixed":
         return np.array(defn.shares, dtype=np.int64), np.ones(m)
     fr = np.ones(m) if defn.float_ratios is None else np.asarray(defn.float_ratios, dtype=np.float64)
@@ -308,6 +322,12 @@ def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
         w = cap_weights(mv, defn.caps)
         factor = fr * (w / (mv / mv.sum()))
     return shares_from_listed(listed[ids], factor), factor
+
+
+def equal_shares(defn: IndexDefinition, prices: np.ndarray) -> np.ndarray:
+    """An equal-weighted index's shares at these prices: max(1, round(notional / price))."""
+    notional = EQUAL_NOTIONAL if defn.notional is None else defn.notional
+    return np.maximum(np.rint(notional / np.asarray(prices, dtype=np.float64)), 1).astype(np.int64)
 
 
 def shares_from_listed(listed: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -352,6 +372,7 @@ def kospi_definitions(
     tax_rate: float = KRX_TAX_DOMESTIC,
 ) -> list[IndexDefinition]:
     """The KOSPI family's definitions over ``universe`` (see :meth:`IndexFamily.kospi`)."""
+    check_krx_codes(universe.codes, "universe.codes")  # the KOSPI family is KRX's: so are its codes
     levels = dict(levels or {})
     kinds = _check_returns(returns)
     members = [c for c, s in zip(universe.codes, universe.shares) if s > 0]

@@ -103,7 +103,6 @@ class IndexEngine(EngineCore, IndexBook):
                 raise ValueError(f"`{what}` must have one entry per stock ({n}), got {arr.shape[0]}")
         _validation.check_non_negative(shares, "index_shares")
         _validation.check_positive(px, "prices")
-        _validation.check_price_bound(px, "prices", _validation.price_bound(shares))
         cap = aggregate_cap(px, shares) if n else 0
         if cap <= 0:
             raise ValueError("cannot build an index with no members (its cap is 0)")
@@ -156,7 +155,8 @@ class IndexEngine(EngineCore, IndexBook):
 
     @property
     def base_cap(self) -> float:
-        """Base market cap in won, ``divisor × base_value`` (KRX's continuity variable)."""
+        """Base market cap (price units × shares), ``divisor × base_value`` (KRX's continuity
+        variable)."""
         return self.divisor * self.base_value
 
     @property

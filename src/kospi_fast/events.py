@@ -82,6 +82,14 @@ class Plan:
         return st
 
 
+def _check_grid(grid: object) -> None:
+    """A price-basis event's ``grid``: None (KRX's tick table on the ex-date, the default) or a
+    whole number of price units > 0 (another market's rule: the base price is rounded, with the
+    event's ``rounding``, to that uniform grid; 1 = to the price unit itself, e.g. a cent)."""
+    if grid is not None and (isinstance(grid, bool) or not isinstance(grid, int) or grid <= 0):
+        raise ValueError(f"`grid` must be None (KRX's tick table) or a whole number of price units > 0, got {grid!r}")
+
+
 # ---------------------------------------------------------------------------- events
 @dataclass(frozen=True)
 class Event:
@@ -95,17 +103,20 @@ class Event:
 class Split(Event):
     """Split or reverse split: ``ratio`` new shares per old share (10 = 1-to-10 split;
     Fraction(1, 10) or '10:1' = reverse split). Base price = reference × 1/ratio, rounded to the
-    tick; shares × ratio. Cap-neutral up to the tick rounding of the price."""
+    tick (``grid``: KRX's tick table by default, or a uniform grid of that many price units,
+    e.g. 1 for a US split to the cent); shares × ratio. Cap-neutral up to that rounding."""
 
     code: str
     ratio: object
     rounding: str = "up"
     effective: str | None = None
+    grid: int | None = None
 
     def __post_init__(self) -> None:
         code_str(self.code)
         parse_ratio(self.ratio)
         check_rounding(self.rounding)
+        _check_grid(self.grid)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -113,7 +124,7 @@ class Split(Event):
         new_listed = Fraction(st.listed) * r
         if new_listed.denominator != 1:
             raise ValueError(f"Split: {st.listed} shares × {r} of {self.code!r} is not a whole number of shares")
-        st.price = krx.split_price(st.price, r, rounding=self.rounding, date=plan.date)
+        st.price = krx.split_price(st.price, r, rounding=self.rounding, date=plan.date, grid=self.grid)
         st.listed = int(new_listed)
 
 
@@ -130,6 +141,7 @@ class RightsIssue(Event):
     old_shares: int | None = None
     rounding: str = "up"
     effective: str | None = None
+    grid: int | None = None
 
     def __post_init__(self) -> None:
         code_str(self.code)
@@ -138,6 +150,7 @@ class RightsIssue(Event):
         if self.old_shares is not None:
             positive_int(self.old_shares, "old_shares")
         check_rounding(self.rounding)
+        _check_grid(self.grid)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
@@ -147,7 +160,7 @@ class RightsIssue(Event):
             # the ex-date opening auction sets it (methodology 1.5): nothing to do at the close.
             return
         st.price = krx.ex_rights_price(st.price, old, self.issue_price, int(self.new_shares),
-                                       rounding=self.rounding, date=plan.date)
+                                       rounding=self.rounding, date=plan.date, grid=self.grid)
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,7 @@ class BonusIssue(Event):
     old_shares: int | None = None
     rounding: str = "up"
     effective: str | None = None
+    grid: int | None = None
 
     _base_price = staticmethod(krx.bonus_issue_price)
 
@@ -169,11 +183,13 @@ class BonusIssue(Event):
         if self.old_shares is not None:
             positive_int(self.old_shares, "old_shares")
         check_rounding(self.rounding)
+        _check_grid(self.grid)
 
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
         old = st.listed if self.old_shares is None else int(self.old_shares)
-        st.price = self._base_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date)
+        st.price = self._base_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date,
+                                    grid=self.grid)
 
 
 @dataclass(frozen=True)

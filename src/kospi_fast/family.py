@@ -20,7 +20,7 @@ from kospi_fast._ticks import prepare_ticks, raise_bad_tick
 from kospi_fast.book import IndexBook, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
 from kospi_fast.events import Event
-from kospi_fast.state import RebaseRecord, book_price_bound, exact_caps
+from kospi_fast.state import RebaseRecord, exact_caps
 from kospi_fast.universe import Universe
 
 __all__ = ["EQUAL_NOTIONAL", "IndexDefinition", "IndexFamily", "cap_weights"]
@@ -52,7 +52,7 @@ class IndexFamily(IndexBook):
     (2, 23)
     """
 
-    _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_pmax", "_divisors", "_caps",
+    _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_divisors", "_caps",
                                  "_levels", "_src", "_twins", "_carry", "_history", "_band"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
@@ -74,8 +74,7 @@ class IndexFamily(IndexBook):
             raise ValueError(f"`prices` must have one entry per stock ({n}), got {px.shape[0]}")
         _validation.check_positive(px, "prices")
         shares, factors = _weights_matrix(universe, defs, universe.shares, px)
-        _validation.check_price_bound(px, "prices", book_price_bound(shares))
-        caps = exact_caps(px, shares)
+        caps = exact_caps(px, shares, [d.name for d in defs])
         divisors = np.empty(len(defs))
         for k, d in enumerate(defs):
             if caps[k] <= 0:
@@ -136,7 +135,6 @@ class IndexFamily(IndexBook):
         self._width = width
         self._col = ell_col.reshape(-1)
         self._sh = ell_sh.reshape(-1)
-        self._pmax = book_price_bound(self._shares)
         self._divisors = np.ones(K + width)  # slots after K are padding dummies
         self._divisors[:K] = divisors
         self._src = np.concatenate([src, np.arange(K, K + width, dtype=np.int32)])
@@ -152,18 +150,18 @@ class IndexFamily(IndexBook):
 
     def _core_set_band(self, lower, upper) -> None:
         """Install the per-stock price band (validated int64 arrays, or None for none); ``p > 0``
-        and the overflow bound are folded in."""
+        is folded in (no price ceiling: the caps' overflow is guarded exactly per trade)."""
         if lower is None:
             self._band = None
         else:
             lo = np.ascontiguousarray(np.maximum(lower, 1), dtype=np.int64)
-            hi = np.ascontiguousarray(np.minimum(upper, self._pmax), dtype=np.int64)
+            hi = np.ascontiguousarray(upper, dtype=np.int64)
             self._band = (lo, hi)
 
     def _core_band(self) -> tuple[np.ndarray, np.ndarray]:
         if self._band is None:
             n = self._prices.shape[0]
-            return np.ones(n, dtype=np.int64), np.full(n, self._pmax, dtype=np.int64)
+            return np.ones(n, dtype=np.int64), np.full(n, _validation.INT64_MAX, dtype=np.int64)
         return self._band[0].copy(), self._band[1].copy()
 
     def _full_caps(self) -> np.ndarray:
@@ -178,7 +176,8 @@ class IndexFamily(IndexBook):
 
     @property
     def caps(self) -> np.ndarray:
-        """Exact aggregate caps in won, int64 shape (n_indices,) (a twin's is its price index's)."""
+        """Exact aggregate caps (price units × shares), int64 shape (n_indices,) (a twin's is its
+        price index's)."""
         return self._caps[self._src[: len(self._defs)]]
 
     @property
@@ -188,11 +187,6 @@ class IndexFamily(IndexBook):
     @property
     def prices(self) -> np.ndarray:
         return self._prices.copy()
-
-    @property
-    def price_bound(self) -> int:
-        """Largest price any stock may take without risking int64 overflow of any index cap."""
-        return self._pmax
 
     def __len__(self) -> int:
         return len(self._defs)
@@ -237,23 +231,37 @@ class IndexFamily(IndexBook):
             if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
                 raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
         if self._band is not None:
-            k = first_outside_band(ids, prices, self._band[0], self._band[1], self._pmax)
+            k = first_outside_band(ids, prices, self._band[0], self._band[1], _validation.INT64_MAX)
             if k >= 0:
                 self._band_error(k, int(ids[k]), int(prices[k]))
         rows = m if samples is None else samples.shape[0]
         out = np.empty((rows, len(self._defs)), dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
         bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
-                         ids, prices, self._pmax, out, samples, self._src, self._twins, self._carry)
+                         ids, prices, _validation.INT64_MAX, out, samples, self._src, self._twins, self._carry)
         if bad == -2:
             raise MemoryError("IndexFamily.update_many: no memory for the kernel's scratch arrays")
         if bad != -1:
-            raise_bad_tick(bad, ids, prices, n, self._pmax, "ids", "prices")
+            self._raise_bad_tick(bad, ids, prices, work_p, work_c)
         self._prices, self._caps, self._levels = work_p, work_c, work_l
         return out
 
+    def _raise_bad_tick(self, k: int, ids: np.ndarray, prices: np.ndarray, work_p: np.ndarray,
+                        work_c: np.ndarray) -> None:
+        """The error for trade ``k``, refused by the kernel (``work_p``/``work_c``: the state
+        just before it, which the kernel leaves exactly): naming the index whose cap it would
+        take beyond int64 when that was the reason."""
+        n, i = len(self.universe), int(ids[k])
+        if 0 <= i < n and int(prices[k]) > 0:
+            for j in range(len(self._defs)):
+                s = int(self._shares[j, i])
+                if int(work_c[j]) + (int(prices[k]) - int(work_p[i])) * s > _validation.INT64_MAX:
+                    raise_bad_tick(k, ids, prices, n, _validation.INT64_MAX, "ids", "prices", cap=int(work_c[j]),
+                                   prices=work_p, shares=self._shares[j], index=self._defs[j].name)
+        raise_bad_tick(k, ids, prices, n, _validation.INT64_MAX, "ids", "prices")
+
     def update(self, code: str, price: object) -> np.ndarray:
-        """One trade (code as a str, price in won); returns the levels after it. An integer is
+        """One trade (code as a str, price in price units); returns the levels after it. An integer is
         refused (it may be a code whose leading zeros were lost): ids go to :meth:`update_id`."""
         i = self.universe.id_of(code)
         p = _validation.price_scalar(price)
@@ -266,9 +274,6 @@ class IndexFamily(IndexBook):
         return self._update_one(i, p)
 
     def _update_one(self, i: int, p: int) -> np.ndarray:
-        if p > self._pmax:
-            raise ValueError(f"`price` = {p} could overflow the int64 aggregate cap: prices must be "
-                             f"<= {self._pmax} won for this universe")
         if self._band is not None and not self._band[0][i] <= p <= self._band[1][i]:
             self._band_error(-1, i, p)
         return self.update_many(np.array([i]), np.array([p], dtype=np.int64))[0]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import re
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -75,7 +76,25 @@ __all__ = [
     "review_effective_date",
     "quarterly_entry_date",
     "special_change_removal_date",
+    "KRX_CODE_RE",
+    "check_krx_codes",
 ]
+
+#: A KRX short code: six digits or capital letters, such as '005930' (KRX's own form; other
+#: markets' codes are any non-empty strings, see :func:`kospi_fast._validation.check_codes`).
+KRX_CODE_RE = re.compile(r"^[0-9A-Z]{6}$")
+
+
+def check_krx_codes(codes, name: str = "codes") -> list[str]:
+    """Codes that must be KRX short codes (where KRX's rules are asked for: KRX files, the
+    KOSPI family): each a 6-character code such as '005930', else ``ValueError`` naming it."""
+    if isinstance(codes, (str, bytes)):
+        raise TypeError(f"`{name}` must be a sequence of 6-character KRX codes, got {codes!r}")
+    out = list(codes)
+    for i, code in enumerate(out):
+        if not isinstance(code, str) or not KRX_CODE_RE.match(code):
+            raise ValueError(f"`{name}[{i}]` must be a 6-character KRX code such as '005930', got {code!r}")
+    return out
 
 #: First trading day of the unified tick-size table (methodology 3.1).
 UNIFIED_TABLE_DATE = datetime.date(2023, 1, 25)
@@ -102,6 +121,16 @@ _UNIFIED = _make_table(
 _PRE_2023 = _make_table(
     (1_000, 5_000, 10_000, 50_000, 100_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
 )
+
+
+def _grid_table(date, grid) -> _TickTable:
+    """KRX's tick table on ``date``, or (``grid``: a whole number of price units > 0) a uniform
+    grid of that step: the base-price rule of another market (1 = round to the price unit)."""
+    if grid is None:
+        return _resolve_table(date)
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or int(grid) <= 0:
+        raise ValueError(f"`grid` must be a whole number of price units > 0 (or None for KRX's tick table), got {grid!r}")
+    return _make_table((), (int(grid),))
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,7 +426,7 @@ def price_limit_amount(base_price, date=None, rate=0.30):
     if is_array_like(base_price):
         base = _as_base_array(base_price)
         return _limits_array(base, r, table)[0]
-    return _limit_amount_scalar(whole_positive_exact(base_price, "base_price"), r, table)
+    return _limit_amount_scalar(whole_positive_exact(base_price, "base_price", "won"), r, table)
 
 
 def _as_base_array(base_price) -> np.ndarray:
@@ -487,7 +516,7 @@ def price_limits(base_price, date=None, rate=0.30):
         base = _as_base_array(base_price)
         _, lower, upper = _limits_array(base, r, table)
         return lower, upper
-    base = whole_positive_exact(base_price, "base_price")
+    base = whole_positive_exact(base_price, "base_price", "won")
     limit = _limit_amount_scalar(base, r, table)
     upper = _floor_grid_scalar(base + limit, table)
     lower_raw = base - limit
@@ -541,7 +570,7 @@ def theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares) 
     return Fraction(cum * old + issue * new) / (old + new)
 
 
-def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up", date=None):
+def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up", date=None, grid=None):
     """KRX base price on the ex-rights date of a paid-in rights issue (권리락 기준가).
 
     The exact theoretical price (see :func:`theoretical_ex_rights_price`) rounded to the tick
@@ -573,12 +602,12 @@ def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up
     9670
     """
     mode = check_rounding(rounding, "rounding")
-    table = _resolve_table(date)
+    table = _grid_table(date, grid)
     p = theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares)
     return _round_exact(p, mode, table, "the theoretical ex-rights price")
 
 
-def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=None):
+def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=None, grid=None):
     """KRX base price on the ex-date of a bonus issue (무상증자): issue price 0.
 
     ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
@@ -611,12 +640,12 @@ def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=Non
     6670
     """
     mode = check_rounding(rounding, "rounding")
-    table = _resolve_table(date)
+    table = _grid_table(date, grid)
     p = theoretical_ex_rights_price(cum_price, old_shares, 0, new_shares)
     return _round_exact(p, mode, table, "the theoretical bonus-issue price")
 
 
-def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=None):
+def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=None, grid=None):
     """KRX base price on a stock-dividend ex-date (주식배당 락).
 
     ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
@@ -649,7 +678,7 @@ def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=
     20000
     """
     mode = check_rounding(rounding, "rounding")
-    table = _resolve_table(date)
+    table = _grid_table(date, grid)
     cum = positive_exact(cum_price, "cum_price")
     old = positive_exact(old_shares, "old_shares")
     new = positive_exact(new_shares, "new_shares")
@@ -657,7 +686,7 @@ def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=
     return _round_exact(p, mode, table, "the theoretical stock-dividend price")
 
 
-def split_price(prev_close, ratio, rounding="up", date=None):
+def split_price(prev_close, ratio, rounding="up", date=None, grid=None):
     """KRX base price after a stock split or consolidation: ``prev_close / ratio``.
 
     Parameters
@@ -690,7 +719,7 @@ def split_price(prev_close, ratio, rounding="up", date=None):
     (1000, 1000, 10000)
     """
     mode = check_rounding(rounding, "rounding")
-    table = _resolve_table(date)
+    table = _grid_table(date, grid)
     close = positive_exact(prev_close, "prev_close")
     r = parse_ratio(ratio)
     return _round_exact(Fraction(close) / r, mode, table, "the theoretical split price")

@@ -28,9 +28,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-#: Aggregate caps are kept below this (methodology notes: every price is bounded by
-#: ``CAP_LIMIT // Σ index shares``, so no int64 partial sum can overflow in any trade order).
-CAP_LIMIT = 9_000_000_000_000_000_000
+#: Every aggregate cap must fit in int64: a trade whose true cap (of any index holding the
+#: stock) would exceed this is refused, and only such a trade (methodology notes, "Overflow").
 INT64_MAX = 2**63 - 1
 
 #: Won per member of an equal-weighted index at a rebalance: index shares = round(this / price).
@@ -59,7 +58,7 @@ def aggregate_cap(prices: Iterable, shares: Iterable) -> int | float:
     """Slow aggregate_cap for array_likes: an exact int for integers, ``math.fsum`` for floats."""
     # The exact path is taken when both inputs are integers (integer dtypes, or lists of ints);
     # a float array or a list holding a float takes the float path. Prices must be > 0 (and
-    # finite), shares >= 0, and an integer aggregate must stay below CAP_LIMIT.
+    # finite), shares >= 0, and an integer aggregate must fit in int64.
     ps, p_float = _numbers(prices, "prices")
     ss, s_float = _numbers(shares, "shares")
     if len(ps) != len(ss):
@@ -75,19 +74,41 @@ def aggregate_cap(prices: Iterable, shares: Iterable) -> int | float:
     for vals, name in ((ps, "prices"), (ss, "shares")):
         _check_all(vals, name, lambda v: v <= INT64_MAX, "does not fit in int64")
     total = sum(p * s for p, s in zip(ps, ss))
-    if total >= CAP_LIMIT:
-        raise ValueError(f"the aggregate Σ prices × shares could overflow int64 (limit {CAP_LIMIT} won); got {total}")
+    if total > INT64_MAX:
+        raise ValueError(f"the aggregate Σ prices × shares overflows int64: it is {total}, beyond the maximum {INT64_MAX}")
     return total
 
 
 def replay(
-    shares: Sequence[int], prices: Sequence[int], divisor: float, ids: Iterable[int], new_prices: Iterable[int]
-) -> list[float]:
+    shares: Sequence[int], prices: Sequence[int], divisor: float, ids: Iterable[int], new_prices: Iterable[int],
+    *, rebalances: Iterable | None = None, return_state: bool = False,
+) -> Any:
     """Slow replay for a tick stream: the level after each trade, the whole aggregate recomputed."""
-    # Same contract as the fast replay: shares integers >= 0; prices whole numbers > 0 and at
-    # most the price bound CAP_LIMIT // Σ shares; ids integers in [0, n). The first bad trade k
-    # (bad id or bad price, whichever comes first in the stream) raises ValueError naming
-    # `ids[k]` or `new_prices[k]`. Whole float prices are accepted (feeds send floats).
+    # rebalances: (position, ids, new_shares) applied before trade `position` (ascending, in
+    # [0, n_ticks]); the divisor is rebased by rebase_divisor at the prices of that moment.
+    # return_state: (levels, final prices, final shares, exact cap, divisor) instead of levels.
+    if rebalances is not None or return_state:
+        plan = [(int(a), [int(i) for i in r_ids], [int(x) for x in r_sh]) for a, r_ids, r_sh in (rebalances or [])]
+        id_list, px = list(ids), list(new_prices)
+        sh, cur, d, out, start = [int(x) for x in shares], [int(x) for x in prices], float(divisor), [], 0
+        for at, r_ids, r_sh in plan + [(len(px), [], [])]:
+            out += replay(sh, cur, d, id_list[start:at], px[start:at])
+            for i, p in zip(id_list[start:at], px[start:at]):
+                cur[int(i)] = int(p)
+            start = at
+            if r_ids:
+                before = _cap(cur, sh)
+                for i, s_new in zip(r_ids, r_sh):
+                    sh[i] = s_new
+                d = rebase_divisor(d, before, _cap(cur, sh))
+        if not return_state:
+            return out
+        return (out, cur, sh, _cap(cur, sh), d)
+    # Same contract as the fast replay: shares integers >= 0; prices whole numbers > 0 with
+    # Σ prices × shares within int64; ids integers in [0, n). The first bad trade k (bad id,
+    # bad price, or a price whose cap after it would exceed int64, whichever comes first in the
+    # stream) raises ValueError naming `ids[k]` or `new_prices[k]`. Whole float prices are
+    # accepted (feeds send floats).
     d = _positive_real(divisor, "divisor")
     sh = _int_values(shares, "shares", allow_float=False)
     cur = _int_values(prices, "prices", allow_float=True)
@@ -95,8 +116,8 @@ def replay(
         raise ValueError(f"`shares` and `prices` must have the same length, got {len(sh)} and {len(cur)}")
     _check_all(sh, "shares", lambda s: s >= 0, "must be >= 0")
     _check_all(cur, "prices", lambda p: p > 0, "must be > 0")
-    pmax = price_bound(sh)
-    _check_all(cur, "prices", lambda p: p <= pmax, f"could overflow the int64 aggregate cap (bound {pmax})")
+    if _cap(cur, sh) > INT64_MAX:
+        raise ValueError(f"the aggregate Σ prices × shares overflows int64: it is {_cap(cur, sh)}")
     id_list = _id_values(ids, "ids")
     px = _int_values(new_prices, "new_prices", allow_float=True)
     if len(id_list) != len(px):
@@ -104,8 +125,11 @@ def replay(
     n = len(cur)
     out = []
     for k, (i, p) in enumerate(zip(id_list, px)):
-        _check_trade(k, i, p, n, pmax, "ids", "new_prices")
+        _check_trade(k, i, p, n, INT64_MAX, "ids", "new_prices")
         cur[i] = p
+        if _cap(cur, sh) > INT64_MAX:
+            raise ValueError(f"`new_prices[{k}]` = {p} would overflow the int64 aggregate cap: it would be "
+                                  f"{_cap(cur, sh)}")
         out.append(level(_cap(cur, sh), d))
     return out
 
@@ -154,12 +178,6 @@ def published(level_value: float) -> float:
     return float(Decimal(level_value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def price_bound(shares: Iterable[int]) -> int:
-    """The largest price keeping Σ price × shares < CAP_LIMIT (INT64_MAX without shares)."""
-    total = sum(int(s) for s in shares)
-    return INT64_MAX if total <= 0 else (CAP_LIMIT - 1) // total
-
-
 def first_outside_band(ids, prices, lower, upper, pmax) -> int:
     """Slow first_outside_band for a batch: the first trade the tick kernel would take (id in range,
     0 < price <= pmax) but outside [lower[id], upper[id]]; -1 when none comes before a trade
@@ -179,8 +197,9 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, pmax, cap, divisor, lev
     # Contract (the seam's): prices int64 (writable), shares int64, ids int32 or int64,
     # new_prices int64, levels float64 (writable) of the trades' length or None, all 1-d and
     # C-contiguous; ``cap`` is Σ prices × shares. Trade k needs 0 <= ids[k] < len(prices) and
-    # 0 < new_prices[k] <= pmax; the first one that fails stops the batch and is returned, with
-    # the trades before it applied. Returns (bad_index_or_-1, cap after the applied trades);
+    # 0 < new_prices[k] <= pmax (the caller's price ceiling) and the cap after it (the caller's
+    # running cap, Σ prices × shares) within int64; the first one that fails stops the batch
+    # and is returned, with the trades before it applied. Returns (bad_index_or_-1, cap after the applied trades);
     # levels[k] = float(cap after trade k) / divisor for every applied trade, the rest untouched.
     n = _length(prices, "prices", _I64, writable=True)
     _same(_length(shares, "shares", _I64), "shares", n)
@@ -193,7 +212,7 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, pmax, cap, divisor, lev
     offset = cap - _cap(cur, sh)  # 0 when the caller's cap is Σ prices × shares
     bad = -1
     for k, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
-        if not (0 <= i < n and 0 < p <= pmax):
+        if not (0 <= i < n and 0 < p <= pmax) or _cap(cur, sh) + offset + (p - cur[i]) * sh[i] > INT64_MAX:
             bad = k
             break
         cur[i] = p
@@ -245,8 +264,9 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     # n_stocks × width; caps int64, divisors and levels float64 (writable caps/levels), one per
     # cap slot (the K real indices, then the padding dummies); ids int32/int64; new_prices int64;
     # out None or float64 C-contiguous (rows, n_out <= n_slots); sample_at None or int64
-    # ascending trade positions. Trades apply in order; the first with a bad id or a price
-    # outside (0, pmax] stops the batch and its index is returned (else -1). Then prices and caps
+    # ascending trade positions. Trades apply in order; the first with a bad id, a price
+    # outside (0, pmax] or one that would take the cap of any slot beyond int64 stops the batch
+    # and its index is returned (else -1). Then prices and caps
     # hold the trades before it; `levels` is only specified when every trade applied
     # (levels[k] = float(caps[src[k]]) / divisors[k]). Row t of `out` (sample_at None) or row s
     # (sample_at[s] == t) holds the first n_out levels after trade t, for every applied t;
@@ -309,7 +329,11 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         if not (0 <= i < n and 0 < p <= pmax):
             bad = t
             break
-        cur[i] = p
+        old, cur[i] = cur[i], p
+        if max(caps_now(), default=0) > INT64_MAX:
+            cur[i] = old
+            bad = t
+            break
         if out is None:
             continue
         rows = [t] if sample_at is None else rows_at.get(t, ())
@@ -339,7 +363,9 @@ class ReferenceFamily:
     #                 notes, "Index shares").
     #                 With ``cap_factors`` (a review's capping factors) the ratio is the double
     #                 float ratio × capping factor, read the same way.
-    #   "equal"       max(1, round(EQUAL_NOTIONAL / price)) at the prices of the (re)balance;
+    #   "equal"       max(1, round(notional / price)) at the prices of the (re)balance (notional:
+    #                 the definition's, default EQUAL_NOTIONAL);
+    #   "price"       1 per member (price-weighted);
     #   "fixed"       ``shares`` as given.
     # Weight caps are an iterative float computation, not modelled: give "fixed" shares.
 
@@ -393,7 +419,10 @@ class ReferenceFamily:
         if weighting == "fixed":
             out = dict(zip(members, _int_values(_field(d, "shares"), "shares", allow_float=False)))
         elif weighting == "equal":
-            out = {c: max(1, round(Fraction(EQUAL_NOTIONAL, self.prices[c]))) for c in members}
+            notional = _field(d, "notional") or EQUAL_NOTIONAL
+            out = {c: max(1, round(Fraction(notional, self.prices[c]))) for c in members}
+        elif weighting == "price":  # price-weighted: one share per member
+            out = {c: 1 for c in members}
         else:
             if _field(d, "caps") is not None:
                 raise NotImplementedError("weight caps are not modelled: give the index 'fixed' shares")
@@ -419,10 +448,6 @@ class ReferenceFamily:
     def levels(self) -> list[float]:
         return [(float(c) + x) / d for c, x, d in zip(self.caps(), self.carries, self.divisors)]
 
-    @property
-    def price_bound(self) -> int:
-        return price_bound([max((sum(sh.values()) for sh in self.shares), default=0)])
-
     def index_shares(self, name: str) -> dict[str, int]:
         return dict(self.shares[self.names.index(name)])
 
@@ -440,9 +465,17 @@ class ReferenceFamily:
         keep = None if sample_at is None else _int_values(sample_at, "sample_at", allow_float=False)
         if keep and (keep[0] < 0 or keep[-1] >= len(px) or any(a > b for a, b in zip(keep, keep[1:]))):
             raise ValueError(f"`sample_at` must be ascending positions in [0, {len(px)}), got {keep[:5]}...")
-        n, pmax = len(self.codes), self.price_bound
-        for k, (i, p) in enumerate(zip(id_list, px)):
-            _check_trade(k, i, p, n, pmax, "ids", "prices")
+        n, start = len(self.codes), dict(self.prices)
+        for k, (i, p) in enumerate(zip(id_list, px)):  # the first bad trade wins, whatever its fault
+            try:
+                _check_trade(k, i, p, n, INT64_MAX, "ids", "prices")
+                self.prices[self.codes[i]] = p
+                if max(self.caps()) > INT64_MAX:
+                    raise ValueError(f"`prices[{k}]` = {p} would overflow an int64 aggregate cap")
+            except ValueError:
+                self.prices = start
+                raise
+        self.prices = dict(start)
         rows = []
         for t, (i, p) in enumerate(zip(id_list, px)):
             self.prices[self.codes[i]] = p
@@ -536,7 +569,9 @@ def classify_trade(time, last_time, stock_id, price, n_stocks, pmax, halted, low
     #   time before the latest timestamp seen so far in the feed       OUT_OF_ORDER
     #   outside [open, close + random end] (window[0], window[3])      IGNORED (off-hours)
     #   id outside [0, n_stocks)                                        BAD_ID
-    #   price <= 0 or above the overflow bound pmax                     BAD_PRICE
+    #   price <= 0 or above the caller's price ceiling pmax             BAD_PRICE
+    # (run_validated and feed_engine also give BAD_PRICE to a trade whose cap after it would
+    # exceed int64; classify cannot know the cap.)
     #   stock halted                                                    HALTED
     #   inside the closing call [window[1], window[2]) (no trade runs) IN_CLOSING_CALL
     #   not a multiple of the tick of its band                          OFF_GRID
@@ -618,6 +653,8 @@ def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid,
     bad = -1
     for k, (t, i, p) in enumerate(zip(times.tolist(), ids.tolist(), new_prices.tolist())):
         st = classify_trade(t, last, i, p, n, *rules)
+        if st == APPLIED and _cap(cur, sh) + offset + (p - cur[i]) * sh[i] > INT64_MAX:
+            st = BAD_PRICE
         status[k] = st
         counts[st] += 1
         if st == APPLIED:
@@ -645,7 +682,7 @@ def feed_engine(engine, times, ids, prices, lower, upper, halted, thresholds, ti
         raise TypeError(f"`engine` must be a ReferenceEngine, got {type(engine).__name__}")
     n = len(engine.codes)
     rules = _day_rules(n, lower, upper, halted, thresholds, ticks, grid, fast,
-                       (win_open, call_start, call_end, win_close), engine.price_bound)
+                       (win_open, call_start, call_end, win_close), INT64_MAX)
     m = _tape(times, ids, prices, "prices")
     last0 = _int_scalar(last_time, "last_time")
     levels = np.full(m, np.nan)
@@ -659,6 +696,8 @@ def feed_engine(engine, times, ids, prices, lower, upper, halted, thresholds, ti
         while open_prints and open_prints[0][0] < t:  # a trade stamped after a print makes it final
             print_levels[open_prints.pop(0)[1]] = level(_cap(cur, sh), engine.divisor)
         st = classify_trade(t, last, i, p, n, *rules)
+        if st == APPLIED and _cap(cur, sh) + (p - cur[i]) * sh[i] > INT64_MAX:
+            st = BAD_PRICE
         status[k] = st
         counts[st] += 1
         if st == APPLIED:
@@ -709,10 +748,6 @@ class ReferenceEngine:
     def base_cap(self) -> float:
         return self.divisor * self.base_value
 
-    @property
-    def price_bound(self) -> int:
-        return price_bound(self.shares.values())
-
     def update(self, code: str, price: int) -> float:
         if code not in self.prices:
             raise KeyError(code)
@@ -727,12 +762,16 @@ class ReferenceEngine:
         px = _int_values(prices, "prices", allow_float=True)
         if len(id_list) != len(px):
             raise ValueError(f"`ids` and `prices` must have the same length, got {len(id_list)} and {len(px)}")
-        n, pmax = len(self.codes), self.price_bound
-        for k, (i, p) in enumerate(zip(id_list, px)):
-            _check_trade(k, i, p, n, pmax, "ids", "prices")
-        out = []
-        for i, p in zip(id_list, px):
-            self.prices[self.codes[i]] = p
+        n, start, out = len(self.codes), dict(self.prices), []
+        for k, (i, p) in enumerate(zip(id_list, px)):  # the first bad trade wins, whatever its fault
+            try:
+                _check_trade(k, i, p, n, INT64_MAX, "ids", "prices")
+                self.prices[self.codes[i]] = p
+                if self.cap() > INT64_MAX:
+                    raise ValueError(f"`prices[{k}]` = {p} would overflow the int64 aggregate cap")
+            except ValueError:
+                self.prices = start
+                raise
             out.append(self.level)
         return out
 
@@ -743,13 +782,16 @@ class ReferenceEngine:
         shares: Sequence[int] | None = None,
     ) -> float:
         """Apply new reference prices / shares at one moment and rebase; returns the new divisor."""
-        before = self.cap()
+        before, start = self.cap(), (dict(self.prices), dict(self.shares))
         for k, c in enumerate(codes):
             if prices is not None:
                 self.prices[c] = int(prices[k])
             if shares is not None:
                 self.shares[c] = int(shares[k])
         after = self.cap()
+        if after > INT64_MAX:
+            self.prices, self.shares = start
+            raise ValueError(f"the changes would overflow the int64 aggregate cap: it would be {after}")
         self.divisor = rebase_divisor(self.divisor, before, after)
         return self.divisor
 
@@ -949,7 +991,7 @@ def _check_trade(k: int, i: int, p: int, n: int, pmax: int, ids_name: str, price
     if p <= 0:
         raise ValueError(f"`{prices_name}[{k}]` must be > 0, got {p}")
     if p > pmax:
-        raise ValueError(f"`{prices_name}[{k}]` = {p} could overflow the int64 aggregate cap (bound {pmax})")
+        raise ValueError(f"`{prices_name}[{k}]` must be <= {pmax}, got {p}")
 
 
 def _cap(prices: Sequence[int], shares: Sequence[int]) -> int:

@@ -180,14 +180,13 @@ class DayRules:
     """What the validating kernel checks, per stock and for the day (built by TradingDay)."""
 
     lower: np.ndarray  # int64 (n,), halts and p > 0 folded in
-    upper: np.ndarray  # int64 (n,), the overflow bound folded in
+    upper: np.ndarray  # int64 (n,)
     halted: np.ndarray  # uint8 (n,)
     thresholds: np.ndarray  # int64: prices where the tick size steps up
     ticks: np.ndarray  # int64: the tick size of each band (len(thresholds) + 1)
     grid: np.ndarray  # uint8 bitmap, bit p set: p is on the tick grid
     fast: np.ndarray  # int64 (n, 2): per stock (lo, span) of the fast path
     window: tuple[int, int, int, int]  # open, closing call start, close, last index-relevant time
-    pmax: int
 
 
 class TradingDay:
@@ -358,9 +357,9 @@ class TradingDay:
         moved — not per batch: a live feed sends small batches, and rebuilding these arrays
         would cost more than the trades."""
         book = self.book
-        pmax = int(book.price_bound)
+        pmax = _validation.INT64_MAX  # no price ceiling: the cap's overflow is checked exactly per trade
         n = len(book.universe)
-        key = (getattr(book, "version", 0), n, pmax, self._halts_version)
+        key = (getattr(book, "version", 0), n, self._halts_version)
         if self._rules_key != key:
             s = self.session
             win = (s.window[0], s.close_call, s.close, s.window[1])
@@ -390,7 +389,7 @@ class TradingDay:
             fast[:, 0] = np.where(empty, _validation.INT64_MAX, lower)
             fast[:, 1] = np.where(empty, 0, hi - np.where(empty, 0, lower))
             self._rules = DayRules(np.ascontiguousarray(lower), np.ascontiguousarray(upper), halted, th, ticks,
-                                   grid, fast, win, pmax)
+                                   grid, fast, win)
             self._rules_key = key
         return self._rules  # type: ignore[return-value]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kospi_fast import _validation
+from kospi_fast._aggregate import aggregate_cap
 from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import CashDividend, DividendCorrection, Event
 from kospi_fast.universe import Universe
@@ -27,19 +28,25 @@ from kospi_fast.universe import Universe
 BOOK_TYPES: dict[str, type] = {}
 
 
-def book_price_bound(shares: np.ndarray) -> int:
-    """Largest price any stock may take so that no index's int64 cap can overflow
-    (``CAP_LIMIT // max_k Σ shares[k]``, for (K, n) index shares)."""
-    return min((_validation.price_bound(row) for row in shares), default=_validation.INT64_MAX)
+def exact_caps(prices: np.ndarray, shares: np.ndarray, names: object = None, what: str = "`prices`") -> list[int]:
+    """Exact Σ price × shares of each index (Python ints), for (K, n) index shares.
 
-
-def exact_caps(prices: np.ndarray, shares: np.ndarray) -> list[int]:
-    """Exact Σ price × shares of each index (Python ints), for (K, n) index shares. Callers
-    guarantee every price <= ``book_price_bound(shares)``, under which every product and
-    partial sum fits in int64, so the int64 arithmetic is exact."""
-    if not shares.size:
-        return [0] * shares.shape[0]
-    return [int(c) for c in (shares * prices[None, :]).sum(axis=1, dtype=np.int64)]
+    Each must fit in int64 (the books keep their running caps there): otherwise a
+    ``ValueError`` names ``what`` (the argument, in backticks, or what changed), the index
+    (``names[k]`` when given) and the true cap.
+    """
+    out = []
+    for k, row in enumerate(shares):
+        try:
+            out.append(int(aggregate_cap(prices, row)) if row.size else 0)
+        except ValueError:
+            true = int(np.dot(prices.astype(object), row.astype(object)))
+            label = names[k] if names is not None else k  # type: ignore[index]
+            raise ValueError(
+                f"{what} would overflow the int64 aggregate cap of index {label!r}: Σ price × "
+                f"shares would be {true}, beyond the maximum {_validation.INT64_MAX}"
+            ) from None
+    return out
 
 
 def levels_of(caps: list[int], divisors: np.ndarray, carries: np.ndarray | None = None) -> list[float]:
@@ -156,7 +163,7 @@ class BookState:
             a = getattr(self, name)
             if not (np.isfinite(a).all() and (a > 0).all()):
                 raise ValueError(f"book state `{name}` must be finite and > 0, got {a.tolist()[:5]}")
-        _validation.check_price_bound(self.prices, "book state prices", book_price_bound(self.index_shares))
+        exact_caps(self.prices, self.index_shares, [d.name for d in self.definitions], "book state `prices`")
         if not np.isfinite(self.carries).all():
             raise ValueError("book state `carries` must be finite")
         for k, d in enumerate(self.definitions):

@@ -18,13 +18,14 @@ class Universe:
     Parameters
     ----------
     codes : sequence of str, length n
-        Unique 6-character KRX short codes, e.g. ``'005930'`` (kept as strings: leading zeros
-        matter).
+        Unique non-empty codes in any market's form: KRX short codes such as ``'005930'`` (kept
+        as strings: leading zeros matter), tickers such as ``'AAPL'`` or ``'BRK.B'``, ISINs.
     names : sequence of str, length n
     shares : array_like of int, shape (n,)
         Listed common shares, >= 0.
     base_prices : array_like of int, shape (n,)
-        Base prices in won (normally the previous close), > 0.
+        Base prices in integer price units (won for KRX, cents, ...; normally the previous
+        close), > 0.
     sectors : sequence of str, length n, optional
         Sector label per stock.
 
@@ -79,7 +80,7 @@ class Universe:
         return len(self.codes)
 
     def __repr__(self) -> str:
-        return f"Universe(n={len(self)}, cap={self.base_cap_won():.6g} won)"
+        return f"Universe(n={len(self)}, cap={self.base_cap():.6g} price units)"
 
     @property
     def code_index(self) -> dict[str, int]:
@@ -89,7 +90,7 @@ class Universe:
     def index_of(self, code: str) -> int:
         """Id (row) of ``code``; ``KeyError`` naming the code when it is unknown."""
         if not isinstance(code, str):
-            raise TypeError(f"`code` must be a str such as '005930', got {code!r}")
+            raise TypeError(f"`code` must be a str such as 'AAPL' or '005930', got {code!r}")
         try:
             return self._index[code]
         except KeyError:
@@ -106,7 +107,7 @@ class Universe:
             return self.index_of(code)
         if isinstance(code, (int, np.integer)) and not isinstance(code, bool):
             raise TypeError(_validation.ambiguous_int(code, "the id explicitly (update_id, id=)"))
-        raise TypeError(f"`code` must be a 6-character stock code such as '005930', got {code!r}")
+        raise TypeError(f"`code` must be a stock code string such as 'AAPL' or '005930', got {code!r}")
 
     def check_id(self, stock_id: object, name: str = "id") -> int:
         """A stock id (row) checked against the universe: an integer in ``[0, n)``."""
@@ -150,9 +151,13 @@ class Universe:
             None if self.sectors is None else list(self.sectors) + list(sectors or []),
         )
 
-    def base_cap_won(self) -> int:
-        """Σ base_prices × shares, exact."""
+    def base_cap(self) -> int:
+        """Σ base_prices × shares, exact (in price units × shares)."""
         return aggregate_cap(self.base_prices, self.shares) if len(self) else 0
+
+    def base_cap_won(self) -> int:
+        """:meth:`base_cap` under its KRX name (won)."""
+        return self.base_cap()
 
 
 def _string_tuple(values: Sequence[str], name: str, n: int) -> tuple[str, ...]:

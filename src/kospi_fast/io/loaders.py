@@ -18,6 +18,7 @@ from kospi_fast._optional import require
 from kospi_fast.engine import IndexEngine
 from kospi_fast.io.formats import csv_dialect
 from kospi_fast.io.ticks import _qualname, arrow_table
+from kospi_fast.krx import KRX_CODE_RE
 from kospi_fast.universe import Universe
 
 
@@ -248,7 +249,7 @@ def _int_column(t: _Table, col: str, *, check: str | None = None, label: str | N
     return out
 
 
-_CODE_RE = re.compile(r"^[0-9A-Z]{6}$")
+_CODE_RE = KRX_CODE_RE  # KRX files: KRX's own code rule (kospi_fast.krx)
 
 
 def normalize_code(value: object) -> str | None:

@@ -237,7 +237,7 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         price_band=decode(header.get("price_band"), "price_band"),  # absent: written before bands
     )
     state.check()
-    caps = exact_caps(state.prices, state.index_shares)
+    caps = exact_caps(state.prices, state.index_shares, [d.name for d in state.definitions])
     if caps != header["caps"]:
         raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
                          f"{header['caps'][:3]}…")

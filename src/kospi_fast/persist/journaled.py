@@ -40,7 +40,7 @@ class JournaledBook:
         "level", "levels", "cap", "caps", "divisor", "divisors", "prices", "index_shares", "published_level",
         "base_cap", "universe", "audit", "audit_table", "recompute", "recompute_levels", "ids_of",
         "listed_shares", "members", "reference_prices", "previous_close", "previous_levels", "dividends",
-        "base_value", "price_bound", "names", "name", "definitions", "definition", "index_of", "version",
+        "base_value", "names", "name", "definitions", "definition", "index_of", "version",
         "attribution", "attribution_frame", "to_state", "theoretical_ex_dividend_level", "as_of",
         "price_band", "band_limits",
     })
