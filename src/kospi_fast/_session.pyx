@@ -30,6 +30,7 @@ from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
+from kospi_fast._overflow cimport kf_cap_add
 from kospi_fast._ticks cimport cap_step, cap_step_checked, headroom_bound, id_t, share_total
 
 import numpy as np
@@ -117,6 +118,20 @@ cdef inline uint8_t _verdict(const DayRules* r, int64_t t, int64_t last, uint64_
     return st
 
 
+cdef inline bint _limits_fit(const int64_t* prices, const int64_t* shares, const int64_t* upper,
+                             Py_ssize_t n, int64_t cap) noexcept nogil:
+    """Every applied trade is at most its stock's upper limit, so while Σ max(price, upper) ×
+    shares fits in int64 no cap reachable in this batch can overflow (one pass over the stocks,
+    overflow-checked; the running ``cap`` must be Σ prices × shares)."""
+    cdef Py_ssize_t j
+    cdef int64_t total = cap, up
+    for j in range(n):
+        up = upper[j]
+        if up > prices[j] and kf_cap_add(total, up - prices[j], shares[j], &total):
+            return False
+    return True
+
+
 cdef Py_ssize_t apply_validated(
         int64_t* prices, const int64_t* shares, const DayRules* rules,
         const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
@@ -140,6 +155,8 @@ cdef Py_ssize_t apply_validated(
     cdef uint64_t total = 0  # Σ shares, taken once enough trades remain (as in _ticks)
     cdef int64_t lim = 0
     cdef bint known = False
+    if n_ticks > 0 and _limits_fit(prices, shares, r.upper, <Py_ssize_t>r.n_stocks, c):
+        lim = INT64_MAX  # no trade the rules accept can take the cap out of int64: no check
     for k in range(n_ticks):
         t = times[k]
         if t > next_print:  # rare: prints before t are final, at the level before this trade
@@ -150,23 +167,27 @@ cdef Py_ssize_t apply_validated(
         i = <uint64_t>ids[k]
         p = new_prices[k]
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
+        status[k] = st
         if st == APPLIED:  # then t >= last and p > 0
             if p <= lim:  # under the headroom bound (see _ticks.pxd): the plain step
                 c += cap_step(prices, shares, i, p)
-                last = t
             elif cap_step_checked(&c, prices, shares, i, p):
                 if not known and <uint64_t>(n_ticks - k) > r.n_stocks:
                     total = share_total(shares, <Py_ssize_t>r.n_stocks)
                     known = True
                 if known:
                     lim = headroom_bound(c, total)
-                last = t
             else:  # the true cap after it would not fit in int64: refused, nothing touched
-                st = BAD_PRICE
+                status[k] = BAD_PRICE
                 counts[BAD_PRICE] += 1
                 n_slow += 1
-        status[k] = st
-        if st != APPLIED:
+                if stop_at_bad:
+                    cap[0] = c
+                    last_time[0] = last
+                    counts[APPLIED] += (k + 1) - n_slow
+                    return k
+            last = t  # the verdict saw t >= last
+        else:
             if st != IGNORED and stop_at_bad:
                 cap[0] = c
                 last_time[0] = last
