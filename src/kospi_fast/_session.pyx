@@ -145,7 +145,28 @@ cdef Py_ssize_t apply_validated(
     Prints (``n_prints`` ascending ``print_times``, may be 0): ``print_levels[j]`` gets the
     level after the last applied trade stamped at or before ``print_times[j]``, written when a
     trade stamped after it arrives (so only prints before the batch's latest time are written;
-    later trades cannot be stamped before that time). One compare per trade."""
+    later trades cannot be stamped before that time). One compare per trade.
+
+    Overflow: when Σ max(price, upper limit) × shares fits in int64 (``_limits_fit``: always,
+    for KRX data) no accepted trade can overflow and the loop is the unguarded one; else each
+    accepted trade goes through the headroom bound and the exact checked step (``_ticks``)."""
+    if n_ticks > 0 and _limits_fit(prices, shares, rules.upper, <Py_ssize_t>rules.n_stocks, cap[0]):
+        return _validated_loop(prices, shares, rules, times, ids, new_prices, n_ticks, cap, last_time,
+                               divisor, levels, status, counts, stop_at_bad, print_times, n_prints,
+                               print_levels, False)
+    return _validated_loop(prices, shares, rules, times, ids, new_prices, n_ticks, cap, last_time,
+                           divisor, levels, status, counts, stop_at_bad, print_times, n_prints,
+                           print_levels, True)
+
+
+cdef inline Py_ssize_t _validated_loop(
+        int64_t* prices, const int64_t* shares, const DayRules* rules,
+        const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+        int64_t* cap, int64_t* last_time, double divisor,
+        double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad,
+        const int64_t* print_times, Py_ssize_t n_prints, double* print_levels,
+        bint guarded) noexcept nogil:
+    """apply_validated's loop; ``guarded`` is a constant at each call site (compiled away)."""
     cdef DayRules r = rules[0]  # a local copy: its fields stay in registers
     cdef Py_ssize_t k, pi = 0
     cdef int64_t c = cap[0], p, t, last = last_time[0], n_slow = 0
@@ -155,8 +176,6 @@ cdef Py_ssize_t apply_validated(
     cdef uint64_t total = 0  # Σ shares, taken once enough trades remain (as in _ticks)
     cdef int64_t lim = 0
     cdef bint known = False
-    if n_ticks > 0 and _limits_fit(prices, shares, r.upper, <Py_ssize_t>r.n_stocks, c):
-        lim = INT64_MAX  # no trade the rules accept can take the cap out of int64: no check
     for k in range(n_ticks):
         t = times[k]
         if t > next_print:  # rare: prints before t are final, at the level before this trade
@@ -169,7 +188,7 @@ cdef Py_ssize_t apply_validated(
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
         status[k] = st
         if st == APPLIED:  # then t >= last and p > 0
-            if p <= lim:  # under the headroom bound (see _ticks.pxd): the plain step
+            if not guarded or p <= lim:  # under the headroom bound (see _ticks.pxd): the plain step
                 c += cap_step(prices, shares, i, p)
             elif cap_step_checked(&c, prices, shares, i, p):
                 if not known and <uint64_t>(n_ticks - k) > r.n_stocks:
