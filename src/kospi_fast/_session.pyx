@@ -26,7 +26,7 @@ at 15:30).
 """
 
 cimport numpy as cnp
-from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
@@ -153,20 +153,27 @@ cdef Py_ssize_t apply_validated(
     if n_ticks > 0 and _limits_fit(prices, shares, rules.upper, <Py_ssize_t>rules.n_stocks, cap[0]):
         return _validated_loop(prices, shares, rules, times, ids, new_prices, n_ticks, cap, last_time,
                                divisor, levels, status, counts, stop_at_bad, print_times, n_prints,
-                               print_levels, False)
+                               print_levels, <uint8_t>0)
     return _validated_loop(prices, shares, rules, times, ids, new_prices, n_ticks, cap, last_time,
                            divisor, levels, status, counts, stop_at_bad, print_times, n_prints,
-                           print_levels, True)
+                           print_levels, <uint16_t>0)
 
 
-cdef inline Py_ssize_t _validated_loop(
+# The two specialisations of the validating loop (see _validated_loop).
+ctypedef fused guard_t:
+    uint8_t
+    uint16_t
+
+
+cdef Py_ssize_t _validated_loop(
         int64_t* prices, const int64_t* shares, const DayRules* rules,
         const int64_t* times, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
         int64_t* cap, int64_t* last_time, double divisor,
         double* levels, uint8_t* status, int64_t* counts, bint stop_at_bad,
         const int64_t* print_times, Py_ssize_t n_prints, double* print_levels,
-        bint guarded) noexcept nogil:
-    """apply_validated's loop; ``guarded`` is a constant at each call site (compiled away)."""
+        guard_t guard) noexcept nogil:
+    """apply_validated's loop, specialised at compile time by the type of ``guard`` (its value
+    is unused): uint8_t, unguarded; uint16_t, every accepted trade guarded."""
     cdef DayRules r = rules[0]  # a local copy: its fields stay in registers
     cdef Py_ssize_t k, pi = 0
     cdef int64_t c = cap[0], p, t, last = last_time[0], n_slow = 0
@@ -188,7 +195,7 @@ cdef inline Py_ssize_t _validated_loop(
         st = _verdict(&r, t, last, i, p, counts, &n_slow)
         status[k] = st
         if st == APPLIED:  # then t >= last and p > 0
-            if not guarded or p <= lim:  # under the headroom bound (see _ticks.pxd): the plain step
+            if guard_t is uint8_t or p <= lim:  # unguarded, or under the headroom bound: the plain step
                 c += cap_step(prices, shares, i, p)
             elif cap_step_checked(&c, prices, shares, i, p):
                 if not known and <uint64_t>(n_ticks - k) > r.n_stocks:
