@@ -94,11 +94,12 @@ GRID_PRICES = 1 << 23
 @pytest.fixture(scope="module")
 def day_rules(universe):
     """The kernel's arguments for the day, built from krx's public tables (as a trading day
-    builds them): per-stock limits folded with p > 0 and the overflow bound, the tick table,
+    builds them): per-stock limits folded with p > 0 (no price ceiling: the cap's overflow is
+    guarded exactly in the kernel), the tick table,
     the on-grid bitmap, the fast-path rows and the session window."""
     engine = _engine(universe)
     date = scenarios.DAY_DATE
-    pmax = engine.price_bound
+    pmax = I64_MAX
     lower, upper = krx.price_limits(engine.reference_prices, date=date)
     lower = np.maximum(np.asarray(lower, dtype=np.int64), 1)
     upper = np.minimum(np.asarray(upper, dtype=np.int64), pmax)
@@ -139,7 +140,7 @@ def test_session_rules_kernel_classify(benchmark, universe, day, expected, day_r
 
     def run():
         counts[:] = 0
-        return _session.classify(day.times, day.ids, day.prices, *day_rules, engine.price_bound, len(engine), -1,
+        return _session.classify(day.times, day.ids, day.prices, *day_rules, I64_MAX, len(engine), -1,
                                  status, counts, True)
 
     bad, last = benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1)
