@@ -74,15 +74,21 @@ def test_a_worked_example():
 
 @pytest.mark.parametrize("ids,px,msg", [
     ([0, 2], [1.0, 2.0], r"`ids\[1\]` is out of range: ids must be in \[0, 2\), got 2"),
-    ([0, 1], [1.0, np.nan], r"`new_prices\[1\]` must be a finite number > 0, got nan"),
+    ([0, 1], [1.0, np.nan], r"`new_prices\[1\]` must be a finite number, got nan"),
     ([0, 1], [-1.0, 1.0], r"`new_prices\[0\]` must be a finite number > 0, got -1.0"),
-    ([0, 1], [1.0, np.inf], r"`new_prices\[1\]` must be a finite number > 0, got inf"),
+    ([0, 1], [1.0, np.inf], r"`new_prices\[1\]` must be a finite number, got inf"),
+    ([0, 1], [1.0, 0.0], r"`new_prices\[1\]` must be a finite number > 0, got 0.0"),
 ])
 def test_bad_float_trades_are_refused_naming_them(ids, px, msg):
     p = np.array([1.5, 2.5])
     with pytest.raises(ValueError, match=msg):
         kf.replay([1.0, 2.0], p, 1.0, np.array(ids), np.array(px), exact=False)
     assert p.tolist() == [1.5, 2.5]
+
+
+def test_a_non_numeric_float_price_array_is_a_type_error():
+    with pytest.raises(TypeError, match=r"`new_prices` must be a numeric array"):
+        kf.replay([1.0, 2.0], [1.5, 2.5], 1.0, [0, 1], ["a", "b"], exact=False)
 
 
 def test_the_exact_path_refuses_fractions_and_names_the_float_path():

@@ -108,9 +108,7 @@ def _replay_f64(shares, prices, double d, ids, new_prices, bint return_state):
     _validation.check_positive(pr, "prices")
     cdef Py_ssize_t n_stocks = sh.shape[0]
     ids = _canonical_ids(ids, n_stocks)
-    npx = np.ascontiguousarray(new_prices, dtype=np.float64) if not isinstance(new_prices, (str, bytes)) else None
-    if npx is None or npx.ndim != 1:
-        raise TypeError(f"`new_prices` must be a 1-d array of numbers, got {new_prices!r}")
+    npx = _validation.float64_array(new_prices, "new_prices")  # finite numbers; > 0 in the kernel
     if cnp.PyArray_DIM(<cnp.ndarray>ids, 0) != npx.shape[0]:
         _validation.check_same_length(ids, "ids", npx, "new_prices")
     work = pr.copy()
