@@ -1,7 +1,7 @@
 # cython: language_level=3
 """The exact overflow guard of the running caps, for ``cimport`` (C code only: no module)."""
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 
 # The exact overflow guard: ``cap + d * s`` in int64, or 1 when the true value does not fit
@@ -37,3 +37,29 @@ cdef extern from *:
     #endif
     """
     bint kf_cap_add(int64_t cap, int64_t d, int64_t s, int64_t* out) noexcept nogil
+
+
+# The slow half of a batch kernel's step, kept out of its loop (not inlined, so the loop keeps
+# the shape and registers of the plain step): the trade's own check (id < n, 0 < p <= pmax)
+# and the exact checked cap step. Returns the new cap (>= 0) with ``prices[i] = p``, or -1 with
+# nothing touched when the trade is refused.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define KF_NOINLINE __attribute__((noinline))
+    #elif defined(_MSC_VER)
+    #define KF_NOINLINE __declspec(noinline)
+    #else
+    #define KF_NOINLINE
+    #endif
+    static KF_NOINLINE int64_t kf_slow_step(int64_t cap, int64_t* prices, const int64_t* shares,
+                                            uint64_t i, uint64_t n, int64_t p, int64_t pmax) {
+        int64_t c;
+        if (!(i < n && (uint64_t)p - 1 < (uint64_t)pmax)) return -1;
+        if (kf_cap_add(cap, p - prices[i], shares[i], &c)) return -1;
+        prices[i] = p;
+        return c;
+    }
+    """
+    int64_t kf_slow_step(int64_t cap, int64_t* prices, const int64_t* shares, uint64_t i,
+                         uint64_t n, int64_t p, int64_t pmax) noexcept nogil

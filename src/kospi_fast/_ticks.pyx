@@ -9,6 +9,7 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
+from kospi_fast._overflow cimport kf_slow_step
 from kospi_fast._buffers cimport (data, is_c_array, is_id_array, length_f64, length_i64, length_ids,
                                   same_length)
 
@@ -31,47 +32,49 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
                                 double* levels) noexcept nogil:
     # Each trade is first tested against min(pmax, headroom bound) (see _ticks.pxd): the common
     # case is the plain unchecked step; a trade above it takes the exact checked step. The bound
-    # needs Σ shares (a pass over the stocks), taken only once at least n_stocks trades remain
-    # (so it costs O(1) per trade); until then the bound is 0 and every trade is checked (a
-    # one-trade call from one's own loop pays no O(n_stocks) pass).
+    # needs Σ shares (a pass over the stocks), taken only for a batch of more trades than stocks
+    # (so it costs O(1) per trade); a smaller batch checks every trade (a one-trade call from
+    # one's own loop pays no O(n_stocks) pass).
     cdef Py_ssize_t k
-    cdef int64_t c = cap[0], p, lim = 0
+    cdef int64_t c = cap[0], p, lim = 0, c2
     cdef uint64_t i, n = <uint64_t>n_stocks, total = 0
-    cdef bint known = False
+    if n_ticks > n_stocks:  # a batch: the bound pays; a few trades: each checked instead
+        total = share_total(shares, n_stocks)
+        lim = headroom_bound(c, total) if total else 0x7FFFFFFFFFFFFFFF
+        if lim > pmax:
+            lim = pmax
     if levels == NULL:
         for k in range(n_ticks):
             i = <uint64_t>ids[k]
             p = new_prices[k]
             if trade_ok(i, n, p, lim):
                 c += cap_step(prices, shares, i, p)
-            elif trade_ok(i, n, p, pmax) and cap_step_checked(&c, prices, shares, i, p):
-                if not known and n_ticks - k > n_stocks:
-                    total = share_total(shares, n_stocks)
-                    known = True
-                if known:
+            else:
+                c2 = kf_slow_step(c, prices, shares, i, n, p, pmax)
+                if c2 < 0:
+                    cap[0] = c
+                    return k
+                c = c2
+                if total:
                     lim = headroom_bound(c, total)
                     if lim > pmax:
                         lim = pmax
-            else:
-                cap[0] = c
-                return k
     else:  # the same loop, writing the level after each trade (a loop of its own: ~10% faster)
         for k in range(n_ticks):
             i = <uint64_t>ids[k]
             p = new_prices[k]
             if trade_ok(i, n, p, lim):
                 c += cap_step(prices, shares, i, p)
-            elif trade_ok(i, n, p, pmax) and cap_step_checked(&c, prices, shares, i, p):
-                if not known and n_ticks - k > n_stocks:
-                    total = share_total(shares, n_stocks)
-                    known = True
-                if known:
+            else:
+                c2 = kf_slow_step(c, prices, shares, i, n, p, pmax)
+                if c2 < 0:
+                    cap[0] = c
+                    return k
+                c = c2
+                if total:
                     lim = headroom_bound(c, total)
                     if lim > pmax:
                         lim = pmax
-            else:
-                cap[0] = c
-                return k
             levels[k] = <double>c / divisor
     cap[0] = c
     return -1
