@@ -134,7 +134,7 @@ def _state(e):
         (np.int64(0), 100, TypeError, r"got the integer 0: an integer is ambiguous"),
         (-1, 100, TypeError, r"got the integer -1: an integer is ambiguous"),
         ("005930", 0, ValueError, r"`price` must be > 0, got 0"),
-        ("005930", "100", TypeError, r"`price` must be an integer number of won"),
+        ("005930", "100", TypeError, r"`price` must be an integer number of price units"),
     ],
 )
 def test_engine_update_bad(engine, key, price, exc, msg):
@@ -513,7 +513,8 @@ CATALOGUE = {
     "events-unhashable": (_engine, lambda e: e.apply_events([kf.events.Split("005930", 10, effective=[1])]),
                           TypeError, r"`events\[0\]` holds an unhashable value"),
     "family-shares-beyond-int64": (None, lambda _: _huge_family(), ValueError,
-                                   r"the shares sum to more than 9,000,000,000,000,000,000"),
+                                   r"`prices` would overflow the int64 aggregate cap of index 'X': Σ price × shares "
+                                   r"would be 23058430092136939520"),
     "engine-base-cap-underflow": (None, lambda _: kf.IndexEngine(kf.sample_universe(), base_cap=5e-324), ValueError,
                                   r"`base_cap` = 5e-324 gives a divisor of 0.0"),
     "engine-level-beyond-float": (None, lambda _: kf.IndexEngine(kf.sample_universe(), level=10**400), ValueError,

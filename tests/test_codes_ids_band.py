@@ -41,7 +41,7 @@ def test_band_is_krx_daily_limits_of_the_reference_prices(engine, sample):
     lo, hi = engine.band_limits()
     want_lo, want_hi = kf.krx.price_limits(sample.base_prices, rate=0.30)
     np.testing.assert_array_equal(lo, want_lo)
-    np.testing.assert_array_equal(hi, np.minimum(want_hi, engine.price_bound))
+    np.testing.assert_array_equal(hi, want_hi)  # no price ceiling (issue 18: the guard is exact)
     i = 0
     assert engine.update_id(i, int(hi[i])) == engine.recompute()  # the limits themselves are inside
     assert engine.update_id(i, int(lo[i])) == engine.recompute()

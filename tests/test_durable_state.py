@@ -147,16 +147,18 @@ def test_unstorable_event_values_are_refused_when_applied(make, msg, tmp_path):
     assert kf.IndexEngine.load(tmp_path / "s.kfs").level == e.level
 
 
-def test_engine_exactly_at_its_price_bound_saves_and_loads(tmp_path):
+def test_engine_exactly_at_the_int64_limit_saves_and_loads(tmp_path):
     u = kf.Universe(["000001", "000002"], ["A", "B"], [10**12] * 2, [1000] * 2)
     e = kf.IndexEngine(u, price_band=None)
-    e.update_id(0, e.price_bound)
-    e.update_id(1, e.price_bound)
-    assert e.cap < 9 * 10**18 and e.recompute() == e.level
+    top = (2**63 - 1 - 1000 * 10**12) // 10**12  # stock 0's largest price that fits
+    e.update_id(0, top)
+    room = (2**63 - 1 - e.cap) // 10**12
+    e.update_id(1, 1000 + room)  # the cap is now within 10**12 of int64's maximum
+    assert e.cap > 2**63 - 1 - 10**12 and e.recompute() == e.level
     e.save(tmp_path / "b.kfs")
     assert kf.IndexEngine.load(tmp_path / "b.kfs").cap == e.cap
-    with pytest.raises(ValueError, match="could overflow"):
-        e.update_id(0, e.price_bound + 1)
+    with pytest.raises(ValueError, match="would overflow"):
+        e.update_id(0, top + 1)
 
 
 # ---------------------------------------------------------------- journal: corruption vs torn tail

@@ -475,7 +475,7 @@ def test_replay_file_outputs(tmp_path, day):
 
 
 def test_replay_bad_tick_reports_its_row(sample):
-    e = kf.IndexEngine(sample, level=100.0)
+    e = kf.IndexEngine(sample, level=100.0, price_band=None)  # no band: the overflow guard answers
     huge = np.array([2**62], dtype=np.int64)  # its cap would overflow int64
     batches = io.batches_from_arrays(np.array([1, 2]), np.array([0, 0], np.int32),
                                      np.concatenate([[sample.base_prices[0]], huge]), batch_size=1)

@@ -63,14 +63,14 @@ def test_the_trials_refused_prices_are_admitted(unit, price_usd, n):
     cap = sum(int(p) * int(s) for p, s in zip(cur, shares))
     assert cap < I64_MAX // 10  # far from overflow: 0.7% / 6% of int64 as in the trial
     # engine, one trade and a batch: incremental == recompute, bit for bit
-    e = kf.IndexEngine(u, index_shares=shares, base_cap=cap0, base_value=1000.0)
+    e = kf.IndexEngine(u, index_shares=shares, base_cap=cap0, base_value=1000.0, price_band=None)
     e.update_many(ids[:4000], px[:4000])
-    e.update(0, price + unit)
+    e.update_id(0, price + unit)
     e.update_many(ids[4001:], px[4001:])
     assert e.cap == cap and e.level == e.recompute() == levels[-1]
     # family (two indices: the whole universe and the first ten names, fixed shares)
     codes = list(u.codes)
-    fam = kf.IndexFamily(u, [IndexDefinition("ALL", codes, weighting="fixed", shares=shares.tolist(), base_cap=cap0,
+    fam = kf.IndexFamily(u, price_band=None, definitions=[IndexDefinition("ALL", codes, weighting="fixed", shares=shares.tolist(), base_cap=cap0,
                                              base_value=1000.0),
                              IndexDefinition("TOP10", codes[:10], weighting="fixed", shares=shares[:10].tolist(),
                                              level=100.0)])
@@ -118,7 +118,7 @@ def test_aggregate_cap_admits_int64_max_exactly():
 def _engine_near_limit():
     shares, prices = _near_limit()
     u = kf.Universe(["A", "B"], ["A", "B"], shares, prices)
-    return kf.IndexEngine(u, level=1000.0)
+    return kf.IndexEngine(u, level=1000.0, price_band=None)
 
 
 def _state(book):
@@ -131,7 +131,7 @@ def test_engine_refuses_an_overflowing_trade_and_changes_nothing():
     before = _state(e)
     with pytest.raises(ValueError, match=rf"`price` = {fit + 1} would overflow the int64 aggregate cap: Σ price × "
                                          rf"shares after it would be {(fit + 1) * 2**40 + 3000}"):
-        e.update(0, fit + 1)
+        e.update_id(0, fit + 1)
     assert _state(e) == before and e.cap == 2**62 + 3000
     with pytest.raises(ValueError, match=r"`prices\[2\]` = .* would overflow"):
         e.update_many([1, 1, 0, 1], [5, 6, fit + 1, 7])
@@ -148,7 +148,7 @@ def test_engine_refuses_an_overflowing_trade_and_changes_nothing():
 def _family_near_limit():
     shares, prices = _near_limit()
     u = kf.Universe(["A", "B", "C"], ["A", "B", "C"], [*shares, 10], [*prices, 50])
-    return kf.IndexFamily(u, [IndexDefinition("SMALL", ["B", "C"], weighting="fixed", shares=[3, 10], level=100.0),
+    return kf.IndexFamily(u, price_band=None, definitions=[IndexDefinition("SMALL", ["B", "C"], weighting="fixed", shares=[3, 10], level=100.0),
                               IndexDefinition("BIG", ["A", "B"], weighting="fixed", shares=[2**40, 3], level=1000.0)])
 
 
@@ -226,7 +226,7 @@ def test_replay_and_engine_refuse_exactly_where_python_ints_overflow(stream):
         caps.append(c)
     d = 12345.678
     u = kf.Universe([f"C{i}" for i in range(len(shares))], ["x"] * len(shares), sh, p0)
-    e = kf.IndexEngine(u, index_shares=sh, base_cap=d * 100.0)
+    e = kf.IndexEngine(u, index_shares=sh, base_cap=d * 100.0, price_band=None)
     if first_bad is None:
         levels = kf.replay(sh, p0, d, ids, px)
         assert levels.tolist() == [float(c) / d for c in caps]
@@ -242,5 +242,5 @@ def test_replay_and_engine_refuse_exactly_where_python_ints_overflow(stream):
         assert e.prices.tolist() == prices  # nothing of the batch applied
         e.update_many(ids[:first_bad], px[:first_bad])  # the trades before it are fine, one by one too
         with pytest.raises(ValueError, match="would overflow"):
-            e.update(int(ids[first_bad]), int(px[first_bad]))
+            e.update_id(int(ids[first_bad]), int(px[first_bad]))
         assert e.level == e.recompute()

@@ -338,7 +338,7 @@ class TradingDay:
         counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
         w = r.window
         bad, last = _session.classify(t, ids_a, prices_a, r.lower, r.upper, r.halted, r.thresholds, r.ticks, r.grid,
-                                      r.fast, w[0], w[1], w[2], w[3], r.pmax, len(self.book.universe),
+                                      r.fast, w[0], w[1], w[2], w[3], _validation.INT64_MAX, len(self.book.universe),
                                       self._last_time, status, counts, pol == "raise")
         if bad != -1:
             k = int(bad)
