@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -84,3 +86,41 @@ def classify(
     counts: npt.NDArray[np.int64],  # int64_t[len(STATUS_NAMES)], incremented
     stop_at_bad: bool,
 ) -> tuple[int, int]: ...  # (bad, last_time)
+
+class SingleTrade:
+    """The validated single-trade path of a TradingDay (see _session.pyx)."""
+
+    version: object
+    stale: bool
+    raise_bad: bool
+    last_time: int
+    next_print: int
+    def __init__(
+        self,
+        book: object,
+        refresh: Callable[[], None],
+        on_due: Callable[[int], int],
+        fallback: Callable[[int, object, object], int],
+        reject: Callable[[int, object, object, int], None],
+        raise_bad: bool,
+    ) -> None: ...
+    def set_rules(
+        self,
+        version: object,
+        lower: npt.NDArray[np.int64],
+        upper: npt.NDArray[np.int64],
+        halted: npt.NDArray[np.uint8],
+        thresholds: npt.NDArray[np.int64],
+        ticks: npt.NDArray[np.int64],
+        grid: npt.NDArray[np.uint8],
+        fast: npt.NDArray[np.int64],
+        win_open: int,
+        call_start: int,
+        call_end: int,
+        win_close: int,
+        pmax: int,
+    ) -> None: ...
+    @property
+    def counts(self) -> npt.NDArray[np.int64]: ...
+    def add_counts(self, counts: npt.NDArray[np.int64]) -> None: ...
+    def on_trade(self, time_ns: int, code_or_id: str | int, price: int) -> int: ...

@@ -447,3 +447,175 @@ def classify(times, ids, prices, lower, upper, halted, thresholds, ticks, grid, 
             bad = classify_trades[int64_t](&r, tp, <const int64_t*>ip, pp, n_ticks, &lt, stp, cnt,
                                            stop_at_bad)
     return bad, lt
+
+
+# ------------------------------------------------------------------------- one trade at a time
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+
+cdef int64_t _EARLIEST_NS = 6 * 3600 * 1_000_000_000  # no KRX trade is stamped before 06:00
+cdef int64_t _DAY_NS = 86_400 * 1_000_000_000
+
+
+cdef inline int64_t _small_int(object x, bint* overflow) except? -1:
+    """A Python int as int64 (``overflow`` set when it does not fit); the caller has checked
+    ``type(x) is int``. No PyLong is allocated and no Python comparison made."""
+    cdef int ovf = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(x, &ovf)
+    overflow[0] = ovf != 0
+    return v
+
+
+cdef class SingleTrade:
+    """The validated single-trade path of a :class:`~kospi_fast.TradingDay`: the rules kernel's
+    verdict (``_verdict``: the same fast path and exact classification as a batch) and, for an
+    ``EngineCore`` book, the update itself, for one trade without any array.
+
+    It owns the day's feed state shared with the batch path: the latest trade time
+    (``last_time``), the counts per status code, and ``next_print`` — the first print of the
+    publication grid that is not final yet. A trade stamped after ``next_print`` first calls
+    ``on_due(t)`` (the day finalizes the prints before ``t`` at the levels before the trade and
+    returns the new ``next_print``). The rules are installed by :meth:`set_rules` and re-read
+    (``refresh()``) when the book changed (its ``_version``, length or price bound) or after a
+    halt or resume (``stale``). A book that is not an ``EngineCore`` (a family, a journaled
+    book) goes through ``fallback(time_ns, code_or_id, price)`` (a batch of one).
+    """
+
+    cdef DayRules r
+    cdef tuple _keep                # the rule arrays ``r`` points into
+    cdef EngineCore core            # None: no fast path
+    cdef object book
+    cdef object _refresh, _on_due, _fallback, _reject
+    cdef dict _codes
+    cdef public object version      # the book's ``_version`` the rules were built at
+    cdef public bint stale
+    cdef public bint raise_bad      # policy "raise": a rejected trade raises, nothing changes
+    cdef public int64_t last_time
+    cdef public int64_t next_print
+    cdef int64_t _counts[N_STATUS]  # slow-path counts (as _verdict keeps them) + batches
+    cdef int64_t _n_fast_ok         # trades accepted by the fast path
+
+    def __cinit__(self):
+        self.last_time = -1
+        self.next_print = INT64_MAX
+        self.stale = True
+        cdef Py_ssize_t k
+        for k in range(N_STATUS):
+            self._counts[k] = 0
+        self._n_fast_ok = 0
+
+    def __init__(self, book, refresh, on_due, fallback, reject, bint raise_bad):
+        self.book = book
+        self.core = book if isinstance(book, EngineCore) else None
+        self._codes = book.universe.code_index if self.core is not None else None
+        self._refresh, self._on_due, self._fallback, self._reject = refresh, on_due, fallback, reject
+        self.raise_bad = raise_bad
+
+    def set_rules(self, version, lower, upper, halted, thresholds, ticks, grid, fast,
+                  int64_t win_open, int64_t call_start, int64_t call_end, int64_t win_close,
+                  int64_t pmax):
+        """Install the day's rules (the arrays of :func:`run_validated`, of the book's length)."""
+        cdef Py_ssize_t n = self.core._n if self.core is not None else length_i64(lower, "lower")
+        _day_rules(&self.r, n, "the book", lower, upper, halted, thresholds, ticks, grid, fast,
+                   win_open, call_start, call_end, win_close, pmax)
+        self._keep = (lower, upper, halted, thresholds, ticks, grid, fast)
+        self.version = version
+        self.stale = False
+        self._codes = self.book.universe.code_index if self.core is not None else None
+
+    @property
+    def counts(self):
+        """Trades per status code so far (int64, ``len(STATUS_NAMES)``), batches included."""
+        out = np.empty(N_STATUS, dtype=np.int64)
+        cdef Py_ssize_t k
+        for k in range(N_STATUS):
+            out[k] = self._counts[k]
+        out[APPLIED] += self._n_fast_ok
+        return out
+
+    def add_counts(self, counts):
+        """Add a batch's counts (int64, ``len(STATUS_NAMES)``)."""
+        cdef Py_ssize_t k
+        for k in range(N_STATUS):
+            self._counts[k] += <int64_t>counts[k]
+
+    def on_trade(self, time_ns, code_or_id, price):
+        """One trade: its status code (see ``STATUS_NAMES``); applied when ``APPLIED``.
+
+        ``time_ns``: int, ns since midnight KST; ``code_or_id``: a str code or an int id (an
+        int is always an id); ``price``: int won."""
+        if self.core is None:
+            return self._fallback(time_ns, code_or_id, price)
+        cdef bint ovf = False
+        cdef int64_t t, p, n_slow = 0
+        cdef uint64_t i
+        cdef object row
+        # time: ns since midnight KST, inside the day (another encoding is a caller error)
+        if type(time_ns) is int:
+            t = _small_int(time_ns, &ovf)
+        else:
+            t = _time_scalar(time_ns)
+        if ovf or t < _EARLIEST_NS or t >= _DAY_NS:
+            _bad_clock(time_ns)
+        # id: a str is a code (unknown: BAD_ID), an int an id (out of range: BAD_ID)
+        if type(code_or_id) is str:
+            row = self._codes.get(code_or_id)
+            i = <uint64_t>(<Py_ssize_t>row) if row is not None else <uint64_t>-1
+        elif type(code_or_id) is int:
+            i = <uint64_t>_small_int(code_or_id, &ovf)
+            if ovf:
+                i = <uint64_t>-1
+        else:
+            i = <uint64_t>_id_scalar(code_or_id)
+        # price: int won; one that does not fit int64 is a bad price
+        if type(price) is int:
+            p = _small_int(price, &ovf)
+            if ovf:
+                p = -1
+        else:
+            p = _price_scalar(price)
+        if (self.stale or self.core._n != <Py_ssize_t>self.r.n_stocks or self.core._pmax != self.r.pmax
+                or self.book._version != self.version):
+            self._refresh()
+        cdef uint8_t st = _verdict(&self.r, t, self.last_time, i, p, self._counts, &n_slow)
+        if n_slow == 0:
+            self._n_fast_ok += 1
+        elif st != APPLIED and st != IGNORED and self.raise_bad:
+            self._counts[st] -= 1  # nothing of the trade is kept, not even its count
+            self._reject(t, code_or_id, price, st)
+        if t > self.next_print:  # rare: the prints before t are final, at the levels before it
+            self.next_print = self._on_due(t)
+        if st == APPLIED:
+            self.core._cap += cap_step(self.core._pp, self.core._sp, i, p)
+            self.last_time = t
+        elif t > self.last_time:
+            self.last_time = t
+        return st
+
+
+cdef int64_t _time_scalar(object x) except? -1:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {x!r}")
+    v = int(x)
+    if not -(2**63) <= v < 2**63:
+        _bad_clock(x)
+    return v
+
+
+cdef int64_t _id_scalar(object x) except? -2:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"`code_or_id` must be a str code or an int id (an int is always an id), got {x!r}")
+    v = int(x)
+    return v if 0 <= v < 2**63 else -1
+
+
+cdef int64_t _price_scalar(object x) except? -2:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"`price` must be an int number of won, got {x!r}")
+    v = int(x)
+    return v if -(2**63) <= v < 2**63 else -1
+
+
+cdef int _bad_clock(object x) except -1:
+    raise ValueError(
+        f"`time_ns` = {x!r} is not a KRX trade time in ns since midnight KST (06:00 <= t < 24:00): "
+        "it looks like another encoding (epoch seconds/ms/ns, or KRX HHMMSSfff integers)")

@@ -231,13 +231,27 @@ class TradingDay:
         self._rules_key: tuple | None = None
         self._rules: DayRules | None = None
         self._thresholds, self._ticks, self._grid = _tick_rules(self.session.date)
-        self._last_time = -1
+        # the feed state shared by batches and single trades (latest time, counts per status,
+        # the first print not final yet) lives in the single-trade kernel
+        self._single = _session.SingleTrade(book, self._refresh_single, self._due, self._one_as_batch,
+                                            self._reject_one, self.policy == "raise")
         self.start_levels = np.asarray(book.levels, dtype=np.float64).copy()
         # every index's level on the publication grid at 1 s (every KRX grid is a subset of it):
         # per-trade levels are kept as batches arrive and sampled when the series is read; a
         # family's kernel samples its prints itself (rows)
         self._prints = StepSampler(self.start_levels, grid=publication_grid(self.session, 1))
-        self.counts: dict[str, int] = {}
+        self._single.next_print = self._next_due()
+
+    @property
+    def _last_time(self) -> int:
+        """The latest trade time seen (ns; -1 before any)."""
+        return int(self._single.last_time)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """{reason: number of trades} of the day so far, batches and single trades."""
+        c = self._single.counts
+        return {STATUS[k]: int(c[k]) for k in np.flatnonzero(c).tolist()}
 
     @property
     def engine(self):
@@ -256,12 +270,14 @@ class TradingDay:
         refused: it may be a code whose leading zeros were lost)."""
         self._halted_ids.add(self._id(code, id))
         self._halts_version += 1
+        self._single.stale = True
 
     def resume(self, code: object = None, *, id: object = None) -> None:  # noqa: A002 - the stock id
         """End a halt: the stock trades again under the day's rules (``code`` or ``id=``, as
         :meth:`halt`)."""
         self._halted_ids.discard(self._id(code, id))
         self._halts_version += 1
+        self._single.stale = True
 
     @property
     def halted(self) -> tuple[str, ...]:
@@ -312,15 +328,126 @@ class TradingDay:
                 f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) rejected: "
                 f"{STATUS[int(status[k])]}; nothing of the batch was applied"
             )
-        self._last_time = int(last)
+        self._single.last_time = int(last)
         final = self.book.levels  # a fresh array (every book's `levels` is a copy)
         # final now: the prints before the latest trade time seen (no later trade is stamped
         # before it: one would be rejected as out of order)
         self._prints.feed_rows(sample_times, rows, until=self._last_time, after=final)
-        res = FeedResult(levels, status, counts, final)
-        for reason, n in res.reasons().items():
-            self.counts[reason] = self.counts.get(reason, 0) + n
-        return res
+        self._single.next_print = self._next_due()
+        self._single.add_counts(counts)
+        return FeedResult(levels, status, counts, final)
+
+    def on_trade(self, time_ns: int, code_or_id: str | int, price: int) -> int:
+        """Apply one trade under the day's rules; return its status code (:data:`STATUS`).
+
+        The same checks, statuses and prints as :meth:`feed` of a batch of one, without any
+        array: for a feed handled trade by trade. An :class:`~kospi_fast.IndexEngine` book takes
+        the compiled path (a few hundred ns from Python); any other book (a family, a journaled
+        book) goes through :meth:`feed` with one trade.
+
+        Parameters
+        ----------
+        time_ns : int
+            ns since midnight KST, not before the previous trade's (else ``OUT_OF_ORDER``).
+        code_or_id : str or int
+            A str is a stock code (an unknown code is ``BAD_ID``); an int is always a row id of
+            the universe, never a code (a code read as a number has lost its leading zeros:
+            pass codes as str).
+        price : int
+            Won.
+
+        Returns
+        -------
+        int
+            ``APPLIED`` (0), ``IGNORED`` (1, off-hours) or, with policy "reject", the code of
+            the reason the trade was rejected (nothing applied).
+
+        Raises
+        ------
+        TypeError
+            ``time_ns``, ``code_or_id`` or ``price`` of the wrong kind (e.g. a float).
+        ValueError
+            ``time_ns`` outside 06:00-24:00 (another time encoding); with policy "raise", a
+            rejected trade (its values and reason; nothing changed).
+        """
+        return self._single.on_trade(time_ns, code_or_id, price)
+
+    def advance_to(self, time_ns: int) -> None:
+        """Declare that no trade stamped before ``time_ns`` will come (the wall clock of a
+        live feed): the prints before it become final at the levels now, and a later trade
+        stamped before it is out of order. Never moves back."""
+        if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
+            raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {time_ns!r}")
+        t = int(time_ns)
+        if not 0 <= t <= DAY_NS:
+            raise ValueError(f"`time_ns` must be in [0, {DAY_NS}] (ns since midnight KST), got {t}")
+        k = self._single
+        if t > k.next_print:
+            k.next_print = self._due(t)
+        if t > k.last_time:
+            k.last_time = t
+
+    def _due(self, t: int) -> int:
+        """The prints stamped before ``t`` are final at the levels now (no trade before ``t``
+        is to come); returns the first print that is not final (``INT64_MAX`` past the close)."""
+        s = self._prints
+        times = s.open_times(until=t)
+        lv = np.asarray(self.book.levels, dtype=np.float64)
+        s.feed_rows(times, np.broadcast_to(lv, (times.shape[0], lv.shape[0])), until=t, after=lv)
+        return self._next_due()
+
+    def _next_due(self) -> int:
+        g = self._prints.open_times()
+        return int(g[0]) if g.shape[0] else _validation.INT64_MAX
+
+    def _refresh_single(self) -> None:
+        self.rules()  # installs them in the single-trade kernel when rebuilt
+        if self._single.stale or self._single.version != getattr(self.book, "version", 0):
+            self._install_single(self._rules)
+
+    def _install_single(self, r: DayRules) -> None:
+        w = r.window
+        self._single.set_rules(getattr(self.book, "version", 0), r.lower, r.upper, r.halted, r.thresholds,
+                               r.ticks, r.grid, r.fast, w[0], w[1], w[2], w[3], r.pmax)
+
+    def _one_as_batch(self, time_ns: object, code_or_id: object, price: object) -> int:
+        """A single trade for a book without the compiled path: a batch of one."""
+        if isinstance(code_or_id, str):
+            i = self.book.universe.code_index.get(code_or_id, -1)
+        elif isinstance(code_or_id, bool) or not isinstance(code_or_id, (int, np.integer)):
+            raise TypeError(f"`code_or_id` must be a str code or an int id (an int is always an id), "
+                            f"got {code_or_id!r}")
+        else:
+            i = int(code_or_id)
+        if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
+            raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {time_ns!r}")
+        if isinstance(price, bool) or not isinstance(price, (int, np.integer)):
+            raise TypeError(f"`price` must be an int number of won, got {price!r}")
+        if not 0 <= i < len(self.book.universe):  # reported as the kernel would (an array can't hold it)
+            return self._bad_one(int(time_ns), code_or_id, price, _session.BAD_ID)
+        if not 0 < int(price) < 2**63:
+            return self._bad_one(int(time_ns), code_or_id, price, _session.BAD_PRICE)
+        res = self.feed(np.array([int(time_ns)], dtype=np.int64), np.array([i], dtype=np.int64),
+                        np.array([int(price)], dtype=np.int64))
+        return int(res.status[0])
+
+    def _bad_one(self, t: int, code_or_id: object, price: object, st: int) -> int:
+        _check_clock(np.array([t], dtype=np.int64))
+        if t < self._last_time:
+            st = _session.OUT_OF_ORDER
+        elif not self.session.window[0] <= t <= self.session.window[1]:
+            st = IGNORED
+        if st != IGNORED and self.policy == "raise":
+            self._reject_one(t, code_or_id, price, st)
+        c = np.zeros(len(STATUS), dtype=np.int64)
+        c[st] = 1
+        self._single.add_counts(c)
+        self.advance_to(t)
+        return st
+
+    def _reject_one(self, t: int, code_or_id: object, price: object, st: int) -> None:
+        raise ValueError(f"trade (time {format_clock(int(t), digits=3)}, stock {code_or_id!r}, price {price!r}) "
+                         f"rejected: {STATUS[int(st)]}; nothing was applied")
 
     def check(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
         """Classify a batch of timestamped trades under the day's rules without applying them
@@ -391,6 +518,7 @@ class TradingDay:
             self._rules = DayRules(np.ascontiguousarray(lower), np.ascontiguousarray(upper), halted, th, ticks,
                                    grid, fast, win)
             self._rules_key = key
+            self._install_single(self._rules)
         return self._rules  # type: ignore[return-value]
 
     # outputs ----------------------------------------------------------------------------
@@ -400,9 +528,18 @@ class TradingDay:
         :func:`published_series` for ``all_time_high`` and ``round_numbers``."""
         k = 0 if index is None else self.book.index_of(index)
         grid = publication_grid(self.session, interval_s)
-        times, levels = self._prints.read()  # every index, on the 1 s grid
+        times, levels = self._sampled()  # every index, on the 1 s grid
         raw = levels[np.searchsorted(times, grid), k]
         return PublishedSeries.of(grid, raw, float(self.start_levels[k]), **kwargs)
+
+    def _sampled(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every index's level on the 1 s publication grid so far (:meth:`StepSampler.read`),
+        the prints not final yet at the levels now (single trades move the book between
+        batches)."""
+        s = self._prints
+        s.feed_rows(_NO_TIMES, np.empty((0, self.start_levels.shape[0])), until=max(self._last_time, 0),
+                    after=self.book.levels)
+        return s.read()
 
 
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
