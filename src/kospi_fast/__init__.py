@@ -10,6 +10,7 @@ from kospi_fast.book import IndexBook
 from kospi_fast.definitions import IndexDefinition, cap_weights
 from kospi_fast.engine import IndexEngine
 from kospi_fast.family import IndexFamily
+from kospi_fast.live import Print, Publisher
 from kospi_fast.persist import CorruptStateError, JournaledBook, JournaledEngine
 from kospi_fast.publish import published
 from kospi_fast.sample import SimulatedDay, sample_universe, simulate_day
@@ -27,6 +28,8 @@ __all__ = [
     "IndexFamily",
     "JournaledBook",
     "JournaledEngine",
+    "Print",
+    "Publisher",
     "RebaseRecord",
     "ReplayState",
     "SimulatedDay",

@@ -7,6 +7,7 @@ KST is UTC+9 all year (no daylight saving since 1988), so a day's midnight in UT
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 import numpy as np
@@ -17,7 +18,41 @@ KST_OFFSET_NS = 9 * 3600 * NS_PER_S  # UTC+9, no daylight saving since 1988
 
 _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
 
-__all__ = ["DAY_NS", "KST_OFFSET_NS", "NS_PER_S", "format_clock", "parse_clock"]
+__all__ = ["DAY_NS", "KST", "KST_OFFSET_NS", "NS_PER_S", "format_clock", "kst_datetime", "kst_now_ns", "parse_clock"]
+
+
+def _seoul() -> _dt.tzinfo:
+    """Asia/Seoul from the IANA database, or UTC+9 named KST where it is missing (Windows
+    without ``tzdata``): the two agree on every date since 1988."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Asia/Seoul")
+    except Exception:  # pragma: no cover - no tz database on this machine
+        return _dt.timezone(_dt.timedelta(hours=9), "KST")
+
+
+#: The zone of every time the package outputs (tz-aware, with the date).
+KST = _seoul()
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+def kst_datetime(date: _dt.date, ns: int) -> _dt.datetime:
+    """``ns`` since midnight KST of ``date`` as a tz-aware Asia/Seoul datetime (microseconds;
+    the ns below them are dropped).
+
+    >>> kst_datetime(_dt.date(2026, 3, 23), 32_410_500_000_000).isoformat()
+    '2026-03-23T09:00:10.500000+09:00'
+    """
+    us = int(ns) // 1000
+    naive = _dt.datetime(date.year, date.month, date.day) + _dt.timedelta(microseconds=us)
+    return naive.replace(tzinfo=KST)
+
+
+def kst_now_ns(date: _dt.date, epoch_ns: int) -> int:
+    """A wall-clock time (ns since the Unix epoch, e.g. ``time.time_ns()``) as ns since midnight
+    KST of ``date`` (negative before that midnight, beyond ``DAY_NS`` after the day)."""
+    return int(epoch_ns) + KST_OFFSET_NS - (date - _EPOCH).days * DAY_NS
 
 
 def parse_clock(value: object) -> int:

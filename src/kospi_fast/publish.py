@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DaySummary", "IndexEvent", "PublishedSeries", "StepSampler", "SummaryView", "grid_times", "parse_step",
-    "publication_grid", "publication_times", "published", "published_array", "published_series",
+    "print_interval_s", "publication_grid", "publication_times", "published", "published_array", "published_series",
 ]
 
 
@@ -94,6 +94,20 @@ def publication_grid(session: _Session, interval_s: int) -> np.ndarray:
     if isinstance(interval_s, bool) or not isinstance(interval_s, (int, np.integer)) or interval_s <= 0:
         raise ValueError(f"`interval_s` must be a positive int, got {interval_s!r}")
     return grid_times(session.first_print, session.close, int(interval_s) * NS_PER_S, close=True)
+
+
+#: Indices KRX prints every second (the KOSPI 200 family); every other index every 10 s.
+ONE_SECOND_FAMILY = ("KOSPI 200", "KOSPI 100", "KOSPI 50")
+
+
+def print_interval_s(name: str) -> int:
+    """KRX's print interval of an index, in seconds: 1 for the KOSPI 200 family (KOSPI 200,
+    100, 50 and their variants), 10 for KOSPI and the other KOSPI indices (decision 8).
+
+    >>> print_interval_s("KOSPI"), print_interval_s("KOSPI 200"), print_interval_s("KOSPI 200 EW")
+    (10, 1, 1)
+    """
+    return 1 if any(name == f or name.startswith(f + " ") for f in ONE_SECOND_FAMILY) else 10
 
 
 _STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$")
@@ -309,6 +323,34 @@ class StepSampler:
         self.last_time = int(until) if self.last_time is None else max(self.last_time, int(until))
 
     # -------------------------------------------------------------------- reading
+    @property
+    def n_final(self) -> int:
+        """How many grid times are final (they never change again)."""
+        return self._next
+
+    def final(self, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(times, values)`` of the final grid times from position ``since`` on: for a
+        consumer that takes the prints as they become final (costs what is new, not the day).
+
+        >>> s = StepSampler(100.0, grid=[10, 20, 30])
+        >>> s.feed(np.array([15, 25]), np.array([101.0, 102.0]))
+        >>> [x.tolist() for x in s.final(1)]
+        [[20], [101.0]]
+        """
+        since, hi = max(0, int(since)), self._next
+        shape = (self._carry.shape[0],) if self._vector else ()
+        if since >= hi:
+            return self._times(hi, hi), np.empty((0,) + shape)
+        parts, end = [], hi
+        for chunk in reversed(self._chunks):
+            start = end - chunk.shape[0]
+            parts.append(chunk[max(since - start, 0):])
+            if start <= since:
+                break
+            end = start
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts[::-1])
+        return self._times(since, hi), values
+
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         """``(times, values)`` on the grid so far (an arithmetic grid through its end, or on to
         the first grid time at or after the last trade); grid times that are not final yet

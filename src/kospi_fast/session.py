@@ -214,15 +214,25 @@ class TradingDay:
         Use XKRX to check the day and its opening time (needs ``exchange-calendars``).
     validate : bool
         False skips the KRX checks (ids and prices are still checked): for benchmarks.
+    session : SessionTimes, optional
+        Another window than KRX's regular session (``date``, ``check_calendar`` and
+        ``late_open`` are then not used for it): e.g. the extended hours of an indicative
+        index (:class:`~kospi_fast.live.Publisher`). The official index always uses the default.
     """
 
     def __init__(self, book, date: object, *, policy: str = "raise", limit_rate: float = 0.30,
-                 check_calendar: bool = True, late_open: bool | None = None, validate: bool = True) -> None:
+                 check_calendar: bool = True, late_open: bool | None = None, validate: bool = True,
+                 session: SessionTimes | None = None) -> None:
         if not callable(getattr(book, "_feed_validated", None)) or not hasattr(book, "reference_prices"):
             raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily or a JournaledBook of "
                             f"one), got {type(book).__name__}")
         self.book = book
-        self.session = session_times(date, late_open=late_open, check_calendar=check_calendar)
+        if session is None:
+            self.session = session_times(date, late_open=late_open, check_calendar=check_calendar)
+        elif not isinstance(session, SessionTimes):
+            raise TypeError(f"`session` must be a SessionTimes, got {type(session).__name__}")
+        else:  # another session of the day (e.g. an indicative extended-hours series)
+            self.session = session
         self.policy = _check_policy(policy)
         self.validate = bool(validate)
         self.limit_rate = _validation.positive_float(limit_rate, "limit_rate")
@@ -317,6 +327,7 @@ class TradingDay:
         _validation.check_same_length(t, "times", prices_a, "prices")
         _check_clock(t)
         rules = self.rules()
+        self._sync_prints()
         # the prints this batch can make final (a view of the grid; the kernel samples them while
         # it applies the trades): a print is final once a trade stamped after it has come
         sample_times = self._prints.open_times(int(t[0])) if t.shape[0] else _NO_TIMES
@@ -536,10 +547,15 @@ class TradingDay:
         """Every index's level on the 1 s publication grid so far (:meth:`StepSampler.read`),
         the prints not final yet at the levels now (single trades move the book between
         batches)."""
-        s = self._prints
-        s.feed_rows(_NO_TIMES, np.empty((0, self.start_levels.shape[0])), until=max(self._last_time, 0),
-                    after=self.book.levels)
-        return s.read()
+        self._sync_prints()
+        return self._prints.read()
+
+    def _sync_prints(self) -> None:
+        """The sampler's latest level (what the prints not final yet read, and what a batch
+        starting after some of them gives them) set to the book's now: single trades
+        (:meth:`on_trade`) move the book without the sampler."""
+        self._prints.feed_rows(_NO_TIMES, np.empty((0, self.start_levels.shape[0])), until=max(self._last_time, 0),
+                               after=self.book.levels)
 
 
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
