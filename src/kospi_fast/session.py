@@ -432,6 +432,9 @@ class TradingDay:
             i = int(code_or_id)
         if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
             raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {time_ns!r}")
+        if not EARLIEST_TRADE_NS <= int(time_ns) < DAY_NS:  # the kernel's message
+            raise ValueError(f"`time_ns` = {time_ns!r} is not a KRX trade time in ns since midnight KST "
+                             "(06:00 <= t < 24:00): it looks like another encoding")
         if isinstance(price, bool) or not isinstance(price, (int, np.integer)):
             raise TypeError(f"`price` must be an int number of won, got {price!r}")
         if not 0 <= i < len(self.book.universe):  # reported as the kernel would (an array can't hold it)
