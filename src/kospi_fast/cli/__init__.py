@@ -9,7 +9,9 @@
 - ``kospi-fast replay-days TICKS_DIR --eod EOD.csv [--index NAME] [--published INDEX.csv]``:
   replay a directory of day files (one per date, e.g. 2026-03-10.parquet) in parallel on a Dask
   cluster (``kospi-fast[dask]``), each day from its start-of-day state derived from the
-  end-of-day data; per-day status table.
+  end-of-day data; per-day status table;
+- ``kospi-fast serve (--ticks FILE [--speed N] | --stdin | --zmq-in ADDR)``: publish the index
+  live on a ZeroMQ PUB socket and over WebSocket, with a live page (``kospi-fast[serve]``).
 
 ``--index`` names the index in both replay commands: ``KOSPI`` (default), ``KOSPI 200`` /
 ``KOSPI 100`` / ``KOSPI 50`` (and their ``... Equal Weight`` variants), ``KOSPI Large`` /
@@ -23,11 +25,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kospi_fast.cli import days, demo, replay, verify
+from kospi_fast.cli import days, demo, replay, serve, verify
 from kospi_fast.cli._common import format_summary, index_book
 
 #: The subcommands, in --help order: each module has ``add_parser(sub)`` and ``run(args)``.
-COMMANDS = (demo, replay, verify, days)
+COMMANDS = (demo, replay, verify, days, serve)
 
 __all__ = ["COMMANDS", "build_parser", "format_summary", "index_book", "main"]
 

@@ -1,0 +1,115 @@
+"""``kospi-fast serve``: publish the index as it happens (:mod:`kospi_fast.server`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from kospi_fast import io
+from kospi_fast import server as srv
+from kospi_fast.cli._common import _check_index, _member_codes, index_book
+from kospi_fast.cli.replay import _load_universe
+from kospi_fast.definitions import constituent_index
+from kospi_fast.live import Publisher
+from kospi_fast.sample import SAMPLE_DATE
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", help="publish the index live: ZeroMQ PUB + WebSocket + a live page (extra 'serve')",
+        description="Read trades from one source (a tick file replayed at wall-clock speed x N, NDJSON on "
+                    "stdin, or a ZeroMQ SUB socket), publish KRX's prints on a ZeroMQ PUB socket and over "
+                    "WebSocket (/ws), and serve a live page (/). Binds to 127.0.0.1 unless --host is given. "
+                    "Input messages: see kospi_fast.server (one JSON object per message or line).")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ticks", metavar="FILE", help="replay this tick file (Parquet, CSV, Arrow)")
+    src.add_argument("--stdin", action="store_true", help="read NDJSON trades from stdin")
+    src.add_argument("--zmq-in", metavar="ADDR", help="read trades from a ZeroMQ SUB socket bound at ADDR "
+                                                     "(feeds connect their PUB), e.g. tcp://127.0.0.1:5555")
+    p.add_argument("--zmq-in-connect", action="store_true", help="connect the SUB socket to ADDR instead of binding")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="--ticks: wall-clock speed multiplier (default 1; 0 = as fast as possible)")
+    p.add_argument("--universe", default="sample",
+                   help="end-of-day table as for 'replay' (default: the bundled sample universe)")
+    p.add_argument("--date", default=None, help="the trading day (default: the sample's, 2026-03-23)")
+    p.add_argument("--index", action="append", dest="indices", metavar="NAME",
+                   help="index to publish (repeatable; default KOSPI)")
+    p.add_argument("--members", metavar="FILE", help="constituents of a KOSPI 200/100/50 --index")
+    p.add_argument("--level", type=float, metavar="PREV_CLOSE", help="calibrate to this previous close")
+    p.add_argument("--indicative", action="store_true",
+                   help="also publish a labelled indicative extended-hours series (all venues)")
+    p.add_argument("--no-calendar", action="store_true", help="do not check the day with the XKRX calendar")
+    p.add_argument("--clock", action="store_true",
+                   help="drive prints by the wall clock too (live: a print is due even with no trade)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind the HTTP/WebSocket server (default 127.0.0.1)")
+    p.add_argument("--http-port", type=int, default=8765, help="HTTP/WebSocket port (default 8765; 0: a free one)")
+    p.add_argument("--zmq-pub", default="tcp://127.0.0.1:5556",
+                   help="ZeroMQ endpoint to publish prints on (default tcp://127.0.0.1:5556; 'none' for none)")
+    p.add_argument("--wait-clients", type=int, default=0, metavar="N",
+                   help="start reading the source once N clients (ZeroMQ subscribers + WebSockets) are connected")
+    p.add_argument("--linger", type=float, default=0.0, metavar="S",
+                   help="keep serving S seconds after the source ends (default 0; -1: until interrupted)")
+    p.add_argument("--idle-close", type=float, default=None, metavar="S",
+                   help="--zmq-in: end the day after S seconds without a message")
+    p.add_argument("--log-level", default="INFO", help="logging level of the 'kospi_fast' logger (default INFO)")
+    p.set_defaults(func=run)
+
+
+def _book(args: argparse.Namespace):
+    names = args.indices or ["KOSPI"]
+    if len(names) != 1:
+        raise ValueError("--index: serve publishes one index of the KOSPI family per server for now")
+    args.index = names[0]
+    _check_index(args)
+    args.base, args.market = "close", "KOSPI"
+    args.date = args.date or "last"
+    codes = _member_codes(args.members, args.date) if args.members else None
+    constituents = codes if constituent_index(args.index) else None
+    loaded, default_level = _load_universe(args, None if constituents is not None else codes)
+    level = args.level if args.level is not None else default_level
+    return index_book(args.index, loaded.universe, loaded.members, level, constituents=constituents), loaded
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("kospi_fast").setLevel(args.log_level.upper())
+    day = args.date
+    book, loaded = _book(args)
+    date = day if day not in (None, "last") else (loaded.date or SAMPLE_DATE)
+    pub = Publisher(book, date, policy="reject", indicative=args.indicative, check_calendar=not args.no_calendar)
+    return asyncio.run(_serve(args, pub))
+
+
+async def _serve(args: argparse.Namespace, pub: Publisher) -> int:
+    server = srv.Server(pub, host=args.host, http_port=args.http_port,
+                        zmq_pub=None if args.zmq_pub.lower() == "none" else args.zmq_pub)
+    await server.start()
+    print(f"kospi-fast serve: http://{args.host}:{server.http_port}/ (ws /ws), zmq pub {args.zmq_pub}", flush=True)
+    clock = None
+    try:
+        if args.wait_clients:
+            await server.wait_clients(args.wait_clients)
+        if args.clock:
+            clock = asyncio.ensure_future(pub.run_clock())
+        if args.ticks:
+            ticks = io.read_ticks(args.ticks, pub.day.book.universe)
+            await srv.replay_file_source(server, ticks, speed=args.speed)
+        elif args.stdin:
+            await srv.stdin_source(server)
+        else:
+            await srv.zmq_source(server, args.zmq_in, bind=not args.zmq_in_connect, idle_close_s=args.idle_close)
+        if not pub.closed:
+            pub.close()
+        st = server.stats
+        print(f"kospi-fast serve: {st.messages} messages, {st.trades} trades, {st.malformed} malformed, "
+              f"{st.prints} prints; counts {pub.day.counts}", flush=True)
+        if args.linger < 0:
+            await asyncio.Event().wait()
+        await asyncio.sleep(args.linger)
+    finally:
+        if clock is not None:
+            clock.cancel()
+        await server.stop()
+    return 0
