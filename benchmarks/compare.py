@@ -16,7 +16,8 @@ Suites (``--suite``, default all):
 * ``family``: the 26-index KOSPI family (``IndexFamily.update_many``: levels per tick, on the
   KOSPI 200 1-second grid, final levels only) against the single-index ``replay`` (issue 4).
 * ``session``: ``TradingDay(...).feed`` (KRX rules checked per trade) against
-  ``IndexEngine.update_many`` (issue 5).
+  ``IndexEngine.update_many`` (issue 5), and the validated single trade ``TradingDay.on_trade``
+  against ``IndexEngine.update`` (issue 15).
 * ``events``: a 50-event ``apply_events``, an end-of-day ``roll``, and ``eod.verify`` on the
   real KRX files of ../shared/data when present (issue 3).
 * ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (three divisors, and the
@@ -61,6 +62,7 @@ TARGET_AGGREGATE_NS = 200.0
 TARGET_FAMILY_RATIO = 3.0  # issue 4: the whole family <= 3x the single-index replay
 TARGET_VALIDATION_RATIO = 2.0  # issue 5: validation on <= 2x validation off
 TARGET_RETURNS_RATIO = 1.1  # issue 14: KOSPI + TR + NTR <= 1.1x KOSPI alone (final levels, 10-s grid)
+TARGET_SINGLE_TRADE_NS = 300.0  # issue 15: a validated single trade from Python
 
 
 # ---------------------------------------------------------------------------- machine
@@ -401,11 +403,31 @@ def run_session(universe, day, repeat: int, log) -> dict:
     table = [{"name": name, "seconds": min(ts), "ns_per_tick": min(ts) / n_ticks * 1e9,
               "ratio_vs_off": min(ts) / ref} for name, ts in rows]
     ratio = table[1]["ratio_vs_off"]
+
+    # one trade at a time from Python (issue 15): the validated path against the unvalidated one
+    log("timing single trades: TradingDay.on_trade vs IndexEngine.update ...")
+    t0, i0, p0 = int(times[0]), int(ids[0]), int(prices[0])
+    e_on, e_up = engine(), engine()
+    d_on = trading_day(e_on)
+    assert d_on.on_trade(t0, i0, p0) == session.APPLIED and e_on.level == e_up.update(i0, p0)
+    code0 = universe.codes[i0]
+    ns = {"on": d_on.on_trade, "upd": e_up.update, "t": t0, "i": i0, "p": p0, "c": code0}
+    single = [
+        {"name": "TradingDay.on_trade(t, int id, int price) (validated)", "ns_per_call": per_call_ns("on(t, i, p)", ns, repeat)},
+        {"name": "TradingDay.on_trade(t, str code, int price) (validated)", "ns_per_call": per_call_ns("on(t, c, p)", ns, repeat)},
+        {"name": "IndexEngine.update(int id, int price) (no KRX rules)", "ns_per_call": per_call_ns("upd(i, p)", ns, repeat)},
+    ]
+    for row in single:
+        row["ratio_vs_update"] = row["ns_per_call"] / single[2]["ns_per_call"]
+    assert d_on.counts == {session.STATUS[session.APPLIED]: d_on.counts[session.STATUS[session.APPLIED]]}
     targets = [{"suite": "session",
                 "target": f"validation on <= {TARGET_VALIDATION_RATIO:g}x validation off",
                 "measured": f"{ratio:.2f}x ({table[1]['ns_per_tick']:.2f} vs {table[0]['ns_per_tick']:.2f} ns/tick)",
-                "met": ratio <= TARGET_VALIDATION_RATIO}]
-    return {"rows": table, "targets": targets}
+                "met": ratio <= TARGET_VALIDATION_RATIO},
+               {"suite": "session", "target": f"validated single trade <= {TARGET_SINGLE_TRADE_NS:g} ns/call",
+                "measured": f"{single[0]['ns_per_call']:.0f} ns ({single[0]['ratio_vs_update']:.2f}x IndexEngine.update)",
+                "met": single[0]["ns_per_call"] <= TARGET_SINGLE_TRADE_NS}]
+    return {"rows": table, "single": single, "targets": targets}
 
 
 # ---------------------------------------------------------------------------- events (issue 3)
@@ -633,6 +655,13 @@ def _report_session(res: dict) -> list[str]:
             ["name", "ns/tick", "ms/day", "ratio"],
             [[r["name"], f"{r['ns_per_tick']:.2f}", f"{r['seconds'] * 1e3:.2f}", f"{r['ratio_vs_off']:.2f}x"]
              for r in res["session"]["rows"]],
+        ),
+        "",
+        "One trade at a time from Python (a repeated valid trade; ratio = / IndexEngine.update)",
+        _table(
+            ["name", "ns/call", "ratio"],
+            [[r["name"], f"{r['ns_per_call']:.0f}", f"{r['ratio_vs_update']:.2f}x"]
+             for r in res["session"].get("single", [])],
         ),
     ]
 

@@ -146,3 +146,25 @@ def test_session_rules_kernel_classify(benchmark, universe, day, expected, day_r
     bad, last = benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1)
     assert bad == -1 and last == day.times.max() and not status.any()
     assert counts[_session.APPLIED] == expected.shape[0]
+
+
+SINGLE = "one trade from Python (validated on_trade vs update)"
+
+
+@pytest.mark.benchmark(group=SINGLE)
+def test_single_trade_validated_on_trade(benchmark, universe, day):
+    """``TradingDay.on_trade`` of one valid trade, repeated (goal <= 300 ns/call, issue 15)."""
+    e = _engine(universe)
+    td = _trading_day(e)
+    t, i, p = int(day.times[0]), int(day.ids[0]), int(day.prices[0])
+    assert benchmark(td.on_trade, t, i, p) == session.APPLIED
+    assert e.level == e.recompute() and set(td.counts) == {session.STATUS[session.APPLIED]}
+
+
+@pytest.mark.benchmark(group=SINGLE)
+def test_single_trade_unvalidated_update(benchmark, universe, day):
+    """``IndexEngine.update`` of the same trade: no KRX rules (the peer in the same run)."""
+    e = _engine(universe)
+    i, p = int(day.ids[0]), int(day.prices[0])
+    level = benchmark(e.update, i, p)
+    assert level == e.level == e.recompute()
