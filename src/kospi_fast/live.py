@@ -118,6 +118,7 @@ class _Track:
         prev = np.asarray(getattr(book, "previous_levels", day.start_levels), dtype=np.float64)
         self.previous = [published(float(prev[k])) for k in self.cols]
         self.last_trade = np.full(len(book.universe), -(2**62), dtype=np.int64)
+        self.codes = book.universe.code_index
         self.stale_after_ns = stale_after_ns
         self.emitted = 0  # rows of the 1 s grid emitted
 
@@ -348,19 +349,22 @@ class Publisher:
     def on_trade(self, time_ns: int, code_or_id: str | int, price: int, venue: str = OFFICIAL_VENUE) -> int:
         """One trade (:meth:`TradingDay.on_trade`: a str is a code, an int an id); returns the
         official day's status code (``-1`` for a trade of another venue, kept out of it)."""
-        self._check_open()
+        if self._closed:
+            self._check_open()
         st = -1
         for track in self._tracks:
-            if track.label == "official" and venue != OFFICIAL_VENUE:
+            if venue != OFFICIAL_VENUE and track.label == "official":
                 self.other_venue += 1
                 continue
-            before = track.day._prints.n_final
-            s = track.day.on_trade(time_ns, code_or_id, price)
-            if track.day._prints.n_final != before or track.day._last_time > track.close_due:
+            k = track.day._single
+            before = k.next_print
+            s = k.on_trade(time_ns, code_or_id, price)
+            # new prints are final exactly when the day moved its next print (or the close is due)
+            if k.next_print != before or (k.last_time > track.close_due and track.emitted < track.grid.shape[0]):
                 self._publish(track)
-            if s == _session.APPLIED:
-                row = code_or_id if not isinstance(code_or_id, str) else track.day.book.universe.code_index[code_or_id]
-                track.last_trade[int(row)] = int(time_ns)
+            if s == 0:  # APPLIED
+                row = code_or_id if type(code_or_id) is not str else track.codes[code_or_id]
+                track.last_trade[row] = time_ns
             if track.label == "official":
                 st = s
         return st

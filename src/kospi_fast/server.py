@@ -67,6 +67,10 @@ def parse_message(msg: object, code_index: dict[str, int]) -> tuple[str, Any]:
     ids, prices, venues|None))``, ``("advance", t)`` or ``("ping", None)``; else
     :class:`MalformedMessage` naming what is wrong. An unknown code is not malformed: it becomes
     id -1, which the day rejects as ``BAD_ID``."""
+    if type(msg) is dict and len(msg) == 3:  # the common case first: one trade by id, KRX
+        t, i, p = msg.get("t"), msg.get("id"), msg.get("price")
+        if type(t) is int and type(i) is int and type(p) is int and 0 <= t < DAY_NS:
+            return "trade", (t, i, p, OFFICIAL_VENUE)
     if not isinstance(msg, dict):
         raise MalformedMessage(f"a message must be a JSON object, got {type(msg).__name__}")
     if "ping" in msg:
@@ -87,18 +91,26 @@ def parse_message(msg: object, code_index: dict[str, int]) -> tuple[str, Any]:
         n = len(t)
         if not (isinstance(p, list) and isinstance(k, list) and len(p) == n and len(k) == n):
             raise MalformedMessage("a batch needs 't', 'price' and 'code'/'id' lists of one length")
-        times = np.fromiter((_msg_time(x, "`t`") for x in t), dtype=np.int64, count=n)
+        if all(type(x) is int for x in t):  # ns: checked as one array
+            times = np.array(t, dtype=np.int64) if n else np.empty(0, np.int64)
+            if n and (int(times.min()) < 0 or int(times.max()) >= DAY_NS):
+                raise MalformedMessage("`t` must hold ns since midnight KST")
+        else:
+            times = np.fromiter((_msg_time(x, "`t`") for x in t), dtype=np.int64, count=n)
         if key == "code":
             if not all(isinstance(c, str) for c in k):
                 raise MalformedMessage("'code' must hold str codes (an int is never a code)")
             ids = np.fromiter((code_index.get(c, -1) for c in k), dtype=np.int64, count=n)
         else:
-            if not all(isinstance(i, int) and not isinstance(i, bool) for i in k):
+            if not all(type(i) is int for i in k):
                 raise MalformedMessage("'id' must hold ints")
             ids = np.array(k, dtype=np.int64) if n else np.empty(0, np.int64)
-        if not all(isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**63 for x in p):
-            raise MalformedMessage("'price' must hold ints of won > 0")
-        prices = np.array(p, dtype=np.int64) if n else np.empty(0, np.int64)
+        if not all(type(x) is int for x in p):
+            raise MalformedMessage("'price' must hold ints of won")
+        try:
+            prices = np.array(p, dtype=np.int64) if n else np.empty(0, np.int64)
+        except OverflowError:
+            raise MalformedMessage("'price' must hold ints of won that fit int64") from None
         if n > 1 and (np.diff(times) < 0).any():
             raise MalformedMessage("a batch's times must be non-decreasing")
         if isinstance(venue, list):
