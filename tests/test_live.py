@@ -398,3 +398,20 @@ def test_the_library_prints_nothing(capsys, sday):
     pub.close()
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_readme_live_section_runs(capsys):
+    """The README's ten lines wiring a feed to the publisher run as written."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Live: wiring a feed to the publisher", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 11  # the import and ten lines
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2340 and lines[0].startswith("KOSPI 2026-03-23T09:00:10+09:00 ")
+    assert lines[-1].startswith("KOSPI 2026-03-23T15:30:00+09:00 ") and ns["pub"].closed
+    assert ns["pub"].day.counts == {"applied": 100_000}
