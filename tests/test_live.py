@@ -12,6 +12,8 @@ import logging
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kospi_fast as kf
 from kospi_fast import reference
@@ -114,6 +116,36 @@ def test_on_trade_equals_the_batch_on_a_day_with_bad_trades():
     assert db.counts == da.counts
     assert db.series(1).values.tolist() == da.series(1).values.tolist()
     assert b.level == b.recompute()  # incremental == full recompute
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 40), st.integers(-1, 5), st.integers(-2, 40_000)), min_size=1, max_size=60),
+       st.sets(st.integers(0, 3), max_size=2))
+def test_on_trade_against_the_reference_kernel(steps, halted):
+    """Trade by trade, random times (some going back, some off-hours), ids (some out of range),
+    prices (off-grid, off-limits, <= 0): the statuses and levels of the slow twin of the
+    validated kernel (reference.feed_engine, one trade per call)."""
+    eng = small_engine()
+    td = TradingDay(eng, DATE, policy="reject", check_calendar=False)
+    for h in halted:
+        td.halt(h)
+    ref = reference.ReferenceEngine(CODES, eng.index_shares.tolist(), eng.prices.tolist(), base_cap=eng.base_cap)
+    ref.divisor = eng.divisor
+    r = td.rules()
+    w = r.window
+    t, last = at(8, 59, 55), -1
+    for dt_s, i, p in steps:
+        t = max(t + dt_s * 7 * NS, at(6))
+        if dt_s > 35:
+            t += 7 * 3600 * NS  # a jump: to the closing call, the auction window, after hours
+        t = min(t, at(23))
+        st_fast = td.on_trade(t, i, p * 5 if p > 0 else p)
+        _, levels, status, _, last = reference.feed_engine(
+            ref, np.array([t]), np.array([i]), np.array([p * 5 if p > 0 else p]), r.lower, r.upper, r.halted,
+            r.thresholds, r.ticks, r.grid, r.fast, w[0], w[1], w[2], w[3], last, False)
+        assert st_fast == int(status[0]), (t, i, p)
+        assert eng.level == levels[0]
+    assert eng.prices.tolist() == [ref.prices[c] for c in CODES]
 
 
 def test_on_trade_raise_policy_changes_nothing():
@@ -278,11 +310,13 @@ def test_the_clock_emits_prints_with_no_trade_and_the_close_after_the_auction():
     assert [(p.time_ns, p.level) for p in got] == [(at(9, 0, s), published(eng.level)) for s in (10, 20, 30)]
     assert [p.stale for p in got] == [3, 3, 3]  # three members never traded
     pub.on_trade(at(9, 0, 36), 1, 1_510)
-    pub.advance_to(at(15, 30, 30))
+    pub.advance_to(at(15, 30, 5))
     assert got[-1].time_ns == at(15, 29, 50)  # the close waits for the auction's random end
-    pub.on_trade(at(15, 30, 12), 2, 50_500)  # auction result after a random end
-    pub.advance_to(at(15, 30, 30) + 1)
+    assert pub.on_trade(at(15, 30, 12), 2, 50_500) == 0  # auction result after a random end
+    before_auction = got[-1].level
+    pub.on_trade(at(16), 1, 1_600)  # after-hours: ignored, and it makes the close final
     assert got[-1].close and got[-1].time_ns == at(15, 30) and len(got) == 2340
+    assert got[-1].level == published(eng.level) != before_auction  # the auction's result is the close
     pub.close()
     assert len(got) == 2340
 

@@ -39,6 +39,8 @@ NOT_KERNELS = {
     "kospi_fast._ticks.overflow_error": "builds the error message of a trade that would overflow the cap",
     "kospi_fast._ticks.ReplayState": "the plain result record of replay(return_state=True)",
     "kospi_fast._engine.EngineCore": "IndexEngine's compiled base; swept through the IndexEngine pair",
+    "kospi_fast._session.SingleTrade": "TradingDay.on_trade's driver of the shared per-trade verdict; swept "
+                                       "against reference.feed_engine trade by trade in tests/test_live.py",
 }
 KERNEL_MODULES = ("kospi_fast._aggregate", "kospi_fast._ticks", "kospi_fast._rebase", "kospi_fast._family",
                   "kospi_fast._session", "kospi_fast._engine")

@@ -109,7 +109,6 @@ class _Track:
         book = day.book
         self.date = day.session.date
         self.grid = publication_grid(day.session, 1)
-        self.close_ns = int(day.session.close)
         self.close_due = int(day.session.window[1])  # the close print waits for the auction's end
         self.names = [n + suffix for n in indices]
         self.cols = [book.index_of(n) for n in indices]
@@ -129,18 +128,14 @@ class _Track:
         return m
 
     def rows(self, closing: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The rows that are due now: final in the day's sampler (the close only once its
-        auction's window has passed), or every row left when ``closing``."""
-        s = self.day._prints
+        """(print times, values) of the rows due now: final in the day's sampler (which samples
+        the close at the end of its auction's window), or every row left when ``closing``."""
         if closing:
-            times, values = self.day._sampled()
-            return times[self.emitted:], values[self.emitted:]
-        hi = s.n_final
-        if hi == self.grid.shape[0] and self.day._last_time <= self.close_due:
-            hi -= 1  # the close: after the closing auction
-        times, values = s.final(self.emitted)
-        n = max(hi - self.emitted, 0)
-        return times[:n], values[:n]
+            values = self.day._sampled()[1]
+        else:  # the day samples the close at the end of the auction's window (sampling_grid)
+            values = self.day._prints.final(self.emitted)[1]
+        values = values[self.emitted:] if closing else values
+        return self.grid[self.emitted:self.emitted + values.shape[0]], values
 
     def make(self, times: np.ndarray, values: np.ndarray, trade_t: np.ndarray | None,
              trade_i: np.ndarray | None) -> list[Print]:
@@ -360,7 +355,7 @@ class Publisher:
             before = k.next_print
             s = k.on_trade(time_ns, code_or_id, price)
             # new prints are final exactly when the day moved its next print (or the close is due)
-            if k.next_print != before or (k.last_time > track.close_due and track.emitted < track.grid.shape[0]):
+            if k.next_print != before:
                 self._publish(track)
             if s == 0:  # APPLIED
                 row = code_or_id if type(code_or_id) is not str else track.codes[code_or_id]
@@ -436,10 +431,10 @@ class Publisher:
         if name not in track.names:
             raise KeyError(f"unknown index {name!r}; printing {track.names}")
         k = track.names.index(name)
-        times, values = track.day._sampled()
+        values = track.day._sampled()[1]
         n = track.emitted
         sel = np.flatnonzero(track.on_grid[k][:n])
-        t, lv = times[sel], values[sel, track.cols[k]]
+        t, lv = track.grid[sel], values[sel, track.cols[k]]
         bars: list[MinuteBar] = []
         minute = t // (60 * NS_PER_S)
         for m in np.unique(minute).tolist():

@@ -249,7 +249,7 @@ class TradingDay:
         # every index's level on the publication grid at 1 s (every KRX grid is a subset of it):
         # per-trade levels are kept as batches arrive and sampled when the series is read; a
         # family's kernel samples its prints itself (rows)
-        self._prints = StepSampler(self.start_levels, grid=publication_grid(self.session, 1))
+        self._prints = StepSampler(self.start_levels, grid=sampling_grid(self.session))
         self._single.next_print = self._next_due()
 
     @property
@@ -561,6 +561,19 @@ class TradingDay:
                                after=self.book.levels)
 
 
+def sampling_grid(session: SessionTimes) -> np.ndarray:
+    """The times the day samples its prints at: the 1 s publication grid (every KRX grid is a
+    subset of it), except that the official close is sampled at the end of the closing
+    auction's window (close + 30 s of random end), so the close print is the auction's result
+    even when the auction matched after the close time (KRX's random end). Only the closing
+    auction's trades are stamped in that window (continuous trading stopped at the closing
+    call), so no other print changes. ``grid[k]`` of :func:`publication_grid` is printed with
+    the value sampled at ``sampling_grid[k]``."""
+    g = publication_grid(session, 1).copy()
+    g[-1] = session.window[1]
+    return g
+
+
 _ALL_ON = np.full(GRID_BITMAP_PRICES // 8, 0xFF, dtype=np.uint8)
 _NO_TIMES = np.empty(0, dtype=np.int64)
 
@@ -593,5 +606,5 @@ def _check_policy(policy: object) -> str:
 
 __all__ = [
     "CSAT_DAYS", "DayRules", "FeedResult", "IndexEvent", "PublishedSeries", "STATUS", "SessionTimes", "TradingDay",
-    "grid_times", "is_trading_day", "publication_grid", "published_series", "session_times",
+    "grid_times", "is_trading_day", "publication_grid", "published_series", "sampling_grid", "session_times",
 ]
