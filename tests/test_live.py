@@ -449,3 +449,23 @@ def test_readme_live_section_runs(capsys):
     assert len(lines) == 2340 and lines[0].startswith("KOSPI 2026-03-23T09:00:10+09:00 ")
     assert lines[-1].startswith("KOSPI 2026-03-23T15:30:00+09:00 ") and ns["pub"].closed
     assert ns["pub"].day.counts == {"applied": 100_000}
+
+
+def test_the_library_never_prints_and_logs_through_one_logger():
+    """Outside the CLI no module calls print(); every logger is logging.getLogger("kospi_fast")."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(kf.__file__).resolve().parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("cli/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                offenders.append(f"{rel}:{node.lineno} print()")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "getLogger"
+                    and not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "kospi_fast")):
+                offenders.append(f"{rel}:{node.lineno} getLogger other than 'kospi_fast'")
+    assert offenders == []
