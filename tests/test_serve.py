@@ -178,7 +178,7 @@ def _dump_dom(url: str) -> str:
 
 def test_malformed_messages_reconnecting_clients_and_the_live_page():
     in_addr = f"tcp://127.0.0.1:{free_port()}"
-    srv = Serve("--zmq-in", in_addr, "--idle-close", "8")
+    srv = Serve("--zmq-in", in_addr, "--idle-close", "3")
     try:
         async def main():
             ctx = zmq.asyncio.Context()
@@ -238,14 +238,41 @@ def test_malformed_messages_reconnecting_clients_and_the_live_page():
         assert st["counts"] == {"applied": 4, "id out of range": 1}
         latest = st["latest"]["KOSPI"]
         assert latest["time"].endswith("09:00:50+09:00") and latest["level"] == second[-1]["level"]
-        # the live page, rendered by headless Chromium, shows the latest level
+        srv.wait_line("malformed", timeout=60)  # idle for 3 s: the day ends, the server exits cleanly
+        assert srv.proc.wait(timeout=30) == 0
+    finally:
+        srv.stop()
+
+
+@pytest.mark.browser
+def test_the_live_page_in_headless_chromium_shows_the_latest_level():
+    srv = Serve("--stdin", stdin=True)
+    try:
+        u = kf.sample_universe()
+        up = [int(kf.krx.round_to_tick(int(u.base_prices[k]) * 1.01, date="2026-03-23")) for k in range(3)]
+        lines = [json.dumps({"t": "09:00:00", "code": u.codes[k], "price": up[k]}) for k in range(3)]
+        lines += ['{"advance_to": "09:00:35"}']
+        srv.proc.stdin.write("\n".join(lines) + "\n")
+        srv.proc.stdin.flush()
+
+        async def latest():
+            for _ in range(500):
+                st = await _state(srv.http)
+                if "KOSPI" in st["latest"] and st["latest"]["KOSPI"]["time"].endswith("09:00:30+09:00"):
+                    return st
+                await asyncio.sleep(0.02)
+            raise AssertionError(st)
+
+        st = asyncio.run(latest())
+        level = st["latest"]["KOSPI"]["level"]
         dom = _dump_dom(srv.http + "/")
         m = re.search(r'id="level-KOSPI"[^>]*>([^<]+)<', dom)
         assert m, dom[:2000]
-        assert m.group(1) == f"{latest['level']:,.2f}"
-        assert 'data-level="' + repr(latest["level"]) in dom or f'data-level="{latest["level"]}"' in dom
-        assert "breadth:" in dom and "top contributors" in dom
-        srv.wait_line("malformed", timeout=60)  # idle for 8 s: the day ends, the server exits cleanly
+        assert m.group(1) == f"{level:,.2f}" and level != LEVEL
+        assert "breadth: 3 up, 0 down" in dom and "top contributors" in dom, re.findall(r"breadth[^<]*|level-KOSPI[^<]*", dom)
+        assert "09:00:30" in dom and "2026-03-23" in dom
+        srv.proc.stdin.close()
+        srv.wait_line("malformed")
         assert srv.proc.wait(timeout=30) == 0
     finally:
         srv.stop()
