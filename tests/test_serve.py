@@ -103,7 +103,7 @@ async def _zmq_prints(addr: str, out: list, stop: asyncio.Event, ctx) -> None:
     sub.setsockopt(zmq.SUBSCRIBE, b"")
     sub.connect(addr)
     try:
-        while not stop.is_set():
+        while True:
             if await sub.poll(100):
                 topic, data = await sub.recv_multipart()
                 p = json.loads(data)
@@ -111,6 +111,8 @@ async def _zmq_prints(addr: str, out: list, stop: asyncio.Event, ctx) -> None:
                 out.append(p)
                 if p["close"]:
                     return
+            elif stop.is_set():  # stopped, and nothing more arrived for 0.1 s
+                return
     finally:
         sub.close(linger=0)
 
@@ -178,7 +180,7 @@ def _dump_dom(url: str) -> str:
 
 def test_malformed_messages_reconnecting_clients_and_the_live_page():
     in_addr = f"tcp://127.0.0.1:{free_port()}"
-    srv = Serve("--zmq-in", in_addr, "--idle-close", "3")
+    srv = Serve("--zmq-in", in_addr, "--idle-close", "60")
     try:
         async def main():
             ctx = zmq.asyncio.Context()
@@ -224,21 +226,41 @@ def test_malformed_messages_reconnecting_clients_and_the_live_page():
             await feed.send(json.dumps({"t": "09:00:31", "code": code0, "price": p0 + 200}).encode())
             await feed.send(b'{"advance_to": "09:00:55"}')
             await asyncio.wait_for(ws2, 30)
-            st = await _state(base)
             stop.set()
-            await zt
+            await zt  # the subscriber goes away ...
+            for _ in range(200):
+                if (await _state(base))["stats"]["zmq_subscribers"] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            again: list = []  # ... and comes back
+            stop2 = asyncio.Event()
+            zt2 = asyncio.ensure_future(_zmq_prints(srv.zmq_pub, again, stop2, ctx))
+            for _ in range(200):
+                if (await _state(base))["stats"]["zmq_subscribers"] >= 1:
+                    break
+                await asyncio.sleep(0.02)
+            await feed.send(b'{"advance_to": "09:01:05"}')
+            for _ in range(200):
+                if len(again) >= 2:
+                    break
+                await asyncio.sleep(0.02)
+            stop2.set()
+            await zt2
+            zp.extend(again)
+            st = await _state(base)
+            await feed.send(b'{"end": true}')  # the day ends: the server exits
             feed.close(linger=0)
             ctx.term()
             return first, second, zp, st
 
         first, second, zp, st = asyncio.run(main())
         assert [p["time"][11:19] for p in second] == ["09:00:30", "09:00:40", "09:00:50"]
-        assert [p["time"][11:19] for p in zp][:3] == ["09:00:30", "09:00:40", "09:00:50"]
+        assert [p["time"][11:19] for p in zp][:4] == ["09:00:30", "09:00:40", "09:00:50", "09:01:00"]
         assert st["stats"]["malformed"] == 8
         assert st["counts"] == {"applied": 4, "id out of range": 1}
         latest = st["latest"]["KOSPI"]
-        assert latest["time"].endswith("09:00:50+09:00") and latest["level"] == second[-1]["level"]
-        srv.wait_line("malformed", timeout=60)  # idle for 3 s: the day ends, the server exits cleanly
+        assert latest["time"].endswith("09:01:00+09:00") and latest["level"] == second[-1]["level"]
+        srv.wait_line("malformed", timeout=60)  # {"end": true}: the day ends, the server exits cleanly
         assert srv.proc.wait(timeout=30) == 0
     finally:
         srv.stop()
@@ -303,6 +325,7 @@ def test_parse_message_worked_examples():
     kind, (t, i, p, v) = parse_message({"t": [1, 2], "id": [1, 0], "price": [5, 6], "venue": ["KRX", "NXT"]}, codes)
     assert kind == "batch" and t.tolist() == [1, 2] and i.tolist() == [1, 0] and v.tolist() == ["KRX", "NXT"]
     assert parse_message({"advance_to": "15:31"}, codes) == ("advance", 55_860 * NS)
+    assert parse_message({"end": True}, codes) == ("end", None)
     for bad in ({"t": 1, "code": 5930, "price": 1}, {"t": 1, "id": "0", "price": 1}, {"t": 1, "price": 1},
                 {"t": 1, "id": 0, "code": "005930", "price": 1}, {"t": -1, "id": 0, "price": 1},
                 {"t": [2, 1], "id": [0, 0], "price": [1, 1]}, {"t": 1, "id": 0, "price": 1, "x": 0}, [1]):

@@ -14,7 +14,8 @@ An input message is one JSON object (a ZeroMQ frame, or a line of NDJSON):
   midnight KST or ``"HH:MM:SS[.fff]"``; ``"code"`` (str) or ``"id"`` (int row of the universe;
   an int is never taken as a code); optional ``"venue"`` (default ``"KRX"``);
 * a batch: the same keys with lists (``"venue"`` a list or one str);
-* the clock: ``{"advance_to": t}``; a no-op ``{"ping": ...}``.
+* the clock: ``{"advance_to": t}``; the end of the day: ``{"end": true}`` (the remaining prints
+  and the close go out, the source stops); a no-op ``{"ping": ...}``.
 
 A malformed message (not JSON, wrong keys or types, a time that is not a KRX trade time) is
 counted (``malformed``), logged (rate-limited) and skipped, never fatal. A trade that is
@@ -66,7 +67,7 @@ def _msg_time(v: object, where: str) -> int:
 
 def parse_message(msg: object, code_index: dict[str, int]) -> tuple[str, Any]:
     """One decoded JSON message -> ``("trade", (t, id, price, venue))``, ``("batch", (times,
-    ids, prices, venues|None))``, ``("advance", t)`` or ``("ping", None)``; else
+    ids, prices, venues|None))``, ``("advance", t)``, ``("end", None)`` or ``("ping", None)``; else
     :class:`MalformedMessage` naming what is wrong. An unknown code is not malformed: it becomes
     id -1, which the day rejects as ``BAD_ID``."""
     if type(msg) is dict and len(msg) == 3:  # the common case first: one trade by id, KRX
@@ -77,6 +78,8 @@ def parse_message(msg: object, code_index: dict[str, int]) -> tuple[str, Any]:
         raise MalformedMessage(f"a message must be a JSON object, got {type(msg).__name__}")
     if "ping" in msg:
         return "ping", None
+    if msg.get("end") is True:
+        return "end", None
     if "advance_to" in msg:
         return "advance", _msg_time(msg["advance_to"], "`advance_to`")
     keys = set(msg)
@@ -370,6 +373,8 @@ class Server:
                 self.stats.trades += int(times.shape[0])
             elif kind == "advance":
                 pub.advance_to(val)
+            elif kind == "end":
+                pub.close()
         except (ValueError, TypeError, KeyError, OverflowError) as exc:  # json errors are ValueErrors
             self.stats.malformed += 1
             if self._malformed_logged < 10 or self.stats.malformed % 1000 == 0:

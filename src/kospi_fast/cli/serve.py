@@ -9,6 +9,7 @@ import sys
 
 from kospi_fast import io
 from kospi_fast import server as srv
+from kospi_fast._clock import DAY_NS
 from kospi_fast.cli._common import _check_index, _member_codes, index_book
 from kospi_fast.cli.replay import _load_universe
 from kospi_fast.definitions import constituent_index
@@ -79,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     book, loaded = _book(args)
     date = day if day not in (None, "last") else (loaded.date or SAMPLE_DATE)
     pub = Publisher(book, date, policy="reject", indicative=args.indicative, check_calendar=not args.no_calendar)
+    if args.clock and not 0 <= pub.now_ns() < DAY_NS:
+        raise ValueError(f"--clock drives the prints by the wall clock: the day ({pub.session.date}) must be today in "
+                         "Seoul (for a past day, replay --ticks at --speed N instead)")
     return asyncio.run(_serve(args, pub))
 
 
