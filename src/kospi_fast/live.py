@@ -31,7 +31,7 @@ import logging
 import time as _time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class _Track:
         return out
 
 
-def _member_ids(book: object, name: str) -> np.ndarray:
+def _member_ids(book: Any, name: str) -> np.ndarray:
     inner = getattr(book, "engine", book)  # a JournaledBook's book
     if hasattr(inner, "index_shares") and callable(inner.index_shares):  # IndexFamily
         return np.sort(np.asarray(inner.index_shares(name)[0], dtype=np.intp))
@@ -359,7 +359,7 @@ class Publisher:
                 self._publish(track)
             if s == 0:  # APPLIED
                 row = code_or_id if type(code_or_id) is not str else track.codes[code_or_id]
-                track.last_trade[row] = time_ns
+                track.last_trade[row] = time_ns  # type: ignore[index]
             if track.label == "official":
                 st = s
         return st

@@ -123,7 +123,7 @@ def parse_message(msg: object, code_index: dict[str, int]) -> tuple[str, Any]:
                 raise MalformedMessage("'venue' must be a str or a list of str of the batch's length")
             venues = np.array(venue, dtype=object)
         elif isinstance(venue, str):
-            venues = None if venue == OFFICIAL_VENUE else np.full(n, venue, dtype=object)
+            venues = None if venue == OFFICIAL_VENUE else np.full(n, venue, dtype=object)  # type: ignore[assignment]
         else:
             raise MalformedMessage(f"'venue' must be a str, got {venue!r}")
         return "batch", (times, ids, prices, venues)
@@ -186,9 +186,9 @@ class Server:
         self.recent: deque[dict] = deque(maxlen=50)
         self._ws: set = set()
         self._ws_queues: dict = {}
-        self._pub = None
-        self._ctx = None
-        self._runner = None
+        self._pub: Any = None
+        self._ctx: Any = None
+        self._runner: Any = None
         self._malformed_logged = 0
         self.done = asyncio.Event()
         publisher.on_print(self._on_print)
@@ -423,7 +423,7 @@ async def zmq_source(server: Server, addr: str, *, bind: bool = True, idle_close
     sock.setsockopt(zmq.RCVHWM, 1_000_000)
     (sock.bind if bind else sock.connect)(addr)
     log.info("reading trades from zmq SUB %s (%s)", addr, "bound" if bind else "connected")
-    sync = zmq.Socket.shadow(sock.underlying)  # the same socket, for draining without awaiting
+    sync: Any = zmq.Socket.shadow(sock.underlying)  # the same socket, for draining without awaiting
     try:
         while not server.publisher.closed:
             if idle_close_s is not None:

@@ -414,7 +414,7 @@ class TradingDay:
     def _refresh_single(self) -> None:
         self.rules()  # installs them in the single-trade kernel when rebuilt
         if self._single.stale or self._single.version != getattr(self.book, "version", 0):
-            self._install_single(self._rules)
+            self._install_single(self._rules)  # type: ignore[arg-type]
 
     def _install_single(self, r: DayRules) -> None:
         w = r.window
