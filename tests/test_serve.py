@@ -127,6 +127,18 @@ async def _ws_prints(url: str, out: list, stop: asyncio.Event, limit: int | None
                     return
 
 
+async def _until(base: str, cond, timeout: float = 60.0) -> dict:
+    """Poll /api/state until ``cond(state)`` (the server's own count of its clients)."""
+    end = time.monotonic() + timeout
+    while True:
+        st = await _state(base)
+        if cond(st):
+            return st
+        if time.monotonic() > end:
+            raise AssertionError(f"condition not reached: {st['stats']}")
+        await asyncio.sleep(0.02)
+
+
 async def _state(base: str) -> dict:
     async with aiohttp.ClientSession() as session, session.get(base + "/api/state") as r:
         return await r.json()
@@ -188,11 +200,13 @@ def test_malformed_messages_reconnecting_clients_and_the_live_page():
             feed.connect(in_addr)
             base = srv.http
             # the input SUB binds and the feed connects: ping until the server has seen one
-            for _ in range(500):
+            for _ in range(1500):
                 await feed.send(b'{"ping": 1}')
                 if (await _state(base))["stats"]["messages"] > 0:
                     break
                 await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the server's SUB socket never got a message")
             bad = [b"not json", b"[1, 2]", b'{"t": "25:00", "code": "005930", "price": 70000}',
                    b'{"t": 32400000000000, "code": 5930, "price": 70000}',  # an int is never a code
                    b'{"t": 32400000000000, "id": 0}', b'{"t": [1, 2], "id": [0], "price": [1, 2]}',
@@ -202,7 +216,7 @@ def test_malformed_messages_reconnecting_clients_and_the_live_page():
             stop = asyncio.Event()
             first: list = []
             ws1 = asyncio.ensure_future(_ws_prints(base.replace("http", "ws") + "/ws", first, stop, limit=2))
-            await asyncio.sleep(0.3)
+            await _until(base, lambda st: st["stats"]["ws_clients"] == 1)
             u = kf.sample_universe()
             code0 = u.codes[0]
             p0 = int(u.base_prices[0])
@@ -213,32 +227,23 @@ def test_malformed_messages_reconnecting_clients_and_the_live_page():
             await feed.send(b'{"advance_to": "09:00:25"}')
             await asyncio.wait_for(ws1, 30)  # then the client goes away
             assert [p["time"][11:19] for p in first] == ["09:00:10", "09:00:20"]
+            await _until(base, lambda st: st["stats"]["ws_clients"] == 0)
             # a second WebSocket client and a ZeroMQ subscriber, after the first left
             second: list = []
             zp: list = []
             ws2 = asyncio.ensure_future(_ws_prints(base.replace("http", "ws") + "/ws", second, stop, limit=3))
             zt = asyncio.ensure_future(_zmq_prints(srv.zmq_pub, zp, stop, ctx))
-            for _ in range(200):
-                st = await _state(base)
-                if st["stats"]["ws_clients"] >= 1 and st["stats"]["zmq_subscribers"] >= 1:
-                    break
-                await asyncio.sleep(0.02)
+            await _until(base, lambda st: st["stats"]["ws_clients"] == 1 and st["stats"]["zmq_subscribers"] == 1)
             await feed.send(json.dumps({"t": "09:00:31", "code": code0, "price": p0 + 200}).encode())
             await feed.send(b'{"advance_to": "09:00:55"}')
             await asyncio.wait_for(ws2, 30)
             stop.set()
             await zt  # the subscriber goes away ...
-            for _ in range(200):
-                if (await _state(base))["stats"]["zmq_subscribers"] == 0:
-                    break
-                await asyncio.sleep(0.02)
+            await _until(base, lambda st: st["stats"]["zmq_subscribers"] == 0)
             again: list = []  # ... and comes back
             stop2 = asyncio.Event()
             zt2 = asyncio.ensure_future(_zmq_prints(srv.zmq_pub, again, stop2, ctx))
-            for _ in range(200):
-                if (await _state(base))["stats"]["zmq_subscribers"] >= 1:
-                    break
-                await asyncio.sleep(0.02)
+            await _until(base, lambda st: st["stats"]["zmq_subscribers"] == 1)
             await feed.send(b'{"advance_to": "09:01:05"}')
             for _ in range(200):
                 if len(again) >= 2:
