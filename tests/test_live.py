@@ -317,6 +317,7 @@ def test_the_clock_emits_prints_with_no_trade_and_the_close_after_the_auction():
     pub.on_trade(at(16), 1, 1_600)  # after-hours: ignored, and it makes the close final
     assert got[-1].close and got[-1].time_ns == at(15, 30) and len(got) == 2340
     assert got[-1].level == published(eng.level) != before_auction  # the auction's result is the close
+    assert got[-1].stale == 3  # stock 2 traded in the auction (15:30:12): fresh at the close
     pub.close()
     assert len(got) == 2340
 
@@ -469,3 +470,17 @@ def test_the_library_never_prints_and_logs_through_one_logger():
                     and not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "kospi_fast")):
                 offenders.append(f"{rel}:{node.lineno} getLogger other than 'kospi_fast'")
     assert offenders == []
+
+
+def test_a_batch_with_the_auction_after_the_close_time_prints_the_close_fresh():
+    eng = small_engine()
+    pub = Publisher(eng, DATE, check_calendar=False)
+    got: list = []
+    pub.on_print(got.append)
+    pub.feed([at(9), at(9)], [0, 1], [10_010, 1_510])
+    pub.advance_to(at(15, 30, 5))
+    # the closing auction matched at 15:30:12 (random end), then an after-hours trade, one batch
+    pub.feed([at(15, 30, 12), at(15, 30, 12), at(16)], [0, 2, 1], [10_100, 50_500, 1_600])
+    close = got[-1]
+    assert close.close and close.time_ns == at(15, 30) and close.level == published(eng.level)
+    assert (close.stale, close.members) == (2, 4)  # 0 and 2 traded in the auction; 1 at 09:00, 3 never

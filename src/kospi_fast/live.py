@@ -144,10 +144,15 @@ class _Track:
         out: list[Print] = []
         halted = self.halted_mask()
         cut_prev = 0
-        cuts = np.searchsorted(trade_t, times, side="right") if trade_t is not None else None
         last_row = self.grid.shape[0] - 1
+        # the time each row was sampled at: the close at the end of its auction's window
+        sampled = times.copy()
+        if times.shape[0] and self.emitted + times.shape[0] - 1 == last_row:
+            sampled[-1] = self.close_due
+        cuts = np.searchsorted(trade_t, sampled, side="right") if trade_t is not None else None
         for j in range(times.shape[0]):
             g = int(times[j])
+            gs = int(sampled[j])
             if cuts is not None:
                 c = int(cuts[j])
                 if c > cut_prev:
@@ -163,7 +168,7 @@ class _Track:
                 out.append(Print(
                     self.names[k], kst_datetime(self.date, g), g, level, round(level - prev, 2),
                     round(100.0 * (level - prev) / prev, 4),
-                    int(np.count_nonzero(self.last_trade[mem] <= g - self.stale_after_ns)),
+                    int(np.count_nonzero(self.last_trade[mem] <= gs - self.stale_after_ns)),
                     int(np.count_nonzero(halted[mem])), int(mem.shape[0]), row == last_row, self.label))
         if trade_t is not None and cut_prev < trade_t.shape[0]:
             self.last_trade[trade_i[cut_prev:]] = trade_t[cut_prev:]  # type: ignore[index]
