@@ -337,3 +337,32 @@ def test_parse_message_worked_examples():
         with pytest.raises(MalformedMessage):
             parse_message(bad, codes)
     assert isinstance(np.int64(1), np.integer)
+
+
+def test_serve_several_indices_each_on_its_grid(tmp_path):
+    u = kf.sample_universe()
+    members = tmp_path / "k200.txt"
+    members.write_text("\n".join(u.codes[:200]) + "\n", encoding="utf-8")
+    srv = Serve("--stdin", "--index", "KOSPI", "--index", "KOSPI 200", "--members", str(members),
+                "--level", "KOSPI 200=812.5", stdin=True)
+    try:
+        up = int(kf.krx.round_to_tick(int(u.base_prices[0]) * 1.01, date="2026-03-23"))
+        lines = [json.dumps({"t": "09:00:00", "code": u.codes[0], "price": up}), '{"advance_to": "09:00:12"}']
+        srv.proc.stdin.write("\n".join(lines) + "\n")
+        srv.proc.stdin.flush()
+
+        async def prints():
+            st = await _until(srv.http, lambda st: len(st["series"].get("KOSPI 200", {"t": []})["t"]) >= 2)
+            return st
+
+        st = asyncio.run(prints())
+        assert [t % (60 * NS) // NS for t in st["series"]["KOSPI 200"]["t"]] == [10, 11]  # every second
+        assert [t % (60 * NS) // NS for t in st["series"]["KOSPI"]["t"]] == [10]  # every 10 s
+        assert st["series"]["KOSPI"]["level"][0] > LEVEL and st["series"]["KOSPI 200"]["level"][0] > 812.5
+        assert st["indices"]["KOSPI 200"]["breadth"]["up"] == 1
+        srv.proc.stdin.close()
+        line = srv.wait_line("malformed")
+        assert "0 malformed" in line and f"{2340 + 23391} prints" in line
+        assert srv.proc.wait(timeout=30) == 0
+    finally:
+        srv.stop()

@@ -12,7 +12,8 @@ from kospi_fast import server as srv
 from kospi_fast._clock import DAY_NS
 from kospi_fast.cli._common import _check_index, _member_codes, index_book
 from kospi_fast.cli.replay import _load_universe
-from kospi_fast.definitions import constituent_index
+from kospi_fast.definitions import constituent_index, kospi_definition
+from kospi_fast.family import IndexFamily
 from kospi_fast.live import Publisher
 from kospi_fast.sample import SAMPLE_DATE
 
@@ -36,9 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="end-of-day table as for 'replay' (default: the bundled sample universe)")
     p.add_argument("--date", default=None, help="the trading day (default: the sample's, 2026-03-23)")
     p.add_argument("--index", action="append", dest="indices", metavar="NAME",
-                   help="index to publish (repeatable; default KOSPI)")
-    p.add_argument("--members", metavar="FILE", help="constituents of a KOSPI 200/100/50 --index")
-    p.add_argument("--level", type=float, metavar="PREV_CLOSE", help="calibrate to this previous close")
+                   help="index to publish (repeatable: several indices of the KOSPI family; default KOSPI)")
+    p.add_argument("--members", metavar="FILE", help="constituents of the KOSPI 200/100/50 --index")
+    p.add_argument("--level", action="append", metavar="[NAME=]PREV_CLOSE",
+                   help="calibrate an index to its previous close (repeatable; a bare number is the first "
+                        "--index's; default: the base value 100, the sample's KOSPI 5781.20)")
     p.add_argument("--indicative", action="store_true",
                    help="also publish a labelled indicative extended-hours series (all venues)")
     p.add_argument("--no-calendar", action="store_true", help="do not check the day with the XKRX calendar")
@@ -58,19 +61,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _levels(args: argparse.Namespace, names: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in args.level or []:
+        name, _, value = item.rpartition("=")
+        name = name or names[0]
+        if name not in names:
+            raise ValueError(f"--level {item!r}: {name!r} is not a published --index ({names})")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--level {item!r}: not a number") from None
+    return out
+
+
 def _book(args: argparse.Namespace):
-    names = args.indices or ["KOSPI"]
-    if len(names) != 1:
-        raise ValueError("--index: serve publishes one index of the KOSPI family per server for now")
-    args.index = names[0]
-    _check_index(args)
+    """The book of the --index names (one: as ``replay`` builds it; several: a family of them)."""
+    names = list(dict.fromkeys(args.indices or ["KOSPI"]))
+    levels = _levels(args, names)
+    for name in names:
+        args.index = name
+        _check_index(args)
     args.base, args.market = "close", "KOSPI"
     args.date = args.date or "last"
     codes = _member_codes(args.members, args.date) if args.members else None
-    constituents = codes if constituent_index(args.index) else None
-    loaded, default_level = _load_universe(args, None if constituents is not None else codes)
-    level = args.level if args.level is not None else default_level
-    return index_book(args.index, loaded.universe, loaded.members, level, constituents=constituents), loaded
+    takes = [n for n in names if constituent_index(n)]
+    loaded, default_level = _load_universe(args, None if takes else codes)
+    if "KOSPI" in names and default_level is not None:
+        levels.setdefault("KOSPI", default_level)
+    if len(names) == 1:
+        name = names[0]
+        return index_book(name, loaded.universe, loaded.members, levels.get(name),
+                          constituents=codes if takes else None), loaded
+    defs = [kospi_definition(loaded.universe, n, members=loaded.members,
+                             constituents=codes if constituent_index(n) else None, level=levels.get(n)) for n in names]
+    return IndexFamily(loaded.universe, defs), loaded
 
 
 def run(args: argparse.Namespace) -> int:
