@@ -486,11 +486,10 @@ class TradingDay:
             raise ValueError(
                 f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) "
                 f"rejected: {STATUS[int(status[k])]}")
-        self._last_time = int(last)
-        res = FeedResult(None, status, counts, None)
-        for reason, n in res.reasons().items():
-            self.counts[reason] = self.counts.get(reason, 0) + n
-        return res
+        self._single.last_time = int(last)
+        self._single.next_print = self._next_due()
+        self._single.add_counts(counts)
+        return FeedResult(None, status, counts, None)
 
     def rules(self) -> DayRules:
         """The kernel's per-stock bounds and day rules, rebuilt only when the book changed
