@@ -573,10 +573,19 @@ cdef class SingleTrade:
                 p = -1
         else:
             p = _price_scalar(price)
-        if (self.stale or self.core._n != <Py_ssize_t>self.r.n_stocks or self.core._pmax != self.r.pmax
+        if (self.stale or self.core._n != <Py_ssize_t>self.r.n_stocks
                 or self.book._version != self.version):
             self._refresh()
         cdef uint8_t st = _verdict(&self.r, t, self.last_time, i, p, self._counts, &n_slow)
+        cdef int64_t new_cap = 0
+        # the exact overflow guard of the running cap (as the batch kernels'): a trade whose true
+        # cap would not fit in int64 is refused as a bad price, nothing touched
+        if st == APPLIED and kf_cap_add(self.core._cap, p - self.core._pp[i], self.core._sp[i], &new_cap):
+            if n_slow != 0:
+                self._counts[APPLIED] -= 1
+            st = BAD_PRICE
+            self._counts[BAD_PRICE] += 1
+            n_slow = 1
         if n_slow == 0:
             self._n_fast_ok += 1
         elif st != APPLIED and st != IGNORED and self.raise_bad:
@@ -584,10 +593,10 @@ cdef class SingleTrade:
             self._reject(t, code_or_id, price, st)
         if t > self.next_print:  # rare: the prints before t are final, at the levels before it
             self.next_print = self._on_due(t)
-        if st == APPLIED:
-            self.core._cap += cap_step(self.core._pp, self.core._sp, i, p)
-            self.last_time = t
-        elif t > self.last_time:
+        if st == APPLIED:  # after the due prints: they are at the levels before this trade
+            self.core._pp[i] = p
+            self.core._cap = new_cap
+        if st == APPLIED or t > self.last_time:
             self.last_time = t
         return st
 

@@ -307,16 +307,17 @@ class Publisher:
         self._emit(track.make(times, values, trade_t, trade_i))
 
     # ------------------------------------------------------------------ halts
-    def halt(self, code_or_id: object) -> None:
+    def halt(self, code: object = None, *, id: object = None) -> None:  # noqa: A002 - the stock id
         """Trading halt of a stock (every series): its later trades are rejected, and it counts
-        in the prints' ``halted``."""
+        in the prints' ``halted``. The stock by its code (a str) or its row (``id=``), as
+        :meth:`TradingDay.halt <kospi_fast.TradingDay.halt>`."""
         for track in self._tracks:
-            track.day.halt(code_or_id)
+            track.day.halt(code, id=id)
 
-    def resume(self, code_or_id: object) -> None:
-        """End a halt (every series)."""
+    def resume(self, code: object = None, *, id: object = None) -> None:  # noqa: A002 - the stock id
+        """End a halt (every series; ``code`` or ``id=``, as :meth:`halt`)."""
         for track in self._tracks:
-            track.day.resume(code_or_id)
+            track.day.resume(code, id=id)
 
     # ------------------------------------------------------------------ input
     def feed(self, times: object, ids: object, prices: object, venues: object = None) -> None:

@@ -419,7 +419,7 @@ class TradingDay:
     def _install_single(self, r: DayRules) -> None:
         w = r.window
         self._single.set_rules(getattr(self.book, "version", 0), r.lower, r.upper, r.halted, r.thresholds,
-                               r.ticks, r.grid, r.fast, w[0], w[1], w[2], w[3], r.pmax)
+                               r.ticks, r.grid, r.fast, w[0], w[1], w[2], w[3], _validation.INT64_MAX)
 
     def _one_as_batch(self, time_ns: object, code_or_id: object, price: object) -> int:
         """A single trade for a book without the compiled path: a batch of one."""
