@@ -21,11 +21,14 @@ cdef class EngineCore:
     cdef cnp.ndarray _band_hi      # band, p > 0 folded in); int64 C-contiguous
     cdef const int64_t* _blo
     cdef const int64_t* _bhi
+    cdef cnp.ndarray _band_rec     # per stock (lo, hi - lo, shares), flat: the banded batch
+    cdef const int64_t* _brec      # kernel's records (``_ticks.apply_ticks_band``)
     cdef bint _banded              # a band narrower than (1, INT64_MAX) is set
 
     cdef Py_ssize_t _resolve(self, key) except -1  # a code (str) -> row, else the error
     cdef Py_ssize_t _resolve_id(self, key) except -1  # an int id -> row, else the error
     cdef _apply_one(self, Py_ssize_t i, price)  # one trade of row i: checks, then the cap step
+    cdef tuple _run_banded(self, ids, prices, levels)  # a batch on the scratch copy, band in the loop
 
     # A batch, all or nothing: ``_begin_batch`` copies the prices into the scratch buffer and
     # returns it (a kernel then runs there); ``_commit_batch`` swaps it in with the batch's

@@ -25,7 +25,8 @@ import numpy as np
 from kospi_fast import _validation
 from kospi_fast._validation import ambiguous_int as _ambiguous_int
 from kospi_fast._aggregate import aggregate_cap
-from kospi_fast._ticks cimport cap_step_checked
+from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, same_length
+from kospi_fast._ticks cimport apply_ticks_band, cap_step_checked
 from kospi_fast._ticks import apply_ticks_inplace, overflow_error, prepare_ticks, raise_bad_tick
 
 cnp.import_array()
@@ -68,6 +69,17 @@ cdef class EngineCore:
         self._band_hi.flags.writeable = False
         self._blo = <const int64_t*>cnp.PyArray_DATA(self._band_lo)
         self._bhi = <const int64_t*>cnp.PyArray_DATA(self._band_hi)
+        # the kernel's per-stock records (lo, hi - lo, shares): the band test is one unsigned
+        # compare, (p - lo) mod 2**64 <= hi - lo; an empty band (hi < lo) is (INT64_MIN, 0),
+        # which only p = INT64_MIN passes and the kernel's p > 0 test then refuses
+        empty = self._band_hi < self._band_lo
+        rec = np.zeros((self._n, 3), dtype=np.int64)
+        rec[:, 0] = np.where(empty, np.iinfo(np.int64).min, self._band_lo)
+        rec[:, 1] = np.where(empty, 0, self._band_hi - np.where(empty, 0, self._band_lo))
+        rec[:, 2] = self._shares
+        self._band_rec = rec.reshape(-1)
+        self._band_rec.flags.writeable = False
+        self._brec = <const int64_t*>cnp.PyArray_DATA(self._band_rec)
         self._banded = lower is not None
 
     cdef Py_ssize_t _resolve(self, key) except -1:
@@ -96,15 +108,11 @@ cdef class EngineCore:
 
     cdef _apply_one(self, Py_ssize_t i, price):
         cdef int64_t p = 0
-        cdef bint good = False
-        if type(price) is int:
-            try:
-                p = price  # C compares below, no boxing; a huge int takes the checked path
-                good = self._blo[i] <= p <= self._bhi[i]
-            except OverflowError:
-                good = False
-        if not good:
-            p = _validation.price_scalar(price)
+        cdef int ovf = 1
+        if type(price) is int:  # the common case, checked in C: no Python int compares
+            p = PyLong_AsLongLongAndOverflow(price, &ovf)
+        if ovf or p < self._blo[i] or p > self._bhi[i]:
+            p = _validation.price_scalar(price)  # a non-int, huge or <= 0 price: its error
             if p < self._blo[i] or p > self._bhi[i]:
                 self._band_error(-1, i, p)
         if not cap_step_checked(&self._cap, self._pp, self._sp, <uint64_t>i, p):
@@ -154,8 +162,12 @@ cdef class EngineCore:
         float
         """
         cdef Py_ssize_t i
-        if type(stock_id) is int and 0 <= <object>stock_id < self._n:
-            i = stock_id
+        cdef int ovf = 1
+        cdef long long v = 0
+        if type(stock_id) is int:  # range-checked in C (one unsigned compare)
+            v = PyLong_AsLongLongAndOverflow(stock_id, &ovf)
+        if ovf == 0 and <unsigned long long>v < <unsigned long long>self._n:
+            i = <Py_ssize_t>v
         else:
             i = self._resolve_id(stock_id)
         return self._apply_one(i, price)
@@ -181,20 +193,50 @@ cdef class EngineCore:
         """
         ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
-        cdef Py_ssize_t k
-        if self._banded:
-            k = first_outside_band(ids, prices, self._band_lo, self._band_hi, INT64_MAX_PY)
-            if k >= 0:
-                self._band_error(k, ids[k], prices[k])
         levels = np.empty(n_ticks, dtype=np.float64)
-        self._begin_batch()
-        bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, INT64_MAX_PY,
-                                       self._cap, self._divisor, levels)
+        if not self._banded:
+            self._begin_batch()
+            bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, INT64_MAX_PY,
+                                           self._cap, self._divisor, levels)
+        else:
+            bad, cap = self._run_banded(ids, prices, levels)
         if bad != -1:
-            raise_bad_tick(bad, ids, prices, self._n, INT64_MAX_PY, "ids", "prices", cap=cap,
-                           prices=self._scratch, shares=self._shares)
+            self._raise_batch_error(bad, ids, prices, cap)
         self._commit_batch(cap)
         return levels
+
+    cdef tuple _run_banded(self, ids, prices, levels):
+        """The banded batch on the scratch copy: the band check is in the kernel's loop (one
+        pair of compares per trade). Returns (bad, cap) as ``apply_ticks_inplace``."""
+        cdef bint narrow
+        cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
+        same_length(length_i64(prices, "prices"), "prices", n_ticks, "`ids`")
+        same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`ids`")
+        cdef int64_t* sp = self._begin_batch()
+        cdef const void* ip = data(ids)
+        cdef const int64_t* xp = <const int64_t*>data(prices)
+        cdef double* lp = <double*>data(levels)
+        cdef int64_t c = self._cap
+        cdef Py_ssize_t bad
+        with nogil:
+            if narrow:
+                bad = apply_ticks_band[int32_t](sp, self._brec, self._n, <const int32_t*>ip,
+                                             xp, n_ticks, &c, self._divisor, lp)
+            else:
+                bad = apply_ticks_band[int64_t](sp, self._brec, self._n, <const int64_t*>ip,
+                                             xp, n_ticks, &c, self._divisor, lp)
+        return bad, c
+
+    def _raise_batch_error(self, Py_ssize_t k, ids, prices, cap):
+        """The error for trade ``k`` of a batch, which the kernel refused (``cap`` and the
+        scratch prices: the state before it): outside its band when the trade is otherwise a
+        trade (id in range, price > 0), else what ``raise_bad_tick`` names."""
+        i = int(ids[k])
+        p = int(prices[k])
+        if 0 <= i < self._n and p > 0 and (p < self._blo[i] or p > self._bhi[i]):
+            self._band_error(k, i, p)
+        raise_bad_tick(k, ids, prices, self._n, INT64_MAX_PY, "ids", "prices", cap=cap,
+                       prices=self._scratch, shares=self._shares)
 
     def _core_band(self):
         """(lower, upper) int64 arrays: the prices each stock's trades may take now (the band,

@@ -88,6 +88,17 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
                                 double* levels) noexcept nogil
 
 
+# ``apply_ticks_i64`` (pmax INT64_MAX) with a per-stock price band tested in the same loop.
+# ``stock`` holds one record of 3 int64 per stock: (lo, hi - lo, shares), an empty band
+# as (INT64_MIN, 0); trade k needs ``(p - lo) mod 2**64 <= hi - lo`` besides its id in range,
+# p > 0 and the cap's exact overflow guard (by the bound ``band_fits`` for a batch, else per
+# trade). ``prices`` must not alias the other arrays; ``levels`` must not be NULL. Returns -1, or the
+# position of the first refused trade (trades before it applied, ``*cap`` the cap before it).
+cdef Py_ssize_t apply_ticks_band(int64_t* prices, const int64_t* stock, Py_ssize_t n_stocks,
+                                 const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+                                 int64_t* cap, double divisor, double* levels) noexcept nogil
+
+
 # The float64 step (crypto, FX, fractional prices): stock ``i`` trades at ``p`` and the running
 # cap, kept as an unevaluated sum ``cap[0] + comp[0]``, moves by (p - old) × shares. Each
 # addition's exact rounding error (Knuth's branch-free TwoSum: the same result as Neumaier's

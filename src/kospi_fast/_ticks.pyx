@@ -9,7 +9,7 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
-from kospi_fast._overflow cimport kf_slow_step
+from kospi_fast._overflow cimport kf_cap_add, kf_slow_step
 from kospi_fast._buffers cimport (data, is_c_array, is_id_array, length_f64, length_i64, length_ids,
                                   same_length)
 
@@ -75,6 +75,62 @@ cdef Py_ssize_t apply_ticks_i64(int64_t* prices, const int64_t* shares, Py_ssize
                     lim = headroom_bound(c, total)
                     if lim > pmax:
                         lim = pmax
+            levels[k] = <double>c / divisor
+    cap[0] = c
+    return -1
+
+
+cdef bint band_fits(const int64_t* prices, const int64_t* stock, Py_ssize_t n_stocks) noexcept nogil:
+    # Σ max(price now, top of band) × shares fits in int64: then no sequence of in-band trades
+    # can take the cap beyond it (each price stays at its price now or moves inside its band),
+    # and the batch needs no overflow test per trade. False when a band is empty.
+    cdef int64_t total = 0, top
+    cdef Py_ssize_t j
+    for j in range(n_stocks):
+        if stock[3 * j] == <int64_t>0x8000000000000000:  # an empty band's record
+            return False
+        top = stock[3 * j] + stock[3 * j + 1]
+        if prices[j] > top:
+            top = prices[j]
+        if kf_cap_add(total, top, stock[3 * j + 2], &total):
+            return False
+    return True
+
+
+cdef Py_ssize_t apply_ticks_band(int64_t* prices, const int64_t* stock, Py_ssize_t n_stocks,
+                                 const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks,
+                                 int64_t* cap, double divisor, double* levels) noexcept nogil:
+    # The contract: _ticks.pxd. A batch of more trades than stocks whose bands cannot overflow
+    # the cap (``band_fits``, O(n_stocks) once) tests each trade's id and band only (the band
+    # test is one unsigned compare and lo >= 1 makes p > 0); otherwise every trade also takes
+    # the exact checked step. One record per stock holds its band and shares: the loop needs a
+    # base register less than with three arrays, and does not spill.
+    cdef Py_ssize_t k
+    cdef int64_t c = cap[0], p, c2
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef const int64_t* rec
+    if n_ticks > n_stocks and band_fits(prices, stock, n_stocks):
+        for k in range(n_ticks):
+            i = <uint64_t>ids[k]
+            p = new_prices[k]
+            rec = stock + 3 * i
+            if i < n and <uint64_t>p - <uint64_t>rec[0] <= <uint64_t>rec[1]:
+                c += move_price(prices, i, p) * rec[2]
+            else:
+                cap[0] = c
+                return k
+            levels[k] = <double>c / divisor
+    else:
+        for k in range(n_ticks):
+            i = <uint64_t>ids[k]
+            p = new_prices[k]
+            rec = stock + 3 * i
+            if i >= n or <uint64_t>p - <uint64_t>rec[0] > <uint64_t>rec[1] or p <= 0 \
+                    or kf_cap_add(c, p - prices[i], rec[2], &c2):
+                cap[0] = c
+                return k
+            prices[i] = p
+            c = c2
             levels[k] = <double>c / divisor
     cap[0] = c
     return -1
