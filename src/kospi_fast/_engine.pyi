@@ -21,6 +21,7 @@ class EngineCore:
         self,
         ids: npt.ArrayLike,  # const int32_t/int64_t[::1]
         prices: npt.ArrayLike,  # const int64_t[::1]
+        out: npt.NDArray[np.float64] | None = ...,
     ) -> npt.NDArray[np.float64]: ...
     @property
     def level(self) -> float: ...

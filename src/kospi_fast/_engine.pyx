@@ -172,7 +172,7 @@ cdef class EngineCore:
             i = self._resolve_id(stock_id)
         return self._apply_one(i, price)
 
-    def update_many(self, ids, prices):
+    def update_many(self, ids, prices, out=None):
         """Apply a batch of trades in order, all or nothing; return the level after each.
 
         Parameters
@@ -181,10 +181,16 @@ cdef class EngineCore:
             Stock ids in ``[0, n_stocks)`` (int32 or int64 used without a copy).
         prices : array_like of int64, shape (n_ticks,)
             Trade prices in integer price units, > 0.
+        out : ndarray of float64, shape (n_ticks,), optional
+            Write the levels here (C-contiguous, writeable, sharing no memory with the inputs)
+            and return it: a reused buffer spares a large batch the page faults of a fresh
+            array. On an error the engine is unchanged but ``out`` may hold levels of the
+            trades before the bad one.
 
         Returns
         -------
         ndarray of float64, shape (n_ticks,)
+            ``out`` when given.
 
         Raises
         ------
@@ -193,7 +199,9 @@ cdef class EngineCore:
         """
         ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
-        levels = np.empty(n_ticks, dtype=np.float64)
+        levels = _validation.out_array(out, (n_ticks,), (ids, prices))
+        if levels is None:
+            levels = np.empty(n_ticks, dtype=np.float64)
         if not self._banded:
             self._begin_batch()
             bad, cap = apply_ticks_inplace(self._scratch, self._shares, ids, prices, INT64_MAX_PY,

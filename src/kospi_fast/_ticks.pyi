@@ -21,6 +21,8 @@ def replay(
     *,
     rebalances: Sequence[tuple[int, Any, Any]] | None = ...,
     return_state: Literal[False] = ...,
+    exact: bool = ...,
+    out: npt.NDArray[np.float64] | None = ...,
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def replay(
@@ -32,6 +34,8 @@ def replay(
     *,
     rebalances: Sequence[tuple[int, Any, Any]] | None = ...,
     return_state: Literal[True],
+    exact: bool = ...,
+    out: npt.NDArray[np.float64] | None = ...,
 ) -> ReplayState: ...
 def prepare_ticks(
     ids: npt.ArrayLike, new_prices: npt.ArrayLike, n_stocks: int, prices_name: str = ...

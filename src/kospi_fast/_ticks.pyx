@@ -158,7 +158,7 @@ cdef Py_ssize_t apply_ticks_f64(double* prices, const double* shares, Py_ssize_t
     return -1
 
 
-def _replay_f64(shares, prices, double d, ids, new_prices, bint return_state):
+def _replay_f64(shares, prices, double d, ids, new_prices, bint return_state, out=None):
     """replay's float64 path (exact=False): the arrays as float64, the cap compensated."""
     sh = _validation.float64_array(shares, "shares")
     pr = _validation.float64_array(prices, "prices")
@@ -170,9 +170,11 @@ def _replay_f64(shares, prices, double d, ids, new_prices, bint return_state):
     npx = _validation.float64_array(new_prices, "new_prices")  # finite numbers; > 0 in the kernel
     if cnp.PyArray_DIM(<cnp.ndarray>ids, 0) != npx.shape[0]:
         _validation.check_same_length(ids, "ids", npx, "new_prices")
+    levels = _validation.out_array(out, (npx.shape[0],), (sh, pr, ids, npx))
+    if levels is None:
+        levels = np.empty(npx.shape[0], dtype=np.float64)
     work = pr.copy()
     cdef double c = aggregate_cap(work, sh) if n_stocks else 0.0, e = 0.0
-    levels = np.empty(npx.shape[0], dtype=np.float64)
     cdef bint narrow
     cdef Py_ssize_t m = length_ids(ids, "ids", &narrow), bad
     cdef double* wp = <double*>data(work)
@@ -299,7 +301,7 @@ rebalance), the exact ``cap`` (int) and the ``divisor`` (float, after every reba
 
 
 def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint return_state=False,
-           bint exact=True):
+           bint exact=True, out=None):
     """Index level after each trade of a tick stream.
 
     ``level[k] = Σ_i price_i × shares_i / divisor``, with each ``price_i`` the latest at or
@@ -338,6 +340,11 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
         Measured against the exact path on integer data (docs/methodology-notes.md, "Float
         path"), the relative error of a level stays within a few units of 1e-16. No
         ``rebalances`` on this path; the state's ``cap`` is a float.
+    out : ndarray of float64, shape (n_ticks,), optional
+        Write the levels here (C-contiguous, writeable, sharing no memory with the inputs) and
+        return it (or it is the state's ``levels``): a reused buffer spares a large batch the
+        page faults of a fresh array. On an error ``out`` may hold levels of the trades before
+        the bad one.
 
     Returns
     -------
@@ -363,7 +370,7 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
     if not exact:
         if rebalances is not None:
             raise ValueError("`rebalances` are for the exact path (exact=True)")
-        return _replay_f64(shares, prices, d, ids, new_prices, return_state)
+        return _replay_f64(shares, prices, d, ids, new_prices, return_state, out)
     sh = _validation.int64_array(shares, "shares", allow_float=False)
     pr = _validation.int64_array(prices, "prices")
     _validation.check_same_length(sh, "shares", pr, "prices")
@@ -373,9 +380,11 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
     ids, new_prices = prepare_ticks(ids, new_prices, n_stocks)
     cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0)
     plan = _rebalance_plan(rebalances, n_ticks, n_stocks)
+    levels = _validation.out_array(out, (n_ticks,), (sh, pr, ids, new_prices))
+    if levels is None:
+        levels = np.empty(n_ticks, dtype=np.float64)
     work = pr.copy()
     cap = aggregate_cap(work, sh)
-    levels = np.empty(n_ticks, dtype=np.float64)
     if not plan:
         bad, cap = apply_ticks_inplace(work, sh, ids, new_prices, INT64_MAX_PY, cap, d, levels)
         if bad != -1:

@@ -92,6 +92,29 @@ def float64_array(value: object, name: str) -> np.ndarray:
     return arr
 
 
+def out_array(out: object, shape: tuple[int, ...], inputs: tuple = (), name: str = "out") -> np.ndarray | None:
+    """A caller's output buffer for a batch (``out=``), or None when not given: an ndarray of
+    exactly float64 in native byte order, ``shape``, C-contiguous, aligned and writeable, and
+    sharing no memory with any of ``inputs`` (the arrays the kernel reads while it writes; a
+    bounds test, so an interleaved view is refused too). Else TypeError/ValueError naming it."""
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"`{name}` must be a numpy float64 array, got {type(out).__name__}")
+    if out.dtype != np.float64 or not out.dtype.isnative:
+        raise TypeError(f"`{name}` must have dtype float64 (native byte order), got {out.dtype.str!r}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"`{name}` must have shape {tuple(shape)}, got {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.aligned:
+        raise ValueError(f"`{name}` must be C-contiguous and aligned (numpy.empty), got strides {out.strides}")
+    if not out.flags.writeable:
+        raise ValueError(f"`{name}` must be writeable")
+    for arr in inputs:
+        if isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+            raise ValueError(f"`{name}` must not share memory with an input array (the levels would overwrite it)")
+    return out
+
+
 def id_array(value: object, name: str, n_stocks: int, *, check_range: bool = True) -> np.ndarray:
     """Return ``value`` as a C-contiguous intp array of ids in ``[0, n_stocks)``.
 

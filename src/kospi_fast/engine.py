@@ -181,9 +181,13 @@ class IndexEngine(EngineCore, IndexBook):
         """Ids of ``codes`` in this engine's universe."""
         return self.universe.ids_of(codes)
 
-    def update_many(self, ids: object, prices: object, *, sample_at: object = None) -> np.ndarray:
+    def update_many(self, ids: object, prices: object, *, sample_at: object = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
         """Apply a batch of trades in order, all or nothing; return the level after each trade
         (or after each position of ``sample_at``, ascending trade positions).
+
+        ``out``: a float64 array of the result's shape to write the levels into and return (see
+        :meth:`EngineCore.update_many`; with ``sample_at``, of ``len(sample_at)``).
 
         Raises
         ------
@@ -191,11 +195,14 @@ class IndexEngine(EngineCore, IndexBook):
             On the first bad trade; nothing of the batch is applied.
         """
         if sample_at is None:
-            return EngineCore.update_many(self, ids, prices)
+            return EngineCore.update_many(self, ids, prices, out)
         n_ticks = np.shape(prices)[0] if np.ndim(prices) == 1 else -1
         samples = _sample_positions(sample_at, n_ticks)
+        target = _validation.out_array(out, samples.shape, (ids, prices, samples))
         levels = EngineCore.update_many(self, ids, prices)
-        return levels[samples]
+        if target is None:
+            return levels[samples]
+        return np.take(levels, samples, out=target)
 
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
                         stop_at_bad: bool, sample_times: np.ndarray) -> tuple:

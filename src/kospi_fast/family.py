@@ -207,7 +207,8 @@ class IndexFamily(IndexBook):
         return ((self._full_caps()[self._src] + self._carry) / self._divisors)[: len(self._defs)]
 
     # ------------------------------------------------------------------ trades
-    def update_many(self, ids: object, prices: object, *, sample_at: object = None) -> np.ndarray:
+    def update_many(self, ids: object, prices: object, *, sample_at: object = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
         """Apply trades in order, all or nothing; every index holding a stock moves with it.
 
         Parameters
@@ -217,10 +218,16 @@ class IndexFamily(IndexBook):
         sample_at : array_like of int, optional
             Ascending trade positions after which to record the levels (e.g. the last trade
             before each publication time). Default: after every trade.
+        out : ndarray of float64, optional
+            Write the levels here and return it: the result's shape, C-contiguous, writeable,
+            sharing no memory with the inputs (a reused buffer spares a large batch the page
+            faults of a fresh array). On an error the family is unchanged but ``out`` may hold
+            levels of the trades before the bad one.
 
         Returns
         -------
         ndarray of float64, shape (n_ticks, n_indices) or (len(sample_at), n_indices)
+            ``out`` when given.
         """
         n = len(self.universe)
         ids, prices = prepare_ticks(ids, prices, n, "prices")
@@ -235,7 +242,10 @@ class IndexFamily(IndexBook):
             if k >= 0:
                 self._band_error(k, int(ids[k]), int(prices[k]))
         rows = m if samples is None else samples.shape[0]
-        out = np.empty((rows, len(self._defs)), dtype=np.float64)
+        shape = (rows, len(self._defs))
+        out = _validation.out_array(out, shape, (ids, prices, samples))
+        if out is None:
+            out = np.empty(shape, dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
         bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
                          ids, prices, _validation.INT64_MAX, out, samples, self._src, self._twins, self._carry)
