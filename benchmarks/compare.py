@@ -20,6 +20,10 @@ Suites (``--suite``, default all):
   against ``IndexEngine.update`` (issue 15).
 * ``events``: a 50-event ``apply_events``, an end-of-day ``roll``, and ``eod.verify`` on the
   real KRX files of ../shared/data when present (issue 3).
+* ``speed``: issue 16's goals: ``IndexEngine.update_many`` with the default band (checked in
+  the kernel's loop) against no band and against the two-pass path it replaced (rebuilt from
+  its pieces), ``update_id`` per call, a 10M-tick replay into a fresh array and into ``out=``,
+  and ``aggregate_cap``, each against its goal; old and new timed round-robin.
 * ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (three divisors, and the
   day's dividends carried: an ex-date) against KOSPI alone, on the final-levels path, the 10-s KOSPI grid
   and per tick (issue 14).
@@ -53,7 +57,7 @@ import kospi_fast as kf  # noqa: E402
 from kospi_fast import eod, session  # noqa: E402
 from kospi_fast.sample import CLOSE_NS, SAMPLE_PREVIOUS_CLOSE  # noqa: E402
 
-SUITES = ("core", "family", "session", "events", "returns")
+SUITES = ("core", "family", "session", "events", "returns", "speed")
 
 TARGET_NUMPY_SPEEDUP = 15.0
 TARGET_PYTHON_SPEEDUP = 100.0
@@ -63,6 +67,11 @@ TARGET_FAMILY_RATIO = 3.0  # issue 4: the whole family <= 3x the single-index re
 TARGET_VALIDATION_RATIO = 2.0  # issue 5: validation on <= 2x validation off
 TARGET_RETURNS_RATIO = 1.1  # issue 14: KOSPI + TR + NTR <= 1.1x KOSPI alone (final levels, 10-s grid)
 TARGET_SINGLE_TRADE_NS = 300.0  # issue 15: a validated single trade from Python
+TARGET_BAND_RATIO = 1.1  # issue 16: update_many with the default band <= 1.1x without ("near 1.4 ns/tick")
+TARGET_UPDATE_ID_NS = 45.0  # issue 16: IndexEngine.update_id per call
+TARGET_BIG_BATCH_NS = 1.7  # issue 16: a 10M-tick replay, ns/tick
+TARGET_AGGREGATE_FUSED_NS = 200.0  # issue 16: aggregate_cap of 850 stocks from Python
+BIG_TICKS = 10_000_000  # issue 16: the large-batch measurement (the day tiled)
 
 
 # ---------------------------------------------------------------------------- machine
@@ -523,10 +532,107 @@ def run(n_ticks: int, repeat: int, py_ticks: int, seed: int, log, suites=SUITES,
             out = res["session"] = run_session(universe, day, repeat, log)
         elif suite == "returns":
             out = res["returns"] = run_returns(universe, day, repeat, log)
+        elif suite == "speed":
+            out = res["speed"] = run_speed(universe, day, repeat, log)
         else:
             out = res["events"] = run_events(universe, day, repeat, event_repeat, log)
         res["targets"].extend(out.pop("targets"))
     return res
+
+
+# ---------------------------------------------------------------------------- speed (issue 16)
+
+
+def run_speed(universe, day, repeat: int, log) -> dict:
+    """Issue 16's goals, old and new paths interleaved (best and median of ``repeat`` rounds)."""
+    from kospi_fast._engine import first_outside_band
+    from kospi_fast._ticks import apply_ticks_inplace
+
+    ids, prices, n = day.ids, day.prices, len(day)
+    imax = 2**63 - 1
+    banded = lambda: kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE)  # noqa: E731
+    free = lambda: kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE, price_band=None)  # noqa: E731
+
+    def two_pass(e):  # the issue-12 path: the band scan, then the plain kernel on a scratch copy
+        lo, hi = e.band_limits()
+        assert first_outside_band(ids, prices, lo, hi, imax) == -1
+        levels = np.empty(n)
+        work = e.prices
+        bad, _ = apply_ticks_inplace(work, e.index_shares, ids, prices, imax, e.cap, e.divisor, levels)
+        assert bad == -1
+        return levels
+
+    log("checking the banded kernel against the two-pass path and no band ...")
+    want = two_pass(banded())
+    assert banded().update_many(ids, prices).tobytes() == want.tobytes()
+    assert free().update_many(ids, prices).tobytes() == want.tobytes()
+    log(f"timing update_many with / without the band, interleaved ({repeat} rounds) ...")
+    t_fused, t_free, t_old = interleaved([(banded, lambda e: e.update_many(ids, prices)),
+                                          (free, lambda e: e.update_many(ids, prices)),
+                                          (banded, two_pass)], repeat)
+
+    log(f"timing a {BIG_TICKS:,}-tick replay, fresh array vs out= ...")
+    reps = -(-BIG_TICKS // n)
+    big_ids, big_px = np.tile(ids, reps)[:BIG_TICKS], np.tile(prices, reps)[:BIG_TICKS]
+    sh, base = universe.shares, universe.base_prices
+    d = free().divisor
+    buf = np.empty(BIG_TICKS)
+    fresh_levels = kf.replay(sh, base, d, big_ids, big_px)
+    assert kf.replay(sh, base, d, big_ids, big_px, out=buf).tobytes() == fresh_levels.tobytes()
+    del fresh_levels
+    none = lambda: None  # noqa: E731
+    t_big_fresh, t_big_out = interleaved([(none, lambda _: kf.replay(sh, base, d, big_ids, big_px)),
+                                          (none, lambda _: kf.replay(sh, base, d, big_ids, big_px, out=buf))],
+                                         max(3, repeat // 2))
+    del big_ids, big_px, buf
+
+    log("timing update_id and aggregate_cap per call ...")
+    eng = free()
+    ns = {"upd": eng.update_id, "i": 0, "p": int(base[0]), "agg": kf.aggregate_cap, "pp": base, "ss": sh}
+    upd = sorted(timeit.Timer("upd(i, p)", globals=ns).repeat(repeat, 200_000))
+    upd = [t / 200_000 * 1e9 for t in upd]
+    agg = sorted(timeit.Timer("agg(pp, ss)", globals=ns).repeat(repeat, 20_000))
+    agg = [t / 20_000 * 1e9 for t in agg]
+
+    def row(name, times, per, unit):
+        return {"name": name, "best": times[0] / per * (1e9 if unit != "ns" else 1),
+                "median": times[len(times) // 2] / per * (1e9 if unit != "ns" else 1), "unit": unit}
+
+    rows = [
+        row("IndexEngine.update_many, band ±30% (in the kernel's loop)", t_fused, n, "ns/tick"),
+        row("IndexEngine.update_many, no band", t_free, n, "ns/tick"),
+        row("band scan + kernel (the two-pass path it replaced)", t_old, n, "ns/tick"),
+        row(f"replay {BIG_TICKS:,} ticks, fresh array", t_big_fresh, BIG_TICKS, "ns/tick"),
+        row(f"replay {BIG_TICKS:,} ticks, out= reused buffer", t_big_out, BIG_TICKS, "ns/tick"),
+        row("IndexEngine.update_id(int, int)", upd, 1, "ns"),
+        row(f"aggregate_cap ({len(universe)} stocks)", agg, 1, "ns"),
+    ]
+    by = {r["name"]: r for r in rows}
+    band_ratio = rows[0]["best"] / rows[1]["best"]
+    targets = [
+        {"target": f"update_many with the band <= {TARGET_BAND_RATIO:g}x without",
+         "measured": f"{band_ratio:.2f}x ({rows[0]['best']:.2f} vs {rows[1]['best']:.2f} ns/tick; "
+                     f"two-pass {rows[2]['best'] / rows[1]['best']:.2f}x)", "met": band_ratio <= TARGET_BAND_RATIO},
+        {"target": f"IndexEngine.update_id <= {TARGET_UPDATE_ID_NS:g} ns/call",
+         "measured": f"{rows[5]['best']:.1f} ns (median {rows[5]['median']:.1f})",
+         "met": rows[5]["best"] <= TARGET_UPDATE_ID_NS},
+        {"target": f"{BIG_TICKS // 10**6}M-tick batch <= {TARGET_BIG_BATCH_NS:g} ns/tick (out=)",
+         "measured": f"{rows[4]['best']:.2f} ns/tick (fresh array {rows[3]['best']:.2f})",
+         "met": rows[4]["best"] <= TARGET_BIG_BATCH_NS},
+        {"target": f"aggregate_cap <= {TARGET_AGGREGATE_FUSED_NS:g} ns/call (issue 16: fused pass)",
+         "measured": f"{by[rows[6]['name']]['best']:.0f} ns", "met": rows[6]["best"] <= TARGET_AGGREGATE_FUSED_NS},
+    ]
+    for t in targets:
+        t["suite"] = "speed"
+    return {"rows": rows, "targets": targets}
+
+
+def _report_speed(res: dict) -> list[str]:
+    return [
+        "== speed (issue 16): old and new paths timed round-robin; best and median of the rounds",
+        _table(["name", "best", "median", "unit"],
+               [[r["name"], f"{r['best']:.2f}", f"{r['median']:.2f}", r["unit"]] for r in res["speed"]["rows"]]),
+    ]
 
 
 # ---------------------------------------------------------------------------- returns (issue 14)
@@ -721,7 +827,7 @@ def report(res: dict) -> str:
         f"{c['date']}); best of {c['repeat']} runs",
     ]
     sections = {"core": _report_core, "family": _report_family, "session": _report_session,
-                "events": _report_events, "returns": _report_returns}
+                "events": _report_events, "returns": _report_returns, "speed": _report_speed}
     for suite in c["suites"]:
         out += ["", *sections[suite](res)]
     if res["targets"]:

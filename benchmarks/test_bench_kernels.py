@@ -49,6 +49,26 @@ def test_update_many(benchmark, universe, day, expected):
 
 
 @pytest.mark.benchmark(group="replay 2M ticks")
+@pytest.mark.parametrize("band", [0.30, None], ids=["band", "no-band"])
+def test_update_many_band(benchmark, universe, day, expected, band):
+    """Issue 16: the default ±30% band checked in the kernel's loop vs no band."""
+    def fresh_engine():
+        return (kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE, price_band=band), day.ids, day.prices), {}
+
+    levels = benchmark.pedantic(lambda engine, ids, prices: engine.update_many(ids, prices),
+                                setup=fresh_engine, rounds=20, warmup_rounds=1)
+    assert np.array_equal(levels, expected)
+
+
+@pytest.mark.benchmark(group="replay 2M ticks")
+def test_replay_out(benchmark, universe, day, divisor, expected):
+    """Issue 16: replay into a reused buffer (out=), no fresh array's page faults."""
+    buf = np.empty(len(day))
+    levels = benchmark(kf.replay, universe.shares, universe.base_prices, divisor, day.ids, day.prices, out=buf)
+    assert levels is buf and np.array_equal(levels, expected)
+
+
+@pytest.mark.benchmark(group="replay 2M ticks")
 @pytest.mark.parametrize("peer", ["replay_numpy", "replay_numpy_flat"])
 def test_numpy_peer_replay(benchmark, universe, day, divisor, expected, peer):
     fn = getattr(peers, peer)
