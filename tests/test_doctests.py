@@ -16,6 +16,8 @@ MODULES = [
     "kospi_fast.universe",
     "kospi_fast.book",
     "kospi_fast.io.dividends",
+    "kospi_fast.publish",
+    "kospi_fast.cli._common",
 ]
 
 

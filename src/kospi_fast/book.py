@@ -43,6 +43,9 @@ from kospi_fast.persist.codec import check_storable
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, exact_caps
 
 
+__all__ = ["IndexBook", "carry_divisor", "register_book"]
+
+
 def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before: object = 0,
                   carry_after: object = 0) -> float:
     """A divisor rebased so the level does not move when the cap a level divides goes from
@@ -187,6 +190,15 @@ class IndexBook:
             "price_band=None (or set_price_band(None)) for prices outside KRX's limits")
 
     # ------------------------------------------------------------------ reading
+    def __repr__(self) -> str:
+        """One line: each index's level (the first three), the universe, the version."""
+        names, levels = self.names, self.levels
+        shown = ", ".join(f"{n} {v:,.2f}" for n, v in zip(names[:3], levels.tolist()))
+        more = f", ... ({len(names)} indices)" if len(names) > 3 else ""
+        div = f", divisor {float(self._core_divisors()[0]):.6g}" if len(names) == 1 else ""
+        return (f"{type(self).__name__}({shown}{more}{div}; {len(self.universe)} stocks, "
+                f"{int(self._member.sum())} members, version {self._version})")
+
     @property
     def names(self) -> tuple[str, ...]:
         """Names of the book's indices, in order."""

@@ -19,6 +19,21 @@ from kospi_fast import _validation
 from kospi_fast.krx import check_krx_codes
 from kospi_fast.universe import Universe
 
+__all__ = [
+    "CONSTITUENT_INDICES",
+    "EQUAL_NOTIONAL",
+    "IndexDefinition",
+    "KOSPI_BASE_VALUE",
+    "WEIGHTINGS",
+    "cap_weights",
+    "constituent_index",
+    "index_weights",
+    "joins_on_listing",
+    "kospi_definition",
+    "kospi_definitions",
+    "shares_from_listed",
+]
+
 #: The default notional per member of an equal-weighted index, in price units (won for KOSPI):
 #: index shares = round(notional / price) at a rebalance. Large enough that share rounding moves
 #: a weight by < 1e-6 even for a 2,000,000-won stock. An index sets its own (``notional=``).
@@ -176,6 +191,22 @@ class IndexDefinition:
     extra: dict = field(default_factory=dict, compare=False)
     cap: float | None = None
     cap_factors: tuple[float, ...] | None = None
+
+    def __repr__(self) -> str:
+        opts = [f"weighting={self.weighting!r}"]
+        if self.caps is not None:
+            opts.append(f"caps={self.caps!r}")
+        if self.float_ratios is not None:
+            opts.append("float_ratios=...")
+        if self.follows_market:
+            opts.append("follows_market=True")
+        if self.sector is not None:
+            opts.append(f"sector={self.sector!r}")
+        for name in ("base_value", "level", "base_cap"):
+            v = getattr(self, name)
+            if v is not None and not (name == "base_value" and v == 100.0):
+                opts.append(f"{name}={v!r}")
+        return f"IndexDefinition({self.name!r}, {len(self.members)} members, {', '.join(opts)})"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:

@@ -66,7 +66,7 @@ from kospi_fast.definitions import KOSPI_BASE_VALUE
 from kospi_fast.engine import IndexEngine
 from kospi_fast.io import DEFAULT_BATCH, file_format, parse_step
 from kospi_fast.io.formats import is_url, local_path, url_filesystem
-from kospi_fast.publish import DaySummary, SummaryView
+from kospi_fast.publish import DaySummary, SummaryView, _day_line
 from kospi_fast.publish import published as _published
 from kospi_fast.sample import SimulatedDay
 
@@ -435,6 +435,10 @@ class DayResult(SummaryView):
     worker: str = "local"
     pid: int = 0
 
+    def __repr__(self) -> str:
+        what = _day_line(self.summary) if self.ok else f"failed: {self.error}"
+        return f"DayResult({self.date}, {what})"
+
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
@@ -741,6 +745,9 @@ class DaysJob:
         self.client = client
         self.specs = specs
         self.futures = futures
+
+    def __repr__(self) -> str:
+        return f"DaysJob({len(self.specs)} days, {len(self.futures)} submitted)"
 
     def gather(self, *, on_day: Callable[[DayResult, int, int], None] | None = None,
                errors: str = "raise") -> DaysResult:

@@ -22,6 +22,19 @@ from kospi_fast.events import Delisting, Event, NewListing, SetListedShares, Set
 from kospi_fast.io.loaders import _DATE_NAMES, _date_cells, _read_table, universes_from_fdr
 from kospi_fast.universe import Universe
 
+__all__ = [
+    "EOD_COLUMNS",
+    "EodDay",
+    "PairResult",
+    "close_day",
+    "engine_from_eod",
+    "events_for_day",
+    "read_eod_csv",
+    "read_index_csv",
+    "report",
+    "verify",
+]
+
 EOD_COLUMNS = ("Date", "Code", "Name", "Close", "Changes", "Stocks", "InKOSPIIndex")
 
 

@@ -1,6 +1,11 @@
-"""A day's chart: the intraday level (previous close, high and low marked) over a bar chart of
-the top contributors. Needs matplotlib (``pip install 'kospi-fast[plot]'``); drawn with the Agg
-backend on a bare ``Figure``, so no GUI and no global pyplot state are involved.
+"""A day's chart: the intraday level (previous close, high and low marked) against the clock
+(KST), over a bar chart of the top contributors. Needs matplotlib
+(``pip install 'kospi-fast[plot]'``); drawn with the Agg backend on a bare ``Figure``, so no GUI
+and no global pyplot state are involved.
+
+Stock names are Korean: they label the bars when matplotlib knows a font with Hangul glyphs
+(NanumGothic, Noto Sans CJK, Malgun Gothic, AppleGothic, ...; found with
+``matplotlib.font_manager``), and the codes alone do otherwise (names in ASCII always show).
 """
 
 from __future__ import annotations
@@ -12,11 +17,18 @@ import numpy as np
 
 from kospi_fast._clock import format_clock
 from kospi_fast._optional import require
+from kospi_fast._validation import iso_date
+
+__all__ = ["DOWN", "UP", "plot_day"]
 
 #: Korean market colours: red for a rise, blue for a fall.
 UP, DOWN = "#d62728", "#1f5fbf"
-_HANGUL_FONTS = ("NanumGothic", "Nanum Gothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic",
-                 "AppleGothic", "UnDotum", "Baekmuk Gulim")
+#: Fonts with Hangul glyphs, in order of preference. Every Noto CJK family covers Hangul;
+#: matplotlib names a .ttc collection by its first face (Debian's Noto CJK: "... CJK JP").
+_HANGUL_FONTS = ("NanumGothic", "Nanum Gothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR",
+                 "Malgun Gothic", "AppleGothic", "Apple SD Gothic Neo", "Noto Sans CJK JP", "Noto Sans CJK SC",
+                 "Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Serif CJK KR", "Noto Serif CJK JP", "UnDotum",
+                 "Baekmuk Gulim")
 
 
 def _hangul_font() -> str | None:
@@ -30,13 +42,19 @@ def _hangul_font() -> str | None:
     return None
 
 
+def _title_date(date: object) -> str:
+    if date is None:
+        return ""
+    return f"{iso_date(date, 'date')}  "
+
+
 def _label(code: str, name: str, hangul: bool) -> str:
     if name and name != code and (hangul or name.isascii()):
         return f"{code} {name[:16]}"
     return code
 
 
-def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = None,
+def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = None, date: object = None,
              width: int = 1200, height: int = 800, dpi: int = 100) -> Path:
     """Draw a replayed day to a PNG.
 
@@ -50,6 +68,10 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
     top : int
         Contributors in the bar chart.
     title : str, optional
+        Replaces the default title (date, index, close, change, trades).
+    date : date or ISO str, optional
+        The trading day, shown in the title; default: ``result.date`` when it has one (a
+        ``DayResult``).
     width, height : int
         Pixel size of the image.
     dpi : int
@@ -66,11 +88,12 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
     if width <= 0 or height <= 0 or dpi <= 0:
         raise ValueError(f"`width`, `height` and `dpi` must be > 0, got {width}, {height}, {dpi}")
     path = Path(path)
+    when = _title_date(date if date is not None else getattr(result, "date", None))
     font = _hangul_font()
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax, bx = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2], "hspace": 0.35})
-    fig.subplots_adjust(left=0.15, right=0.96)
+    ax, bx = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2], "hspace": 0.45})
+    fig.subplots_adjust(left=0.15, right=0.96, top=0.94, bottom=0.08)
 
     # -- intraday level: the chart series (1 s), with the previous close and the day's extremes
     chart = getattr(result, "chart_times", None) is not None
@@ -94,10 +117,11 @@ def plot_day(result, path: str | Path, *, top: int = 10, title: str | None = Non
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_clock(x, seconds=False)))
     ax.set_axisbelow(True)
     ax.set_ylabel("index level")
+    ax.set_xlabel("time (KST)")
     ax.grid(True, color="0.9")
     ax.legend(loc="best", fontsize=8, frameon=False)
     sign = UP if result.change >= 0 else DOWN
-    ax.set_title(title or f"{result.index}: close {result.close:,.2f} ({result.change:+,.2f}, "
+    ax.set_title(title or f"{when}{result.index}: close {result.close:,.2f} ({result.change:+,.2f}, "
                  f"{result.change_pct:+.2f}%)  {result.n_ticks:,} trades", color=sign, fontsize=11)
 
     # -- top contributors, largest |points| at the top

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from kospi_fast._clock import NS_PER_S, format_clock, parse_clock  # noqa: F401 - format_clock: doctest
+from kospi_fast._clock import NS_PER_S, format_clock, parse_clock
 
 if TYPE_CHECKING:
     from kospi_fast.universe import Universe
@@ -392,6 +392,12 @@ class PublishedSeries:
     close: float
     events: list[IndexEvent] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        n = int(self.times.shape[0])
+        span = f" {format_clock(int(self.times[0]))}..{format_clock(int(self.times[-1]))}" if n else ""
+        return (f"PublishedSeries({n:,} prints{span}, open {self.open:,.2f}, high {self.high:,.2f}, "
+                f"low {self.low:,.2f}, close {self.close:,.2f}, {len(self.events):,} events)")
+
     @classmethod
     def of(cls, times: np.ndarray, levels: np.ndarray, start_level: float, *, all_time_high: float | None = None,
            round_numbers: Sequence[float] = ()) -> PublishedSeries:
@@ -500,6 +506,9 @@ class DaySummary:
     pct: np.ndarray = field(default_factory=_empty_f8, repr=False)
     member: np.ndarray = field(default_factory=lambda: np.empty(0, bool), repr=False)
 
+    def __repr__(self) -> str:
+        return f"DaySummary({_day_line(self)})"
+
     @classmethod
     def empty(cls, index: str = "") -> DaySummary:
         """A day that did not run: NaN levels, zero times and counts, empty arrays."""
@@ -551,6 +560,15 @@ class DaySummary:
         """(advancers, decliners, unchanged) among the members."""
         m = self.member
         return int((self.pct[m] > 0).sum()), int((self.pct[m] < 0).sum()), int((self.pct[m] == 0).sum())
+
+
+def _day_line(s: DaySummary) -> str:
+    """A day's summary in one line (the reprs of the summary and of the results holding one)."""
+    if s.n_ticks == 0 and s.close != s.close:  # NaN: a day that did not run
+        return f"{s.index!r}, no trades"
+    grid = f", grid {s.grid} x {int(s.grid_times.shape[0]):,}" if s.grid else ""
+    return (f"{s.index!r}, close {s.close:,.2f} ({s.change:+,.2f}, {s.change_pct:+.2f}%), "
+            f"open {s.open:,.2f}, high {s.high:,.2f}, low {s.low:,.2f}, {s.n_ticks:,} trades{grid}")
 
 
 T = TypeVar("T")

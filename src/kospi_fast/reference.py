@@ -28,6 +28,36 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+__all__ = [
+    "APPLIED",
+    "BAD_ID",
+    "BAD_PRICE",
+    "EQUAL_NOTIONAL",
+    "HALTED",
+    "IGNORED",
+    "INT64_MAX",
+    "IN_CLOSING_CALL",
+    "N_STATUS",
+    "OFF_GRID",
+    "OUTSIDE_LIMITS",
+    "OUT_OF_ORDER",
+    "ReferenceEngine",
+    "ReferenceFamily",
+    "aggregate_cap",
+    "apply_changes_inplace",
+    "apply_ticks_inplace",
+    "caps_from_ell",
+    "classify",
+    "classify_trade",
+    "feed_engine",
+    "level",
+    "published",
+    "rebase_divisor",
+    "replay",
+    "run_family",
+    "run_validated",
+]
+
 #: Every aggregate cap must fit in int64: a trade whose true cap (of any index holding the
 #: stock) would exceed this is refused, and only such a trade (methodology notes, "Overflow").
 INT64_MAX = 2**63 - 1

@@ -16,6 +16,8 @@ from kospi_fast import _validation, krx
 from kospi_fast.session import CLOSE_CALL_NS, CLOSE_NS, OPEN_NS
 from kospi_fast.universe import Universe
 
+__all__ = ["SAMPLE_DATE", "SAMPLE_PREVIOUS_CLOSE", "SimulatedDay", "sample_universe", "simulate_day"]
+
 #: KOSPI's published close on 2026-03-20 (KRX, index 1001), the sample's previous close.
 SAMPLE_PREVIOUS_CLOSE = 5781.20
 SAMPLE_DATE = "2026-03-23"  # the simulated day: the trading day after the sample's closes
@@ -60,6 +62,9 @@ class SimulatedDay:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    def __repr__(self) -> str:
+        return f"SimulatedDay({self.date}, {len(self):,} trades, seed {self.seed}, {len(self.universe)} stocks)"
 
 
 def simulate_day(

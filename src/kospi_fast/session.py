@@ -91,8 +91,13 @@ class SessionTimes:
     close_call: int
     close: int
 
+    def __repr__(self) -> str:
+        return (f"SessionTimes({self.date.isoformat()}, open {format_clock(self.open)}, closing call "
+                f"{format_clock(self.close_call)}, close {format_clock(self.close)} KST)")
+
     @property
     def first_print(self) -> int:
+        """The first publication time: the open + 10 s."""
         return self.open + 10 * NS
 
     @property
@@ -155,6 +160,12 @@ class FeedResult:
     status: np.ndarray
     counts: np.ndarray  # trades per status code
     final: np.ndarray | None = None  # every index's level after the batch
+
+    def __repr__(self) -> str:
+        n = int(self.status.shape[0])
+        last = "" if self.final is None or not self.final.shape[0] else f", level {float(self.final[0]):,.2f}"
+        return (f"FeedResult({n:,} trades: {self.applied:,} applied, {self.ignored:,} ignored, "
+                f"{n - self.applied - self.ignored:,} rejected{last})")
 
     @property
     def applied(self) -> int:
@@ -262,6 +273,14 @@ class TradingDay:
         """{reason: number of trades} of the day so far, batches and single trades."""
         c = self._single.counts
         return {STATUS[k]: int(c[k]) for k in np.flatnonzero(c).tolist()}
+
+    def __repr__(self) -> str:
+        last = f", last trade {format_clock(self._last_time)}" if self._last_time >= 0 else ", no trade yet"
+        book = type(self.book).__name__
+        names = self.book.names
+        what = names[0] if len(names) == 1 else f"{len(names)} indices"
+        return (f"TradingDay({self.session.date.isoformat()}, {book} of {what}, policy={self.policy!r}"
+                f"{last}, {len(self._halted_ids)} halted)")
 
     @property
     def engine(self):

@@ -24,6 +24,8 @@ from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import CashDividend, DividendCorrection, Event
 from kospi_fast.universe import Universe
 
+__all__ = ["BOOK_TYPES", "BookState", "RebaseRecord", "book_price_bound", "exact_caps"]
+
 #: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
 BOOK_TYPES: dict[str, type] = {}
 
@@ -134,6 +136,11 @@ class BookState:
     #: (record None) is the live day.
     history: list = field(default_factory=list)
     price_band: object = None  # the band's rate (None: no band), see IndexBook.price_band
+
+    def __repr__(self) -> str:
+        k, n = self.index_shares.shape
+        return (f"BookState({self.kind}, {k} ind{'ex' if k == 1 else 'ices'}, {n} stocks, "
+                f"{len(self.audit)} audit records, {len(self.applied)} applied events)")
 
     def check(self) -> None:
         """Raise ``ValueError`` when the parts do not fit together (shapes, dtypes, values)."""

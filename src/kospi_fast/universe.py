@@ -11,6 +11,8 @@ from kospi_fast import _validation
 from kospi_fast._aggregate import aggregate_cap
 
 
+__all__ = ["Universe"]
+
 @dataclass(frozen=True, eq=False)
 class Universe:
     """A set of stocks stored as contiguous arrays, row ``i`` being stock id ``i``.

@@ -1,4 +1,4 @@
-"""``kospi-fast`` command line.
+"""``kospi-fast`` command line (also ``python -m kospi_fast``).
 
 - ``kospi-fast demo``: replay a simulated day on the bundled sample universe;
 - ``kospi-fast replay TICKS --universe EOD.csv [--index NAME]``: replay a tick file (Parquet,
@@ -25,8 +25,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from kospi_fast._version import __version__
 from kospi_fast.cli import days, demo, replay, serve, verify
-from kospi_fast.cli._common import format_summary, index_book
+from kospi_fast.cli._common import format_summary, index_book, plain_text
 
 #: The subcommands, in --help order: each module has ``add_parser(sub)`` and ``run(args)``.
 COMMANDS = (demo, replay, verify, days, serve)
@@ -35,7 +36,9 @@ __all__ = ["COMMANDS", "build_parser", "format_summary", "index_book", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kospi-fast", description=__doc__)
+    parser = argparse.ArgumentParser(prog="kospi-fast", description=plain_text(__doc__ or ""),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from kospi_fast.plot import plot_day
 from kospi_fast.publish import published
 from kospi_fast.session import IGNORED, STATUS
 from kospi_fast.universe import Universe
+
+__all__ = ["PROGRESS_CHOICES", "display_width", "fit", "format_summary", "index_book", "plain_text"]
 
 PROGRESS_CHOICES = ("auto", "always", "never")
 
@@ -94,6 +97,49 @@ class _Progress:
             sys.stderr.flush()
 
 
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+_LITERAL = re.compile(r"``([^`]+)``|`([^`]+)`")
+
+
+def plain_text(rst: str) -> str:
+    """Terminal text of a reStructuredText docstring (``--help``): roles and literals lose their
+    markup (``:func:`~a.b``` -> ``b``, double backticks -> the text); the line breaks stay.
+
+    >>> plain_text("``--index`` picks one (:func:`~kospi_fast.io.replay_file`)")
+    '--index picks one (replay_file)'
+    """
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1] if m.group(0).count("~") else m.group(1), rst)
+    return _LITERAL.sub(lambda m: m.group(1) or m.group(2), text).strip("\n")
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: East Asian wide and fullwidth characters (Hangul, CJK)
+    take two, combining marks none.
+
+    >>> display_width("SK하이닉스"), display_width("Samsung")
+    (8, 7)
+    """
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` terminal cells and padded with spaces to exactly
+    ``width`` (a table column of Korean names lines up).
+
+    >>> fit("한화에어로스페이스", 10) + "|"
+    '한화에어로 |'
+    """
+    out, used = [], 0
+    for c in text:
+        w = display_width(c)
+        if used + w > width:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + " " * (width - used)
+
+
 def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
     """The day's summary table of a :class:`kospi_fast.io.ReplayResult` (demo and replay)."""
     r = result
@@ -124,12 +170,12 @@ def format_summary(result, *, top: int = 10, sectors: int = 5) -> str:
     if rows:  # --top 0: no header over an empty list
         lines.append(f"\n  top {len(rows)} contributors (index points)")
     for c in rows:
-        lines.append(f"    {c['code']}  {c['name'][:18]:<18} {c['points']:+9.2f}  ({c['pct']:+.2f}%)")
+        lines.append(f"    {c['code']}  {fit(c['name'], 18)} {c['points']:+9.2f}  ({c['pct']:+.2f}%)")
     sec = list(r.sector_points().items())[:sectors]
     if sec:
         lines.append(f"\n  top {len(sec)} sectors (index points)")
         for name, pts in sec:
-            lines.append(f"    {name[:40]:<40} {pts:+9.2f}")
+            lines.append(f"    {fit(name, 40)} {pts:+9.2f}")
     return "\n".join(lines)
 
 
@@ -147,9 +193,9 @@ def _check_plot(args: argparse.Namespace) -> None:
                              f"(or one of: {', '.join('.' + k for k in sorted(kinds))})")
 
 
-def _outputs(args: argparse.Namespace, result, *, top: int) -> None:
+def _outputs(args: argparse.Namespace, result, *, top: int, date: object = None) -> None:
     if getattr(args, "plot", None):
-        path = plot_day(result, args.plot, top=top)
+        path = plot_day(result, args.plot, top=top, date=date)
         print(f"  chart          {path}")
 
 

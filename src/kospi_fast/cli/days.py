@@ -21,6 +21,8 @@ from kospi_fast.definitions import constituent_index
 from kospi_fast.publish import published
 
 
+__all__ = ["add_parser", "run"]
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     days = sub.add_parser(
         "replay-days", help="replay a directory of day tick files in parallel on a Dask cluster",

@@ -26,6 +26,8 @@ WEEK = ("2026-03-23", "2026-03-24", "2026-03-25", "2026-03-26", "2026-03-27")
 EX_DATE, CORRECTION_DATE = WEEK[2], WEEK[4]
 
 
+__all__ = ["add_parser", "run"]
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="replay a full simulated trading day on the bundled sample universe")
     demo.add_argument("--ticks", type=int, default=2_000_000, help="number of trades (default 2,000,000)")
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print()
     print(format_summary(result, top=args.top))
-    _outputs(args, result, top=args.top)
+    _outputs(args, result, top=args.top, date=day.date)
     if args.week:
         return _week(universe, max(args.ticks // 5, 2 * len(universe)), args.seed)
     return 0

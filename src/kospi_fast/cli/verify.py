@@ -9,6 +9,8 @@ import sys
 from kospi_fast import eod, intraday
 
 
+__all__ = ["add_parser", "run"]
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     ver = sub.add_parser("verify", help="recompute published closes from end-of-day data and report the error")
     src = ver.add_mutually_exclusive_group(required=True)

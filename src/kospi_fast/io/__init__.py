@@ -54,7 +54,6 @@ per container in :data:`TICK_FORMATS`, each reading a local path or an fsspec UR
 helpers stay in their modules.
 """
 
-# ruff: noqa: F401  (re-exports: public names only)
 from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock, parse_clock
 from kospi_fast.io._common import (
     CLOSE_NS,
@@ -101,3 +100,44 @@ from kospi_fast.io.ticks import (
     read_ticks,
     write_ticks,
 )
+
+__all__ = [
+    "batches_from_arrays",
+    "CLOSE_NS",
+    "count_ticks",
+    "DAY_NS",
+    "DEFAULT_BATCH",
+    "detect_layout",
+    "FDR_COLUMNS",
+    "file_format",
+    "FIRST_PRINT_NS",
+    "format_clock",
+    "iter_ticks",
+    "KRX_CONSTITUENT_COLUMNS",
+    "KST_OFFSET_NS",
+    "load_universe",
+    "LoadedUniverse",
+    "normalize_code",
+    "NS_PER_S",
+    "OPEN_NS",
+    "parse_clock",
+    "parse_step",
+    "publication_times",
+    "PYKRX_COLUMNS",
+    "read_ticks",
+    "replay_batches",
+    "replay_file",
+    "ReplayResult",
+    "table_layout",
+    "TICK_COLUMNS",
+    "TICK_FORMATS",
+    "TickBatch",
+    "TickFormat",
+    "universe_frame",
+    "universe_from_fdr",
+    "universe_from_krx_constituents",
+    "universe_from_pykrx",
+    "universes_from_fdr",
+    "write_ticks",
+    "write_universe",
+]

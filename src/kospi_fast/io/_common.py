@@ -17,6 +17,8 @@ from kospi_fast._clock import DAY_NS, KST_OFFSET_NS, NS_PER_S, format_clock, par
 from kospi_fast.io.formats import csv_header, file_format  # noqa: F401 - file_format re-exported (io/replay.py)
 from kospi_fast.session import CLOSE_NS, FIRST_PRINT_NS, OPEN_NS  # noqa: F401 - re-exported
 
+__all__ = ["CLOSE_NS", "DEFAULT_BATCH", "FIRST_PRINT_NS", "OPEN_NS"]
+
 #: Rows per batch when streaming a tick file (bounds the memory per step: ~40 bytes a tick).
 DEFAULT_BATCH = 1 << 20
 

@@ -22,6 +22,23 @@ from kospi_fast.krx import KRX_CODE_RE
 from kospi_fast.universe import Universe
 
 
+__all__ = [
+    "FDR_COLUMNS",
+    "KRX_CONSTITUENT_COLUMNS",
+    "PYKRX_COLUMNS",
+    "LoadedUniverse",
+    "detect_layout",
+    "load_universe",
+    "normalize_code",
+    "table_layout",
+    "universe_frame",
+    "universe_from_fdr",
+    "universe_from_krx_constituents",
+    "universe_from_pykrx",
+    "universes_from_fdr",
+    "write_universe",
+]
+
 # =========================================================================== tables -> universe
 @dataclass(frozen=True, eq=False)
 class LoadedUniverse:

@@ -35,6 +35,7 @@ from kospi_fast.publish import (  # noqa: F401 - the grids', the sampler's and t
     DaySummary,
     StepSampler,
     SummaryView,
+    _day_line,
     parse_step,
     publication_times,
     published,
@@ -42,6 +43,8 @@ from kospi_fast.publish import (  # noqa: F401 - the grids', the sampler's and t
 from kospi_fast.session import APPLIED, IGNORED, STATUS
 from kospi_fast.universe import Universe
 
+
+__all__ = ["ReplayResult", "replay_batches", "replay_file"]
 
 # =========================================================================== replay
 @dataclass(eq=False)
@@ -73,6 +76,11 @@ class ReplayResult(SummaryView):
         """{reason: trades} of the trades the KRX checks refused (not applied; off-hours trades,
         ignored, are not among them); empty when the replay was unchecked."""
         return {k: v for k, v in (self.checks or {}).items() if k not in (STATUS[APPLIED], STATUS[IGNORED])}
+
+    def __repr__(self) -> str:
+        src = f", source {self.source!r}" if self.source else ""
+        return (f"ReplayResult({_day_line(self.summary)}; {self.seconds * 1e3:,.1f} ms, "
+                f"exact={self.exact}{src})")
 
     @property
     def ticks_per_second(self) -> float:

@@ -29,6 +29,16 @@ from kospi_fast.io.formats import write_batches as _write_table_batches  # noqa:
 from kospi_fast.session import EARLIEST_TRADE_NS, OPEN_NS, RANDOM_END_NS
 from kospi_fast.universe import Universe
 
+__all__ = [
+    "TICK_COLUMNS",
+    "TickBatch",
+    "batches_from_arrays",
+    "count_ticks",
+    "iter_ticks",
+    "read_ticks",
+    "write_ticks",
+]
+
 #: Accepted names of the tick columns (matched case-insensitively, surrounding spaces ignored): English, and the
 #: Korean headers of KRX and broker exports (체결시각 = trade time, 종목코드 / 단축코드 = short code,
 #: 체결가 / 현재가 = trade price, 체결량 / 거래량 = quantity).
@@ -83,6 +93,11 @@ class TickBatch:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    def __repr__(self) -> str:
+        n = len(self)
+        span = f", {format_clock(int(self.times[0]))}..{format_clock(int(self.times[-1]))}" if n else ""
+        return f"TickBatch({n:,} ticks from row {self.offset:,}{span}, volumes={self.volumes is not None})"
 
 
 class _CodeMap:

@@ -9,6 +9,8 @@ import os
 import re
 from collections.abc import Callable
 
+__all__ = ["CorruptStateError", "DurabilityError", "StateMismatchError"]
+
 #: TEST HOOK ONLY. When set, called as ``hook(stage, path)`` at the crash points of the
 #: write paths ("tmp-half-written", "tmp-synced", "replaced", "checkpoint-saved",
 #: "record-half-written") so a test can stop (and kill) a process there. Never set it in

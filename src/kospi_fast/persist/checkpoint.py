@@ -27,6 +27,21 @@ from kospi_fast.persist.codec import (
 from kospi_fast.state import BOOK_TYPES, BookState, exact_caps, levels_of
 from kospi_fast.universe import Universe
 
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "dumps",
+    "dumps_engine",
+    "encode_state",
+    "load",
+    "load_engine",
+    "loads",
+    "loads_engine",
+    "read_checkpoint",
+    "save",
+    "save_engine",
+]
+
 FORMAT_VERSION = 2
 
 _MAGIC = b"\x89KFSTAT\n"

@@ -17,6 +17,8 @@ from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import ALL_EVENTS, Event
 from kospi_fast.state import RebaseRecord
 
+__all__ = []
+
 # ---------------------------------------------------------------------------- typed values
 _SIMPLE_TAGS = ("$float", "$fraction", "$decimal", "$date", "$datetime", "$tuple", "$list", "$np",
                 "$event", "$record", "$definition", "$dict")

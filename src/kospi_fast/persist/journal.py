@@ -31,6 +31,8 @@ try:  # advisory single-writer lock on the journal (POSIX)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+__all__ = ["JOURNAL_VERSION", "Journal", "JournalRecord", "ReplayReport", "checkpoint", "recover"]
+
 JOURNAL_VERSION = 2
 
 _JMAGIC = b"\x89KFJRNL\n"
@@ -219,6 +221,10 @@ class Journal:
         except BaseException:
             self.close()
             raise
+
+    def __repr__(self) -> str:
+        where = "closed" if self._fd < 0 else f"records {self.base_seq}..{self.last_seq}"
+        return f"Journal({self.path!r}, {where}, fsync={self.fsync})"
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, base_seq: int = 0, stream_id: str | None = None,

@@ -20,6 +20,8 @@ from kospi_fast.persist.journal import Journal, ReplayReport, checkpoint, recove
 from kospi_fast.state import BOOK_TYPES
 
 
+__all__ = ["JournaledBook", "JournaledEngine"]
+
 class JournaledBook:
     """An index book (IndexEngine or IndexFamily) whose trades are journaled and whose events
     are checkpointed.
@@ -53,6 +55,10 @@ class JournaledBook:
         self.journal = journal
         self._lock = threading.RLock()
         self._broken: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"JournaledBook({self.book!r}, state {self.state_path!r}, journal {self.journal.path!r}"
+                f"{', BROKEN' if self._broken else ''})")
 
     @property
     def engine(self) -> object:
