@@ -117,7 +117,7 @@ def display_width(text: str) -> int:
     take two, combining marks none.
 
     >>> display_width("SK하이닉스"), display_width("Samsung")
-    (8, 7)
+    (10, 7)
     """
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
                for c in text)
@@ -127,7 +127,7 @@ def fit(text: str, width: int) -> str:
     """``text`` cut to at most ``width`` terminal cells and padded with spaces to exactly
     ``width`` (a table column of Korean names lines up).
 
-    >>> fit("한화에어로스페이스", 10) + "|"
+    >>> fit("한화에어로스페이스", 11) + "|"
     '한화에어로 |'
     """
     out, used = [], 0
