@@ -48,7 +48,8 @@ if grep -E '\.(c|so|pyd)$' "$work/sdist.txt"; then die "the sdist ships generate
 for f in setup.py pyproject.toml MANIFEST.in README.md LICENSE .ci/run \
          src/kospi_fast/py.typed src/kospi_fast/data/sample_universe.csv \
          src/kospi_fast/__init__.pxd src/kospi_fast/_include.py \
-         tests/conftest.py tests/cython_consumer/consumer.pyx tests/typing/example_user.py; do
+         tests/conftest.py tests/cython_consumer/consumer.pyx tests/typing/example_user.py \
+         examples/live_feed.py docs/conf.py CHANGELOG.md; do
     grep -qxF "$f" "$work/sdist.txt" || die "the sdist lacks $f"
 done
 # Every extension module: its .pyx and its .pyi stub in the sdist, compiled in the wheel.
@@ -78,11 +79,13 @@ done
 echo "  compiled extensions ($(echo $modules)), .pxd, .pyi, py.typed and data present; no .c"
 
 # --- test an installed wheel from a directory without the source tree ---------------------
-# The test directory gets tests/, pyproject.toml (pytest config), README.md and .ci/run
-# (read by tests/test_cli_readme.py), and a ../shared link to the real-data folder, if any.
+# The test directory gets tests/, examples/ (run by tests/test_examples.py), pyproject.toml
+# (pytest config), README.md and .ci/run (read by tests/test_cli_readme.py), and a ../shared
+# link to the real-data folder, if any.
 testdir="$work/t/proj"
 mkdir -p "$testdir/.ci"
 cp -R "$repo/tests" "$testdir/tests"
+cp -R "$repo/examples" "$testdir/examples"
 cp "$repo/pyproject.toml" "$repo/README.md" "$testdir/"
 cp "$repo/.ci/run" "$testdir/.ci/run"
 shared="${KOSPI_FAST_SHARED:-$repo/../shared}"
