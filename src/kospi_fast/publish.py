@@ -537,7 +537,7 @@ class DaySummary:
         return PublishedSeries.of(self.grid_times, self.grid_levels, self.start_level, **kwargs)
 
     def top_contributors(self, n: int = 10) -> list[dict]:
-        """The ``n`` stocks with the largest |points|: code, name, sector, points, pct."""
+        """The ``n`` stocks with the largest absolute points: code, name, sector, points, pct."""
         order = np.argsort(-np.abs(self.points), kind="stable")[:n]
         u = self.universe
         if u is None:
@@ -546,7 +546,7 @@ class DaySummary:
                  "points": float(self.points[i]), "pct": float(self.pct[i])} for i in order]
 
     def sector_points(self) -> dict[str, float]:
-        """{sector: points}, largest |points| first (empty without sector labels)."""
+        """{sector: points}, largest absolute points first (empty without sector labels)."""
         u = self.universe
         if u is None or u.sectors is None:
             return {}
@@ -624,7 +624,7 @@ class SummaryView:
     change_pct = _Held[float]()
 
     def top_contributors(self, n: int = 10) -> list[dict]:
-        """The ``n`` stocks with the largest |points| (:meth:`DaySummary.top_contributors`)."""
+        """The ``n`` stocks with the largest absolute points (:meth:`DaySummary.top_contributors`)."""
         return self.summary.top_contributors(n)
 
     def sector_points(self) -> dict[str, float]:
