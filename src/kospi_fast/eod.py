@@ -50,6 +50,9 @@ class EodDay:
     stocks: np.ndarray  # int64 listed shares
     member: np.ndarray  # bool
 
+    def __repr__(self) -> str:
+        return f"EodDay({self.date}, {len(self.codes)} stocks)"
+
     @property
     def base_price(self) -> np.ndarray:
         return self.close - self.changes
@@ -245,6 +248,10 @@ class PairResult:
     computed: float
     error_bp: float
     n_events: int
+
+    def __repr__(self) -> str:
+        return (f"PairResult({self.date}, published {float(self.published):,.2f}, computed "
+                f"{float(self.computed):,.4f}, error {float(self.error_bp):+.3f} bp, {self.n_events} events)")
 
 
 #: A pair error this large (in bp) is not drift: the published series is not KOSPI over these

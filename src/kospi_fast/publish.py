@@ -219,6 +219,13 @@ class StepSampler:
         self._chunks: list[np.ndarray] = []  # their values, in order
         self.last_time: int | None = None  # the latest trade time fed
 
+    def __repr__(self) -> str:
+        k = f"{self._width()} step functions" if self._vector else "1 step function"
+        grid = (f"{self._grid.shape[0]:,} grid times" if self._grid is not None
+                else f"step {self._step:,} ns")
+        last = "no trade yet" if self.last_time is None else f"last trade {format_clock(self.last_time)}"
+        return f"StepSampler({k}, {grid}, {self._next:,} final, {last})"
+
     # -------------------------------------------------------------------- grid arithmetic
     def _origin(self) -> int:
         """An arithmetic grid's first time."""

@@ -85,6 +85,11 @@ class RebaseRecord:
     index: str = "KOSPI"
     credit: object = 0  # cash dividends (won, exact) a total-return index reinvested here
 
+    def __repr__(self) -> str:
+        return (f"RebaseRecord({self.index!r}, effective {self.effective}, {len(self.events)} events on "
+                f"{len(self.ids)} stocks, divisor {self.divisor_before:.9g} -> {self.divisor_after:.9g}, "
+                f"level {self.level_before:,.4f} -> {self.level_after:,.4f})")
+
     def check(self, n_stocks: int, where: str = "audit record") -> None:
         """Raise ``ValueError`` when a field is not what a rebasing writes (ids of stocks in
         ``[0, n_stocks)``, caps ints >= 0, divisors finite > 0, levels finite, events)."""

@@ -78,7 +78,7 @@ class ReplayResult(SummaryView):
         return {k: v for k, v in (self.checks or {}).items() if k not in (STATUS[APPLIED], STATUS[IGNORED])}
 
     def __repr__(self) -> str:
-        src = f", source {self.source!r}" if self.source else ""
+        src = f", source {Path(self.source).name!r}" if self.source else ""  # the file name: one line
         return (f"ReplayResult({_day_line(self.summary)}; {self.seconds * 1e3:,.1f} ms, "
                 f"exact={self.exact}{src})")
 

@@ -61,6 +61,9 @@ class Checkpoint:
     stream_id: str | None
     header: dict
 
+    def __repr__(self) -> str:
+        return f"Checkpoint({self.engine!r}, seq {self.seq}, stream {self.stream_id!r})"
+
     @property
     def book(self) -> object:
         """The loaded book (``engine`` is its older name)."""

@@ -57,6 +57,10 @@ class JournalRecord:
     prices: np.ndarray
     times: np.ndarray | None
 
+    def __repr__(self) -> str:
+        return (f"JournalRecord(seq {self.seq}, {self.ids.shape[0]:,} trades, "
+                f"times={self.times is not None})")
+
 
 @dataclasses.dataclass(frozen=True)
 class _Scan:

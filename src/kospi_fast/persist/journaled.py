@@ -57,7 +57,8 @@ class JournaledBook:
         self._broken: str | None = None
 
     def __repr__(self) -> str:
-        return (f"JournaledBook({self.book!r}, state {self.state_path!r}, journal {self.journal.path!r}"
+        name = os.path.basename  # file names keep it on one line; .state_path / .journal.path are whole
+        return (f"JournaledBook({self.book!r}, state {name(self.state_path)!r}, journal {name(self.journal.path)!r}"
                 f"{', BROKEN' if self._broken else ''})")
 
     @property

@@ -1,0 +1,238 @@
+"""The small things a user expects of a library: one-line reprs that say what the object is,
+``__all__`` on every public module (and only real names in it), ``python -m kospi_fast`` and
+``--version``, ``--help`` without reStructuredText markup, tables that line up with Korean
+names, the docs build wired into CI with warnings as errors."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kospi_fast as kf
+from kospi_fast import cli
+from kospi_fast.cli._common import display_width, fit, format_summary, plain_text
+from kospi_fast.events import Split
+
+from conftest import REPO
+
+MAX_REPR = 240
+
+
+def _one_line(obj: object, starts: str) -> str:
+    r = repr(obj)
+    assert "\n" not in r, r
+    assert len(r) <= MAX_REPR, f"{len(r)} chars: {r}"
+    assert r.startswith(starts + "("), r
+    assert " object at 0x" not in r and "array(" not in r and "np.float64" not in r, r
+    return r
+
+
+@pytest.fixture(scope="module")
+def day():
+    u = kf.sample_universe()
+    return kf.simulate_day(u, n_ticks=20_000, seed=1, date="2026-03-23")
+
+
+def test_repr_of_books_and_their_state(day):
+    u = day.universe
+    e = kf.IndexEngine(u, level=5781.20)
+    assert _one_line(e, "IndexEngine") == ("IndexEngine(KOSPI 5,781.20, divisor 9.38049e+11; 850 stocks, "
+                                          "850 members, version 0)")
+    fam = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), levels={"KOSPI": 5781.20})
+    r = _one_line(fam, "IndexFamily")
+    assert r.startswith("IndexFamily(KOSPI 5,781.20, KOSPI 200 100.00, KOSPI Large 100.00, ... (24 indices); ")
+    assert _one_line(fam.definition("KOSPI 200"), "IndexDefinition") == (
+        "IndexDefinition('KOSPI 200', 200 members, weighting='cap', float_ratios=...)")
+    assert _one_line(fam.to_state(), "BookState") == (
+        "BookState(IndexFamily, 24 indices, 850 stocks, 0 audit records, 0 applied events)")
+    e.roll([Split("005930", 10)], date="2026-03-24")
+    assert _one_line(e.audit[-1], "RebaseRecord").startswith("RebaseRecord('KOSPI', effective 2026-03-24, "
+                                                            "1 events on 1 stocks, divisor ")
+    assert _one_line(u, "Universe") == "Universe(n=850, cap=5.42305e+15 won)"
+    assert _one_line(day, "SimulatedDay") == "SimulatedDay(2026-03-23, 20,000 trades, seed 1, 850 stocks)"
+
+
+def test_repr_of_the_trading_day(day):
+    e = kf.IndexEngine(day.universe, level=5781.20)
+    td = kf.TradingDay(e, "2026-03-23", policy="reject", check_calendar=False)
+    assert _one_line(td, "TradingDay") == ("TradingDay(2026-03-23, IndexEngine of KOSPI, policy='reject', "
+                                          "no trade yet, 0 halted)")
+    prices = day.prices.copy()
+    prices[7] *= 10
+    res = td.feed(day.times, day.ids, prices)
+    assert _one_line(res, "FeedResult") == (f"FeedResult(20,000 trades: 19,999 applied, 0 ignored, 1 rejected, "
+                                           f"level {e.level:,.2f})")
+    assert "last trade 15:30:00" in _one_line(td, "TradingDay")
+    s = td.series(10)  # 2,340 prints, hundreds of events: one line all the same
+    assert len(s.events) > 100
+    assert _one_line(s, "PublishedSeries") == (
+        f"PublishedSeries(2,340 prints 09:00:10..15:30:00, open {s.open:,.2f}, high {s.high:,.2f}, "
+        f"low {s.low:,.2f}, close {s.close:,.2f}, {len(s.events):,} events)")
+    assert _one_line(td.session, "SessionTimes") == (
+        "SessionTimes(2026-03-23, open 09:00:00, closing call 15:20:00, close 15:30:00 KST)")
+    sampler = kf.publish.StepSampler(100.0, grid=[10, 20])
+    assert _one_line(sampler, "StepSampler") == "StepSampler(1 step function, 2 grid times, 0 final, no trade yet)"
+
+
+def test_repr_of_replay_results(day, tmp_path):
+    io = pytest.importorskip("kospi_fast.io")
+    pytest.importorskip("pyarrow")
+    path = io.write_ticks(day, tmp_path / "2026-03-23.parquet")
+    res = io.replay_file(path, kf.IndexEngine(day.universe, level=5781.20))
+    r = _one_line(res, "ReplayResult")
+    assert r.startswith(f"ReplayResult('KOSPI', close {res.close:,.2f} ({res.change:+,.2f}, {res.change_pct:+.2f}%), ")
+    assert "20,000 trades, grid 10s x 2,340; " in r and "exact=True" in r
+    assert _one_line(res.summary, "DaySummary").endswith("20,000 trades, grid 10s x 2,340)")
+    assert _one_line(kf.publish.DaySummary.empty("KOSPI"), "DaySummary") == "DaySummary('KOSPI', no trades)"
+    batch = next(iter(io.batches_from_arrays(day.times, day.ids, day.prices, batch_size=1000)))
+    last = io.format_clock(int(day.times[999]))
+    assert _one_line(batch, "TickBatch") == f"TickBatch(1,000 ticks from row 0, 09:00:00..{last}, volumes=False)"
+    uni = io.write_universe(day.universe, tmp_path / "eod.csv", date="2026-03-20")
+    _one_line(io.load_universe(uni), "LoadedUniverse")
+
+
+def test_repr_of_days_results(day, tmp_path):
+    io = pytest.importorskip("kospi_fast.io")
+    pytest.importorskip("pyarrow")
+    from kospi_fast import distributed as kd
+
+    path = io.write_ticks(day, tmp_path / "2026-03-23.parquet")
+    specs = kd.specs_from_simulated([day], [path], level=5781.20)
+    specs.append(kd.DaySpec("2026-03-24", tmp_path / "missing.parquet", error="no start state"))
+    out = kd.replay_days_sequential(specs, errors="return")
+    assert _one_line(out, "DaysResult") == "DaysResult(2 days, 1 ok, 1 failed)"
+    ok, failed = out.days
+    assert _one_line(ok, "DayResult").startswith("DayResult(2026-03-23, 'KOSPI', close ")
+    assert _one_line(failed, "DayResult").startswith("DayResult(2026-03-24, failed: ")
+
+
+def test_repr_of_persistence(day, tmp_path):
+    jb = kf.JournaledBook.create(kf.IndexEngine(day.universe, level=5781.20), tmp_path / "s.kfs", tmp_path / "j")
+    try:
+        jb.update_many(day.ids[:100], day.prices[:100], day.times[:100])
+        r = _one_line(jb, "JournaledBook")
+        assert r.startswith("JournaledBook(IndexEngine(KOSPI ") and r.endswith("state 's.kfs', journal 'j')")
+        assert _one_line(jb.journal, "Journal").endswith("records 0..1, fsync=True)")
+    finally:
+        jb.close()
+    cp = kf.persist.read_checkpoint(tmp_path / "s.kfs")
+    assert _one_line(cp, "Checkpoint").startswith("Checkpoint(IndexEngine(KOSPI 5,781.20")
+    (rec,) = kf.persist.Journal.read(tmp_path / "j")
+    assert _one_line(rec, "JournalRecord") == "JournalRecord(seq 1, 100 trades, times=True)"
+
+
+def test_repr_of_verification_results():
+    from kospi_fast.eod import PairResult
+
+    r = PairResult("2026-03-16", np.float64(5549.85), np.float64(5549.7644), np.float64(-0.154), 4)
+    assert _one_line(r, "PairResult") == ("PairResult(2026-03-16, published 5,549.85, computed 5,549.7644, "
+                                         "error -0.154 bp, 4 events)")
+
+
+# --------------------------------------------------------------------------- __all__
+def _public_modules() -> list[str]:
+    names = []
+    for m in pkgutil.walk_packages(kf.__path__, "kospi_fast."):
+        parts = m.name.split(".")
+        if any(p.startswith("_") for p in parts[1:]) and not m.name.endswith("__main__"):
+            continue
+        if m.name.endswith("__main__"):
+            continue
+        names.append(m.name)
+    return ["kospi_fast", *names]
+
+
+@pytest.mark.parametrize("name", _public_modules())
+def test_every_public_module_has_an_all_of_real_names(name):
+    if name == "kospi_fast.distributed":
+        pytest.importorskip("pandas")
+    mod = importlib.import_module(name)
+    assert isinstance(getattr(mod, "__all__", None), list), f"{name} has no __all__"
+    missing = [n for n in mod.__all__ if not hasattr(mod, n)]
+    assert not missing, f"{name}.__all__ names what it lacks: {missing}"
+    assert len(set(mod.__all__)) == len(mod.__all__), f"{name}.__all__ repeats a name"
+
+
+def test_all_lists_every_public_definition():
+    """A public function or class defined in a public module is in its __all__ (a new one is
+    not forgotten)."""
+    for name in _public_modules():
+        mod = importlib.import_module(name)
+        path = Path(mod.__file__)
+        if path.suffix != ".py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                   and not n.name.startswith("_")}
+        assert defined <= set(mod.__all__), f"{name}: not in __all__: {sorted(defined - set(mod.__all__))}"
+
+
+# --------------------------------------------------------------------------- command line
+def _kospi_fast(*args: str) -> subprocess.CompletedProcess[str]:
+    env_path = str(Path(kf.__file__).resolve().parents[1])
+    return subprocess.run([sys.executable, "-m", "kospi_fast", *args], capture_output=True, text=True,
+                          timeout=300, env={**__import__("os").environ, "PYTHONPATH": env_path})
+
+
+def test_python_m_kospi_fast_and_version():
+    res = _kospi_fast("--version")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == f"kospi-fast {kf.__version__}"
+    res = _kospi_fast("--help")
+    assert res.returncode == 0 and "usage: kospi-fast" in res.stdout
+
+
+def test_help_has_no_markup(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out and ":func:" not in out and ":class:" not in out
+    assert "\n- kospi-fast demo: replay a simulated day" in out  # the bullets keep their lines
+    for command in ("demo", "replay", "verify", "replay-days"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        assert "``" not in capsys.readouterr().out
+
+
+def test_plain_text_worked_example():
+    assert plain_text("see :func:`~kospi_fast.io.replay_file` and :class:`kospi_fast.Universe`, "
+                      "``--index``, `x`") == "see replay_file and kospi_fast.Universe, --index, x"
+
+
+def test_display_width_and_fit():
+    assert display_width("SK하이닉스") == 10 and display_width("삼성전자") == 8 and display_width("KB") == 2
+    assert display_width("ｋ") == 2  # fullwidth Latin
+    assert fit("한화에어로스페이스", 10) == "한화에어로"  # cut at 10 cells
+    assert fit("한화에어로스페이스", 11) == "한화에어로 "  # a wide character never half fits
+    assert fit("기아", 6) == "기아  " and fit("KIA", 6) == "KIA   "
+
+
+def test_summary_table_lines_up_korean_names(day):
+    io = pytest.importorskip("kospi_fast.io")
+    res = io.replay_batches(io.batches_from_arrays(day.times, day.ids, day.prices),
+                            kf.IndexEngine(day.universe, level=5781.20))
+    text = format_summary(res, top=10)
+    rows = [ln for ln in text.splitlines() if re.match(r"^    \d{6}  ", ln)]
+    assert len(rows) == 10 and any(not r.isascii() for r in rows)
+    # the points column (right-aligned) ends at the same terminal column whatever the name's script
+    ends = {display_width(r[:r.index("  (")]) for r in rows}
+    assert len(ends) == 1, rows
+
+
+# --------------------------------------------------------------------------- docs in CI
+def test_ci_builds_the_docs_with_warnings_as_errors_and_runs_their_code():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m sphinx -W --keep-going -q -b html docs" in ci
+    assert "python -m sphinx -W --keep-going -q -b doctest docs" in ci
+    if not (REPO / "docs" / "conf.py").is_file():
+        pytest.skip("the docs are not beside the tests (installed-wheel run)")
+    conf = (REPO / "docs" / "conf.py").read_text(encoding="utf-8")
+    assert '"numpydoc"' in conf and '"sphinx.ext.doctest"' in conf
