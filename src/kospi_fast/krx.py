@@ -29,10 +29,13 @@ from __future__ import annotations
 import bisect
 import datetime
 import re
+from collections.abc import Sequence
+from decimal import Decimal
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from kospi_fast._validation import (
     INT64_MAX,
@@ -96,6 +99,12 @@ def check_krx_codes(codes, name: str = "codes") -> list[str]:
             raise ValueError(f"`{name}[{i}]` must be a 6-character KRX code such as '005930', got {code!r}")
     return out
 
+#: One price, share count or rate (the annotations of the functions below).
+Number: TypeAlias = "int | float | Fraction | Decimal | np.integer[Any] | np.floating[Any]"
+#: Many of them: an array or a sequence (the result is then an array of the same shape).
+Numbers: TypeAlias = "npt.NDArray[Any] | Sequence[Number]"
+_Ints: TypeAlias = "npt.NDArray[np.int64]"
+
 #: First trading day of the unified tick-size table (methodology 3.1).
 UNIFIED_TABLE_DATE = datetime.date(2023, 1, 25)
 
@@ -150,7 +159,7 @@ def _resolve_table(date) -> _TickTable:
 # --------------------------------------------------------------------------------------------
 
 
-def tick_table(date=None) -> tuple[np.ndarray, np.ndarray]:
+def tick_table(date: object = None) -> tuple[_Ints, _Ints]:
     """Return the tick-size table in force on `date`.
 
     Parameters
@@ -189,7 +198,11 @@ def _tick_of(x, table: _TickTable) -> int:
     return table.ticks[bisect.bisect_right(table.bounds, x)]
 
 
-def tick_size(price, date=None):
+@overload
+def tick_size(price: Number, date: object = None) -> int: ...
+@overload
+def tick_size(price: Numbers, date: object = None) -> _Ints: ...
+def tick_size(price: Number | Numbers, date: object = None) -> int | _Ints:
     """Tick size (호가가격단위) at the level of `price`.
 
     Parameters
@@ -226,7 +239,11 @@ def tick_size(price, date=None):
     return _tick_of(positive_exact(price, "price"), table)
 
 
-def is_on_tick(price, date=None):
+@overload
+def is_on_tick(price: Number, date: object = None) -> bool: ...
+@overload
+def is_on_tick(price: Numbers, date: object = None) -> npt.NDArray[np.bool_]: ...
+def is_on_tick(price: Number | Numbers, date: object = None) -> bool | npt.NDArray[np.bool_]:
     """Whether `price` is a valid price on the tick grid in force on `date`.
 
     A valid price is a whole number of won, > 0, and a multiple of the tick at its own level.
@@ -324,7 +341,11 @@ def _round_array(arr: np.ndarray, mode: str, table: _TickTable) -> np.ndarray:
     return out.astype(np.int64, copy=False)
 
 
-def round_to_tick(price, mode="up", date=None):
+@overload
+def round_to_tick(price: Number, mode: str = "up", date: object = None) -> int: ...
+@overload
+def round_to_tick(price: Numbers, mode: str = "up", date: object = None) -> _Ints: ...
+def round_to_tick(price: Number | Numbers, mode: str = "up", date: object = None) -> int | _Ints:
     """Round `price` to the tick grid in force on `date`, exactly.
 
     Grid semantics: ``"up"`` gives the smallest grid price >= `price`, ``"down"`` the largest
@@ -392,7 +413,11 @@ def _floor_grid_scalar(x: int, table: _TickTable) -> int:
     return (x // t) * t
 
 
-def price_limit_amount(base_price, date=None, rate=0.30):
+@overload
+def price_limit_amount(base_price: Number, date: object = None, rate: Number = 0.30) -> int: ...
+@overload
+def price_limit_amount(base_price: Numbers, date: object = None, rate: Number = 0.30) -> _Ints: ...
+def price_limit_amount(base_price: Number | Numbers, date: object = None, rate: Number = 0.30) -> int | _Ints:
     """Daily price-limit amount (가격제한폭): ``base_price × rate`` truncated to the base tick.
 
     Parameters
@@ -465,7 +490,11 @@ def _limits_array(base: np.ndarray, rate: Fraction, table: _TickTable):
     return limit, lower.astype(np.int64), upper.astype(np.int64)
 
 
-def price_limits(base_price, date=None, rate=0.30):
+@overload
+def price_limits(base_price: Number, date: object = None, rate: Number = 0.30) -> tuple[int, int]: ...
+@overload
+def price_limits(base_price: Numbers, date: object = None, rate: Number = 0.30) -> tuple[_Ints, _Ints]: ...
+def price_limits(base_price: Number | Numbers, date: object = None, rate: Number = 0.30) -> tuple[int, int] | tuple[_Ints, _Ints]:
     """Daily lower and upper price limits (하한가, 상한가) around `base_price`.
 
     KRX's steps (methodology 3.2, conformance ``krx_price_limit_base_9980.json``):
@@ -529,7 +558,8 @@ def price_limits(base_price, date=None, rate=0.30):
 # --------------------------------------------------------------------------------------------
 
 
-def theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares) -> Fraction:
+def theoretical_ex_rights_price(cum_price: Number, old_shares: Number, issue_price: Number,
+                                new_shares: Number) -> Fraction:
     """Exact theoretical ex-rights price, before rounding to the tick grid.
 
     ``(cum_price × old_shares + issue_price × new_shares) / (old_shares + new_shares)``.
@@ -570,7 +600,8 @@ def theoretical_ex_rights_price(cum_price, old_shares, issue_price, new_shares) 
     return Fraction(cum * old + issue * new) / (old + new)
 
 
-def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up", date=None, grid=None):
+def ex_rights_price(cum_price: Number, old_shares: Number, issue_price: Number, new_shares: Number,
+                    rounding: str = "up", date: object = None, grid: object = None) -> int:
     """KRX base price on the ex-rights date of a paid-in rights issue (권리락 기준가).
 
     The exact theoretical price (see :func:`theoretical_ex_rights_price`) rounded to the tick
@@ -607,7 +638,8 @@ def ex_rights_price(cum_price, old_shares, issue_price, new_shares, rounding="up
     return _round_exact(p, mode, table, "the theoretical ex-rights price")
 
 
-def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=None, grid=None):
+def bonus_issue_price(cum_price: Number, old_shares: Number, new_shares: Number, rounding: str = "up",
+                      date: object = None, grid: object = None) -> int:
     """KRX base price on the ex-date of a bonus issue (무상증자): issue price 0.
 
     ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
@@ -645,7 +677,8 @@ def bonus_issue_price(cum_price, old_shares, new_shares, rounding="up", date=Non
     return _round_exact(p, mode, table, "the theoretical bonus-issue price")
 
 
-def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=None, grid=None):
+def stock_dividend_price(cum_price: Number, old_shares: Number, new_shares: Number, rounding: str = "up",
+                         date: object = None, grid: object = None) -> int:
     """KRX base price on a stock-dividend ex-date (주식배당 락).
 
     ``cum_price × old_shares / (old_shares + new_shares)``, rounded to the tick grid.
@@ -686,7 +719,8 @@ def stock_dividend_price(cum_price, old_shares, new_shares, rounding="up", date=
     return _round_exact(p, mode, table, "the theoretical stock-dividend price")
 
 
-def split_price(prev_close, ratio, rounding="up", date=None, grid=None):
+def split_price(prev_close: Number, ratio: object, rounding: str = "up", date: object = None,
+                grid: object = None) -> int:
     """KRX base price after a stock split or consolidation: ``prev_close / ratio``.
 
     Parameters

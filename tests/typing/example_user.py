@@ -7,10 +7,17 @@ annotated assignments below fail type-checking if a stub returns the wrong type.
 
 from __future__ import annotations
 
+import datetime
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 
 import kospi_fast as kf
+from kospi_fast import distributed, eod, io, krx, persist, publish, reference, session
+from kospi_fast.definitions import IndexDefinition, kospi_definition
+from kospi_fast.events import Event, NewListing, RightsIssue, Split
+from kospi_fast.plot import plot_day
 
 
 def replay_day(n_ticks: int = 20_000) -> npt.NDArray[np.float64]:
@@ -34,6 +41,46 @@ def exact_cap(prices: list[int], shares: list[int]) -> int | float:
 
 def custom_universe() -> kf.Universe:
     return kf.Universe(["005930", "000660"], ["Samsung", "SK hynix"], [10, 5], [70_000, 150_000])
+
+
+def whole_api(folder: Path) -> None:
+    """Every public module, as a user reaches it (type-checked only: it needs files)."""
+    u = kf.sample_universe()
+    fam: kf.IndexFamily = kf.IndexFamily.kospi(u, kospi200=list(u.codes[:200]), levels={"KOSPI": 5781.2})
+    k200: IndexDefinition = kospi_definition(u, "KOSPI 200", constituents=list(u.codes[:200]))
+    names: tuple[str, ...] = fam.names
+    day = kf.simulate_day(u, n_ticks=1000, seed=1, date="2026-03-23")
+    rows: npt.NDArray[np.float64] = fam.update_many(day.ids, day.prices)
+    events: list[Event] = [Split("005930", 10), RightsIssue("000660", issue_price=800_000, new_shares=10),
+                           NewListing("123450", shares=1_000, close=5_000)]
+    records: list[kf.RebaseRecord] = fam.roll(events, date="2026-03-24", rebalance={"KOSPI 200": k200})
+    audit: list[dict[str, object]] = fam.audit_table()
+    state: kf.BookState = fam.to_state()
+    td: kf.TradingDay = kf.TradingDay(fam, "2026-03-24", policy="reject")
+    fed: kf.FeedResult = td.feed(day.times, day.ids, day.prices)
+    prints: publish.PublishedSeries = td.series(1, index="KOSPI 200")
+    sess: session.SessionTimes = session.session_times(datetime.date(2026, 3, 24))
+    tick: int = krx.tick_size(200_000)
+    ticks: npt.NDArray[np.int64] = krx.tick_size([4_999, 5_000])
+    lower, upper = krx.price_limits(200_000)
+    ex: int = krx.ex_rights_price(100_000, 1_000, 80_000, 100)
+    loaded: io.LoadedUniverse = io.load_universe(folder / "eod.csv")
+    engine = loaded.engine(level=5781.20)
+    path: Path = io.write_ticks(day, folder / "2026-03-23.parquet")
+    res: io.ReplayResult = io.replay_file(path, engine, grid="10s")
+    batches = io.batches_from_arrays(day.times, day.ids, day.prices)
+    again: io.ReplayResult = io.replay_batches(batches, kf.IndexEngine(u, level=5781.20))
+    jb: kf.JournaledBook = kf.JournaledBook.create(fam, folder / "s.kfs", folder / "live.journal")
+    persist.save(fam, folder / "fam.kfs")
+    back = kf.IndexFamily.load(folder / "fam.kfs")
+    level: float = reference.published(5781.2051)
+    specs: list[distributed.DaySpec] = distributed.specs_from_simulated([day], [path], level=5781.20)
+    days: distributed.DaysResult = distributed.replay_days_sequential(specs)
+    pairs: list[eod.PairResult] = eod.verify(eod.read_eod_csv(folder / "eod.csv"),
+                                             eod.read_index_csv(folder / "index.csv"))
+    chart: Path = plot_day(res, folder / "day.png", date="2026-03-23")
+    print(names, rows, records, audit, state, fed, prints, sess, tick, ticks, lower, upper, ex, again, jb,
+          back, level, days, pairs, chart, kf.published(level), kf.__version__)
 
 
 if __name__ == "__main__":

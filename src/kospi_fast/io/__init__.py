@@ -81,13 +81,8 @@ from kospi_fast.io.loaders import (
     universes_from_fdr,
     write_universe,
 )
-from kospi_fast.io.replay import (
-    ReplayResult,
-    parse_step,
-    publication_times,
-    replay_batches,
-    replay_file,
-)
+from kospi_fast.io.replay import ReplayResult, replay_batches, replay_file
+from kospi_fast.publish import parse_step, publication_times
 from kospi_fast.io.ticks import (
     MIN_SESSION_SHARE,
     TICK_COLUMNS,
