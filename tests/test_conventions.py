@@ -236,3 +236,39 @@ def test_ci_builds_the_docs_with_warnings_as_errors_and_runs_their_code():
         pytest.skip("the docs are not beside the tests (installed-wheel run)")
     conf = (REPO / "docs" / "conf.py").read_text(encoding="utf-8")
     assert '"numpydoc"' in conf and '"sphinx.ext.doctest"' in conf
+
+
+# --------------------------------------------------------------------------- the chart
+@pytest.mark.parametrize("font", [None, "found"])
+def test_chart_has_date_time_axis_and_names_or_codes(day, tmp_path, monkeypatch, font):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from kospi_fast import io, plot
+
+    res = io.replay_batches(io.batches_from_arrays(day.times, day.ids, day.prices),
+                            kf.IndexEngine(day.universe, level=5781.20))
+    drawn = []
+    real_savefig = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (drawn.append(self), real_savefig(self, *a, **k)))
+    if font is None:
+        monkeypatch.setattr(plot, "_hangul_font", lambda: None)
+    else:
+        font = plot._hangul_font()
+        if font is None:
+            pytest.skip("no font with Hangul glyphs is installed (the codes-only case runs)")
+    plot.plot_day(res, tmp_path / "day.png", top=5, date="20260323")
+    (fig,) = drawn
+    level, bars = fig.axes
+    assert level.get_xlabel() == "time (KST)"
+    assert level.get_title().startswith("2026-03-23  KOSPI: close ")
+    labels = [t.get_text() for t in bars.get_yticklabels()]
+    codes = [c["code"] for c in res.top_contributors(5)][::-1]
+    if font is None:  # no Hangul glyphs: codes only (a Korean name would draw as empty boxes)
+        assert all(lab == code or lab.isascii() and lab.startswith(code + " ") for lab, code in zip(labels, codes))
+        assert all(lab.isascii() for lab in labels)
+    else:
+        names = [c["name"] for c in res.top_contributors(5)][::-1]
+        assert labels == [f"{c} {n[:16]}" for c, n in zip(codes, names)]
+        assert any(not lab.isascii() for lab in labels)
+        assert {t.get_fontfamily()[0] for t in bars.get_yticklabels()} == {font}
