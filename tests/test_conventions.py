@@ -232,10 +232,8 @@ def test_ci_builds_the_docs_with_warnings_as_errors_and_runs_their_code():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m sphinx -W --keep-going -q -b html docs" in ci
     assert "python -m sphinx -W --keep-going -q -b doctest docs" in ci
-    if not (REPO / "docs" / "conf.py").is_file():
-        pytest.skip("the docs are not beside the tests (installed-wheel run)")
-    conf = (REPO / "docs" / "conf.py").read_text(encoding="utf-8")
-    assert '"numpydoc"' in conf and '"sphinx.ext.doctest"' in conf
+    # the docs' own packages come from the one list in pyproject.toml's docs extra
+    assert '["optional-dependencies"]["docs"]' in ci
 
 
 # --------------------------------------------------------------------------- the chart
