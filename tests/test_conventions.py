@@ -76,6 +76,9 @@ def test_repr_of_the_trading_day(day):
     assert _one_line(s, "PublishedSeries") == (
         f"PublishedSeries(2,340 prints 09:00:10..15:30:00, open {s.open:,.2f}, high {s.high:,.2f}, "
         f"low {s.low:,.2f}, close {s.close:,.2f}, {len(s.events):,} events)")
+    assert _one_line(s.events[0], "IndexEvent").startswith("IndexEvent(09:00:")
+    assert repr(kf.publish.IndexEvent(55_800 * 10**9, "crossed_up", 5800.0, 5800.0)) == (
+        "IndexEvent(15:30:00, 'crossed_up', 5,800.00, 5,800.00)")
     assert _one_line(td.session, "SessionTimes") == (
         "SessionTimes(2026-03-23, open 09:00:00, closing call 15:20:00, close 15:30:00 KST)")
     sampler = kf.publish.StepSampler(100.0, grid=[10, 20])
@@ -270,3 +273,13 @@ def test_chart_has_date_time_axis_and_names_or_codes(day, tmp_path, monkeypatch,
         assert labels == [f"{c} {n[:16]}" for c, n in zip(codes, names)]
         assert any(not lab.isascii() for lab in labels)
         assert {t.get_fontfamily()[0] for t in bars.get_yticklabels()} == {font}
+
+
+def test_replay_chart_date_is_the_tick_day():
+    pytest.importorskip("exchange_calendars")
+    from kospi_fast.cli.replay import _tick_day
+
+    assert _tick_day("2026-03-20", "close") == "2026-03-23"  # a Friday's closes: Monday's ticks
+    assert _tick_day("2026-03-20", "previous") == "2026-03-20"  # the table's own day
+    assert _tick_day(None, "close") is None
+    assert _tick_day("2026-09-23", "close") == "2026-09-28"  # Chuseok 09-24..09-26 and a weekend

@@ -381,10 +381,18 @@ class StepSampler:
 # =========================================================================== published series
 @dataclass
 class IndexEvent:
+    """A notable print: at ``time`` (ns since midnight KST) the published ``level`` made a new
+    intraday high or low, a new all-time high (``detail``: the previous one) or crossed a round
+    number (``detail``: the number)."""
+
     time: int
     kind: str  # "intraday_high", "intraday_low", "all_time_high", "crossed_up", "crossed_down"
     level: float
     detail: float | None = None
+
+    def __repr__(self) -> str:
+        detail = "" if self.detail is None else f", {self.detail:,.2f}"
+        return f"IndexEvent({format_clock(self.time)}, {self.kind!r}, {self.level:,.2f}{detail})"
 
 
 @dataclass
