@@ -33,6 +33,10 @@ __all__ = [
     "read_index_csv",
     "report",
     "verify",
+    "exceeding",
+    "PublishedCloses",
+    "read_published",
+    "tolerance_bp",
 ]
 
 EOD_COLUMNS = ("Date", "Code", "Name", "Close", "Changes", "Stocks", "InKOSPIIndex")
@@ -327,7 +331,7 @@ def tolerance_bp(k: int, tolerance: float, *, chain: bool = False) -> float:
 
 
 def exceeding(results: list[PairResult], tolerance: float, *, chain: bool = False) -> list[tuple[PairResult, float]]:
-    """The pairs whose |error| exceeds their bound (:func:`tolerance_bp`), with the bound."""
+    """The pairs whose absolute error exceeds their bound (:func:`tolerance_bp`), with the bound."""
     out = []
     for k, r in enumerate(results, start=1):
         bound = tolerance_bp(k, tolerance, chain=chain)

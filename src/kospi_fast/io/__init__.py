@@ -135,4 +135,9 @@ __all__ = [
     "universes_from_fdr",
     "write_ticks",
     "write_universe",
+    "check_time_options",
+    "member_codes",
+    "MIN_SESSION_SHARE",
+    "read_code_list",
+    "TIME_FORMATS",
 ]

@@ -37,6 +37,8 @@ __all__ = [
     "universe_from_pykrx",
     "universes_from_fdr",
     "write_universe",
+    "member_codes",
+    "read_code_list",
 ]
 
 # =========================================================================== tables -> universe

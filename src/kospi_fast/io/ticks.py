@@ -30,13 +30,18 @@ from kospi_fast.session import EARLIEST_TRADE_NS, OPEN_NS, RANDOM_END_NS
 from kospi_fast.universe import Universe
 
 __all__ = [
+    "DEFAULT_TZ",
+    "MIN_SESSION_SHARE",
     "TICK_COLUMNS",
+    "TIME_FORMATS",
     "TickBatch",
     "batches_from_arrays",
     "count_ticks",
     "iter_ticks",
     "read_ticks",
     "write_ticks",
+    "arrow_table",
+    "check_time_options",
 ]
 
 #: Accepted names of the tick columns (matched case-insensitively, surrounding spaces ignored): English, and the
