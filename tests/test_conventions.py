@@ -132,6 +132,16 @@ def test_repr_of_persistence(day, tmp_path):
     assert _one_line(rec, "JournalRecord") == "JournalRecord(seq 1, 100 trades, times=True)"
 
 
+def test_repr_of_a_dividend_schedule(tmp_path):
+    io = pytest.importorskip("kospi_fast.io")
+    pytest.importorskip("pandas")
+    table = tmp_path / "dividends.csv"
+    table.write_text("code,ex_date,amount\n" + "".join(f"{c},2026-03-25,{1000 + k}\n" for k, c in
+                                                    enumerate(kf.sample_universe().codes[:300])), encoding="utf-8")
+    assert _one_line(io.load_dividends(table), "DividendSchedule") == (
+        "DividendSchedule(300 events on 1 dates 2026-03-25..2026-03-25, source 'dividends.csv')")
+
+
 def test_repr_of_verification_results():
     from kospi_fast.eod import PairResult
 

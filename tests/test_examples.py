@@ -33,7 +33,7 @@ def _run(script: str, *args: str, timeout: float = 300) -> str:
 
 def test_every_example_has_a_test():
     scripts = {p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.py") if p.name != "setup.py"}
-    assert scripts == {"live_feed.py", "kospi200_review.py", "replay_parquet.py",
+    assert scripts == {"live_feed.py", "kospi200_review.py", "tr_series.py", "replay_parquet.py",
                        "cython_consumer/build_and_run.py"}
 
 
@@ -50,6 +50,19 @@ def test_kospi200_review():
     assert "2026-03-23 close" in out and "2026-03-24 close" in out
     assert out.count("KOSPI 200  divisor") == 2  # the split's rebasing and the review's
     assert "out: " in out and "; in: " in out
+
+
+def test_tr_series():
+    out = _run("tr_series.py")
+    assert "DividendSchedule(21 events on 2 dates 2026-03-25..2026-03-27, source 'dividends.csv')" in out
+    rows = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.startswith("  2026-")}
+    assert len(rows) == 5 and "theoretical ex-dividend level" in out
+    before = rows["2026-03-24"]
+    assert before[1] == before[2] == before[3]  # no dividend yet: price, TR and NTR are one level
+    ex = rows["2026-03-25"]
+    price, tr, ntr = (float(x.replace(",", "")) for x in ex[1:4])
+    assert tr > ntr > price and "20 CashDividend" in " ".join(ex)
+    assert "1 DividendCorrection" in " ".join(rows["2026-03-27"])
 
 
 def test_replay_parquet(tmp_path):

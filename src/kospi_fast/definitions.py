@@ -202,7 +202,9 @@ class IndexDefinition:
             opts.append("follows_market=True")
         if self.sector is not None:
             opts.append(f"sector={self.sector!r}")
-        for name in ("base_value", "level", "base_cap"):
+        if self.returns != "price":
+            opts.append(f"returns={self.returns!r}")
+        for name in ("tax_rate", "base_value", "level", "base_cap"):
             v = getattr(self, name)
             if v is not None and not (name == "base_value" and v == 100.0):
                 opts.append(f"{name}={v!r}")

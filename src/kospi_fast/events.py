@@ -463,4 +463,4 @@ ALL_EVENTS = (
     DividendCorrection,
 )
 
-__all__ = [e.__name__ for e in ALL_EVENTS] + ["Event", "Plan", "StockState"]
+__all__ = [e.__name__ for e in ALL_EVENTS] + ["Event", "Plan", "StockState", "dividend_amount"]

@@ -56,6 +56,7 @@ __all__ = [
     "replay",
     "run_family",
     "run_validated",
+    "carry_divisor",
 ]
 
 #: Every aggregate cap must fit in int64: a trade whose true cap (of any index holding the

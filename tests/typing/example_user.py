@@ -16,7 +16,7 @@ import numpy.typing as npt
 import kospi_fast as kf
 from kospi_fast import distributed, eod, io, krx, persist, publish, reference, session
 from kospi_fast.definitions import IndexDefinition, kospi_definition
-from kospi_fast.events import Event, NewListing, RightsIssue, Split
+from kospi_fast.events import CashDividend, DividendCorrection, Event, NewListing, RightsIssue, Split
 from kospi_fast.plot import plot_day
 
 
@@ -79,8 +79,13 @@ def whole_api(folder: Path) -> None:
     pairs: list[eod.PairResult] = eod.verify(eod.read_eod_csv(folder / "eod.csv"),
                                              eod.read_index_csv(folder / "index.csv"))
     chart: Path = plot_day(res, folder / "day.png", date="2026-03-23")
+    tr = kf.IndexFamily.kospi(u, sectors=False, size=False, returns=("price", "total", "net"))
+    schedule: io.DividendSchedule = io.load_dividends(folder / "dividends.csv")
+    theo: float = tr.theoretical_ex_dividend_level(schedule.expected("2026-03-25"))
+    tr.roll([*schedule.on("2026-03-25"), CashDividend("005930", 1_500, effective="2026-03-25")], date="2026-03-25")
+    tr.roll([DividendCorrection("005930", 1_800, effective="2026-03-26")], date="2026-03-26")
     print(names, rows, records, audit, state, fed, prints, sess, tick, ticks, lower, upper, ex, again, jb,
-          back, level, days, pairs, chart, kf.published(level), kf.__version__)
+          back, level, days, pairs, chart, theo, kf.published(level), kf.__version__)
 
 
 if __name__ == "__main__":

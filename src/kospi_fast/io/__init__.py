@@ -140,4 +140,6 @@ __all__ = [
     "MIN_SESSION_SHARE",
     "read_code_list",
     "TIME_FORMATS",
+    "DividendSchedule",
+    "load_dividends",
 ]

@@ -26,10 +26,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kospi_fast import _validation
 from kospi_fast.events import CashDividend, DividendCorrection, Event
 from kospi_fast.io.loaders import _cell_date, _read_table, _Table, _text, normalize_code
+
+__all__ = [
+    "AMOUNT_NAMES",
+    "CODE_NAMES",
+    "EFFECTIVE_NAMES",
+    "EX_DATE_NAMES",
+    "STATUS_NAMES",
+    "DividendSchedule",
+    "load_dividends",
+]
 
 CODE_NAMES = ("code", "Code", "종목코드", "ISU_SRT_CD")
 EX_DATE_NAMES = ("ex_date", "ExDate", "배당락일")
@@ -59,6 +70,12 @@ class DividendSchedule:
 
     def __len__(self) -> int:
         return len(self.events)
+
+    def __repr__(self) -> str:
+        dates = self.dates
+        span = f" on {len(dates)} dates {dates[0]}..{dates[-1]}" if dates else ""
+        source = self.source if self.source == "DataFrame" else Path(self.source).name  # one line
+        return f"DividendSchedule({len(self.events)} events{span}, source {source!r})"
 
     @property
     def dates(self) -> tuple[str, ...]:
