@@ -142,6 +142,27 @@ def test_repr_of_a_dividend_schedule(tmp_path):
         "DividendSchedule(300 events on 1 dates 2026-03-25..2026-03-25, source 'dividends.csv')")
 
 
+def test_repr_of_kospi200_schedules(day):
+    from kospi_fast import kospi200
+
+    u = day.universe
+    by_cap = [u.codes[i] for i in np.argsort(-(u.base_prices * u.shares), kind="stable")]
+    fam = kf.IndexFamily.kospi(u, kospi200=by_cap[:200], sectors=False, size=False, date="2026-06-11")
+    s = kospi200.Schedule(reserve=kospi200.ReserveList({"IT": by_cap[210:215]}))
+    review = s.review("KOSPI 200", 2026, 6, by_cap[:198] + by_cap[200:202])
+    assert _one_line(review, "Review") == "Review('KOSPI 200', effective 2026-06-12, 200 members)"
+    assert _one_line(s, "Schedule") == "Schedule(1 Review; 0 market events on 0 dates)"
+    assert _one_line(s.reserve, "ReserveList") == "ReserveList('IT': 5)"
+    window = kospi200.WeightWindow("KOSPI 200")
+    window.record(fam, "2026-06-11")
+    assert _one_line(window, "WeightWindow") == "WeightWindow('KOSPI 200'; 1 days recorded)"
+    comp = fam.as_of("2026-06-11")["KOSPI 200"]
+    assert _one_line(comp, "Composition") == f"Composition(200 members, largest weight {comp.weights.max():.2%})"
+    table = kospi200.FloatRatioTable([kospi200.FloatRatio(by_cap[0], 0.5, "2026-06-12"),
+                                      kospi200.FloatRatio(by_cap[1], 0.45, "2026-12-11")])
+    assert _one_line(table, "FloatRatioTable") == "FloatRatioTable(2 rows, 2 stocks, effective 2026-06-12..2026-12-11)"
+
+
 def test_repr_of_verification_results():
     from kospi_fast.eod import PairResult
 

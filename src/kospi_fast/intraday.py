@@ -27,8 +27,17 @@ from kospi_fast.universe import Universe
 SNAPSHOT_COLUMNS = ("snapshot", "time_kst", "date", "phase", "kospi", "code", "price", "base_price", "shares")
 PHASES = ("open", "continuous", "closing", "final")
 
-__all__ = ["SNAPSHOT_COLUMNS", "PHASES", "Snapshot", "SnapshotResult", "read_snapshots", "verify_snapshots",
-           "phase_summary", "report_snapshots"]
+__all__ = [
+    "SNAPSHOT_COLUMNS",
+    "PHASES",
+    "Snapshot",
+    "SnapshotResult",
+    "read_snapshots",
+    "verify_snapshots",
+    "phase_summary",
+    "report_snapshots",
+    "last_of_day",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,7 +163,7 @@ def verify_snapshots(snapshots: list[Snapshot], published: Mapping[str, float]) 
 
 
 def phase_summary(results: list[SnapshotResult]) -> dict[str, dict]:
-    """{phase: {n, median_abs_bp, p90_abs_bp, max_abs_bp}} over |error|, phases in day order."""
+    """{phase: {n, median_abs_bp, p90_abs_bp, max_abs_bp}} over the absolute errors, phases in day order."""
     out = {}
     for ph in PHASES:
         e = np.array([abs(r.error_bp) for r in results if r.phase == ph])

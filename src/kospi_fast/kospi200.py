@@ -29,9 +29,27 @@ from kospi_fast.definitions import IndexDefinition, cap_weights
 from kospi_fast.events import Event
 
 __all__ = [
-    "FloatRatio", "FloatRatioTable", "read_float_ratios", "capping_factors", "cap_window", "WeightWindow",
-    "ReserveList", "FloatRatioChange", "Review", "Removal", "Addition", "Schedule", "Composition", "as_of",
-    "Interval", "membership_intervals", "write_membership", "read_membership", "members_on", "snapshot",
+    "FloatRatio",
+    "FloatRatioTable",
+    "read_float_ratios",
+    "capping_factors",
+    "cap_window",
+    "WeightWindow",
+    "ReserveList",
+    "FloatRatioChange",
+    "Review",
+    "Removal",
+    "Addition",
+    "Schedule",
+    "Composition",
+    "as_of",
+    "Interval",
+    "membership_intervals",
+    "write_membership",
+    "read_membership",
+    "members_on",
+    "snapshot",
+    "day_record",
 ]
 
 
@@ -79,6 +97,10 @@ class FloatRatioTable:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __repr__(self) -> str:
+        span = f", effective {self.rows[0].effective}..{self.rows[-1].effective}" if self.rows else ""
+        return f"FloatRatioTable({len(self.rows)} rows, {len(self._by_code)} stocks{span})"
 
     def ratio(self, code: str, date: object, default: float | None = None) -> float | None:
         d = _day(date, "date")
@@ -271,6 +293,10 @@ class WeightWindow:
         self.names = tuple(names)
         self._days: dict[str, dict[datetime.date, dict[str, float]]] = {n: {} for n in self.names}
 
+    def __repr__(self) -> str:
+        days = {len(v) for v in self._days.values()}
+        return f"WeightWindow({', '.join(map(repr, self.names))}; {max(days, default=0)} days recorded)"
+
     def record(self, book, date: object) -> None:
         d = _day(date, "date")
         for name in self.names:
@@ -301,6 +327,9 @@ class ReserveList:
             raise TypeError(f"`groups` must map an industry group to codes, got {groups!r}")
         self.groups = {str(g): tuple(_code(c, f"groups[{g!r}][{k}]") for k, c in enumerate(cs))
                        for g, cs in groups.items()}
+
+    def __repr__(self) -> str:
+        return f"ReserveList({', '.join(f'{g!r}: {len(cs)}' for g, cs in self.groups.items())})"
 
     def first_eligible(self, group: str, exclude: Iterable[str], eligible=lambda code: True) -> str | None:
         if group not in self.groups:
@@ -343,6 +372,11 @@ class Review:
     float_ratios: Mapping[str, float] | None = None
     window: WeightWindow | None = field(default=None, compare=False)
     window_dates: tuple[datetime.date, datetime.date] | None = None
+
+    def __repr__(self) -> str:
+        fr = "" if self.float_ratios is None else f", {len(self.float_ratios)} float ratios"
+        win = "" if self.window_dates is None else f", capping window {self.window_dates[0]}..{self.window_dates[1]}"
+        return f"Review({self.index!r}, effective {self.effective}, {len(self.members)} members{fr}{win})"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effective", _day(self.effective, "effective"))
@@ -429,6 +463,14 @@ class Schedule:
         if float_ratios is not None:
             for r in float_ratios.rows:
                 self.add(FloatRatioChange(r.effective, r.code, r.ratio))
+
+    def __repr__(self) -> str:
+        kinds: dict[str, int] = {}
+        for ch in self._changes:
+            kinds[type(ch).__name__] = kinds.get(type(ch).__name__, 0) + 1
+        what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no index changes"
+        n_events = sum(len(v) for v in self._events.values())
+        return f"Schedule({what}; {n_events} market events on {len(self._events)} dates)"
 
     # ---------------------------------------------------------------- building
     def add(self, change: Change) -> None:
@@ -595,6 +637,11 @@ class Composition:
     def weights(self) -> np.ndarray:
         mv = self.prices.astype(np.float64) * self.shares
         return mv / mv.sum()
+
+    def __repr__(self) -> str:
+        n = len(self.codes)
+        top = f", largest weight {float(self.weights.max()):.2%}" if n else ""
+        return f"Composition({n} members{top})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Composition):
