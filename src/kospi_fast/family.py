@@ -20,7 +20,7 @@ from kospi_fast._ticks import prepare_ticks, raise_bad_tick
 from kospi_fast.book import IndexBook, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
 from kospi_fast.events import Event
-from kospi_fast.state import RebaseRecord, exact_caps
+from kospi_fast.state import BookState, RebaseRecord, exact_caps
 from kospi_fast.universe import Universe
 
 __all__ = ["EQUAL_NOTIONAL", "IndexDefinition", "IndexFamily", "cap_weights"]
@@ -410,7 +410,7 @@ class IndexFamily(IndexBook):
             hist.append((day, None))
         return records
 
-    def to_state(self):
+    def to_state(self) -> BookState:
         state = super().to_state()
         state.history = list(self.__dict__.get("_history", [(None, None)]))  # entries are immutable
         return state
