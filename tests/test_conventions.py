@@ -304,13 +304,3 @@ def test_chart_has_date_time_axis_and_names_or_codes(day, tmp_path, monkeypatch,
         assert labels == [f"{c} {n[:16]}" for c, n in zip(codes, names)]
         assert any(not lab.isascii() for lab in labels)
         assert {t.get_fontfamily()[0] for t in bars.get_yticklabels()} == {font}
-
-
-def test_replay_chart_date_is_the_tick_day():
-    pytest.importorskip("exchange_calendars")
-    from kospi_fast.cli.replay import _tick_day
-
-    assert _tick_day("2026-03-20", "close") == "2026-03-23"  # a Friday's closes: Monday's ticks
-    assert _tick_day("2026-03-20", "previous") == "2026-03-20"  # the table's own day
-    assert _tick_day(None, "close") is None
-    assert _tick_day("2026-09-23", "close") == "2026-09-28"  # Chuseok 09-24..09-26 and a weekend

@@ -57,6 +57,7 @@ __all__ = [
     "run_family",
     "run_validated",
     "carry_divisor",
+    "first_outside_band",
 ]
 
 #: Every aggregate cap must fit in int64: a trade whose true cap (of any index holding the

@@ -24,7 +24,14 @@ from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import CashDividend, DividendCorrection, Event
 from kospi_fast.universe import Universe
 
-__all__ = ["BOOK_TYPES", "BookState", "RebaseRecord", "book_price_bound", "exact_caps"]
+__all__ = [
+    "BOOK_TYPES",
+    "BookState",
+    "RebaseRecord",
+    "book_price_bound",
+    "exact_caps",
+    "levels_of",
+]
 
 #: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
 BOOK_TYPES: dict[str, type] = {}
@@ -88,7 +95,8 @@ class RebaseRecord:
     def __repr__(self) -> str:
         return (f"RebaseRecord({self.index!r}, effective {self.effective}, {len(self.events)} events on "
                 f"{len(self.ids)} stocks, divisor {self.divisor_before:.9g} -> {self.divisor_after:.9g}, "
-                f"level {self.level_before:,.4f} -> {self.level_after:,.4f})")
+                f"level {self.level_before:,.4f} -> {self.level_after:,.4f}"
+                f"{f', credit {float(self.credit):,.0f} won' if self.credit else ''})")
 
     def check(self, n_stocks: int, where: str = "audit record") -> None:
         """Raise ``ValueError`` when a field is not what a rebasing writes (ids of stocks in

@@ -25,7 +25,7 @@ from kospi_fast.cli._common import (
 from kospi_fast.definitions import constituent_index
 from kospi_fast.io.formats import file_format
 from kospi_fast.sample import SAMPLE_PREVIOUS_CLOSE, sample_universe
-from kospi_fast.session import TradingDay, is_trading_day
+from kospi_fast.session import TradingDay
 
 
 __all__ = ["add_parser", "run"]
@@ -162,23 +162,6 @@ def _check_out(args: argparse.Namespace) -> None:
                              "or .arrow file") from None
 
 
-def _tick_day(eod_date: str | None, base: str) -> str | None:
-    """The day the ticks are of, for the chart's title: the end-of-day table's own day with
-    ``--base previous``, else the next XKRX session after it; None when it cannot be told (no
-    date in the table, no exchange-calendars, a day outside the calendar)."""
-    if eod_date is None or base == "previous":
-        return eod_date
-    day = _dt.date.fromisoformat(eod_date)
-    try:
-        for _ in range(15):  # the longest KRX closure (Chuseok + weekend) is far shorter
-            day += _dt.timedelta(days=1)
-            if is_trading_day(day):
-                return day.isoformat()
-    except (ImportError, ValueError):  # no calendar, or beyond its bounds
-        return None
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     columns = _columns(args.columns)  # checked before any file is read
     _check_out(args)
@@ -217,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         rows = result.n_ticks if result.grid == "tick" else len(result.grid_times)
         print(f"  levels         {args.out} ({rows:,} rows, grid {result.grid})")
-    _outputs(args, result, top=args.top, date=_tick_day(loaded.date, args.base))
+    _outputs(args, result, top=args.top, date=None if day is None else day.session.date)  # the checks' day
     if not result.exact:
         print("ERROR: incremental level differs from a full recompute", file=sys.stderr)
         return 1

@@ -17,7 +17,9 @@ from kospi_fast.definitions import IndexDefinition
 from kospi_fast.events import ALL_EVENTS, Event
 from kospi_fast.state import RebaseRecord
 
-__all__ = []
+__all__ = [
+    "check_storable",
+]
 
 # ---------------------------------------------------------------------------- typed values
 _SIMPLE_TAGS = ("$float", "$fraction", "$decimal", "$date", "$datetime", "$tuple", "$list", "$np",
