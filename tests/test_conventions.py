@@ -56,7 +56,7 @@ def test_repr_of_books_and_their_state(day):
     e.roll([Split("005930", 10)], date="2026-03-24")
     assert _one_line(e.audit[-1], "RebaseRecord").startswith("RebaseRecord('KOSPI', effective 2026-03-24, "
                                                             "1 events on 1 stocks, divisor ")
-    assert _one_line(u, "Universe") == "Universe(n=850, cap=5.42305e+15 won)"
+    assert _one_line(u, "Universe") == "Universe(n=850, cap=5.42305e+15 price units)"
     assert _one_line(day, "SimulatedDay") == "SimulatedDay(2026-03-23, 20,000 trades, seed 1, 850 stocks)"
 
 

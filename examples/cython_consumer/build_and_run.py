@@ -1,4 +1,4 @@
-"""Build ``day_range.pyx`` against the installed kospi_fast (in a temporary folder) and check it
+"""Build ``day_range.pyx`` (``cimport kospi_fast.kernels``) against the installed kospi_fast (in a temporary folder) and check it
 against the Python API on a simulated day (SAMPLE data).
 
 Run: ``python examples/cython_consumer/build_and_run.py`` (needs Cython, setuptools and a C
@@ -37,8 +37,7 @@ def main() -> int:
         engine = kf.IndexEngine(u, level=5781.20)
         day = kf.simulate_day(u, n_ticks=200_000, seed=5)
         prices = u.base_prices.copy()
-        bad, high, low, close = mod.day_range(prices, u.shares, day.ids, day.prices, engine.price_bound,
-                                              engine.divisor)
+        bad, high, low, close = mod.day_range(prices, u.shares, day.ids, day.prices, engine.divisor)
         levels = kf.replay(u.shares, u.base_prices, engine.divisor, day.ids, day.prices)
         assert bad == -1
         start = engine.level

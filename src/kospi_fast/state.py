@@ -28,7 +28,6 @@ __all__ = [
     "BOOK_TYPES",
     "BookState",
     "RebaseRecord",
-    "book_price_bound",
     "exact_caps",
     "levels_of",
 ]

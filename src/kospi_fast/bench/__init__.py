@@ -62,7 +62,17 @@ from kospi_fast._version import __version__
 from kospi_fast.bench import peers
 from kospi_fast.sample import sample_universe, simulate_day
 
-__all__ = ["SCHEMA", "Workload", "load_peer", "load_workload", "main", "run", "save_workload", "synthetic_workload"]
+__all__ = [
+    "SCHEMA",
+    "Workload",
+    "format_table",
+    "load_peer",
+    "load_workload",
+    "main",
+    "run",
+    "save_workload",
+    "synthetic_workload",
+]
 
 SCHEMA = "kospi_fast.bench/1"
 

@@ -24,6 +24,18 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "NUMPY_BLOCK",
+    "PyEngine",
+    "cap_dot",
+    "cap_python",
+    "numba_replay",
+    "numba_version",
+    "replay_numpy",
+    "replay_numpy_flat",
+    "replay_python",
+]
+
 # ---------------------------------------------------------------------------- replay peers
 
 

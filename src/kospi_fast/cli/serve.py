@@ -17,6 +17,8 @@ from kospi_fast.family import IndexFamily
 from kospi_fast.live import Publisher
 from kospi_fast.sample import SAMPLE_DATE
 
+__all__ = ["add_parser", "run"]
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
