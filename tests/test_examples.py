@@ -40,7 +40,8 @@ def test_every_example_has_a_test():
 def test_live_feed(tmp_path):
     out = _run("live_feed.py", "--ticks", "20000", "--dir", str(tmp_path))
     assert "rejected" in out and "price outside the daily price limits" in out
-    assert "close  KOSPI" in out and "KOSPI 200" in out
+    assert "09:30:00  KOSPI " in out and "official close" in out  # prints emitted by the Publisher
+    assert "KOSPI 200 391 minute bars" in out and "'applied': 19999" in out
     assert "recovered JournaledBook(IndexFamily(" in out
     assert (tmp_path / "state.kfs").is_file() and (tmp_path / "live.journal").is_file()
 

@@ -294,10 +294,19 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t c
     return bad, c
 
 
-ReplayState = namedtuple("ReplayState", "levels prices shares cap divisor")
-ReplayState.__doc__ = """What ``replay(..., return_state=True)`` returns: the ``levels``, and the state after the
-last trade to continue from: ``prices`` (int64 copy), ``shares`` (int64 copy, after every
-rebalance), the exact ``cap`` (int) and the ``divisor`` (float, after every rebalance)."""
+class ReplayState(namedtuple("ReplayState", "levels prices shares cap divisor", module="kospi_fast")):
+    """What ``replay(..., return_state=True)`` returns: the ``levels``, and the state after the
+    last trade to continue from: ``prices`` (int64 copy), ``shares`` (int64 copy, after every
+    rebalance), the exact ``cap`` (int) and the ``divisor`` (float, after every rebalance)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        n = self.levels.shape[0]
+        last = f", last {float(self.levels[-1]):,.4f}" if n else ""
+        cap = f"{self.cap:,}" if isinstance(self.cap, int) else f"{float(self.cap):.6g}"
+        return (f"ReplayState({n:,} levels{last}; {self.prices.shape[0]:,} stocks, cap {cap}, "
+                f"divisor {float(self.divisor):.6g})")
 
 
 def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint return_state=False,

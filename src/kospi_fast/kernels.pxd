@@ -7,7 +7,7 @@ built with ``include_path=[kospi_fast.get_include()]`` gives the exact kernels a
 bound at import time from the installed extension modules (``kospi_fast`` must be importable
 when the consumer is imported); the inline steps and limits are compiled into the consumer.
 A worked consumer: ``tests/cython_consumer`` (built against the installed package and run by
-``tests/test_cython_api.py``); the page: docs/cython-api.md.
+``tests/test_cython_api.py``); the page: docs/guide/cython.rst (the docs site's "The Cython API").
 
 Versioning: ``KERNELS_API_VERSION`` (compiled into the consumer) must equal
 ``kospi_fast.kernels.API_VERSION`` (the installed package, at run time); a consumer checks it at

@@ -78,6 +78,11 @@ class Print:
     close: bool = False
     series: str = "official"
 
+    def __repr__(self) -> str:
+        flags = "".join([", close" if self.close else "", f", {self.series}" if self.series != "official" else ""])
+        return (f"Print({self.index!r}, {self.time:%Y-%m-%d %H:%M:%S} KST, {self.level:,.2f} "  # type: ignore[str-format]
+                f"({self.change_pct:+.2f}%), {self.stale} of {self.members} stale, {self.halted} halted{flags})")
+
     def to_dict(self) -> dict:
         """The print as JSON-ready plain data (``time`` in ISO 8601 with its +09:00 offset)."""
         return {"index": self.index, "time": self.time.isoformat(), "time_ns": self.time_ns,  # type: ignore[attr-defined]
@@ -96,6 +101,10 @@ class MinuteBar:
     low: float
     close: float
     n_prints: int
+
+    def __repr__(self) -> str:
+        return (f"MinuteBar({self.index!r}, {self.time:%Y-%m-%d %H:%M} KST, open {self.open:,.2f}, "  # type: ignore[str-format]
+                f"high {self.high:,.2f}, low {self.low:,.2f}, close {self.close:,.2f}, {self.n_prints} prints)")
 
 
 class _Track:
@@ -265,6 +274,15 @@ class Publisher:
         self._closed = False
         self.prints_emitted = 0
         self.other_venue = 0  # trades kept out of the official series (another venue)
+
+    def __repr__(self) -> str:
+        names = list(self.intervals)
+        shown = ", ".join(f"{n} every {self.intervals[n]} s" for n in names[:3])
+        more = f", ... ({len(names)} indices)" if len(names) > 3 else ""
+        extra = ", indicative" if self.indicative_day is not None else ""
+        state = "closed" if self._closed else "open"
+        return (f"Publisher({self.session.date.isoformat()}, {shown}{more}{extra}; "
+                f"{self.prints_emitted:,} prints emitted, {state})")
 
     # ------------------------------------------------------------------ subscribers
     def on_print(self, callback: Callable[[Print], object]) -> None:

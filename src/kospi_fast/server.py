@@ -193,6 +193,12 @@ class Server:
         self.done = asyncio.Event()
         publisher.on_print(self._on_print)
 
+    def __repr__(self) -> str:
+        st = self.stats
+        return (f"Server(http://{self.host}:{self._http_port}, zmq {self.zmq_pub_addr or 'off'}; "
+                f"{st.trades:,} trades in, {st.malformed:,} malformed, {st.prints:,} prints out, "
+                f"{st.ws_clients} WebSocket clients, {st.zmq_subscribers} ZeroMQ subscribers)")
+
     # ------------------------------------------------------------------ outputs
     def _on_print(self, p: Print) -> None:
         d = p.to_dict()

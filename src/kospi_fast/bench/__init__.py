@@ -15,21 +15,21 @@ relative difference are reported; a peer that disagrees is still timed and flagg
 
 Workload file (``--workload``, a NumPy ``.npz``):
 
-============== ========================= ============================================
-array          dtype, shape              meaning
-============== ========================= ============================================
-shares         int64 (or float64), (n,)  index shares per stock
-prices         int64 (or float64), (n,)  starting prices (any integer unit: won, cents)
-divisor        float64, ()               the index divisor
-ids            int32 or int64, (m,)      stock id (row) of each trade
-new_prices     int64 (or float64), (m,)  trade prices
-rebalance_at   int64, (r,)               optional: trade positions of share changes
-                                         (ascending, in [0, m])
-rebalance_ptr  int64, (r + 1,)           optional: change j is ids/shares
-                                         [rebalance_ptr[j]:rebalance_ptr[j+1]]
-rebalance_ids  int64, (total,)           optional: the stocks changed
-rebalance_shares int64, (total,)         optional: their new shares
-============== ========================= ============================================
+================ ========================= ============================================
+array            dtype, shape              meaning
+================ ========================= ============================================
+shares           int64 (or float64), (n,)  index shares per stock
+prices           int64 (or float64), (n,)  starting prices (any integer unit: won, cents)
+divisor          float64, ()               the index divisor
+ids              int32 or int64, (m,)      stock id (row) of each trade
+new_prices       int64 (or float64), (m,)  trade prices
+rebalance_at     int64, (r,)               optional: trade positions of share changes
+                                           (ascending, in [0, m])
+rebalance_ptr    int64, (r + 1,)           optional: change j is ids/shares
+                                           [rebalance_ptr[j]:rebalance_ptr[j+1]]
+rebalance_ids    int64, (total,)           optional: the stocks changed
+rebalance_shares int64, (total,)           optional: their new shares
+================ ========================= ============================================
 
 Float arrays select kospi_fast's float64 path (``exact=False``); the built-in peers are then
 skipped. Without ``--workload`` the workload is a synthetic KOSPI day (the bundled sample
@@ -87,6 +87,12 @@ class Workload:
         self.rebalances = list(rebalances or [])
         self.source = source
         self.exact = all(a.dtype.kind in "iu" for a in (self.shares, self.prices, self.new_prices))
+
+    def __repr__(self) -> str:
+        src = f", from {self.source!r}" if self.source else ""
+        kind = "exact int64" if self.exact else "float"
+        return (f"Workload({self.ids.shape[0]:,} trades over {self.prices.shape[0]:,} stocks, {kind}, "
+                f"{len(self.rebalances)} rebalances{src})")
 
     def args(self, m: int | None = None) -> tuple:
         m = self.ids.shape[0] if m is None else m
