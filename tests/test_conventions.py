@@ -163,6 +163,49 @@ def test_repr_of_kospi200_schedules(day):
     assert _one_line(table, "FloatRatioTable") == "FloatRatioTable(2 rows, 2 stocks, effective 2026-06-12..2026-12-11)"
 
 
+def test_repr_of_the_live_objects(day):
+    pub = kf.Publisher(kf.IndexEngine(day.universe, level=5781.20), day.date, check_calendar=False)
+    assert _one_line(pub, "Publisher") == "Publisher(2026-03-23, KOSPI every 10 s; 0 prints emitted, open)"
+    got = []
+    pub.on_print(got.append)
+    pub.feed(day.times, day.ids, day.prices)
+    pub.close()
+    assert _one_line(got[0], "Print") == (
+        "Print('KOSPI', 2026-03-23 09:00:10 KST, 5,783.34 (+0.04%), 0 of 850 stale, 0 halted)")
+    assert _one_line(got[-1], "Print").endswith("5,750.69 (-0.53%), 0 of 850 stale, 0 halted, close)")
+    assert _one_line(pub.minute_bars()[0], "MinuteBar") == (
+        "MinuteBar('KOSPI', 2026-03-23 09:00 KST, open 5,783.34, high 5,783.34, low 5,781.76, close 5,783.23, "
+        "5 prints)")
+    assert _one_line(pub, "Publisher") == "Publisher(2026-03-23, KOSPI every 10 s; 2,340 prints emitted, closed)"
+    fam = kf.IndexFamily.kospi(day.universe, kospi200=list(day.universe.codes[:200]), sectors=False)
+    pub2 = kf.Publisher(fam, day.date, check_calendar=False, indicative=True)
+    assert _one_line(pub2, "Publisher").startswith(
+        "Publisher(2026-03-23, KOSPI every 10 s, KOSPI 200 every 1 s, KOSPI Large every 10 s, ... (")
+    assert ", indicative; 0 prints emitted, open)" in repr(pub2)
+    pytest.importorskip("zmq")
+    pytest.importorskip("aiohttp")
+    from kospi_fast.server import Server
+
+    assert _one_line(Server(pub, http_port=0, zmq_pub=None), "Server") == (
+        "Server(http://127.0.0.1:0, zmq off; 0 trades in, 0 malformed, 0 prints out, 0 WebSocket clients, "
+        "0 ZeroMQ subscribers)")
+
+
+def test_repr_of_replay_state_and_bench_workload():
+    import pickle
+
+    import numpy as np
+    from kospi_fast import bench
+
+    st = kf.replay(np.array([10, 20]), np.array([100, 50]), 20.0, np.array([0, 1]), np.array([110, 40]),
+                   return_state=True)
+    assert _one_line(st, "ReplayState") == "ReplayState(2 levels, last 95.0000; 2 stocks, cap 1,900, divisor 20)"
+    assert pickle.loads(pickle.dumps(st)).cap == st.cap == 1900 and st._replace(cap=1).cap == 1
+    w = bench.Workload([1, 2], [10, 20], 1.0, [0, 1], [11, 19], source="two trades")
+    assert _one_line(w, "Workload") == (
+        "Workload(2 trades over 2 stocks, exact int64, 0 rebalances, from 'two trades')")
+
+
 def test_repr_of_verification_results():
     from kospi_fast.eod import PairResult
 

@@ -6,9 +6,9 @@ import numpy.typing as npt
 
 class ReplayState(NamedTuple):
     levels: npt.NDArray[np.float64]
-    prices: npt.NDArray[np.int64]
-    shares: npt.NDArray[np.int64]
-    cap: int
+    prices: npt.NDArray[np.int64] | npt.NDArray[np.float64]  # float64 on the exact=False path
+    shares: npt.NDArray[np.int64] | npt.NDArray[np.float64]
+    cap: int | float  # exact int; a float on the exact=False path
     divisor: float
 
 @overload

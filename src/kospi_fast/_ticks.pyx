@@ -294,7 +294,7 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t c
     return bad, c
 
 
-class ReplayState(namedtuple("ReplayState", "levels prices shares cap divisor", module="kospi_fast")):
+class ReplayState(namedtuple("ReplayState", "levels prices shares cap divisor")):
     """What ``replay(..., return_state=True)`` returns: the ``levels``, and the state after the
     last trade to continue from: ``prices`` (int64 copy), ``shares`` (int64 copy, after every
     rebalance), the exact ``cap`` (int) and the ``divisor`` (float, after every rebalance)."""

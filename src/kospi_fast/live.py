@@ -27,6 +27,7 @@ Logs go to ``logging.getLogger("kospi_fast")``; nothing is printed.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time as _time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -67,7 +68,7 @@ class Print:
     """
 
     index: str
-    time: object  # datetime.datetime, tz-aware
+    time: datetime.datetime  # tz-aware, Asia/Seoul
     time_ns: int
     level: float
     change: float
@@ -80,12 +81,12 @@ class Print:
 
     def __repr__(self) -> str:
         flags = "".join([", close" if self.close else "", f", {self.series}" if self.series != "official" else ""])
-        return (f"Print({self.index!r}, {self.time:%Y-%m-%d %H:%M:%S} KST, {self.level:,.2f} "  # type: ignore[str-format]
+        return (f"Print({self.index!r}, {self.time:%Y-%m-%d %H:%M:%S} KST, {self.level:,.2f} "
                 f"({self.change_pct:+.2f}%), {self.stale} of {self.members} stale, {self.halted} halted{flags})")
 
     def to_dict(self) -> dict:
         """The print as JSON-ready plain data (``time`` in ISO 8601 with its +09:00 offset)."""
-        return {"index": self.index, "time": self.time.isoformat(), "time_ns": self.time_ns,  # type: ignore[attr-defined]
+        return {"index": self.index, "time": self.time.isoformat(), "time_ns": self.time_ns,
                 "level": self.level, "change": self.change, "change_pct": self.change_pct, "stale": self.stale,
                 "halted": self.halted, "members": self.members, "close": self.close, "series": self.series}
 
@@ -95,7 +96,7 @@ class MinuteBar:
     """OHLC of one index's prints within one minute (``time``: the minute's start, tz-aware)."""
 
     index: str
-    time: object
+    time: datetime.datetime  # the minute's start, tz-aware
     open: float
     high: float
     low: float
@@ -103,7 +104,7 @@ class MinuteBar:
     n_prints: int
 
     def __repr__(self) -> str:
-        return (f"MinuteBar({self.index!r}, {self.time:%Y-%m-%d %H:%M} KST, open {self.open:,.2f}, "  # type: ignore[str-format]
+        return (f"MinuteBar({self.index!r}, {self.time:%Y-%m-%d %H:%M} KST, open {self.open:,.2f}, "
                 f"high {self.high:,.2f}, low {self.low:,.2f}, close {self.close:,.2f}, {self.n_prints} prints)")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 import kospi_fast as kf
-from kospi_fast import distributed, eod, io, krx, persist, publish, reference, session
+from kospi_fast import bench, distributed, eod, io, kernels, krx, live, persist, publish, reference, server, session
 from kospi_fast.definitions import IndexDefinition, kospi_definition
 from kospi_fast.events import CashDividend, DividendCorrection, Event, NewListing, RightsIssue, Split
 from kospi_fast.plot import plot_day
@@ -86,6 +86,44 @@ def whole_api(folder: Path) -> None:
     tr.roll([DividendCorrection("005930", 1_800, effective="2026-03-26")], date="2026-03-26")
     print(names, rows, records, audit, state, fed, prints, sess, tick, ticks, lower, upper, ex, again, jb,
           back, level, days, pairs, chart, theo, kf.published(level), kf.__version__)
+
+
+def live_and_other_designs() -> None:
+    """Issue 15's live API and issue 18's other designs, as a user's script touches them."""
+    u = kf.sample_universe()
+    day = kf.simulate_day(u, n_ticks=5_000, seed=1)
+    pub: kf.Publisher = kf.Publisher(kf.IndexEngine(u, level=5781.20), day.date, check_calendar=False,
+                                     indicative=True, intervals={"KOSPI": 10})
+    got: list[kf.Print] = []
+    pub.on_print(got.append)
+    status: int = pub.on_trade(int(day.times[0]), "005930", int(day.prices[0]))
+    pub.feed(day.times[1:], day.ids[1:], day.prices[1:], venues=["KRX"] * (len(day) - 1))
+    pub.halt("005930")
+    pub.resume("005930")
+    pub.advance_to(int(day.times[-1]) + 1)
+    pub.close()
+    first: kf.Print = got[0]
+    when: datetime.datetime = first.time
+    as_json: dict[str, object] = first.to_dict()
+    bars: list[live.MinuteBar] = pub.minute_bars("KOSPI")
+    closed: bool = pub.closed
+    td = kf.TradingDay(kf.IndexEngine(u, level=5781.20), day.date, check_calendar=False)
+    one: int = td.on_trade(int(day.times[0]), 0, int(day.prices[0]))
+    td.advance_to(int(day.times[0]) + 1)
+    kind, payload = server.parse_message({"t": "09:00:01", "code": "005930", "price": 70_100}, u.code_index)
+    stats: server.ServerStats = server.ServerStats()
+    us = kf.Universe(["AAPL", "BRK.B"], ["Apple", "Berkshire B"], [15_000, 1_300], [22_713, 48_120])
+    fam = kf.IndexFamily(us, [IndexDefinition("PW", ("AAPL", "BRK.B"), weighting="price", level=1000.0),
+                              IndexDefinition("EW", ("AAPL", "BRK.B"), weighting="equal", notional=10**9)])
+    fam.apply_events([Split("AAPL", 4, rounding="nearest", grid=1)], date="2026-03-24")
+    st: kf.ReplayState = kf.replay(us.shares, us.base_prices, 1e6, np.array([0, 1]), np.array([22_800, 48_000]),
+                                   rebalances=[(1, [0], [16_000])], return_state=True)
+    floats: npt.NDArray[np.float64] = kf.replay(np.array([1.5]), np.array([64_250.5]), 10.0, np.array([0]),
+                                                np.array([64_300.25]), exact=False)
+    kernels.check_api_version(kernels.API_VERSION)
+    w: bench.Workload = bench.synthetic_workload(n_ticks=10_000)
+    print(status, when, as_json, bars, closed, one, kind, payload, stats, st.cap, st.divisor, floats, w,
+          kernels.CAP_MAX, pub)
 
 
 if __name__ == "__main__":
