@@ -29,7 +29,8 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "README.md"]
 templates_path: list[str] = []
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["wrap-output.css"]  # doctest outputs wrap (long one-line reprs)
 
 # -- autodoc / autosummary / numpydoc
 autosummary_generate = False  # the API pages list their names by hand (one home: the module's __all__)
