@@ -200,6 +200,13 @@ class DayRules:
     window: tuple[int, int, int, int]  # open, closing call start, close, last index-relevant time
 
 
+def _rejected(k: int, t: np.ndarray, ids: np.ndarray, prices: np.ndarray, status: np.ndarray,
+              tail: str = "") -> ValueError:
+    """The error for trade ``k`` of a batch rejected under policy "raise"."""
+    return ValueError(f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids[k])}, "
+                      f"price {int(prices[k])}) rejected: {STATUS[int(status[k])]}{tail}")
+
+
 class TradingDay:
     """Feeds one trading day's trades into an index book under KRX rules.
 
@@ -321,6 +328,16 @@ class TradingDay:
         return u.id_of(code) if stock_id is None else u.check_id(stock_id)
 
     # feeding ----------------------------------------------------------------------------
+    def _batch(self, times: object, ids: object, prices: object, policy: str | None):
+        """A batch checked at the boundary (one home for :meth:`feed` and :meth:`check`): the
+        policy, and the times, ids and prices as the kernels take them."""
+        pol = self.policy if policy is None else _check_policy(policy)
+        ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
+        t = _validation.int64_array(times, "times", allow_float=False)
+        _validation.check_same_length(t, "times", prices_a, "prices")
+        _check_clock(t)
+        return pol, t, ids_a, prices_a
+
     def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
         """Apply a batch of timestamped trades under the day's rules.
 
@@ -340,11 +357,7 @@ class TradingDay:
             With policy "raise", on the first rejected trade (its position, values and reason);
             the book and the day are then unchanged.
         """
-        pol = self.policy if policy is None else _check_policy(policy)
-        ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
-        t = _validation.int64_array(times, "times", allow_float=False)
-        _validation.check_same_length(t, "times", prices_a, "prices")
-        _check_clock(t)
+        pol, t, ids_a, prices_a = self._batch(times, ids, prices, policy)
         rules = self.rules()
         self._sync_prints()
         # the prints this batch can make final (a view of the grid; the kernel samples them while
@@ -353,11 +366,7 @@ class TradingDay:
         bad, status, counts, last, levels, rows = self.book._feed_validated(
             t, ids_a, prices_a, rules, self._last_time, pol == "raise", sample_times)
         if bad != -1:
-            k = int(bad)
-            raise ValueError(
-                f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) rejected: "
-                f"{STATUS[int(status[k])]}; nothing of the batch was applied"
-            )
+            raise _rejected(int(bad), t, ids_a, prices_a, status, "; nothing of the batch was applied")
         self._single.last_time = int(last)
         final = self.book.levels  # a fresh array (every book's `levels` is a copy)
         # final now: the prints before the latest trade time seen (no later trade is stamped
@@ -488,11 +497,7 @@ class TradingDay:
         the accepted trades (``status == 0``) itself, e.g. a file replay. The day's clock and
         :attr:`counts` advance as with :meth:`feed`. With policy "raise" a rejected trade raises
         (its position, values and reason) and the day is unchanged."""
-        pol = self.policy if policy is None else _check_policy(policy)
-        ids_a, prices_a = prepare_ticks(ids, prices, len(self.book.universe), "prices")
-        t = _validation.int64_array(times, "times", allow_float=False)
-        _validation.check_same_length(t, "times", prices_a, "prices")
-        _check_clock(t)
+        pol, t, ids_a, prices_a = self._batch(times, ids, prices, policy)
         r = self.rules()
         status = np.empty(t.shape[0], dtype=np.uint8)
         counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
@@ -501,10 +506,7 @@ class TradingDay:
                                       r.fast, w[0], w[1], w[2], w[3], _validation.INT64_MAX, len(self.book.universe),
                                       self._last_time, status, counts, pol == "raise")
         if bad != -1:
-            k = int(bad)
-            raise ValueError(
-                f"trade {k} (time {format_clock(int(t[k]), digits=3)}, id {int(ids_a[k])}, price {int(prices_a[k])}) "
-                f"rejected: {STATUS[int(status[k])]}")
+            raise _rejected(int(bad), t, ids_a, prices_a, status)
         self._single.last_time = int(last)
         self._single.next_print = self._next_due()
         self._single.add_counts(counts)
