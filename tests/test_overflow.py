@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import kospi_fast as kf
@@ -205,12 +205,14 @@ def _streams(draw):
     hi = max(1, I64_MAX // total)
     prices = draw(st.lists(st.integers(1, hi), min_size=n, max_size=n))
     m = draw(st.integers(0, 30))
-    trades = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, 4 * hi)), min_size=m, max_size=m))
+    trades = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, min(4 * hi, I64_MAX))), min_size=m, max_size=m))
     return shares, prices, trades
 
 
 @settings(max_examples=150, deadline=None, database=None)
 @given(_streams())
+@example(([1], [1], [(0, I64_MAX)]))  # the cap lands exactly on int64's maximum: accepted
+@example(([1], [1], [(0, I64_MAX), (0, 1), (0, I64_MAX)]))
 def test_replay_and_engine_refuse_exactly_where_python_ints_overflow(stream):
     shares, prices, trades = stream
     sh, p0 = np.array(shares, np.int64), np.array(prices, np.int64)
