@@ -414,17 +414,17 @@ def run_session(universe, day, repeat: int, log) -> dict:
     ratio = table[1]["ratio_vs_off"]
 
     # one trade at a time from Python (issue 15): the validated path against the unvalidated one
-    log("timing single trades: TradingDay.on_trade vs IndexEngine.update ...")
+    log("timing single trades: TradingDay.on_trade vs IndexEngine.update_id ...")
     t0, i0, p0 = int(times[0]), int(ids[0]), int(prices[0])
     e_on, e_up = engine(), engine()
     d_on = trading_day(e_on)
-    assert d_on.on_trade(t0, i0, p0) == session.APPLIED and e_on.level == e_up.update(i0, p0)
+    assert d_on.on_trade(t0, i0, p0) == session.APPLIED and e_on.level == e_up.update_id(i0, p0)
     code0 = universe.codes[i0]
-    ns = {"on": d_on.on_trade, "upd": e_up.update, "t": t0, "i": i0, "p": p0, "c": code0}
+    ns = {"on": d_on.on_trade, "upd": e_up.update_id, "t": t0, "i": i0, "p": p0, "c": code0}
     single = [
         {"name": "TradingDay.on_trade(t, int id, int price) (validated)", "ns_per_call": per_call_ns("on(t, i, p)", ns, repeat)},
         {"name": "TradingDay.on_trade(t, str code, int price) (validated)", "ns_per_call": per_call_ns("on(t, c, p)", ns, repeat)},
-        {"name": "IndexEngine.update(int id, int price) (no KRX rules)", "ns_per_call": per_call_ns("upd(i, p)", ns, repeat)},
+        {"name": "IndexEngine.update_id(int id, int price) (no KRX rules)", "ns_per_call": per_call_ns("upd(i, p)", ns, repeat)},
     ]
     for row in single:
         row["ratio_vs_update"] = row["ns_per_call"] / single[2]["ns_per_call"]

@@ -507,3 +507,24 @@ def test_a_batch_with_the_auction_after_the_close_time_prints_the_close_fresh():
     close = got[-1]
     assert close.close and close.time_ns == at(15, 30) and close.level == published(eng.level)
     assert (close.stale, close.members) == (2, 4)  # 0 and 2 traded in the auction; 1 at 09:00, 3 never
+
+
+def test_publisher_refuses_a_bad_clock_or_venue_and_changes_nothing():
+    # found by the end-of-stop probe: advance_to("09:00") leaked int()'s message, and a venue
+    # that is no str was taken as "another venue" in silence
+    eng = small_engine()
+    pub = Publisher(eng, DATE, check_calendar=False)
+    before = (eng.prices.tolist(), pub.other_venue)
+    with pytest.raises(TypeError, match="`time_ns` must be an int"):
+        pub.advance_to("09:00")
+    with pytest.raises(ValueError, match="`time_ns` must be in"):
+        pub.advance_to(-1)
+    with pytest.raises(TypeError, match="`venue` must be a venue name"):
+        pub.on_trade(at(9, 0, 1), 0, 10_010, venue=5)
+    with pytest.raises(TypeError, match=r"`venues\[1\]` must be a venue name"):
+        pub.feed([at(9, 0, 1), at(9, 0, 2)], [0, 1], [10_010, 1_500], venues=["KRX", 5])
+    assert (eng.prices.tolist(), pub.other_venue) == before
+    got: list = []
+    pub.on_print(got.append)
+    pub.advance_to(10**20)  # after midnight: the day is over, every print of the grid emitted
+    assert len(got) == 2_340 and got[-1].time.strftime("%H:%M:%S") == "15:30:00"

@@ -39,7 +39,7 @@ import numpy as np
 from kospi_fast import _session, _validation
 from kospi_fast._clock import DAY_NS, NS_PER_S, kst_datetime, kst_now_ns, parse_clock
 from kospi_fast.publish import print_interval_s, publication_grid, published
-from kospi_fast.session import RANDOM_END_NS, SessionTimes, TradingDay
+from kospi_fast.session import RANDOM_END_NS, SessionTimes, TradingDay, clock_arg
 
 __all__ = ["EXTENDED_HOURS", "OFFICIAL_VENUE", "MinuteBar", "Print", "Publisher"]
 
@@ -349,9 +349,14 @@ class Publisher:
         p = np.asarray(prices)
         official = None
         if venues is not None:
-            v = np.asarray(venues)
+            # a str array as is; anything else element by element (np.asarray would turn 5 into '5')
+            v = venues if isinstance(venues, np.ndarray) and venues.dtype.kind == "U" else np.asarray(venues, dtype=object)
             if v.shape != t.shape:
                 raise ValueError(f"`venues` must have one entry per trade ({t.shape[0]}), got shape {v.shape}")
+            if v.dtype.kind != "U":
+                for k, x in enumerate(v.tolist()):
+                    if type(x) is not str:
+                        raise TypeError(f"`venues[{k}]` must be a venue name (str, e.g. 'KRX', 'NXT'), got {x!r}")
             official = v == OFFICIAL_VENUE
             self.other_venue += int(t.shape[0] - np.count_nonzero(official))
         if self.indicative_day is not None:
@@ -371,6 +376,8 @@ class Publisher:
         official day's status code (``-1`` for a trade of another venue, kept out of it)."""
         if self._closed:
             self._check_open()
+        if type(venue) is not str:
+            raise TypeError(f"`venue` must be a venue name (str, e.g. 'KRX', 'NXT'), got {venue!r}")
         st = -1
         for track in self._tracks:
             if venue != OFFICIAL_VENUE and track.label == "official":
@@ -393,8 +400,10 @@ class Publisher:
         """No trade stamped before ``time_ns`` (ns since midnight KST) will come: the prints
         before it are emitted, even when no trade came (the wall clock of a live feed)."""
         self._check_open()
+        t = clock_arg(time_ns if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer))
+                      else min(int(time_ns), DAY_NS))  # a time after midnight: the day is over
         for track in self._tracks:
-            track.day.advance_to(min(int(time_ns), DAY_NS))
+            track.day.advance_to(t)
             self._publish(track)
 
     def now_ns(self) -> int:

@@ -200,6 +200,17 @@ class DayRules:
     window: tuple[int, int, int, int]  # open, closing call start, close, last index-relevant time
 
 
+def clock_arg(time_ns: object) -> int:
+    """``time_ns`` of :meth:`TradingDay.advance_to` (and the Publisher's): an int of ns since
+    midnight KST in [0, 24:00], else TypeError / ValueError naming it."""
+    if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
+        raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {time_ns!r}")
+    t = int(time_ns)
+    if not 0 <= t <= DAY_NS:
+        raise ValueError(f"`time_ns` must be in [0, {DAY_NS}] (ns since midnight KST), got {t}")
+    return t
+
+
 def _rejected(k: int, t: np.ndarray, ids: np.ndarray, prices: np.ndarray, status: np.ndarray,
               tail: str = "") -> ValueError:
     """The error for trade ``k`` of a batch rejected under policy "raise"."""
@@ -415,11 +426,7 @@ class TradingDay:
         """Declare that no trade stamped before ``time_ns`` will come (the wall clock of a
         live feed): the prints before it become final at the levels now, and a later trade
         stamped before it is out of order. Never moves back."""
-        if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
-            raise TypeError(f"`time_ns` must be an int of ns since midnight KST, got {time_ns!r}")
-        t = int(time_ns)
-        if not 0 <= t <= DAY_NS:
-            raise ValueError(f"`time_ns` must be in [0, {DAY_NS}] (ns since midnight KST), got {t}")
+        t = clock_arg(time_ns)
         k = self._single
         if t > k.next_print:
             k.next_print = self._due(t)
