@@ -163,8 +163,8 @@ def test_single_trade_validated_on_trade(benchmark, universe, day):
 
 @pytest.mark.benchmark(group=SINGLE)
 def test_single_trade_unvalidated_update(benchmark, universe, day):
-    """``IndexEngine.update`` of the same trade: no KRX rules (the peer in the same run)."""
+    """``IndexEngine.update_id`` of the same trade: no KRX rules (the peer in the same run)."""
     e = _engine(universe)
     i, p = int(day.ids[0]), int(day.prices[0])
-    level = benchmark(e.update, i, p)
+    level = benchmark(e.update_id, i, p)
     assert level == e.level == e.recompute()
