@@ -254,23 +254,6 @@ def check_codes(codes: object, name: str = "codes") -> list[str]:
     return out
 
 
-def price_bound(shares: np.ndarray) -> int:
-    """The books' price ceiling: none (int64's maximum). The int64 running caps are guarded
-    exactly per trade by the kernels (a trade is refused only when the true cap after it would
-    exceed int64; methodology notes, "Overflow"), so no price bound is needed; the name stays for
-    the band code that folds a ceiling into each stock's upper limit."""
-    return INT64_MAX
-
-
-def check_price_bound(prices: np.ndarray, name: str, bound: int) -> None:
-    """Every price <= ``bound`` (a caller's ceiling), else ValueError naming the first."""
-    if prices.size:
-        bad = prices > bound
-        if bad.any():
-            idx = int(np.argmax(bad))
-            raise ValueError(f"`{name}[{idx}]` = {prices[idx].item()} must be <= {bound}")
-
-
 # ---------------------------------------------------------------------------------- dates
 #: The one date grammar of the package: year, month and day with '-', '/' or '.' between them
 #: (the same separator twice) or none at all, optionally followed by a time (' ' or 'T' first).
