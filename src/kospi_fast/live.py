@@ -39,7 +39,7 @@ import numpy as np
 from kospi_fast import _session, _validation
 from kospi_fast._clock import DAY_NS, NS_PER_S, kst_datetime, kst_now_ns, parse_clock
 from kospi_fast.publish import print_interval_s, publication_grid, published
-from kospi_fast.session import RANDOM_END_NS, SessionTimes, TradingDay, clock_arg
+from kospi_fast.session import RANDOM_END_NS, SessionTimes, TradingDay, _clock_arg
 
 __all__ = ["EXTENDED_HOURS", "OFFICIAL_VENUE", "MinuteBar", "Print", "Publisher"]
 
@@ -400,7 +400,7 @@ class Publisher:
         """No trade stamped before ``time_ns`` (ns since midnight KST) will come: the prints
         before it are emitted, even when no trade came (the wall clock of a live feed)."""
         self._check_open()
-        t = clock_arg(time_ns if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer))
+        t = _clock_arg(time_ns if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer))
                       else min(int(time_ns), DAY_NS))  # a time after midnight: the day is over
         for track in self._tracks:
             track.day.advance_to(t)

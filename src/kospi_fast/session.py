@@ -200,7 +200,7 @@ class DayRules:
     window: tuple[int, int, int, int]  # open, closing call start, close, last index-relevant time
 
 
-def clock_arg(time_ns: object) -> int:
+def _clock_arg(time_ns: object) -> int:
     """``time_ns`` of :meth:`TradingDay.advance_to` (and the Publisher's): an int of ns since
     midnight KST in [0, 24:00], else TypeError / ValueError naming it."""
     if isinstance(time_ns, bool) or not isinstance(time_ns, (int, np.integer)):
@@ -426,7 +426,7 @@ class TradingDay:
         """Declare that no trade stamped before ``time_ns`` will come (the wall clock of a
         live feed): the prints before it become final at the levels now, and a later trade
         stamped before it is out of order. Never moves back."""
-        t = clock_arg(time_ns)
+        t = _clock_arg(time_ns)
         k = self._single
         if t > k.next_print:
             k.next_print = self._due(t)
