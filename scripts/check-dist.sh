@@ -79,13 +79,15 @@ done
 echo "  compiled extensions ($(echo $modules)), .pxd, .pyi, py.typed and data present; no .c"
 
 # --- test an installed wheel from a directory without the source tree ---------------------
-# The test directory gets tests/, examples/ (run by tests/test_examples.py), pyproject.toml
+# The test directory gets tests/, examples/ (run by tests/test_examples.py), benchmarks/ (run
+# against the installed wheel by tests/test_benchmarks_run.py), pyproject.toml
 # (pytest config), README.md and .ci/run (read by tests/test_cli_readme.py), and a ../shared
 # link to the real-data folder, if any.
 testdir="$work/t/proj"
 mkdir -p "$testdir/.ci"
 cp -R "$repo/tests" "$testdir/tests"
 cp -R "$repo/examples" "$testdir/examples"
+cp -R "$repo/benchmarks" "$testdir/benchmarks"
 cp "$repo/pyproject.toml" "$repo/README.md" "$testdir/"
 cp "$repo/.ci/run" "$testdir/.ci/run"
 shared="${KOSPI_FAST_SHARED:-$repo/../shared}"
