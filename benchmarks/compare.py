@@ -54,7 +54,7 @@ import peers  # noqa: E402
 import scenarios  # noqa: E402
 
 import kospi_fast as kf  # noqa: E402
-from kospi_fast import eod, session  # noqa: E402
+from kospi_fast import eod, kernels, session  # noqa: E402
 from kospi_fast.sample import CLOSE_NS, SAMPLE_PREVIOUS_CLOSE  # noqa: E402
 
 SUITES = ("core", "family", "session", "events", "returns", "speed")
@@ -97,6 +97,7 @@ def machine_info() -> dict:
         "numpy": np.__version__,
         "numba": peers.numba_version() or "not installed",
         "kospi_fast": kf.__version__,
+        "simd": f"{kernels.simd_target()} (this CPU runs: {', '.join(kernels.simd_supported())})",
     }
 
 
@@ -593,6 +594,7 @@ def run_speed(universe, day, repeat: int, log) -> dict:
     upd = [t / 200_000 * 1e9 for t in upd]
     agg = sorted(timeit.Timer("agg(pp, ss)", globals=ns).repeat(repeat, 20_000))
     agg = [t / 20_000 * 1e9 for t in agg]
+    simd_rows = _speed_simd(base, sh, repeat, log)
 
     def row(name, times, per, unit):
         return {"name": name, "best": times[0] / per * (1e9 if unit != "ns" else 1),
@@ -606,7 +608,7 @@ def run_speed(universe, day, repeat: int, log) -> dict:
         row(f"replay {BIG_TICKS:,} ticks, out= reused buffer", t_big_out, BIG_TICKS, "ns/tick"),
         row("IndexEngine.update_id(int, int)", upd, 1, "ns"),
         row(f"aggregate_cap ({len(universe)} stocks)", agg, 1, "ns"),
-    ]
+    ] + simd_rows
     by = {r["name"]: r for r in rows}
     band_ratio = rows[0]["best"] / rows[1]["best"]
     targets = [
@@ -625,6 +627,29 @@ def run_speed(universe, day, repeat: int, log) -> dict:
     for t in targets:
         t["suite"] = "speed"
     return {"rows": rows, "targets": targets}
+
+
+def _speed_simd(prices, shares, repeat: int, log) -> list[dict]:
+    """aggregate_cap on each vector unit this CPU runs, interleaved round by round."""
+    from kospi_fast import _aggregate
+
+    targets = kernels.simd_supported()
+    log(f"timing aggregate_cap on each SIMD target ({', '.join(targets)}) ...")
+    chosen = kernels.simd_target()
+    answers = set()
+    times: dict[str, list[float]] = {t: [] for t in targets}
+    try:
+        for _ in range(repeat):
+            for t in targets:
+                _aggregate._set_simd(t)
+                answers.add(kf.aggregate_cap(prices, shares))
+                times[t].append(min(timeit.Timer(lambda: kf.aggregate_cap(prices, shares)).repeat(1, 20_000))
+                                / 20_000 * 1e9)
+    finally:
+        _aggregate._set_simd(chosen)
+    assert len(answers) == 1, answers  # every target, the same exact int
+    return [{"name": f"aggregate_cap ({len(prices)} stocks), SIMD target {t}", "best": min(v),
+             "median": sorted(v)[len(v) // 2], "unit": "ns"} for t, v in times.items()]
 
 
 def _report_speed(res: dict) -> list[str]:
@@ -823,6 +848,7 @@ def report(res: dict) -> str:
     out = [
         "machine: " + f"{m['cpu']} ({m['logical_cpus']} logical CPUs), {m['platform']}",
         f"python {m['python']}, numpy {m['numpy']}, numba: {m['numba']}, kospi_fast {m['kospi_fast']}",
+        f"SIMD: {m['simd']}",
         f"day: sample universe ({c['stocks']} stocks), {c['ticks']:,} simulated ticks (seed {c['seed']}, "
         f"{c['date']}); best of {c['repeat']} runs",
     ]

@@ -13,7 +13,8 @@ cdef int64_t sum_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_
 # Same sum, checked: returns -1 and writes the sum to *out when every price is > 0, every share
 # count >= 0, the exact sum fits in int64 and (as a double) is below ``limit`` (pass INFINITY
 # for "whatever fits in int64"); else the index of the first bad element, or n when only the sum
-# is too large. Exact: a sum that fits is never refused for lack of headroom.
+# is too large. Exact: a sum that fits is never refused for lack of headroom. Runs on the vector
+# unit chosen at import (kospi_fast.kernels.simd_target()); every target gives the same result.
 cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py_ssize_t n,
                                 double limit, int64_t* out) noexcept nogil
 
