@@ -102,6 +102,18 @@ _ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
 _LITERAL = re.compile(r"``([^`]+)``|`([^`]+)`")
 
 
+def add_time_options(parser: argparse.ArgumentParser) -> None:
+    """``--time-format`` and ``--tz``: how a tick file's time column is read (replay, replay-days)."""
+    parser.add_argument("--time-format", choices=tuple(io.TIME_FORMATS), default="auto", metavar="ENCODING",
+                        help="encoding of the time column: auto (default: integers are ns since midnight KST, "
+                             "timestamps and text as written), ns-/us-/ms-/s-since-midnight, epoch-s/ms/us/ns "
+                             "(UTC epoch integers), krx-hhmmss/krx-hhmmssfff/krx-hhmmssffffff (KRX clock "
+                             "integers)")
+    parser.add_argument("--tz", default="Asia/Seoul",
+                        help="zone of naive timestamps and of date-times without an offset (default Asia/Seoul; "
+                             "e.g. UTC)")
+
+
 def plain_text(rst: str) -> str:
     """Terminal text of a reStructuredText docstring (``--help``): roles and literals lose their
     markup (``:func:`~a.b``` -> ``b``, double backticks -> the text); the line breaks stay.

@@ -9,12 +9,12 @@ from functools import partial
 from pathlib import Path
 
 from kospi_fast import distributed as kd
-from kospi_fast import io
 from kospi_fast.cli._common import (
     _MEMBERS_HELP,
     PROGRESS_CHOICES,
     _check_index,
     _member_codes,
+    add_time_options,
     index_book,
 )
 from kospi_fast.definitions import constituent_index
@@ -49,9 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     days.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster")
     days.add_argument("--sequential", action="store_true", help="no Dask: replay the days one by one here")
     days.add_argument("--grid", default="10s", help="publication grid of the series (default 10s)")
-    days.add_argument("--time-format", choices=tuple(io.TIME_FORMATS), default="auto", metavar="ENCODING",
-                      help="encoding of the tick files' time column (see `kospi-fast replay --help`; default auto)")
-    days.add_argument("--tz", default="Asia/Seoul", help="zone of naive timestamps (default Asia/Seoul)")
+    add_time_options(days)
     days.add_argument("--out", metavar="DIR", help="write series.parquet, ohlc.csv, summary.csv, audit.csv")
     days.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                       help="a line per finished day on stderr (auto: when stderr is a terminal)")

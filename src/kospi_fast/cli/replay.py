@@ -19,6 +19,7 @@ from kospi_fast.cli._common import (
     _member_codes,
     _outputs,
     _Progress,
+    add_time_options,
     format_summary,
     index_book,
 )
@@ -63,16 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--plot", metavar="PNG", help="draw the day (level and top contributors) to this PNG")
     rep.add_argument("--top", type=int, default=10, help="how many top contributors to list (default 10)")
     rep.add_argument("--format", choices=tuple(io.TICK_FORMATS), help="tick file format (default: by suffix)")
-    rep.add_argument("--time-format", choices=tuple(io.TIME_FORMATS), default="auto", metavar="ENCODING",
-                     help="encoding of the time column: auto (default: integers are ns since midnight KST, "
-                          "timestamps and text as written), ns-/us-/ms-/s-since-midnight, epoch-s/ms/us/ns "
-                          "(UTC epoch integers), krx-hhmmss/krx-hhmmssfff/krx-hhmmssffffff (KRX clock integers)")
+    add_time_options(rep)
     rep.add_argument("--columns", metavar="ROLE=NAME,...",
                      help="the tick file's column names when they are none of the known ones, e.g. "
                           "time=trd_tm,code=short_code,price=trd_prc[,volume=qty]")
-    rep.add_argument("--tz", default="Asia/Seoul",
-                     help="zone of naive timestamps and of date-times without an offset (default Asia/Seoul; "
-                          "e.g. UTC)")
     rep.add_argument("--batch-size", type=int, default=1 << 20, help="ticks per batch (default 1,048,576)")
     rep.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                      help="progress bar on stderr (auto: when stderr is a terminal)")
