@@ -143,3 +143,17 @@ def test_no_calendar_refuses_with_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "exchange_calendars", None)  # import raises ImportError
     with pytest.raises(ImportError, match=r"pip install 'kospi-fast\[calendar\]'"):
         krx.review_effective_date(2025, 6)
+
+
+def test_statutory_election_days_are_closed():
+    # Every past end-of-term election day is an XKRX holiday; 2026-06-03 (9th local elections)
+    # is added by krx.ELECTION_DAYS, the days around it stay sessions.
+    from kospi_fast import session
+
+    for day in ("2018-06-13", "2022-06-01", "2024-04-10", "2025-06-03", "2026-06-03"):
+        assert not session.is_trading_day(day), day
+    assert session.is_trading_day("2026-06-02") and session.is_trading_day("2026-06-04")
+    assert krx.next_trading_day("2026-06-02") == D(2026, 6, 4)
+    assert D(2026, 6, 3) in krx.ELECTION_DAYS
+    with pytest.raises(ValueError, match="trading day"):
+        session.session_times("2026-06-03")

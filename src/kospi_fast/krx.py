@@ -70,6 +70,7 @@ __all__ = [
     "FLOAT_RATIO_STEP",
     "MIN_FLOAT_RATIO",
     "xkrx_calendar",
+    "ELECTION_DAYS",
     "is_trading_day",
     "next_trading_day",
     "previous_trading_day",
@@ -794,8 +795,30 @@ def xkrx_calendar():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            _XKRX = xc.get_calendar("XKRX")
+            _XKRX = _with_election_days(xc)
     return _XKRX
+
+
+#: Statutory election days (Public Official Election Act, art. 34: the end-of-term elections) that
+#: the installed XKRX calendar may still list as sessions. Such a day is a public holiday
+#: (Regulations on Holidays of Government Offices, art. 2) and KRX closes its markets on it; XKRX
+#: itself lists every past one as a holiday (the local elections of 2018-06-13 and 2022-06-01, the
+#: general election of 2024-04-10, ...). exchange-calendars 4.13 lists the 9th local elections,
+#: 2026-06-03 (the first Wednesday of June), as a session.
+ELECTION_DAYS = (datetime.date(2026, 6, 3),)
+
+
+def _with_election_days(xc: object) -> object:
+    """XKRX with :data:`ELECTION_DAYS` added to its ad-hoc holidays."""
+    import pandas as pd
+    from exchange_calendars.exchange_calendar_xkrx import XKRXExchangeCalendar
+
+    class _XKRX(XKRXExchangeCalendar):  # type: ignore[misc,valid-type]
+        @property
+        def adhoc_holidays(self) -> object:
+            return list(super().adhoc_holidays) + [pd.Timestamp(d) for d in ELECTION_DAYS]
+
+    return _XKRX()
 
 
 def _sessions() -> list:
