@@ -9,6 +9,8 @@ Outside CI the module is skipped when dask.distributed / pandas / pyarrow are mi
 
 from __future__ import annotations
 
+import re
+
 import csv
 import logging
 import os
@@ -612,3 +614,53 @@ def test_local_cluster_listens_on_loopback_only(monkeypatch):
         pass
     assert seen["host"] == "127.0.0.1"
     assert seen["dashboard_address"].startswith("127.0.0.1:")
+
+
+def test_policy_checks_every_trade_of_each_day(sim, tmp_path, capsys):
+    # Day 0 with two planted bad prints: an off-grid price inside the band and a 10x fat
+    # finger. 'reject' sets both aside (counted), and the day equals the clean file's replay;
+    # 'raise' fails the day at the first; 'off' applies the off-grid print and the book's band
+    # then refuses the fat finger, failing the day by name.
+    import dataclasses
+
+    day = sim["days"][0]
+    prices = day.prices.copy()
+    a, b = 1000, 2000
+    prices[a] = prices[a] + 1 if prices[a] >= 2000 else prices[a]  # off the tick grid above 2,000
+    assert prices[a] >= 2000 and not kf.krx.is_on_tick(np.array([prices[a]])).all()
+    prices[b] = prices[b] * 10
+    bad = dataclasses.replace(day, prices=prices)
+    path = io.write_ticks(bad, tmp_path / f"{sim['dates'][0]}.parquet")
+    keep = np.ones(len(day), dtype=bool)
+    keep[[a, b]] = False
+    clean = dataclasses.replace(day, times=day.times[keep], ids=day.ids[keep], prices=prices[keep])
+    (tmp_path / "clean").mkdir()
+    clean_path = io.write_ticks(clean, tmp_path / "clean" / f"{sim['dates'][0]}.parquet")
+    spec = dataclasses.replace(sim["specs"][0], path=str(path))
+
+    rejected = kd.replay_day(spec, policy="reject")
+    assert rejected.ok and sum(rejected.rejected.values()) == 2, rejected.rejected
+    want = kd.replay_day(dataclasses.replace(spec, path=str(clean_path)), policy="off")
+    assert want.ok and not want.rejected
+    assert rejected.close == want.close and rejected.n_ticks == want.n_ticks == len(day) - 2
+    res = kd.replay_days_sequential([spec], errors="return")  # 'reject' is the default
+    assert res.summary["n_rejected"].tolist() == [2]
+
+    raised = kd.replay_day(spec, policy="raise")
+    assert not raised.ok and str(path) in raised.error
+    off = kd.replay_day(spec, policy="off")
+    assert not off.ok and "band" in off.error, off.error
+    with pytest.raises(ValueError, match=r"`policy` must be one of reject, raise, off; got 'lenient'"):
+        kd.replay_days_sequential([spec], policy="lenient")
+
+    # The CLI: the rejected column per day; --policy raise fails the day (exit 1).
+    eod_path, _ = _write_eod(tmp_path / "eod.csv", sim)
+    ticks = tmp_path / "ticks"
+    ticks.mkdir()
+    (ticks / path.name).write_bytes(path.read_bytes())
+    assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--sequential", "--progress", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "rejected" in out and re.search(rf"{sim['dates'][0]}\s+ok\s.*\s2\n", out), out
+    assert cli.main(["replay-days", str(ticks), "--eod", str(eod_path), "--sequential", "--progress", "never",
+                     "--policy", "raise"]) == 1
+    assert "1 of 1 days failed" in capsys.readouterr().err

@@ -419,7 +419,8 @@ class DayResult(SummaryView):
     ``r.top_contributors()``, ...). ``ok`` False means the day failed: ``error`` says why
     (naming the file), the summary is :meth:`~kospi_fast.publish.DaySummary.empty` (NaN
     levels, empty arrays). ``exact``: the level equals a full recompute; ``audit``: the
-    rebasings of the index at the open. ``seconds``, ``kernel_seconds``, ``worker`` and
+    rebasings of the index at the open; ``rejected``: the trades the KRX checks set aside, by
+    reason (empty with ``policy='off'``). ``seconds``, ``kernel_seconds``, ``worker`` and
     ``pid`` describe where and how fast it ran; they are not part of the result's identity.
     """
 
@@ -430,6 +431,7 @@ class DayResult(SummaryView):
     summary: DaySummary = field(default_factory=DaySummary.empty)
     exact: bool = False
     audit: tuple = field(default=(), repr=False)
+    rejected: dict = field(default_factory=dict, repr=False)
     seconds: float = 0.0
     kernel_seconds: float = 0.0
     worker: str = "local"
@@ -469,7 +471,7 @@ def _worker_name() -> str:
 
 def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
                format: str | None = None, storage_options: Mapping | None = None,
-               time_format: str = "auto", tz: str = "Asia/Seoul") -> DayResult:
+               time_format: str = "auto", tz: str = "Asia/Seoul", policy: str = "reject") -> DayResult:
     """Replay one day: rebuild the start-of-day book from ``spec.state``, stream the tick
     file through it and return the result of the index ``spec.index`` (default: the book's
     first). The unit of work of :func:`replay_days`
@@ -493,6 +495,13 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
     time_format, tz : str
         The encoding of the files' time column and the zone of naive timestamps (see
         :func:`kospi_fast.io.iter_ticks`); a file read the wrong way fails its day.
+    policy : {'reject', 'raise', 'off'}
+        The KRX checks of every trade (:class:`~kospi_fast.TradingDay` of ``spec.date``: session
+        hours, time order, tick grid, daily limits), as ``kospi-fast replay --policy``:
+        'reject' (default) skips a bad trade and counts it in ``rejected``, 'raise' fails the
+        day at the first one, 'off' applies every trade as given (the book's price band still
+        refuses a trade beyond it, failing the day). The day is checked against XKRX when
+        ``exchange-calendars`` is installed.
 
     Returns
     -------
@@ -510,7 +519,8 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
         batches = io.iter_ticks(spec.path, book.universe, format=format, batch_size=batch_size,
                                 storage_options=storage_options, time_format=time_format,
                                 tz=tz)  # a local path or an fsspec URL
-        res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path)
+        res = io.replay_batches(batches, book, index=spec.index, grid=grid, source=spec.path,
+                                day=_checks(book, spec.date, policy))
         if not res.exact:
             raise ArithmeticError("the incremental level differs from a full recompute")
         rows = book.audit_table()[spec.audit_start:]
@@ -519,7 +529,7 @@ def replay_day(spec: DaySpec, *, grid: object = "10s", batch_size: int = DEFAULT
         return _failure(spec, exc, t0)
     res.summary.grid_published  # noqa: B018 - rounded in the worker, shipped with the summary
     return DayResult(date=spec.date, path=spec.path, ok=True, error=None, summary=res.summary, exact=res.exact,
-                     audit=audit, seconds=time.perf_counter() - t0, kernel_seconds=res.kernel_seconds,
+                     audit=audit, rejected=dict(res.rejected), seconds=time.perf_counter() - t0, kernel_seconds=res.kernel_seconds,
                      worker=_worker_name(), pid=os.getpid())
 
 
@@ -566,7 +576,8 @@ class DaysResult:
         ``*_time`` columns (ns since midnight KST) and ``n_ticks``.
     summary : DataFrame
         The status table, one row per day: ``date``, ``path``, ``status`` ('ok'/'failed'),
-        ``error``, ``n_ticks``, ``exact``, ``close``, ``n_rebasings``.
+        ``error``, ``n_ticks``, ``exact``, ``close``, ``n_rebasings``, ``n_rejected`` (trades the KRX
+        checks set aside).
     audit : DataFrame
         The rebasings of the followed index at each day's open (``date`` + the book's
         :meth:`~kospi_fast.book.IndexBook.audit_table` columns: ``index``, ``effective``, ...).
@@ -657,6 +668,7 @@ def _frames(results: list[DayResult]) -> DaysResult:
         "exact": pd.Series([r.exact for r in results], dtype=bool),
         "close": pd.Series([r.close for r in results], dtype=np.float64),
         "n_rebasings": pd.Series([len(r.audit) for r in results], dtype=np.int64),
+        "n_rejected": pd.Series([sum(r.rejected.values()) for r in results], dtype=np.int64),
     })
     audit_cols = ["date", "index", "effective", "events", "n_stocks", "cap_before", "cap_after", "base_cap_before",
                   "base_cap_after", "level_before", "level_after"]
@@ -694,7 +706,26 @@ def _check_errors(errors: str) -> None:
         raise ValueError(f"`errors` must be 'raise' or 'return', got {errors!r}")
 
 
-def _check_options(grid: object, batch_size: object, format: object) -> None:
+POLICIES = ("reject", "raise", "off")
+
+
+def _checks(book: object, date: str, policy: str) -> object:
+    """The TradingDay whose KRX checks a day's replay applies (None with policy 'off')."""
+    if policy == "off":
+        return None
+    from kospi_fast.session import TradingDay
+
+    try:
+        import exchange_calendars  # noqa: F401 - optional: the calendar check needs it
+        check = True
+    except ImportError:
+        check = False
+    return TradingDay(book, date, policy=policy, check_calendar=check)
+
+
+def _check_options(grid: object, batch_size: object, format: object, policy: object = "reject") -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"`policy` must be one of {', '.join(POLICIES)}; got {policy!r}")
     if parse_step(grid) is None:
         raise ValueError("`grid` must be a publication step such as '10s', not 'tick'")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -712,7 +743,7 @@ def _finish(results: list[DayResult], errors: str) -> DaysResult:
 
 def replay_days_sequential(specs: Iterable[DaySpec], *, grid: object = "10s", batch_size: int = DEFAULT_BATCH,
                            format: str | None = None, storage_options: Mapping | None = None,
-                           time_format: str = "auto", tz: str = "Asia/Seoul",
+                           time_format: str = "auto", tz: str = "Asia/Seoul", policy: str = "reject",
                            on_day: Callable[[DayResult, int, int], None] | None = None,
                            errors: str = "raise") -> DaysResult:
     """Replay the days one after another in this process, in date order: the reference for
@@ -721,13 +752,13 @@ def replay_days_sequential(specs: Iterable[DaySpec], *, grid: object = "10s", ba
     Parameters and result as :func:`replay_days`.
     """
     _check_errors(errors)
-    _check_options(grid, batch_size, format)
+    _check_options(grid, batch_size, format, policy)
     io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     results = []
     for k, spec in enumerate(todo):
         r = replay_day(spec, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options,
-                       time_format=time_format, tz=tz)
+                       time_format=time_format, tz=tz, policy=policy)
         results.append(r)
         if on_day is not None:
             on_day(r, k + 1, len(todo))
@@ -795,7 +826,7 @@ class DaysJob:
 def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s",
                 batch_size: int = DEFAULT_BATCH, format: str | None = None,
                 storage_options: Mapping | None = None, time_format: str = "auto",
-                tz: str = "Asia/Seoul") -> DaysJob:
+                tz: str = "Asia/Seoul", policy: str = "reject") -> DaysJob:
     """Submit one :func:`replay_day` task per day to ``client`` (a ``distributed.Client``)
     and return at once; ``.gather()`` the :class:`DaysJob` for the result. Days with a spec
     ``error`` are not submitted (they fail at gather time)."""
@@ -803,7 +834,7 @@ def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s
 
     if not isinstance(client, Client):
         raise TypeError(f"`client` must be a distributed.Client, got {type(client).__name__}")
-    _check_options(grid, batch_size, format)
+    _check_options(grid, batch_size, format, policy)
     io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     token = uuid.uuid4().hex[:8]
@@ -812,7 +843,7 @@ def submit_days(client: object, specs: Iterable[DaySpec], *, grid: object = "10s
         if spec.error is None:
             futures[spec.date] = client.submit(
                 replay_day, spec, grid=grid, batch_size=batch_size, format=format,
-                storage_options=storage_options, time_format=time_format, tz=tz,
+                storage_options=storage_options, time_format=time_format, tz=tz, policy=policy,
                 key=f"kospi-fast-day-{spec.date}-{token}", pure=False)
     return DaysJob(client, todo, futures)
 
@@ -859,7 +890,7 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
                 n_workers: int | None = None, cluster_options: Mapping | None = None, grid: object = "10s",
                 batch_size: int = DEFAULT_BATCH, format: str | None = None,
                 storage_options: Mapping | None = None, time_format: str = "auto", tz: str = "Asia/Seoul",
-                on_day: Callable[[DayResult, int, int], None] | None = None,
+                policy: str = "reject", on_day: Callable[[DayResult, int, int], None] | None = None,
                 errors: str = "raise") -> DaysResult:
     """Replay days in parallel on a Dask cluster, one task per day; the same result as
     :func:`replay_days_sequential`, bit for bit.
@@ -882,7 +913,7 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
         processes (default: one per core), closed at the end.
     cluster_options : mapping, optional
         More LocalCluster keyword arguments (e.g. ``{"memory_limit": "4GB"}``).
-    grid, batch_size, format, storage_options, time_format, tz :
+    grid, batch_size, format, storage_options, time_format, tz, policy :
         See :func:`replay_day`.
     on_day : callable(DayResult, done, total), optional
         Called in this process as each day finishes (progress reporting).
@@ -904,12 +935,12 @@ def replay_days(specs: Iterable[DaySpec], *, client: object = None, scheduler: s
         Bad arguments (before anything runs).
     """
     _check_errors(errors)
-    _check_options(grid, batch_size, format)
+    _check_options(grid, batch_size, format, policy)
     io.check_time_options(time_format, tz)
     todo = _check_specs(specs)
     with _client(client, scheduler, n_workers, cluster_options) as c:
         job = submit_days(c, todo, grid=grid, batch_size=batch_size, format=format, storage_options=storage_options,
-                          time_format=time_format, tz=tz)
+                          time_format=time_format, tz=tz, policy=policy)
         result = job.gather(on_day=on_day, errors="return")
     if errors == "raise":
         result.raise_for_failures()

@@ -50,6 +50,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     days.add_argument("--sequential", action="store_true", help="no Dask: replay the days one by one here")
     days.add_argument("--grid", default="10s", help="publication grid of the series (default 10s)")
     add_time_options(days)
+    days.add_argument("--policy", choices=kd.POLICIES, default="reject",
+                      help="KRX checks of every trade, as in `kospi-fast replay`: 'reject' (default) skips a bad "
+                           "trade and counts it per day (the 'rejected' column), 'raise' fails the day at the "
+                           "first one, 'off' applies every trade as given")
     days.add_argument("--out", metavar="DIR", help="write series.parquet, ohlc.csv, summary.csv, audit.csv")
     days.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                       help="a line per finished day on stderr (auto: when stderr is a terminal)")
@@ -102,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     t0 = time.perf_counter()
-    opts = {"grid": args.grid, "on_day": on_day, "errors": "return", "time_format": args.time_format, "tz": args.tz}
+    opts = {"grid": args.grid, "on_day": on_day, "errors": "return", "time_format": args.time_format, "tz": args.tz,
+            "policy": args.policy}
     if args.sequential:
         res = kd.replay_days_sequential(specs, **opts)
     else:
@@ -110,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - t0
     print()
     print(f"  {'date':<12}{'status':<8}{'ticks':>12}{'prev close':>12}{'open':>11}{'high':>11}{'low':>11}"
-          f"{'close':>11}{'change %':>10}{'rebased':>9}")
+          f"{'close':>11}{'change %':>10}{'rebased':>9}{'rejected':>10}")
     ohlc = {r["date"]: r for r in res.ohlc.to_dict("records")}
     for row in res.summary.to_dict("records"):
         o = ohlc.get(row["date"])
@@ -119,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(f"  {row['date']:<12}{'ok':<8}{o['n_ticks']:>12,}{published(o['previous_close']):>12,.2f}"
               f"{published(o['open']):>11,.2f}{published(o['high']):>11,.2f}{published(o['low']):>11,.2f}"
-              f"{published(o['close']):>11,.2f}{o['change_pct']:>+10.2f}{row['n_rebasings']:>9}")
+              f"{published(o['close']):>11,.2f}{o['change_pct']:>+10.2f}{row['n_rebasings']:>9}"
+              f"{row['n_rejected']:>10,}")
     n_ticks = int(res.summary["n_ticks"].sum())
     print(f"\n  {len(res.completed)} of {len(res.days)} days completed, {n_ticks:,} ticks in {wall:.2f} s "
           f"({n_ticks / wall if wall > 0 else 0:,.0f} ticks/s end to end)")
