@@ -541,3 +541,18 @@ def test_a_batch_opening_out_of_time_order_does_not_rewrite_earlier_prints(book)
     assert second.status.tolist() == [7, 0]
     s = td.series(10)
     assert s.values[0] == after_0900 and s.values[1] == half_up(float(first.final[0]))
+
+
+@pytest.mark.parametrize("date", ["2023-01-24", "2023-01-25"])  # the old table and the unified one
+def test_grid_bitmap_is_krx_tick_grid_for_every_price(date):
+    # The kernel's bitmap, built band by band, against krx.is_on_tick (the table's one home) for
+    # every price it covers; price 0 is off the grid.
+    from kospi_fast import krx
+    from kospi_fast import session as s
+
+    s._GRIDS.clear()
+    bounds, ticks, grid = s._tick_rules(s._validation.as_date(date))
+    on = np.unpackbits(grid, bitorder="little").astype(bool)
+    assert on.shape == (s.GRID_BITMAP_PRICES,) and not on[0]
+    want = krx.is_on_tick(np.arange(1, s.GRID_BITMAP_PRICES, dtype=np.int64), date=date)
+    np.testing.assert_array_equal(on[1:], want)

@@ -69,6 +69,7 @@ from kospi_fast.io.formats import is_url, local_path, url_filesystem
 from kospi_fast.publish import DaySummary, SummaryView, _day_line
 from kospi_fast.publish import published as _published
 from kospi_fast.sample import SimulatedDay
+from kospi_fast.session import TradingDay
 
 __all__ = [
     "DayReplayError",
@@ -713,8 +714,6 @@ def _checks(book: object, date: str, policy: str) -> object:
     """The TradingDay whose KRX checks a day's replay applies (None with policy 'off')."""
     if policy == "off":
         return None
-    from kospi_fast.session import TradingDay
-
     try:
         import exchange_calendars  # noqa: F401 - optional: the calendar check needs it
         check = True

@@ -7,6 +7,8 @@ against another API version fails with a clear message instead of misusing a ker
 
 from __future__ import annotations
 
+from kospi_fast import _aggregate
+
 __all__ = ["API_VERSION", "CAP_MAX", "check_api_version", "simd_supported", "simd_target"]
 
 #: The version of the Cython API in ``kernels.pxd`` (its ``KERNELS_API_VERSION``).
@@ -41,13 +43,9 @@ def simd_target() -> str:
     >>> kernels.simd_target() in kernels.simd_supported()
     True
     """
-    from kospi_fast._aggregate import _simd_target
-
-    return str(_simd_target())
+    return str(_aggregate._simd_target())
 
 
 def simd_supported() -> tuple[str, ...]:
     """The targets this CPU and build can run, ``"portable"`` first (see :func:`simd_target`)."""
-    from kospi_fast._aggregate import _simd_supported
-
-    return tuple(_simd_supported())
+    return tuple(_aggregate._simd_supported())
