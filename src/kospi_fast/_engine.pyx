@@ -19,14 +19,15 @@ cimport numpy as cnp
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
+from libc.math cimport isfinite
 
 import numpy as np
 
 from kospi_fast import _validation
 from kospi_fast._validation import ambiguous_int as _ambiguous_int
 from kospi_fast._aggregate import aggregate_cap
-from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, same_length
-from kospi_fast._ticks cimport apply_ticks_band, cap_step_checked
+from kospi_fast._buffers cimport data, is_c_array, is_id_array, length_f64, length_i64, length_ids, same_length
+from kospi_fast._ticks cimport apply_ticks_band, apply_ticks_f64, cap_step_checked, step_f64
 from kospi_fast._ticks import apply_ticks_inplace, overflow_error, prepare_ticks, raise_bad_tick
 
 cnp.import_array()
@@ -37,10 +38,33 @@ INT64_MAX_PY = _validation.INT64_MAX
 cdef class EngineCore:
     # fields and the batch protocol: _engine.pxd
 
-    def _core_set_state(self, prices, shares, double divisor, dict code_index):
+    def _core_set_state(self, prices, shares, double divisor, dict code_index, running=None):
         """Install validated state: int64 C-contiguous ``prices``/``shares`` (copied), divisor
         > 0, and the code -> id map. The cap is recomputed exactly from scratch; the price band
-        is reset to none (``_core_set_band`` sets one)."""
+        is reset to none (``_core_set_band`` sets one).
+
+        A float64 book (``IndexEngine(..., exact=False)``) passes float64 ``prices``/``shares``
+        and ``running`` = (cap, compensation), the running cap as an unevaluated sum of two
+        doubles (from an exact recount, or as saved: a checkpoint restores it bit for bit)."""
+        if running is not None:
+            self._float = True
+            self._fprices = np.array(prices, dtype=np.float64, order="C", copy=True)
+            self._fscratch = np.empty_like(self._fprices)
+            self._fshares = np.array(shares, dtype=np.float64, order="C", copy=True)
+            self._fshares.flags.writeable = False
+            self._fpp = <double*>cnp.PyArray_DATA(self._fprices)
+            self._fsp = <const double*>cnp.PyArray_DATA(self._fshares)
+            self._fcap = float(running[0])
+            self._fcomp = float(running[1])
+            n = self._fprices.shape[0]
+            prices = np.ones(n, dtype=np.int64)  # the int64 fields: placeholders no path reads
+            shares = np.zeros(n, dtype=np.int64)
+        else:
+            self._float = False
+            self._fprices = self._fscratch = self._fshares = None
+            self._fpp = NULL
+            self._fsp = NULL
+            self._fcap = self._fcomp = 0.0
         self._prices = np.array(prices, dtype=np.int64, order="C", copy=True)
         self._scratch = np.empty_like(self._prices)
         self._shares = np.array(shares, dtype=np.int64, order="C", copy=True)
@@ -52,6 +76,10 @@ cdef class EngineCore:
         self._divisor = divisor
         self._code_index = code_index
         self._core_set_band(None, None)
+
+    def _core_running(self):
+        """A float64 book's running cap as the pair (cap, compensation); None for an exact book."""
+        return (self._fcap, self._fcomp) if self._float else None
 
     def _core_set_band(self, lower, upper):
         """Install the per-stock price band: validated int64 arrays of one entry per stock (the
@@ -109,6 +137,8 @@ cdef class EngineCore:
     cdef _apply_one(self, Py_ssize_t i, price):
         cdef int64_t p = 0
         cdef int ovf = 1
+        if self._float:
+            return self._apply_one_f64(i, price)
         if type(price) is int:  # the common case, checked in C: no Python int compares
             p = PyLong_AsLongLongAndOverflow(price, &ovf)
         if ovf or p < self._blo[i] or p > self._bhi[i]:
@@ -118,6 +148,24 @@ cdef class EngineCore:
         if not cap_step_checked(&self._cap, self._pp, self._sp, <uint64_t>i, p):
             raise overflow_error("price", p, self._cap, self._pp[i], self._sp[i])
         return <double>self._cap / self._divisor
+
+    cdef _apply_one_f64(self, Py_ssize_t i, price):
+        cdef double p = 0.0, old, c = self._fcap, e = self._fcomp, level
+        if type(price) is float:
+            p = price
+        if not (p > 0.0 and p <= 1.7976931348623157e308):  # also NaN
+            p = _validation.real_price(price)  # a non-float, <= 0 or not finite price: its error
+        old = self._fpp[i]
+        step_f64(&self._fcap, &self._fcomp, self._fpp, self._fsp, <uint64_t>i, p)
+        level = (self._fcap + self._fcomp) / self._divisor
+        if not isfinite(level):  # the cap (or level) left float64's range: undo, refuse
+            self._fpp[i] = old
+            self._fcap = c
+            self._fcomp = e
+            raise _validation.overflow_refused(
+                f"`price` = {p!r} would take the float64 aggregate cap (or the level) beyond float64's range",
+                None)
+        return level
 
     @cython.boundscheck(False)
     def update(self, code, price):
@@ -197,6 +245,8 @@ cdef class EngineCore:
         TypeError, ValueError
             On the first bad trade; nothing of the batch is applied.
         """
+        if self._float:
+            return self._update_many_f64(ids, prices, out)
         ids, prices = prepare_ticks(ids, prices, self._n, "prices")
         cdef Py_ssize_t n_ticks = cnp.PyArray_DIM(<cnp.ndarray>prices, 0)
         levels = _validation.out_array(out, (n_ticks,), (ids, prices))
@@ -211,6 +261,50 @@ cdef class EngineCore:
         if bad != -1:
             self._raise_batch_error(bad, ids, prices, cap)
         self._commit_batch(cap)
+        return levels
+
+    cdef _update_many_f64(self, ids, prices, out):
+        """A float64 book's batch: ``_ticks.apply_ticks_f64`` (the compensated step of replay's
+        exact=False) on a scratch copy of the prices, swapped in when every trade was good."""
+        if not is_id_array(ids):
+            ids = _validation.id_array(ids, "ids", self._n, check_range=False)
+        if not is_c_array(prices, cnp.NPY_FLOAT64, 1, False):
+            prices = _validation.float64_array(prices, "prices")
+        cdef bint narrow
+        cdef Py_ssize_t m = length_ids(ids, "ids", &narrow), bad = -1, k
+        if cnp.PyArray_DIM(<cnp.ndarray>prices, 0) != m:
+            _validation.check_same_length(ids, "ids", prices, "prices")
+        levels = _validation.out_array(out, (m,), (ids, prices))
+        if levels is None:
+            levels = np.empty(m, dtype=np.float64)
+        cdef double* sp = <double*>cnp.PyArray_DATA(self._fscratch)
+        if self._n:
+            memcpy(sp, self._fpp, self._n * sizeof(double))
+        cdef const void* ip = data(ids)
+        cdef const double* xp = <const double*>data(prices)
+        cdef double* lp = <double*>data(levels)
+        cdef double c = self._fcap, e = self._fcomp
+        with nogil:
+            if narrow:
+                bad = apply_ticks_f64[int32_t](sp, self._fsp, self._n, <const int32_t*>ip, xp, m, &c, &e,
+                                               self._divisor, lp)
+            else:
+                bad = apply_ticks_f64[int64_t](sp, self._fsp, self._n, <const int64_t*>ip, xp, m, &c, &e,
+                                               self._divisor, lp)
+        if bad != -1:
+            i = int(ids[bad])
+            if i < 0 or i >= self._n:
+                raise ValueError(f"`ids[{bad}]` is out of range: ids must be in [0, {self._n}), got {i}")
+            raise ValueError(f"`prices[{bad}]` must be a finite number > 0, got {float(prices[bad])!r}")
+        if m and not isfinite(lp[m - 1]):  # non-finite from the first overflow on: name it
+            k = int(np.argmax(~np.isfinite(levels)))
+            raise _validation.overflow_refused(
+                f"`prices[{k}]` = {float(prices[k])!r} would take the float64 aggregate cap (or the level) beyond "
+                "float64's range; nothing was applied", k)
+        self._fprices, self._fscratch = self._fscratch, self._fprices
+        self._fpp = <double*>cnp.PyArray_DATA(self._fprices)
+        self._fcap = c
+        self._fcomp = e
         return levels
 
     cdef tuple _run_banded(self, ids, prices, levels):
@@ -249,6 +343,8 @@ cdef class EngineCore:
     def _core_band(self):
         """(lower, upper) int64 arrays: the prices each stock's trades may take now (the band,
         with ``p > 0`` and the overflow bound folded in); copies."""
+        if self._float:  # a float book has no band: any finite price > 0
+            return (np.full(self._n, 5e-324), np.full(self._n, 1.7976931348623157e308))
         return self._band_lo.copy(), self._band_hi.copy()
 
     cdef int64_t* _begin_batch(self) except? NULL:
@@ -267,11 +363,16 @@ cdef class EngineCore:
     @property
     def level(self):
         """Current level, ``cap / divisor`` (float64, never rounded)."""
+        if self._float:
+            return (self._fcap + self._fcomp) / self._divisor
         return <double>self._cap / self._divisor
 
     @property
     def cap(self):
-        """Current aggregate cap (price units × shares), exact (int)."""
+        """Current aggregate cap (price units × shares), exact (int); a float64 book's running
+        cap rounded to one float (its compensated pair: ``_core_running``)."""
+        if self._float:
+            return self._fcap + self._fcomp
         return self._cap
 
     @property
@@ -281,8 +382,14 @@ cdef class EngineCore:
 
     @property
     def prices(self):
-        """Copy of the current prices (int64, shape (n_stocks,))."""
-        cdef cnp.ndarray out = np.empty(self._n, dtype=np.int64)
+        """Copy of the current prices (int64, shape (n_stocks,); float64 in a float book)."""
+        cdef cnp.ndarray out
+        if self._float:
+            out = np.empty(self._n, dtype=np.float64)
+            if self._n:
+                memcpy(cnp.PyArray_DATA(out), self._fpp, self._n * sizeof(double))
+            return out
+        out = np.empty(self._n, dtype=np.int64)
         if self._n:
             # memcpy with the GIL held: update_many swaps and reuses the two price buffers only
             # under the GIL, while ndarray.copy releases it for large arrays (torn reads).
@@ -291,8 +398,16 @@ cdef class EngineCore:
 
     @property
     def index_shares(self):
-        """Copy of the index shares (int64, shape (n_stocks,)); 0 means not a member."""
+        """Copy of the index shares (int64, shape (n_stocks,); float64 in a float book); 0 means
+        not a member."""
+        if self._float:
+            return self._fshares.copy()
         return self._shares.copy()
+
+    @property
+    def exact(self):
+        """True for the exact int64 book, False for a float64 book (``exact=False``)."""
+        return not self._float
 
     def __len__(self):
         return self._n

@@ -234,6 +234,20 @@ def price_scalar(value: object, name: str = "price") -> int:
     return out
 
 
+def real_price(value: object, name: str = "price") -> float:
+    """One price of a float64 book: a real number (int, float, Fraction, NumPy scalar; not a
+    bool), finite and > 0 after conversion to float64."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
+    try:
+        f = float(value)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f) or f <= 0:
+        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+    return f
+
+
 def check_codes(codes: object, name: str = "codes") -> list[str]:
     """Stock codes: unique non-empty strings with no blank at either end, in any market's form
     ('005930', 'AAPL', 'BRK.B', 'US0378331005'). KRX's own 6-character rule is

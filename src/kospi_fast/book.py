@@ -133,16 +133,29 @@ class IndexBook:
         """Won added to each index's cap (K,): a total-return index's dividends of the day."""
         return np.zeros(len(self._defs))
 
+    def _core_running(self) -> object:  # pragma: no cover - the engine core's
+        return None
+
+    def _core_running_caps(self) -> list[Fraction] | None:
+        """A float64 book's running caps, each its pair (cap, compensation) summed exactly;
+        None for an exact book."""
+        pair = self._core_running()
+        if pair is None:
+            return None
+        pairs = np.asarray(pair, dtype=np.float64).reshape(-1, 2)
+        return [Fraction(c) + Fraction(e) for c, e in pairs.tolist()]
+
     # ------------------------------------------------------------------ common set-up
     def _book_init(self, universe, defs: list[IndexDefinition], listed: np.ndarray, member: np.ndarray,
                    factors: np.ndarray, prices: np.ndarray, price_band: object = None) -> None:
         self._band_rate = _check_band(price_band)
         self.universe = universe
         self._defs = list(defs)
-        self._listed = np.ascontiguousarray(listed, dtype=np.int64).copy()
+        num = np.float64 if np.asarray(prices).dtype == np.float64 else np.int64  # a float64 book: reals
+        self._listed = np.ascontiguousarray(listed, dtype=num).copy()
         self._member = np.asarray(member, dtype=bool).copy()
         self._factors = np.ascontiguousarray(factors, dtype=np.float64).copy()
-        self.reference_prices = np.ascontiguousarray(prices, dtype=np.int64).copy()
+        self.reference_prices = np.ascontiguousarray(prices, dtype=num).copy()
         self._previous = np.asarray(self.levels, dtype=np.float64).copy()
         self.audit: list[RebaseRecord] = []
         self.dividends: list = []
@@ -160,9 +173,17 @@ class IndexBook:
         (prices only need to be > 0 and within the overflow bound)."""
         return self._band_rate
 
+    @property
+    def exact(self) -> bool:
+        """True for an exact (int64) book, False for a float64 book (``exact=False``)."""
+        return self.reference_prices.dtype != np.float64
+
     def set_price_band(self, rate: object) -> None:
         """Set the price band's rate (see :attr:`price_band`; None removes the band). Prices
         already outside the new band stay; later trades are checked against it."""
+        if rate is not None and not self.exact:
+            raise ValueError(f"`rate` = {rate!r}: a float64 book has no price band (KRX's daily limits live on "
+                             "its integer tick grid)")
         self._band_rate = _check_band(rate)
         self._refresh_band()
         self._version += 1
@@ -341,16 +362,21 @@ class IndexBook:
             i = index.get(code)
             if i is None:
                 return None
-            return StockState(price=int(prices[i]), listed=int(listed[i]), member=bool(member[i]))
+            # Python ints (an exact book) or floats (a float64 book)
+            return StockState(price=prices[i].item(), listed=listed[i].item(), member=bool(member[i]))
 
-        plan = Plan(lookup, date=date, dividends=self._latest_dividend)
+        exact = self.exact
+        plan = Plan(lookup, date=date, dividends=self._latest_dividend, exact=exact)
         for ev in events:
             ev.apply(plan)
         for c, st in plan.states.items():
-            if st.price > _validation.INT64_MAX or st.listed > _validation.INT64_MAX:
+            if exact and (st.price > _validation.INT64_MAX or st.listed > _validation.INT64_MAX):
                 raise ValueError(f"events take {c!r} beyond int64: price {st.price}, listed shares {st.listed}")
+            if not exact and not (math.isfinite(st.price) and math.isfinite(st.listed)):
+                raise ValueError(f"events take {c!r} beyond float64: price {st.price}, listed shares {st.listed}")
             if st.price <= 0:
                 raise ValueError(f"events leave {c!r} with a price of {st.price} (must be > 0)")
+        num = np.int64 if exact else np.float64
 
         universe = self.universe
         shares = self._core_shares()
@@ -362,23 +388,26 @@ class IndexBook:
             universe = universe.with_added(
                 new_codes,
                 [plan.new_stocks[c][0] for c in new_codes],
-                [plan.states[c].listed for c in new_codes],
-                [plan.states[c].price for c in new_codes],
+                # the universe records integers: a float64 book's new stock as its listing's
+                # close and shares (NewListing takes whole numbers), rounded if an event of the
+                # same batch moved them
+                [plan.states[c].listed if exact else round(plan.states[c].listed) for c in new_codes],
+                [plan.states[c].price if exact else max(1, round(plan.states[c].price)) for c in new_codes],
                 [plan.new_stocks[c][1] or "" for c in new_codes] if universe.sectors is not None else None,
             )
             g = len(new_codes)
-            new_px = np.array([plan.states[c].price for c in new_codes], dtype=np.int64)
+            new_px = np.array([plan.states[c].price for c in new_codes], dtype=num)
             prices = np.concatenate([prices, new_px])
             reference = np.concatenate([reference, new_px])
-            listed = np.concatenate([listed, np.zeros(g, np.int64)])
+            listed = np.concatenate([listed, np.zeros(g, num)])
             member = np.concatenate([member, np.zeros(g, bool)])
-            shares = np.concatenate([shares, np.zeros((shares.shape[0], g), np.int64)], axis=1)
+            shares = np.concatenate([shares, np.zeros((shares.shape[0], g), num)], axis=1)
             factors = np.concatenate([factors, np.zeros((factors.shape[0], g))], axis=1)
             index = universe.code_index
         codes = list(plan.states)
         idx = np.array([index[c] for c in codes], dtype=np.intp)
-        new_p = np.array([plan.states[c].price for c in codes], dtype=np.int64)
-        new_l = np.array([plan.states[c].listed for c in codes], dtype=np.int64)
+        new_p = np.array([plan.states[c].price for c in codes], dtype=num)
+        new_l = np.array([plan.states[c].listed for c in codes], dtype=num)
         new_m = np.array([plan.states[c].member for c in codes], dtype=bool)
         old_p, old_l, old_m = prices[idx], listed[idx], member[idx]
         sector_of = {c: plan.new_stocks[c][1] if c in plan.new_stocks else
@@ -394,7 +423,8 @@ class IndexBook:
             stay = held & new_m
             if d.weighting == "cap":
                 moved = stay & (new_l != old_l)
-                new_sh[moved] = shares_from_listed(new_l[moved], new_f[moved])
+                # a float64 book's index shares are its listed shares (factor 1), unrounded
+                new_sh[moved] = shares_from_listed(new_l[moved], new_f[moved]) if exact else new_l[moved]
             elif d.weighting == "equal":  # keep the member's value in the index across a price-basis change
                 moved = stay & (new_p != old_p)
                 new_sh[moved] = np.maximum(
@@ -471,7 +501,10 @@ class IndexBook:
             touched = [k for k in range(K)
                        if K == 1 or (old_shares[k, old_idx] > 0).any() or (shares[k, idx] > 0).any()]
         check_storable(effective, "`date`")  # recorded in the audit log: must be savable
-        caps_before = exact_caps(self._core_prices(), old_shares)
+        running = self._core_running_caps()
+        # a float64 book rebases from its running cap (the level it shows), so no level moves
+        # by the running cap's drift; the new running cap is the exact recount of the new state
+        caps_before = exact_caps(self._core_prices(), old_shares) if running is None else running
         caps_after = exact_caps(prices, shares, [d.name for d in self._defs], "the change of prices or index shares")
         divisors = self._core_divisors()
         carries = self._core_carries()
@@ -526,7 +559,7 @@ class IndexBook:
         saved = self.to_state()
         try:
             if closes is not None:
-                c = _validation.int64_array(closes, "closes")
+                c = (_validation.int64_array if self.exact else _validation.float64_array)(closes, "closes")
                 n = len(self.universe)
                 if c.shape[0] != n:
                     raise ValueError(f"`closes` must have one entry per stock ({n}), got {c.shape[0]}")
@@ -601,6 +634,9 @@ class IndexBook:
             repeated code.
         """
         k = 0 if index is None else self.index_of(index)
+        if not self.exact:
+            raise ValueError("the theoretical ex-dividend level is KRX's, on integer won prices: not defined for a "
+                             "float64 book")
         if self._defs[k].returns != "price":
             raise ValueError(f"index {self._defs[k].name!r} is a {self._defs[k].returns!r}-return index: the "
                              "theoretical ex-dividend level is that of a price index")
@@ -691,6 +727,8 @@ class IndexBook:
             dividends=list(self.dividends),
             applied=set(self._applied),
             price_band=self._band_rate,
+            running=None if self._core_running() is None else
+            np.asarray(self._core_running(), dtype=np.float64).reshape(-1, 2),
         )
 
     def restore(self, state: BookState) -> None:
@@ -704,8 +742,12 @@ class IndexBook:
     def _set_state(self, state: BookState) -> None:
         state.check()
         self._defs = list(state.definitions)
-        self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe,
-                           carries=state.carries.copy())
+        if state.running is None:
+            self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe,
+                               carries=state.carries.copy())
+        else:  # a float64 book: its running caps as saved (the levels come back bit for bit)
+            self._core_install(state.prices.copy(), state.index_shares.copy(), state.divisors.copy(), state.universe,
+                               carries=state.carries.copy(), running=state.running.copy())
         self.universe = state.universe
         self.reference_prices = state.reference_prices.copy()
         self._band_rate = state.price_band

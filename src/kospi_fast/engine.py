@@ -20,10 +20,19 @@ from kospi_fast.book import IndexBook, register_book
 from kospi_fast.definitions import KOSPI_BASE_VALUE, IndexDefinition
 from kospi_fast.events import Event
 from kospi_fast.publish import published
-from kospi_fast.state import RebaseRecord
+from kospi_fast.state import RebaseRecord, exact_cap_f64, running_pair
 from kospi_fast.universe import Universe
 
 __all__ = ["KOSPI_BASE_VALUE", "IndexEngine", "RebaseRecord", "published"]
+
+class _DefaultBand:
+    """``price_band``'s default: KRX's ±30% (0.30) for an exact book, no band for a float64 book."""
+
+    def __repr__(self) -> str:
+        return "0.30"
+
+
+_DEFAULT_BAND: object = _DefaultBand()
 
 
 @register_book
@@ -56,7 +65,20 @@ class IndexEngine(EngineCore, IndexBook):
         previous close, adjusted by events; :meth:`roll` moves it), the limits rounded to the
         tick grid as KRX's daily limits (default 0.30, KRX's ±30%). A price outside is refused
         (``update``/``update_many`` raise; a :class:`~kospi_fast.TradingDay` counts it as
-        outside the limits). None: no band, for prices not bound by KRX's limits.
+        outside the limits). None: no band, for prices not bound by KRX's limits. A float64
+        book has none (default None; another value is refused).
+    exact : bool
+        True (default): prices and shares are integers and the cap is exact int64. False: a
+        float64 book for prices and shares that are not whole numbers (crypto, FX,
+        fractional supply): ``prices`` and ``listed`` may be any finite reals, the running
+        cap is compensated (the TwoSum step of :func:`~kospi_fast.replay`'s ``exact=False``)
+        and stays within a relative 1e-13 of an exact rational recount (methodology notes,
+        "Float64 books"). Events, checkpoints and journals work on it; KRX's price rules
+        (bands, the tick grid, the :class:`~kospi_fast.TradingDay`) and the base-price
+        formulas of rights and bonus issues do not apply.
+    listed : array_like, optional
+        Listed shares (supply) per stock, >= 0: what cap weighting and share-count events start
+        from (default: the universe's shares). Reals for a float64 book, integers otherwise.
 
     Examples
     --------
@@ -79,7 +101,9 @@ class IndexEngine(EngineCore, IndexBook):
         members: object = None,
         prices: object = None,
         name: str = "KOSPI",
-        price_band: object = 0.30,
+        price_band: object = _DEFAULT_BAND,
+        exact: bool = True,
+        listed: object = None,
     ) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
@@ -90,13 +114,29 @@ class IndexEngine(EngineCore, IndexBook):
         if not isinstance(name, str) or not name:
             raise TypeError(f"`name` must be a non-empty str, got {name!r}")
         base_value = _validation.positive_float(base_value, "base_value")
+        if not isinstance(exact, bool):
+            raise TypeError(f"`exact` must be a bool, got {exact!r}")
+        if not exact:
+            self._init_f64(universe, level, base_cap, base_value, index_shares, members, prices, name,
+                           price_band, listed)
+            return
+        if price_band is _DEFAULT_BAND:
+            price_band = 0.30
         n = len(universe)
-        member = _member_mask(universe, members)
+        if listed is not None:
+            lst = _validation.int64_array(listed, "listed")
+            if lst.shape[0] != n:
+                raise ValueError(f"`listed` must have one entry per stock ({n}), got {lst.shape[0]}")
+            _validation.check_non_negative(lst, "listed")
+            universe_listed = lst
+        else:
+            universe_listed = universe.shares
+        member = _member_mask(universe, members, universe_listed)
         fixed = index_shares is not None
         if fixed:
             shares = _validation.int64_array(index_shares, "index_shares")
         else:
-            shares = np.where(member, universe.shares, 0).astype(np.int64)
+            shares = np.where(member, universe_listed, 0).astype(np.int64)
         px = universe.base_prices if prices is None else _validation.int64_array(prices, "prices")
         for arr, what in ((shares, "index_shares"), (px, "prices")):
             if arr.shape[0] != n:
@@ -120,8 +160,44 @@ class IndexEngine(EngineCore, IndexBook):
             shares=tuple(int(x) for x in shares[held]) if fixed else None,
         )
         self._core_set_state(px, shares, divisor, universe.code_index)
-        self._book_init(universe, [defn], universe.shares, held if fixed else member,
+        self._book_init(universe, [defn], universe_listed, held if fixed else member,
                         held.astype(np.float64)[None, :], px, price_band)
+
+    def _init_f64(self, universe, level, base_cap, base_value, index_shares, members, prices, name,
+                  price_band, listed) -> None:
+        """The float64 book (``exact=False``): cap-weighted by ``listed`` (reals), no band."""
+        if index_shares is not None:
+            raise ValueError("`index_shares` (a fixed-share index) is for the exact book; a float64 book "
+                             "(exact=False) is cap-weighted by `listed` (its listed shares or supply)")
+        if price_band is not _DEFAULT_BAND and price_band is not None:
+            raise ValueError(f"`price_band` = {price_band!r}: a float64 book (exact=False) has no price band "
+                             "(KRX's daily limits live on its integer tick grid); pass None or leave it out")
+        n = len(universe)
+        lst = universe.shares.astype(np.float64) if listed is None else _validation.float64_array(listed, "listed")
+        px = universe.base_prices.astype(np.float64) if prices is None else _validation.float64_array(prices, "prices")
+        for arr, what in ((lst, "listed"), (px, "prices")):
+            if arr.shape[0] != n:
+                raise ValueError(f"`{what}` must have one entry per stock ({n}), got {arr.shape[0]}")
+        _validation.check_non_negative(lst, "listed")
+        _validation.check_positive(px, "prices")
+        member = _member_mask(universe, members, lst)
+        shares = np.where(member, lst, 0.0)
+        cap = exact_cap_f64(px, shares)
+        if cap <= 0:
+            raise ValueError("cannot build an index with no members (its cap is 0)")
+        fcap = float(cap)
+        if base_cap is not None:
+            divisor = _validation.calibrated_divisor(_validation.positive_float(base_cap, "base_cap"), base_value,
+                                                     fcap, f"`base_cap` = {base_cap!r}")
+        else:
+            target = base_value if level is None else _validation.positive_float(level, "level")
+            divisor = _validation.calibrated_divisor(fcap, target, fcap, f"`level` = {target!r}"
+                                                     if level is not None else f"`base_value` = {target!r}")
+        held = shares > 0
+        defn = IndexDefinition(name, [universe.codes[i] for i in np.flatnonzero(held)], base_value=base_value,
+                               follows_market=True)
+        self._core_set_state(px, shares, divisor, universe.code_index, running_pair(cap))
+        self._book_init(universe, [defn], lst, member, held.astype(np.float64)[None, :], px, None)
 
     # ------------------------------------------------------------------ book hooks
     def _core_prices(self) -> np.ndarray:
@@ -133,9 +209,13 @@ class IndexEngine(EngineCore, IndexBook):
     def _core_divisors(self) -> np.ndarray:
         return np.array([self.divisor])
 
-    def _core_install(self, prices, shares, divisors, universe, carries=None) -> None:
+    def _core_install(self, prices, shares, divisors, universe, carries=None, running=None) -> None:
         if carries is not None and carries.any():  # pragma: no cover - an engine is a price index
             raise AssertionError("an IndexEngine holds no dividend carry")
+        if prices.dtype == np.float64:  # a float64 book: the running cap given, else an exact recount
+            pair = running_pair(exact_cap_f64(prices, shares[0])) if running is None else tuple(running[0])
+            self._core_set_state(prices, shares[0], float(divisors[0]), universe.code_index, pair)
+            return
         self._core_set_state(prices, shares[0], float(divisors[0]), universe.code_index)
 
     # ------------------------------------------------------------------ reading
@@ -174,7 +254,11 @@ class IndexEngine(EngineCore, IndexBook):
         self._previous = np.array([float(value)])
 
     def recompute(self) -> float:
-        """Level from a full aggregation of the current prices (the check for ``level``)."""
+        """Level from a full aggregation of the current prices (the check for ``level``); for a
+        float64 book an exact rational recount rounded once (``level`` is within the documented
+        drift of it)."""
+        if not self.exact:
+            return float(exact_cap_f64(self.prices, self.index_shares)) / self.divisor
         return aggregate_cap(self.prices, self.index_shares) / self.divisor
 
     def ids_of(self, codes: Sequence[str]) -> np.ndarray:
@@ -255,8 +339,9 @@ class IndexEngine(EngineCore, IndexBook):
         idx = self._resolve_ids(ids)
         k = idx.shape[0]
         cur_p, cur_s = self.prices, self.index_shares
-        new_p = cur_p[idx] if prices is None else _validation.int64_array(prices, "prices")
-        new_s = cur_s[idx] if index_shares is None else _validation.int64_array(index_shares, "index_shares")
+        num = _validation.int64_array if self.exact else _validation.float64_array  # a float64 book: reals
+        new_p = cur_p[idx] if prices is None else num(prices, "prices")
+        new_s = cur_s[idx] if index_shares is None else num(index_shares, "index_shares")
         for arr, name in ((new_p, "prices"), (new_s, "index_shares")):
             if arr.shape[0] != k:
                 raise ValueError(f"`{name}` must have one entry per id ({k}), got {arr.shape[0]}")
@@ -351,10 +436,10 @@ def _sample_positions(sample_at: object, n_ticks: int) -> np.ndarray:
     return samples
 
 
-def _member_mask(universe: Universe, members: object) -> np.ndarray:
+def _member_mask(universe: Universe, members: object, listed: np.ndarray) -> np.ndarray:
     n = len(universe)
     if members is None:
-        return universe.shares > 0
+        return listed > 0
     if isinstance(members, str):
         raise TypeError(f"`members` must be a bool mask or a sequence of codes, got the string {members!r}")
     seq = members if isinstance(members, np.ndarray) else list(members)  # type: ignore[arg-type]

@@ -49,8 +49,10 @@ class StockState:
 class Plan:
     """Mutable view of the affected stocks; events read and write it in order."""
 
-    def __init__(self, lookup, date: object = None, dividends=None) -> None:
+    def __init__(self, lookup, date: object = None, dividends=None, exact: bool = True) -> None:
         self._lookup = lookup  # code -> StockState (a fresh copy) or None when unknown
+        # False for a float64 book: prices and listed shares are floats, there is no tick grid
+        self.exact = exact
         self._dividends = dividends  # code -> (amount, estimated) of its latest cash dividend, or None
         self.states: dict[str, StockState] = {}
         self.new_stocks: dict[str, tuple[str, str | None]] = {}  # code -> (name, sector)
@@ -74,6 +76,12 @@ class Plan:
                 raise KeyError(f"{type(event).__name__}: unknown stock code {code!r}")
             self.states[code] = st
         return self.states[code]
+
+    def exact_only(self, event: "Event", why: str) -> None:
+        """Refuse ``event`` on a float64 book, saying why it needs integer prices."""
+        if not self.exact:
+            raise ValueError(f"{type(event).__name__} on {getattr(event, 'code', '?')!r}: not defined for a float64 "
+                             f"book: {why}")
 
     def member(self, code: str, event: "Event") -> StockState:
         st = self.get(code, event)
@@ -121,6 +129,16 @@ class Split(Event):
     def apply(self, plan: Plan) -> None:
         st = plan.get(self.code, self)
         r = parse_ratio(self.ratio)
+        if not plan.exact:
+            # a float64 book has no tick grid: price / ratio and shares × ratio, each rounded
+            # once to float64 (the split is cap-neutral up to that rounding)
+            if self.grid is not None:
+                raise ValueError(f"Split on {self.code!r}: `grid` = {self.grid!r} rounds to whole price units; a "
+                                 "float64 book has none (leave grid=None: the price becomes price / ratio, "
+                                 "rounded once to float64)")
+            st.price = float(Fraction(st.price) / r)
+            st.listed = float(Fraction(st.listed) * r)
+            return
         new_listed = Fraction(st.listed) * r
         if new_listed.denominator != 1:
             raise ValueError(f"Split: {st.listed} shares × {r} of {self.code!r} is not a whole number of shares")
@@ -153,6 +171,8 @@ class RightsIssue(Event):
         _check_grid(self.grid)
 
     def apply(self, plan: Plan) -> None:
+        plan.exact_only(self, "its base price is KRX's ex-rights formula on whole won, rounded to the tick grid; "
+                              "give the new price with SetReferencePrice (and the shares with AdditionalListing)")
         st = plan.get(self.code, self)
         old = st.listed if self.old_shares is None else int(self.old_shares)
         if float(self.issue_price) >= st.price:
@@ -186,6 +206,8 @@ class BonusIssue(Event):
         _check_grid(self.grid)
 
     def apply(self, plan: Plan) -> None:
+        plan.exact_only(self, "its base price is KRX's formula on whole won, rounded to the tick grid; give the "
+                              "new price with SetReferencePrice (and the shares with AdditionalListing)")
         st = plan.get(self.code, self)
         old = st.listed if self.old_shares is None else int(self.old_shares)
         st.price = self._base_price(st.price, old, int(self.new_shares), rounding=self.rounding, date=plan.date,

@@ -262,6 +262,9 @@ class TradingDay:
         if not callable(getattr(book, "_feed_validated", None)) or not hasattr(book, "reference_prices"):
             raise TypeError(f"`book` must be an index book (IndexEngine, IndexFamily or a JournaledBook of "
                             f"one), got {type(book).__name__}")
+        if not getattr(book, "exact", True):
+            raise ValueError("`book` is a float64 book (exact=False): a TradingDay applies KRX's rules (integer won "
+                             "prices on the tick grid, ±30% limits); feed a float64 book with update_many")
         self.book = book
         if session is None:
             self.session = session_times(date, late_open=late_open, check_calendar=check_calendar)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -28,21 +29,55 @@ __all__ = [
     "BOOK_TYPES",
     "BookState",
     "RebaseRecord",
+    "exact_cap_f64",
     "exact_caps",
     "levels_of",
+    "running_pair",
 ]
 
 #: ``BookState.kind`` -> book class (IndexEngine, IndexFamily, …), registered by book.py users.
 BOOK_TYPES: dict[str, type] = {}
 
 
-def exact_caps(prices: np.ndarray, shares: np.ndarray, names: object = None, what: str = "`prices`") -> list[int]:
+def exact_cap_f64(prices: np.ndarray, shares: np.ndarray) -> Fraction:
+    """Exact Σ price × shares of float64 arrays, as a Fraction: the rational recount a float64
+    book's running cap is measured against (each double is m × 2**e, so the sum is one integer
+    over a common power of two: no rounding anywhere)."""
+    terms = []
+    for p, s in zip(prices.tolist(), shares.tolist()):
+        if s:
+            a, b = float(p).as_integer_ratio()
+            c, d = float(s).as_integer_ratio()
+            terms.append((a * c, (b * d).bit_length() - 1))
+    if not terms:
+        return Fraction(0)
+    top = max(t[1] for t in terms)
+    return Fraction(sum(n << (top - e) for n, e in terms), 1 << top)
+
+
+def running_pair(cap: Fraction) -> tuple[float, float]:
+    """An exact cap as a float64 book's running cap: the pair (hi, lo) of doubles with hi the
+    cap rounded to nearest and lo the rest rounded (hi + lo is the cap to ~2**-106)."""
+    hi = float(cap)
+    return hi, float(cap - Fraction(hi))
+
+
+def exact_caps(prices: np.ndarray, shares: np.ndarray, names: object = None, what: str = "`prices`") -> list:
     """Exact Σ price × shares of each index (Python ints), for (K, n) index shares.
 
     Each must fit in int64 (the books keep their running caps there): otherwise a
     ``ValueError`` names ``what`` (the argument, in backticks, or what changed), the index
-    (``names[k]`` when given) and the true cap.
+    (``names[k]`` when given) and the true cap. For a float64 book (float64 prices and
+    shares) each is a Fraction (:func:`exact_cap_f64`) whose float64 value must be finite.
     """
+    if prices.dtype.kind == "f" or shares.dtype.kind == "f":
+        caps = [exact_cap_f64(prices, row) for row in shares]
+        for k, c in enumerate(caps):
+            if c >= Fraction(1.7976931348623157e308):
+                label = names[k] if names is not None else k  # type: ignore[index]
+                raise ValueError(f"{what} would take the float64 aggregate cap of index {label!r} beyond "
+                                 "float64's range (Σ price × shares > 1.8e308)")
+        return caps
     out = []
     for k, row in enumerate(shares):
         try:
@@ -104,8 +139,9 @@ class RebaseRecord:
             raise ValueError(f"{where}: `ids` must be a tuple of stock ids in [0, {n_stocks}), got {self.ids!r:.200}")
         for name in ("cap_before", "cap_after"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-                raise ValueError(f"{where}: `{name}` must be an int >= 0, got {v!r}")
+            # an int (exact book), or a Fraction (a float64 book's exact caps)
+            if isinstance(v, bool) or not isinstance(v, numbers.Rational) or v < 0:
+                raise ValueError(f"{where}: `{name}` must be an int or Fraction >= 0, got {v!r}")
         for name in ("divisor_before", "divisor_after", "level_before", "level_after"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
@@ -148,6 +184,27 @@ class BookState:
     #: (record None) is the live day.
     history: list = field(default_factory=list)
     price_band: object = None  # the band's rate (None: no band), see IndexBook.price_band
+    #: a float64 book's (``IndexEngine(..., exact=False)``) running caps, (K, 2) float64: each
+    #: index's cap as the unevaluated sum cap + compensation, kept so that a restore or a
+    #: checkpoint gives the levels back bit for bit; None for an exact (int64) book.
+    running: np.ndarray | None = None
+
+    @property
+    def exact(self) -> bool:
+        """False for a float64 book (float64 prices, listed and index shares), else True."""
+        return not (isinstance(self.prices, np.ndarray) and self.prices.dtype == np.float64)
+
+    def levels(self) -> list[float]:
+        """Each index's level as the book computes it: ``(cap + carry) / divisor`` from the
+        exact caps, or for a float64 book ``(cap + compensation) / divisor`` from its running
+        caps (see :func:`levels_of`)."""
+        if self.running is None:
+            return levels_of(exact_caps(self.prices, self.index_shares), self.divisors, self.carries)
+        out = [(float(c) + float(e)) / float(d) for (c, e), d in zip(self.running.tolist(), self.divisors.tolist())]
+        for k, x in enumerate(out):
+            if not (math.isfinite(x) and x > 0):
+                raise ValueError(f"index {k}: the level (running cap) / divisor is {x!r}, not a finite number > 0")
+        return out
 
     def __repr__(self) -> str:
         k, n = self.index_shares.shape
@@ -159,17 +216,32 @@ class BookState:
         n, K = len(self.universe), len(self.definitions)
         if self.carries is None:
             self.carries = np.zeros(K)
-        for name, dtype, shape in (
-            ("prices", np.int64, (n,)), ("reference_prices", np.int64, (n,)), ("listed", np.int64, (n,)),
-            ("member", np.bool_, (n,)), ("index_shares", np.int64, (K, n)), ("factors", np.float64, (K, n)),
+        # a float64 book: float64 prices, reference prices, listed and index shares, and its
+        # running caps; an exact book: all four int64 and no running caps
+        num = np.int64 if self.exact else np.float64
+        checks = [
+            ("prices", num, (n,)), ("reference_prices", num, (n,)), ("listed", num, (n,)),
+            ("member", np.bool_, (n,)), ("index_shares", num, (K, n)), ("factors", np.float64, (K, n)),
             ("divisors", np.float64, (K,)), ("previous_levels", np.float64, (K,)), ("carries", np.float64, (K,)),
-        ):
+        ]
+        if not self.exact:
+            checks.append(("running", np.float64, (K, 2)))
+        elif self.running is not None:
+            raise ValueError("book state `running`: an exact (int64) book has no running float caps, got an array")
+        for name, dtype, shape in checks:
             a = getattr(self, name)
             if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != shape:
                 got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
                 raise ValueError(f"book state `{name}`: expected {np.dtype(dtype)} {shape}, got {got}")
         if K == 0:
             raise ValueError("book state has no index")
+        if not self.exact:
+            for name in ("prices", "reference_prices", "listed", "index_shares", "running"):
+                a = getattr(self, name)
+                if not np.isfinite(a).all():
+                    raise ValueError(f"book state `{name}` must be finite")
+            if (self.carries != 0).any():
+                raise ValueError("book state `carries`: a float64 book holds no total-return index")
         for name in ("prices", "reference_prices"):
             _validation.check_positive(getattr(self, name), f"book state {name}")
         _validation.check_non_negative(self.index_shares.reshape(-1), "book state index_shares")
@@ -183,6 +255,8 @@ class BookState:
             if not (np.isfinite(a).all() and (a > 0).all()):
                 raise ValueError(f"book state `{name}` must be finite and > 0, got {a.tolist()[:5]}")
         exact_caps(self.prices, self.index_shares, [d.name for d in self.definitions], "book state `prices`")
+        if self.running is not None:
+            self.levels()  # each running cap / divisor a finite level > 0
         if not np.isfinite(self.carries).all():
             raise ValueError("book state `carries` must be finite")
         for k, d in enumerate(self.definitions):

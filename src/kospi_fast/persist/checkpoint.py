@@ -24,7 +24,7 @@ from kospi_fast.persist.codec import (
     _reject_json_float,
     _UnknownEventType,
 )
-from kospi_fast.state import BOOK_TYPES, BookState, exact_caps, levels_of
+from kospi_fast.state import BOOK_TYPES, BookState, exact_caps
 from kospi_fast.universe import Universe
 
 __all__ = [
@@ -99,7 +99,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
     levels_now = np.asarray(book.levels, dtype=np.float64)  # type: ignore[attr-defined]
     u = st.universe
     caps = exact_caps(st.prices, st.index_shares)
-    levels = levels_of(caps, st.divisors, st.carries)
+    levels = st.levels()
     if [x.hex() for x in levels] != [float(x).hex() for x in levels_now]:
         raise RuntimeError("the book changed while it was being saved: save it under the writer's lock")
     arrays = [
@@ -108,6 +108,8 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
         ("member", st.member.astype(np.uint8)), ("index_shares", st.index_shares), ("factors", st.factors),
         ("divisors", st.divisors), ("previous_levels", st.previous_levels), ("carries", st.carries),
     ]
+    if st.running is not None:  # a float64 book's running caps (absent: an exact book)
+        arrays.append(("running", st.running))
     parts: list[bytes] = []
     meta: dict[str, dict] = {}
     off = 0
@@ -135,7 +137,7 @@ def encode_state(book: object, *, seq: int = 0, stream_id: str | None = None) ->
         "universe": {"codes": list(u.codes), "names": list(u.names),
                      "sectors": None if u.sectors is None else list(u.sectors)},
         "definitions": [_enc(d, f"definitions[{k}]") for k, d in enumerate(st.definitions)],
-        "caps": caps,
+        "caps": [_enc(c, "caps") for c in caps],  # ints (exact book) as themselves; Fractions tagged
         "levels": [_enc(x, "levels") for x in levels],
         "arrays": meta,
         "audit": [_enc(r, f"audit[{k}]") for k, r in enumerate(st.audit)],
@@ -253,14 +255,17 @@ def _decode_state(header: dict, section: memoryview, decode: _Decoder) -> BookSt
         applied={decode(e, f"applied[{k}]") for k, e in enumerate(header["applied"])},
         history=decode(header["history"], "history") if "history" in header else [],
         price_band=decode(header.get("price_band"), "price_band"),  # absent: written before bands
+        # a float64 book's running caps; absent in an exact book's checkpoint (and in older files)
+        running=_array(header, section, "running", (K, 2)) if "running" in header["arrays"] else None,
     )
     state.check()
     caps = exact_caps(state.prices, state.index_shares, [d.name for d in state.definitions])
-    if caps != header["caps"]:
+    recorded = [decode(c, "caps") for c in header["caps"]] if type(header["caps"]) is list else header["caps"]
+    if caps != recorded:
         raise ValueError(f"the prices and index shares give caps {caps[:3]}…, the header records "
                          f"{header['caps'][:3]}…")
     levels = [decode(x, "levels") for x in header["levels"]]
-    want = levels_of(caps, state.divisors, state.carries)
+    want = state.levels()
     if len(levels) != K or any(type(x) is not float or x.hex() != w.hex() for x, w in zip(levels, want)):
         raise ValueError("the levels differ from the recorded ones")
     return state

@@ -42,6 +42,7 @@ _RMAGIC = b"KFRC"
 _RHEADER = struct.Struct("<4sIQQI")  # magic, flags, seq, n ticks, payload crc32
 _RHEADER_SIZE = _RHEADER.size + 4  # + crc32 of the above = 32
 _R_TIMES = 1  # record flag: the payload carries times
+_R_FLOAT = 2  # record flag: the prices are float64 (a float64 book's trades), stored bit for bit
 _RCOMMIT = struct.Struct("<4sI")  # after the payload: b"KFOK", low 32 bits of the sequence number
 _RCOMMIT_MAGIC = b"KFOK"
 _MAX_TICKS = 1 << 40
@@ -50,7 +51,8 @@ _MAX_TICKS = 1 << 40
 # ---------------------------------------------------------------------------- journal
 @dataclasses.dataclass(frozen=True)
 class JournalRecord:
-    """One journaled batch: sequence number and the trades (little-endian int64 views)."""
+    """One journaled batch: sequence number and the trades (little-endian int64 views; the
+    prices float64 for a float64 book's batch)."""
 
     seq: int
     ids: np.ndarray
@@ -170,7 +172,7 @@ def _scan(path: str) -> _Scan:
             torn = size - off
             break
         _, rflags, seq, n, pcrc = _RHEADER.unpack_from(data, off)
-        if rflags & ~_R_TIMES or n > _MAX_TICKS:
+        if rflags & ~(_R_TIMES | _R_FLOAT) or n > _MAX_TICKS:
             raise CorruptStateError(path, f"journal record at byte {off}: bad flags {rflags} or count {n}")
         if seq != expect:
             raise CorruptStateError(path, f"journal record at byte {off} has sequence number {seq}, expected "
@@ -198,7 +200,16 @@ def _record(scan: _Scan, rec: tuple) -> JournalRecord:
     start = off + _RHEADER_SIZE
     cols = [np.frombuffer(scan.data, dtype="<i8", count=n, offset=start + k * 8 * n)
             for k in range(3 if flags & _R_TIMES else 2)]
-    return JournalRecord(seq=seq, ids=cols[0], prices=cols[1], times=cols[2] if len(cols) == 3 else None)
+    prices = cols[1].view("<f8") if flags & _R_FLOAT else cols[1]
+    return JournalRecord(seq=seq, ids=cols[0], prices=prices, times=cols[2] if len(cols) == 3 else None)
+
+
+def _whole(prices: object) -> bool:
+    """True when float prices are all whole numbers that int64 holds (an exact book's batch
+    given as floats: journaled as int64, as before)."""
+    a = np.asarray(prices)
+    with np.errstate(invalid="ignore"):
+        return bool(np.isfinite(a).all() and (a == np.floor(a)).all() and (np.abs(a) < 2.0**63).all())
 
 
 class Journal:
@@ -258,7 +269,8 @@ class Journal:
         self.truncated_tail = scan.torn_bytes
 
     def append(self, ids: object, prices: object, times: object = None) -> int:
-        """Append one batch (ids, prices and optional times, as int64) and return its sequence
+        """Append one batch (ids, prices and optional times, as int64; float prices, a float64
+        book's, as float64 bit for bit) and return its sequence
         number; flushed and (with ``fsync``) fsynced before returning. A failed write is cut
         back off the file; if even that fails the journal refuses further appends."""
         if self._fd < 0:
@@ -269,7 +281,10 @@ class Journal:
         a = np.asarray(ids)
         if a.ndim != 1 or (a.dtype.kind not in "iu" and a.size):
             raise TypeError(f"`ids` must be a 1-d integer array, got {a.dtype} {a.shape}")
-        cols = [a.astype("<i8"), _validation.int64_array(prices, "prices").astype("<i8")]
+        floats = np.asarray(prices).dtype.kind == "f" and not _whole(prices)
+        px = (_validation.float64_array(prices, "prices").astype("<f8").view("<i8") if floats
+              else _validation.int64_array(prices, "prices").astype("<i8"))
+        cols = [a.astype("<i8"), px]
         if times is not None:
             cols.append(_validation.int64_array(times, "times").astype("<i8"))
         for c, name in zip(cols[1:], ("prices", "times")):
@@ -277,7 +292,8 @@ class Journal:
         n = cols[0].shape[0]
         payload = b"".join(c.tobytes() for c in cols)
         seq = self.last_seq + 1
-        hdr = _RHEADER.pack(_RMAGIC, _R_TIMES if times is not None else 0, seq, n, zlib.crc32(payload))
+        flags = (_R_TIMES if times is not None else 0) | (_R_FLOAT if floats else 0)
+        hdr = _RHEADER.pack(_RMAGIC, flags, seq, n, zlib.crc32(payload))
         rec = hdr + struct.pack("<I", zlib.crc32(hdr)) + payload + _commit_marker(seq)
         try:
             half = len(rec) // 2

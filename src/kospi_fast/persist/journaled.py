@@ -149,7 +149,9 @@ class JournaledBook:
         return self._update_one(self.book.universe.check_id(stock_id), price)  # type: ignore[attr-defined]
 
     def _update_one(self, i: int, price: object) -> object:
-        out = self.update_many(np.array([i]), np.array([_validation.price_scalar(price)]))[0]
+        exact = getattr(self.book, "exact", True)
+        px = _validation.price_scalar(price) if exact else _validation.real_price(price)  # a float64 book: reals
+        out = self.update_many(np.array([i]), np.array([px]))[0]
         return float(out) if np.ndim(out) == 0 else out
 
     def set_price_band(self, rate: object) -> None:
