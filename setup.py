@@ -29,7 +29,7 @@ extensions = [
         [f"src/kospi_fast/{name}.pyx"],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=[] if os.name == "nt" else ["-O3"],
+        extra_compile_args=[] if os.name == "nt" else ["-O3", "-ffp-contract=off"],  # float64 paths: no FMA
     )
     for name in MODULES
 ]

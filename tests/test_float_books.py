@@ -370,3 +370,147 @@ def test_an_exact_checkpoint_has_no_running_caps(tmp_path):
     e.save(tmp_path / "x.ck")
     assert kf.IndexEngine.load(tmp_path / "x.ck").to_state().running is None
     assert os.path.getsize(tmp_path / "x.ck") > 0
+
+
+# ================================================================== float64 families
+from kospi_fast.definitions import IndexDefinition as Def  # noqa: E402
+
+FAMILY_DEFS = [
+    Def("ALL", COINS, level=1000.0, follows_market=True),
+    Def("TOP2", COINS[:2], level=500.0),
+    Def("EQ", COINS, weighting="equal", notional=1e6),
+    Def("PX", COINS[1:4], weighting="price"),
+    Def("FL", COINS[:3], float_ratios=[0.5, 0.25, 1.0]),
+    Def("ALL-TWIN", COINS, base_value=1000.0, follows_market=True),  # same shares as ALL: a twin slot
+]
+
+
+def crypto_family(defs=FAMILY_DEFS) -> kf.IndexFamily:
+    u = kf.Universe(COINS, COINS, [1] * 5, [1] * 5)
+    return kf.IndexFamily(u, defs, exact=False, listed=SUPPLY, prices=PRICE)
+
+
+def family_exact_levels(f: kf.IndexFamily) -> list[Fraction]:
+    st = f.to_state()
+    return [exact_cap_f64(st.prices, st.index_shares[k]) / Fraction(float(st.divisors[k])) for k in range(len(f))]
+
+
+def test_family_worked_example():
+    u = kf.Universe(["A", "B"], ["a", "b"], [0, 0], [1, 1])
+    f = kf.IndexFamily(u, [Def("CAP", ["A", "B"], level=100.0), Def("EQ", ["A", "B"], weighting="equal",
+                                                                       notional=10.0)],
+                       exact=False, listed=[0.5, 2.25], prices=[100.0, 10.0])
+    # CAP: 72.5 / 0.725; EQ: shares 10/100 = 0.1 and 10/10 = 1, cap 20, base value 100 -> divisor 0.2
+    assert f.divisors.tolist() == [0.725, 0.2] and f.levels.tolist() == [100.0, 100.0]
+    assert f.index_shares("EQ")[1].tolist() == [0.1, 1.0]
+    # EQ: 0.1 × 101.5 + 10 is 20.15 (the double 0.1 is a hair above 1/10); the compensated cap
+    # gives 100.75 where the plain float sum gives 100.74999999999999
+    assert f.update("A", 101.5).tolist() == [73.25 / 0.725, 100.75]
+    assert (0.1 * 101.5 + 10.0) / 0.2 == 100.74999999999999
+    assert f.exact is False and f.price_band is None
+
+
+def test_family_equals_the_float_engine_and_the_exact_family_on_integers():
+    # one index: the family's kernel is the engine's step, bit for bit
+    e, f = crypto_engine(), crypto_family([Def("CRYPTO5", COINS, level=1000.0)])
+    ids, px = crypto_stream(5000, seed=21)
+    assert f.update_many(ids, px)[:, 0].tobytes() == e.update_many(ids, px).tobytes()
+    # integer data below 2**53: the float family equals the exact family bit for bit
+    u = kf.sample_universe()
+    day = kf.simulate_day(u, n_ticks=20_000, seed=2)
+    defs = [Def("KOSPI", list(u.codes), level=2500.0), Def("TOP", list(u.codes[:50]), weighting="price")]
+    a = kf.IndexFamily(u, defs, price_band=None).update_many(day.ids, day.prices)
+    b = kf.IndexFamily(u, defs, exact=False).update_many(day.ids, day.prices.astype(np.float64))
+    assert a.tobytes() == b.tobytes()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 300), sample=st.booleans())
+def test_family_drift_against_a_fraction_recount(seed, m, sample):
+    f = crypto_family()
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 5, m)
+    px = np.array(PRICE)[ids] * np.exp(rng.normal(0, 0.05, m))
+    at = np.unique(rng.integers(0, m, 5)) if sample else None
+    rows = f.update_many(ids, px, sample_at=at)
+    assert rows.shape == (m if at is None else at.shape[0], len(FAMILY_DEFS))
+    want = family_exact_levels(f)
+    for k, x in enumerate(f.levels.tolist()):
+        assert abs(Fraction(x) - want[k]) <= DRIFT_BOUND * want[k]
+    assert rows[-1].tolist() == f.levels.tolist() or (at is not None and at[-1] != m - 1)
+    assert np.all(np.abs(f.recompute() - f.levels) <= DRIFT_BOUND * f.levels)
+    assert f.levels[5] == f.levels[0]  # the twin reads ALL's running cap
+
+
+def test_family_rejected_batches_and_trades_change_nothing():
+    f = crypto_family()
+    f.update_many([0, 1], [67_000.5, 3_500.25])
+    before, levels = state_bytes(f), f.levels.tolist()
+    for ids, prices, match in (([0, 9], [1.0, 2.0], r"`ids\[1\]` is out of range"),
+                               ([0, 1], [1.0, -1.0], r"`prices\[1\]` must be a finite number > 0"),
+                               ([0, 1], [1.0, float("nan")], r"`prices\[1\]` must be a finite number"),
+                               ([0, 4], [1.0, 1e300], r"`prices\[1\]` = 1e\+300 would take a float64 aggregate cap"),
+                               ([0], [1.0, 2.0], "same length")):
+        with pytest.raises(ValueError, match=match):
+            f.update_many(ids, prices)
+        assert state_bytes(f) == before and f.levels.tolist() == levels
+    for price in (0.0, float("inf"), True):
+        with pytest.raises((TypeError, ValueError)):
+            f.update("BTC", price)
+    assert state_bytes(f) == before
+    with pytest.raises(ValueError, match="price indices only"):
+        kf.IndexFamily(kf.Universe(COINS, COINS, [1] * 5, [1] * 5), [FAMILY_DEFS[0], FAMILY_DEFS[0].twin("total")],
+                       exact=False)
+    with pytest.raises(ValueError, match="has no price band"):
+        kf.IndexFamily(kf.Universe(COINS, COINS, [1] * 5, [1] * 5), FAMILY_DEFS, exact=False, price_band=0.3)
+
+
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_family_every_event_keeps_every_level(name):
+    f = crypto_family()
+    f.update_many(*crypto_stream(2000, seed=5))
+    before = f.levels
+    f.apply_events(CONTINUOUS[name], date="2026-03-11")
+    assert np.all(np.abs(f.levels - before) <= 4e-16 * before)
+    f.update_many(*crypto_stream(200, seed=6))
+    assert np.all(np.abs(f.recompute() - f.levels) <= DRIFT_BOUND * f.levels)
+
+
+def test_family_rebalance_roll_and_point_in_time():
+    f = crypto_family()
+    f.update_many(*crypto_stream(500, seed=7))
+    before = f.levels
+    out = f.rebalance({"TOP2": Def("TOP2", COINS[:3], level=500.0)})
+    assert abs(out["TOP2"][1] - before[1]) <= 2e-16 * before[1]
+    assert f.index_shares("TOP2")[1].tolist() == SUPPLY[:3]
+    closes = (f.prices * 1.01).tolist()
+    f.roll([ev.Split("SOL", 2)], closes=closes, date="2026-03-11")
+    comp = f.as_of("2026-03-10")["ALL"]
+    assert comp.shares.dtype == np.float64 and comp.shares.tolist() == SUPPLY
+    assert f.reference_prices[2] == closes[2] / 2
+
+
+def test_family_refused_events_change_nothing():
+    f = crypto_family()
+    before = state_bytes(f)
+    with pytest.raises(ValueError, match="BonusIssue"):
+        f.apply_events([ev.Split("BTC", 2), ev.BonusIssue("ETH", 5)])
+    assert state_bytes(f) == before
+
+
+def test_family_save_load_and_journal_bit_for_bit(tmp_path):
+    f = crypto_family()
+    f.update_many(*crypto_stream(3000, seed=8))
+    f.apply_events([ev.Delisting("PEPE")])
+    f.update_many(*crypto_stream(300, seed=9))
+    f.save(tmp_path / "f.ck")
+    g = kf.IndexFamily.load(tmp_path / "f.ck")
+    assert state_bytes(g) == state_bytes(f) and g.levels.tobytes() == f.levels.tobytes()
+    tail = crypto_stream(100, seed=10)
+    assert g.update_many(*tail).tobytes() == f.update_many(*tail).tobytes()
+    jb = JournaledBook.create(crypto_family(), tmp_path / "j.ck", tmp_path / "j.journal", fsync=False)
+    jb.update_many(*tail)
+    want = jb.book.levels
+    jb.close()
+    back, _ = kf.persist.recover(tmp_path / "j.ck", tmp_path / "j.journal")
+    assert back.levels.tobytes() == want.tobytes()

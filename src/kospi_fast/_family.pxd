@@ -27,3 +27,19 @@ cdef Py_ssize_t apply_ticks_family(
         const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
         double* out, const int64_t* sample_at, Py_ssize_t n_samples,
         const int32_t* src, const double* carry, const int32_t* twins, Py_ssize_t n_twins) noexcept nogil
+
+
+# The float64 family (``IndexFamily(..., exact=False)``): the same padded rows with float64
+# index shares ``sh``; each slot's cap is the unevaluated sum caps[k] + comps[k] (both in/out),
+# a trade adding (p - old) × sh[e] to each membership's slot with ``_ticks.add_f64`` (the
+# compensated step of the float64 engine and replay). ``out`` (may be NULL) gets the first
+# n_out levels (caps[src[k]] + comps[src[k]]) / divisors[k] after each trade (``sample_at``
+# NULL) or after each ascending position of ``sample_at``. A trade is refused when its id is
+# out of range, its price not a finite number > 0, or a cap it moves would leave float64's
+# range. Returns -1 or the index of the first refused trade (the trades before it applied, and
+# part of it: callers run on copies).
+cdef Py_ssize_t apply_ticks_family_f64(
+        double* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col, const double* sh,
+        double* caps, double* comps, const double* divisors, Py_ssize_t n_out, const int32_t* src,
+        const id_t* ids, const double* new_prices, Py_ssize_t n_ticks,
+        double* out, const int64_t* sample_at, Py_ssize_t n_samples) noexcept nogil

@@ -28,6 +28,8 @@ from libc.stdlib cimport calloc, free, malloc
 
 from kospi_fast._buffers cimport data, length, length_f64, length_i64, length_ids, same_length, shape_2d
 from kospi_fast._ticks cimport headroom_bound, id_t, kf_cap_add, move_price, share_total, trade_ok
+from kospi_fast._ticks cimport add_f64, trade_ok_f64
+from libc.math cimport isfinite
 
 import numpy as np
 
@@ -432,3 +434,110 @@ def caps_from_ell(prices, Py_ssize_t width, col, sh, Py_ssize_t n_slots):
             for e in range(i * width, i * width + width):
                 cp[colp[e]] += pp[i] * shp[e]
     return caps
+
+
+# ---------------------------------------------------------------------------- float64 family
+cdef inline void _row_f64(double* row, Py_ssize_t n_out, const double* caps, const double* comps,
+                          const double* divisors, const int32_t* src) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n_out):
+        row[k] = (caps[src[k]] + comps[src[k]]) / divisors[k]
+
+
+cdef Py_ssize_t apply_ticks_family_f64(
+        double* prices, Py_ssize_t n_stocks, Py_ssize_t width, const int32_t* col, const double* sh,
+        double* caps, double* comps, const double* divisors, Py_ssize_t n_out, const int32_t* src,
+        const id_t* ids, const double* new_prices, Py_ssize_t n_ticks,
+        double* out, const int64_t* sample_at, Py_ssize_t n_samples) noexcept nogil:
+    """See ``_family.pxd``. One loop: the float64 family is for other markets' indices, where a
+    trade's memberships are few; the int64 kernel's lazy paths are not repeated here."""
+    cdef Py_ssize_t t, e, s = 0, row
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef double p, d
+    cdef int32_t c
+    for t in range(n_ticks):
+        i = <uint64_t>ids[t]
+        p = new_prices[t]
+        if not trade_ok_f64(i, n, p):
+            return t
+        d = p - prices[i]
+        row = <Py_ssize_t>i * width
+        for e in range(row, row + width):
+            c = col[e]
+            add_f64(&caps[c], &comps[c], d * sh[e])
+            if not isfinite(caps[c]):
+                return t
+        prices[i] = p
+        if out != NULL:
+            if sample_at == NULL:
+                _row_f64(out + t * n_out, n_out, caps, comps, divisors, src)
+            else:
+                while s < n_samples and sample_at[s] == t:
+                    _row_f64(out + s * n_out, n_out, caps, comps, divisors, src)
+                    s += 1
+    return -1
+
+
+def run_family_f64(prices, Py_ssize_t width, col, sh, caps, comps, divisors, src, ids, new_prices, out,
+                   sample_at):
+    """Low-level driver of the float64 family kernel over prepared arrays, all 1-d C-contiguous
+    unless said: float64 ``prices`` (writeable, n_stocks), int32 ``col`` and float64 ``sh`` of
+    length n_stocks * width, float64 ``caps`` and ``comps`` (writeable) and ``divisors`` of one
+    length n_idx, int32 ``src`` of length n_idx (each in [0, n_idx)), int32 or int64 ``ids``
+    and float64 ``new_prices`` of one length, ``out`` None or a writeable 2-d float64 array with
+    a row per trade (per ``sample_at`` entry when given) and n_out <= n_idx columns,
+    ``sample_at`` None or int64 ascending trade positions. Every ``col`` entry must be < n_idx.
+    A wrong array is a TypeError or ValueError naming it, before anything is written. Mutates
+    prices, caps, comps, out. Returns the bad-trade index or -1."""
+    cdef Py_ssize_t n_stocks = length_f64(prices, "prices", True)
+    if width < 0:
+        raise ValueError(f"`width` must be >= 0, got {width}")
+    cdef Py_ssize_t n_cells = n_stocks * width
+    same_length(length(col, cnp.NPY_INT32, "col", "int32", False), "col", n_cells, "`prices` × `width`")
+    same_length(length_f64(sh, "sh"), "sh", n_cells, "`prices` × `width`")
+    cdef Py_ssize_t n_idx = length_f64(caps, "caps", True)
+    same_length(length_f64(comps, "comps", True), "comps", n_idx, "`caps`")
+    same_length(length_f64(divisors, "divisors"), "divisors", n_idx, "`caps`")
+    same_length(length(src, cnp.NPY_INT32, "src", "int32", False), "src", n_idx, "`caps`")
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
+    same_length(length_f64(new_prices, "new_prices"), "new_prices", n_ticks, "`ids`")
+    cdef const int64_t* sp = NULL
+    cdef Py_ssize_t n_samples = 0, e
+    if sample_at is not None:
+        n_samples = length_i64(sample_at, "sample_at")
+        sp = <const int64_t*>data(sample_at)
+    cdef double* op = NULL
+    cdef Py_ssize_t n_rows, n_out = n_idx
+    if out is not None:
+        shape_2d(out, cnp.NPY_FLOAT64, "out", "float64", True, &n_rows, &n_out)
+        same_length(n_rows, "out", n_ticks if sample_at is None else n_samples,
+                    "`ids`" if sample_at is None else "`sample_at`")
+        if n_out > n_idx:
+            raise ValueError(f"`out` has {n_out} columns, more than the {n_idx} of `caps`")
+        op = <double*>data(out)
+    cdef const int32_t* srcp = <const int32_t*>data(src)
+    for e in range(n_idx):
+        if <uint64_t>srcp[e] >= <uint64_t>n_idx:
+            raise ValueError(f"`src[{e}]` must be in [0, {n_idx}), got {srcp[e]}")
+    cdef const int32_t* colp = <const int32_t*>data(col)
+    for e in range(n_cells):
+        if <uint64_t>colp[e] >= <uint64_t>n_idx:
+            raise ValueError(f"`col[{e}]` must be in [0, {n_idx}), got {colp[e]}")
+    cdef double* pp = <double*>data(prices)
+    cdef const double* shp = <const double*>data(sh)
+    cdef double* cp = <double*>data(caps)
+    cdef double* ep = <double*>data(comps)
+    cdef const double* dp = <const double*>data(divisors)
+    cdef const double* npp = <const double*>data(new_prices)
+    cdef const void* ip = data(ids)
+    cdef Py_ssize_t bad
+    if narrow:
+        with nogil:
+            bad = apply_ticks_family_f64[int32_t](pp, n_stocks, width, colp, shp, cp, ep, dp, n_out, srcp,
+                                                  <const int32_t*>ip, npp, n_ticks, op, sp, n_samples)
+    else:
+        with nogil:
+            bad = apply_ticks_family_f64[int64_t](pp, n_stocks, width, colp, shp, cp, ep, dp, n_out, srcp,
+                                                  <const int64_t*>ip, npp, n_ticks, op, sp, n_samples)
+    return bad

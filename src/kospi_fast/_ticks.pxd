@@ -108,13 +108,20 @@ cdef Py_ssize_t apply_ticks_band(int64_t* prices, const int64_t* stock, Py_ssize
 # -ffast-math, which would fold the error terms to 0).
 cdef inline void step_f64(double* cap, double* comp, double* prices, const double* shares,
                           uint64_t i, double p) noexcept nogil:
-    cdef double term = (p - prices[i]) * shares[i]
+    add_f64(cap, comp, (p - prices[i]) * shares[i])
+    prices[i] = p
+
+
+# The compensated addition inside ``step_f64``: ``cap[0] + comp[0]`` moves by ``term``, the
+# addition's exact rounding error (TwoSum) going to ``comp``. The family's float64 kernel adds
+# one trade's move × index shares to each index holding the stock with it (one home of the
+# compensation: the engine, replay and the family take the same step).
+cdef inline void add_f64(double* cap, double* comp, double term) noexcept nogil:
     cdef double c = cap[0]
     cdef double t = c + term
     cdef double bp = t - c
     comp[0] += (c - (t - bp)) + (term - bp)
     cap[0] = t
-    prices[i] = p
 
 
 # A float64 trade's own check: id in [0, n) and 0 < p < inf (NaN fails both compares).

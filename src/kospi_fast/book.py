@@ -46,6 +46,28 @@ from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, exact_caps
 __all__ = ["IndexBook", "carry_divisor", "register_book"]
 
 
+class _DefaultBand:
+    """``price_band``'s default: KRX's ±30% (0.30) for an exact book, no band for a float64 book."""
+
+    def __repr__(self) -> str:
+        return "0.30"
+
+
+#: The books' ``price_band`` default (see :class:`_DefaultBand`).
+DEFAULT_BAND: object = _DefaultBand()
+
+
+def band_for(price_band: object, exact: bool) -> object:
+    """The band rate a book is built with: the default resolved (0.30 exact, None float64);
+    a float64 book refuses any band (KRX's daily limits live on its integer tick grid)."""
+    if price_band is DEFAULT_BAND:
+        return 0.30 if exact else None
+    if not exact and price_band is not None:
+        raise ValueError(f"`price_band` = {price_band!r}: a float64 book (exact=False) has no price band "
+                         "(KRX's daily limits live on its integer tick grid); pass None or leave it out")
+    return price_band
+
+
 def carry_divisor(divisor: float, cap_before: int, cap_after: int, carry_before: object = 0,
                   carry_after: object = 0) -> float:
     """A divisor rebased so the level does not move when the cap a level divides goes from
@@ -424,16 +446,19 @@ class IndexBook:
             if d.weighting == "cap":
                 moved = stay & (new_l != old_l)
                 # a float64 book's index shares are its listed shares (factor 1), unrounded
-                new_sh[moved] = shares_from_listed(new_l[moved], new_f[moved]) if exact else new_l[moved]
+                new_sh[moved] = shares_from_listed(new_l[moved], new_f[moved]) if exact else new_l[moved] * new_f[moved]
             elif d.weighting == "equal":  # keep the member's value in the index across a price-basis change
                 moved = stay & (new_p != old_p)
-                new_sh[moved] = np.maximum(
-                    np.rint(new_sh[moved].astype(np.float64) * old_p[moved] / new_p[moved]), 1).astype(np.int64)
+                if exact:
+                    new_sh[moved] = np.maximum(
+                        np.rint(new_sh[moved].astype(np.float64) * old_p[moved] / new_p[moved]), 1).astype(np.int64)
+                else:  # a float64 book: the value kept exactly up to one rounding, no whole shares
+                    new_sh[moved] = new_sh[moved] * old_p[moved] / new_p[moved]
             join = joining & ~held & np.array([joins_on_listing(d, sector_of[c]) for c in codes], dtype=bool)
             if join.any():
                 new_f[join] = 1.0
                 new_sh[join] = (new_l[join] if d.weighting == "cap" else 1 if d.weighting == "price" else
-                                equal_shares(d, new_p[join]))
+                                equal_shares(d, new_p[join], exact=exact))
             sh[idx], f[idx] = new_sh, new_f
         price_moved = new_p != old_p
         reference[idx[price_moved]] = new_p[price_moved]

@@ -332,21 +332,24 @@ class IndexDefinition:
 
 
 def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
-                  prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  prices: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The rebalance computation of one index: ``(index shares, factors)`` of ``defn``'s members
     ``ids`` at these listed shares and prices.
 
     ``factors`` are index shares per listed share for cap-weighted members (float ratio ×
     capping factor): between rebalances a change of listed shares moves the index shares to
     ``round(listed × factor)``. For "equal" and "fixed" indices the factor is 1 (unused).
+    ``exact=False`` (a float64 book): float64 index shares, nothing rounded to whole shares
+    (``listed × factor``, ``notional / price``).
     """
     m = ids.shape[0]
+    num = np.int64 if exact else np.float64
     if defn.weighting == "equal":
-        return equal_shares(defn, prices[ids]), np.ones(m)
+        return equal_shares(defn, prices[ids], exact=exact), np.ones(m)
     if defn.weighting == "price":
-        return np.ones(m, dtype=np.int64), np.ones(m)
+        return np.ones(m, dtype=num), np.ones(m)
     if defn.weighting == "fixed":
-        return np.array(defn.shares, dtype=np.int64), np.ones(m)
+        return np.array(defn.shares, dtype=num), np.ones(m)
     fr = np.ones(m) if defn.float_ratios is None else np.asarray(defn.float_ratios, dtype=np.float64)
     factor = fr.copy()
     if defn.cap_factors is not None:
@@ -358,12 +361,17 @@ def index_weights(defn: IndexDefinition, ids: np.ndarray, listed: np.ndarray,
             raise ValueError(f"index {defn.name!r}: member {defn.members[i]!r} has no shares to weight")
         w = cap_weights(mv, defn.caps)
         factor = fr * (w / (mv / mv.sum()))
+    if not exact:
+        return np.asarray(listed[ids], dtype=np.float64) * factor, factor
     return shares_from_listed(listed[ids], factor), factor
 
 
-def equal_shares(defn: IndexDefinition, prices: np.ndarray) -> np.ndarray:
-    """An equal-weighted index's shares at these prices: max(1, round(notional / price))."""
+def equal_shares(defn: IndexDefinition, prices: np.ndarray, *, exact: bool = True) -> np.ndarray:
+    """An equal-weighted index's shares at these prices: max(1, round(notional / price));
+    ``exact=False`` (a float64 book): ``notional / price`` itself."""
     notional = EQUAL_NOTIONAL if defn.notional is None else defn.notional
+    if not exact:
+        return float(notional) / np.asarray(prices, dtype=np.float64)
     return np.maximum(np.rint(notional / np.asarray(prices, dtype=np.float64)), 1).astype(np.int64)
 
 

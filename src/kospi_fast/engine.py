@@ -16,7 +16,7 @@ import numpy as np
 from kospi_fast import _session, _validation
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._engine import EngineCore
-from kospi_fast.book import IndexBook, register_book
+from kospi_fast.book import DEFAULT_BAND, IndexBook, band_for, register_book
 from kospi_fast.definitions import KOSPI_BASE_VALUE, IndexDefinition
 from kospi_fast.events import Event
 from kospi_fast.publish import published
@@ -25,14 +25,6 @@ from kospi_fast.universe import Universe
 
 __all__ = ["KOSPI_BASE_VALUE", "IndexEngine", "RebaseRecord", "published"]
 
-class _DefaultBand:
-    """``price_band``'s default: KRX's ±30% (0.30) for an exact book, no band for a float64 book."""
-
-    def __repr__(self) -> str:
-        return "0.30"
-
-
-_DEFAULT_BAND: object = _DefaultBand()
 
 
 @register_book
@@ -101,7 +93,7 @@ class IndexEngine(EngineCore, IndexBook):
         members: object = None,
         prices: object = None,
         name: str = "KOSPI",
-        price_band: object = _DEFAULT_BAND,
+        price_band: object = DEFAULT_BAND,
         exact: bool = True,
         listed: object = None,
     ) -> None:
@@ -120,8 +112,7 @@ class IndexEngine(EngineCore, IndexBook):
             self._init_f64(universe, level, base_cap, base_value, index_shares, members, prices, name,
                            price_band, listed)
             return
-        if price_band is _DEFAULT_BAND:
-            price_band = 0.30
+        price_band = band_for(price_band, True)
         n = len(universe)
         if listed is not None:
             lst = _validation.int64_array(listed, "listed")
@@ -169,9 +160,7 @@ class IndexEngine(EngineCore, IndexBook):
         if index_shares is not None:
             raise ValueError("`index_shares` (a fixed-share index) is for the exact book; a float64 book "
                              "(exact=False) is cap-weighted by `listed` (its listed shares or supply)")
-        if price_band is not _DEFAULT_BAND and price_band is not None:
-            raise ValueError(f"`price_band` = {price_band!r}: a float64 book (exact=False) has no price band "
-                             "(KRX's daily limits live on its integer tick grid); pass None or leave it out")
+        band_for(price_band, False)
         n = len(universe)
         lst = universe.shares.astype(np.float64) if listed is None else _validation.float64_array(listed, "listed")
         px = universe.base_prices.astype(np.float64) if prices is None else _validation.float64_array(prices, "prices")

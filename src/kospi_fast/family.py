@@ -15,12 +15,12 @@ import numpy as np
 
 from kospi_fast import _validation, kospi200
 from kospi_fast._engine import first_outside_band
-from kospi_fast._family import caps_from_ell, run_family
+from kospi_fast._family import caps_from_ell, run_family, run_family_f64
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
-from kospi_fast.book import IndexBook, register_book
+from kospi_fast.book import DEFAULT_BAND, IndexBook, band_for, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
 from kospi_fast.events import Event
-from kospi_fast.state import BookState, RebaseRecord, exact_caps
+from kospi_fast.state import BookState, RebaseRecord, exact_cap_f64, exact_caps, running_pair
 from kospi_fast.universe import Universe
 
 __all__ = ["EQUAL_NOTIONAL", "IndexDefinition", "IndexFamily", "cap_weights"]
@@ -41,7 +41,16 @@ class IndexFamily(IndexBook):
         history read by :meth:`as_of`; each :meth:`roll` with ``date=`` adds one).
     price_band : float, Fraction, Decimal or None
         Each trade must lie within ``± price_band`` of its stock's reference price (default
-        0.30, KRX's daily limit; None: no band); see :attr:`IndexEngine.price_band`.
+        0.30, KRX's daily limit; None: no band); see :attr:`IndexEngine.price_band`. A float64
+        family has none.
+    exact : bool
+        False: a float64 family (see :class:`~kospi_fast.IndexEngine`'s ``exact``): float
+        prices and ``listed`` shares, index shares not rounded to whole shares (``listed ×
+        factor``, ``notional / price``), each index's running cap compensated. Price indices
+        only (a total-return index's dividends are KRX's, in won).
+    listed : array_like, optional
+        Listed shares (supply) per stock, >= 0 (default: the universe's shares); reals for a
+        float64 family.
 
     Examples
     --------
@@ -53,10 +62,11 @@ class IndexFamily(IndexBook):
     """
 
     _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_divisors", "_caps",
-                                 "_levels", "_src", "_twins", "_carry", "_history", "_band"}
+                                 "_levels", "_src", "_twins", "_carry", "_history", "_band", "_comps"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
-                 date: object = None, price_band: object = 0.30) -> None:
+                 date: object = None, price_band: object = DEFAULT_BAND, exact: bool = True,
+                 listed: object = None) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
         defs = list(definitions)
@@ -68,27 +78,44 @@ class IndexFamily(IndexBook):
                 raise TypeError(f"`definitions[{k}]` must be an IndexDefinition, got {d!r}")
             if names.index(d.name) != k:
                 raise ValueError(f"`definitions[{k}]`: duplicate index name {d.name!r}")
+        if not isinstance(exact, bool):
+            raise TypeError(f"`exact` must be a bool, got {exact!r}")
+        price_band = band_for(price_band, exact)
         n = len(universe)
-        px = universe.base_prices.copy() if prices is None else _validation.int64_array(prices, "prices")
-        if px.shape[0] != n:
-            raise ValueError(f"`prices` must have one entry per stock ({n}), got {px.shape[0]}")
+        num = _validation.int64_array if exact else _validation.float64_array
+        if prices is None:
+            px = universe.base_prices.copy() if exact else universe.base_prices.astype(np.float64)
+        else:
+            px = num(prices, "prices")
+        lst = (universe.shares.copy() if exact else universe.shares.astype(np.float64)) if listed is None \
+            else num(listed, "listed")
+        for arr, what in ((px, "prices"), (lst, "listed")):
+            if arr.shape[0] != n:
+                raise ValueError(f"`{what}` must have one entry per stock ({n}), got {arr.shape[0]}")
         _validation.check_positive(px, "prices")
-        shares, factors = _weights_matrix(universe, defs, universe.shares, px)
+        _validation.check_non_negative(lst, "listed")
+        if not exact:
+            for k, d in enumerate(defs):
+                if d.returns != "price":
+                    raise ValueError(f"`definitions[{k}]` {d.name!r} is a {d.returns!r}-return index: a float64 "
+                                     "family holds price indices only (dividends are reinvested in won)")
+        shares, factors = _weights_matrix(universe, defs, lst, px, exact=exact)
         caps = exact_caps(px, shares, [d.name for d in defs])
         divisors = np.empty(len(defs))
         for k, d in enumerate(defs):
             if caps[k] <= 0:
                 raise ValueError(f"index {d.name!r} has a cap of 0")
+            cap = caps[k] if exact else float(caps[k])
             if d.base_cap is not None:
-                divisors[k] = _validation.calibrated_divisor(d.base_cap, d.base_value, caps[k],
+                divisors[k] = _validation.calibrated_divisor(d.base_cap, d.base_value, cap,
                                                              f"index {d.name!r}: `base_cap` = {d.base_cap!r}")
             else:
                 target = d.base_value if d.level is None else d.level
-                divisors[k] = _validation.calibrated_divisor(caps[k], target, caps[k],
+                divisors[k] = _validation.calibrated_divisor(cap, target, cap,
                                                              f"index {d.name!r}: `level` = {target!r}")
         day = None if date is None else _validation.as_date(date, "date")
         self._core_install(px, shares, divisors, universe)
-        self._book_init(universe, defs, universe.shares, universe.shares > 0, factors, px, price_band)
+        self._book_init(universe, defs, lst, lst > 0, factors, px, price_band)
         self._history: list = [(day, None)]
 
     # ------------------------------------------------------------------ book hooks
@@ -104,7 +131,15 @@ class IndexFamily(IndexBook):
     def _core_carries(self) -> np.ndarray:
         return self._carry[: self._shares.shape[0]].copy()
 
-    def _core_install(self, prices, shares, divisors, universe, carries=None) -> None:
+    def _core_running(self) -> np.ndarray | None:
+        """A float64 family's running caps, (K, 2): each index's (cap, compensation) (a
+        twin's, its price index's); None for an exact family."""
+        if self._comps is None:
+            return None
+        src = self._src[: len(self._defs)]
+        return np.stack([self._caps[src], self._comps[src]], axis=1)
+
+    def _core_install(self, prices, shares, divisors, universe, carries=None, running=None) -> None:
         """Lay the memberships out by stock, padded to the widest row (see ``_family.pyx``),
         and recount every cap. Called with validated arrays only.
 
@@ -126,11 +161,12 @@ class IndexFamily(IndexBook):
         slot = np.arange(stock.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
         # padding position j points at its own dummy slot K + j (see _family.pyx)
         ell_col = np.broadcast_to(np.arange(K, K + width, dtype=np.int32), (n, width)).copy()
-        ell_sh = np.zeros((n, width), dtype=np.int64)
+        num = np.float64 if prices.dtype == np.float64 else np.int64  # a float64 family: reals
+        ell_sh = np.zeros((n, width), dtype=num)
         ell_col[stock, slot] = col
         ell_sh[stock, slot] = sh
-        self._prices = np.ascontiguousarray(prices, dtype=np.int64)
-        self._shares = np.ascontiguousarray(shares, dtype=np.int64)
+        self._prices = np.ascontiguousarray(prices, dtype=num)
+        self._shares = np.ascontiguousarray(shares, dtype=num)
         self._shares.flags.writeable = False
         self._width = width
         self._col = ell_col.reshape(-1)
@@ -144,8 +180,18 @@ class IndexFamily(IndexBook):
         # levels read another way than caps[k] / divisors[k]: refreshed per trade when every
         # trade is output
         self._twins = np.flatnonzero((src != np.arange(K)) | (self._carry[:K] != 0)).astype(np.int32)
-        self._caps = self._full_caps()
-        self._levels = (self._caps[self._src] + self._carry) / self._divisors
+        if num is np.float64:
+            # each own-row index's running cap: as saved (bit for bit), else an exact recount
+            self._caps, self._comps = np.zeros(K + width), np.zeros(K + width)
+            for k in np.flatnonzero(src == np.arange(K)):
+                pair = running_pair(exact_cap_f64(self._prices, self._shares[k])) if running is None \
+                    else tuple(running[k])
+                self._caps[k], self._comps[k] = pair
+            self._levels = (self._caps[self._src] + self._comps[self._src]) / self._divisors
+        else:
+            self._comps = None
+            self._caps = self._full_caps()
+            self._levels = (self._caps[self._src] + self._carry) / self._divisors
         self._band = None  # the book sets it around the reference prices (_core_set_band)
 
     def _core_set_band(self, lower, upper) -> None:
@@ -159,6 +205,9 @@ class IndexFamily(IndexBook):
             self._band = (lo, hi)
 
     def _core_band(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._comps is not None:  # a float64 family: any finite price > 0
+            n = self._prices.shape[0]
+            return np.full(n, 5e-324), np.full(n, 1.7976931348623157e308)
         if self._band is None:
             n = self._prices.shape[0]
             return np.ones(n, dtype=np.int64), np.full(n, _validation.INT64_MAX, dtype=np.int64)
@@ -177,8 +226,11 @@ class IndexFamily(IndexBook):
     @property
     def caps(self) -> np.ndarray:
         """Exact aggregate caps (price units × shares), int64 shape (n_indices,) (a twin's is its
-        price index's)."""
-        return self._caps[self._src[: len(self._defs)]]
+        price index's); a float64 family's running caps, each rounded to one float64."""
+        src = self._src[: len(self._defs)]
+        if self._comps is not None:
+            return self._caps[src] + self._comps[src]
+        return self._caps[src]
 
     @property
     def divisors(self) -> np.ndarray:
@@ -203,7 +255,12 @@ class IndexFamily(IndexBook):
         return ids, self._shares[k, ids].copy()
 
     def recompute(self) -> np.ndarray:
-        """Levels from a full aggregation (the check for ``levels``)."""
+        """Levels from a full aggregation (the check for ``levels``); for a float64 family an
+        exact rational recount of each cap, rounded once (``levels`` are within the
+        documented drift of it)."""
+        if self._comps is not None:
+            return np.array([float(exact_cap_f64(self._prices, self._shares[k])) / self._divisors[k]
+                             for k in range(len(self._defs))])
         return ((self._full_caps()[self._src] + self._carry) / self._divisors)[: len(self._defs)]
 
     # ------------------------------------------------------------------ trades
@@ -230,6 +287,8 @@ class IndexFamily(IndexBook):
             ``out`` when given.
         """
         n = len(self.universe)
+        if self._comps is not None:
+            return self._update_many_f64(ids, prices, sample_at, out)
         ids, prices = prepare_ticks(ids, prices, n, "prices")
         m = prices.shape[0]
         samples = None
@@ -256,6 +315,39 @@ class IndexFamily(IndexBook):
         self._prices, self._caps, self._levels = work_p, work_c, work_l
         return out
 
+    def _update_many_f64(self, ids: object, prices: object, sample_at: object, out: object) -> np.ndarray:
+        """A float64 family's batch (``_family.run_family_f64``, the compensated step), all or
+        nothing: the kernel runs on copies, swapped in when every trade was good."""
+        n = len(self.universe)
+        ids = _validation.id_array(ids, "ids", n, check_range=False)
+        prices = _validation.float64_array(prices, "prices")
+        _validation.check_same_length(ids, "ids", prices, "prices")
+        m = prices.shape[0]
+        samples = None
+        if sample_at is not None:
+            samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
+            if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
+                raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
+        shape = (m if samples is None else samples.shape[0], len(self._defs))
+        target = _validation.out_array(out, shape, (ids, prices, samples))
+        if target is None:
+            target = np.empty(shape, dtype=np.float64)
+        work_p, work_c, work_e = self._prices.copy(), self._caps.copy(), self._comps.copy()
+        bad = run_family_f64(work_p, self._width, self._col, self._sh, work_c, work_e, self._divisors,
+                             self._src, ids, prices, target, samples)
+        if bad != -1:
+            i, p = int(ids[bad]), float(prices[bad])
+            if not 0 <= i < n:
+                raise ValueError(f"`ids[{bad}]` is out of range: ids must be in [0, {n}), got {i}")
+            if not 0 < p <= 1.7976931348623157e308:
+                raise ValueError(f"`prices[{bad}]` must be a finite number > 0, got {p!r}")
+            raise _validation.overflow_refused(
+                f"`prices[{bad}]` = {p!r} would take a float64 aggregate cap beyond float64's range; nothing was "
+                "applied", bad)
+        self._prices, self._caps, self._comps = work_p, work_c, work_e
+        self._levels = (work_c[self._src] + work_e[self._src]) / self._divisors
+        return target
+
     def _raise_bad_tick(self, k: int, ids: np.ndarray, prices: np.ndarray, work_p: np.ndarray,
                         work_c: np.ndarray) -> None:
         """The error for trade ``k``, refused by the kernel (``work_p``/``work_c``: the state
@@ -274,16 +366,18 @@ class IndexFamily(IndexBook):
         """One trade (code as a str, price in price units); returns the levels after it. An integer is
         refused (it may be a code whose leading zeros were lost): ids go to :meth:`update_id`."""
         i = self.universe.id_of(code)
-        p = _validation.price_scalar(price)
+        p = _validation.price_scalar(price) if self._comps is None else _validation.real_price(price)
         return self._update_one(i, p)
 
     def update_id(self, stock_id: int, price: object) -> np.ndarray:
         """One trade of the stock with this id (row of the universe); returns the levels."""
         i = self.universe.check_id(stock_id)
-        p = _validation.price_scalar(price)
+        p = _validation.price_scalar(price) if self._comps is None else _validation.real_price(price)
         return self._update_one(i, p)
 
-    def _update_one(self, i: int, p: int) -> np.ndarray:
+    def _update_one(self, i: int, p: int | float) -> np.ndarray:
+        if self._comps is not None:
+            return self.update_many(np.array([i]), np.array([p], dtype=np.float64))[0]
         if self._band is not None and not self._band[0][i] <= p <= self._band[1][i]:
             self._band_error(-1, i, p)
         return self.update_many(np.array([i]), np.array([p], dtype=np.int64))[0]
@@ -324,7 +418,7 @@ class IndexFamily(IndexBook):
         shares, factors = self._core_shares(), self._factors.copy()
         prices = self._prices.copy()
         for k in ks:
-            s_k, f_k = _weights_matrix(self.universe, [defs[k]], self._listed, prices)
+            s_k, f_k = _weights_matrix(self.universe, [defs[k]], self._listed, prices, exact=self.exact)
             shares[k], factors[k] = s_k[0], f_k[0]
             if not (shares[k] > 0).any():  # (no int64 sum: it could wrap for huge share counts)
                 raise ValueError(f"index {defs[k].name!r} would have a cap of 0 (no member has index shares)")
@@ -405,7 +499,8 @@ class IndexFamily(IndexBook):
         records = self._roll(events, closes, date, then)
         if closed is not None:
             if closes is not None:
-                closed["prices"] = tuple(_validation.int64_array(closes, "closes").tolist())
+                num = _validation.int64_array if self.exact else _validation.float64_array
+                closed["prices"] = tuple(num(closes, "closes").tolist())
             hist[-1] = (hist[-1][0], closed)
             hist.append((day, None))
         return records
@@ -490,10 +585,11 @@ class IndexFamily(IndexBook):
 
 
 def _weights_matrix(universe: Universe, defs: Sequence[IndexDefinition], listed: np.ndarray,
-                    prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(K, n) index shares and factors of ``defs`` (the rebalance computation)."""
+                    prices: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(K, n) index shares and factors of ``defs`` (the rebalance computation; float64 index
+    shares, unrounded, for a float64 family)."""
     n = len(universe)
-    shares = np.zeros((len(defs), n), dtype=np.int64)
+    shares = np.zeros((len(defs), n), dtype=np.int64 if exact else np.float64)
     factors = np.zeros((len(defs), n), dtype=np.float64)
     index = universe.code_index
     for k, d in enumerate(defs):
@@ -502,6 +598,6 @@ def _weights_matrix(universe: Universe, defs: Sequence[IndexDefinition], listed:
             if c not in index:
                 raise KeyError(f"index {d.name!r}: `members[{j}]` {c!r} is not in the universe")
             ids[j] = index[c]
-        sh, f = index_weights(d, ids, listed, prices)
+        sh, f = index_weights(d, ids, listed, prices, exact=exact)
         shares[k, ids], factors[k, ids] = sh, f
     return shares, factors

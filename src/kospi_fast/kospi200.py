@@ -674,8 +674,16 @@ def _composition(book, k: int, prices: np.ndarray) -> Composition:
         joined = ~in_def
         fr[joined] = factors[joined]
     shares = book._shares[k]  # the family's (read-only) index shares
+    num = _num_dtype(shares)  # int64, or float64 for a float64 family
     return Composition(tuple(codes_all[i] for i in ids.tolist()), fr[ids], cf[ids],
-                       np.asarray(shares[ids], dtype=np.int64), np.asarray(prices, dtype=np.int64)[ids])
+                       np.asarray(shares[ids], dtype=num), np.asarray(prices, dtype=num)[ids])
+
+
+def _num_dtype(values: object) -> type:
+    """float64 for a float64 family's prices/shares (floats), else int64."""
+    if isinstance(values, np.ndarray):
+        return np.float64 if values.dtype.kind == "f" else np.int64
+    return np.float64 if any(type(v) is float for v in values) else np.int64  # type: ignore[attr-defined]
 
 
 def snapshot(book, prices: np.ndarray | None = None) -> dict[str, Composition]:
@@ -703,7 +711,7 @@ def day_record(book, hist: list, prices: np.ndarray) -> dict:
     known = _resolve(hist, len(hist) - 2) if len(hist) >= 2 else None
     codes = tuple(book.universe.codes)
     rec: dict = {"codes": None if known is not None and known[0] == codes else codes,
-                 "prices": tuple(np.asarray(prices, dtype=np.int64).tolist()), "indices": {}}
+                 "prices": tuple(np.asarray(prices, dtype=_num_dtype(prices)).tolist()), "indices": {}}
     for k, name in enumerate(book.names):
         fields = _index_fields(book, k)
         old = None if known is None else known[2].get(name)
@@ -744,13 +752,13 @@ def _resolve(hist: list, pos: int) -> tuple:
 def _compositions(resolved: tuple) -> dict[str, Composition]:
     codes, prices, fields = resolved
     index = {c: i for i, c in enumerate(codes)}
-    px = np.asarray(prices, dtype=np.int64)
+    px = np.asarray(prices, dtype=_num_dtype(list(prices)))
     out = {}
     for name, (members, fr, cf, sh) in fields.items():
         if not (len(members) == len(fr) == len(cf) == len(sh)):
             raise ValueError(f"history: the fields of {name!r} have different lengths")
         out[name] = Composition(tuple(members), np.array(fr, dtype=np.float64), np.array(cf, dtype=np.float64),
-                                np.array(sh, dtype=np.int64), px[[index[c] for c in members]])
+                                np.array(sh, dtype=_num_dtype(list(sh))), px[[index[c] for c in members]])
     return out
 
 
