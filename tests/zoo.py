@@ -489,6 +489,108 @@ def family_strategy(draw):
     return tuple(args)
 
 
+def family_f64_args(seed=0, n=8, K=3, m=40, *, mode="rows", id_dtype=np.int64, edits=(), all_columns=False,
+                    n_samples=5, twins=0, scale=1.0):
+    """Arguments of run_family_f64: the layout of ``ell`` with fractional float64 index shares,
+    crypto-like float prices (``scale`` times a lognormal), running caps started from a plain
+    float sum (comps 0), ``twins`` slots reading another slot's cap. mode as family_args.
+    ``edits``: (position, id or None, price or None) with price a float (0.0, -1.0, nan, inf)."""
+    width, col, sh_i, _ = ell(seed, n, K, twins=twins)
+    rng = np.random.default_rng(seed + 7)
+    sh = np.where(sh_i > 0, sh_i * rng.uniform(0.5, 1.5, sh_i.shape[0]), 0.0)
+    prices = rng.lognormal(0, 3, n) * scale
+    n_slots = K + width
+    caps, comps = np.zeros(n_slots), np.zeros(n_slots)
+    for e in range(n * width):
+        caps[col[e]] += prices[e // width] * sh[e]
+    src = np.arange(n_slots, dtype=np.int32)
+    if twins:
+        src[K - twins:K] = rng.integers(0, K - twins, twins)
+    divisors = np.ones(n_slots)
+    divisors[:K] = [c / rng.uniform(50, 5000) if c else 1.0 for c in caps[src[:K]].tolist()]
+    ids = rng.integers(0, max(n, 1), m) if n else np.zeros(m, dtype=np.int64)
+    px = prices[ids] * np.exp(rng.normal(0, 0.05, m)) if n else np.ones(m)
+    for pos, i, p in edits:
+        if pos < m:
+            if i is not None:
+                ids[pos] = n if i == "n" else i
+            if p is not None:
+                px[pos] = p
+    n_out = n_slots if all_columns else K
+    sample_at = out = None
+    if mode == "rows":
+        out = np.full((m, n_out), np.nan)
+    elif mode in ("dense", "sparse", "empty"):
+        count = 0 if mode == "empty" else n_samples
+        pos = np.sort(rng.integers(0, max(m, 1), count)) if m else np.zeros(0, np.int64)
+        if count and m:
+            pos[0], pos[-1] = 0, m - 1
+        sample_at = pos.astype(np.int64)
+        out = np.full((sample_at.shape[0], n_out), np.nan)
+    return (prices, width, col, sh, caps, comps, divisors, src, ids.astype(id_dtype), px, out, sample_at)
+
+
+def family_f64_collect(ret, args):
+    # prices, the running caps (both halves) and the rows written, bit for bit
+    return (ret, args[0].copy(), args[4].copy(), args[5].copy(), None if args[10] is None else args[10].copy())
+
+
+def family_f64_cases() -> list[Case]:
+    out = []
+    for mode in ("none", "rows", "dense", "empty"):
+        for n, K, m in ((0, 1, 0), (1, 1, 1), (8, 3, 40), (30, 5, 400)):
+            for id_dtype in (np.int64, np.int32):
+                out.append(Case(f"{mode}-n{n}-K{K}-m{m}-{np.dtype(id_dtype)}",
+                                lambda n=n, K=K, m=m, mo=mode, d=id_dtype: family_f64_args(n + K, n, K, m, mode=mo,
+                                                                                        id_dtype=d)))
+    for label, edits in {"price-0-first": [(0, None, 0.0)], "bad-id-middle": [(200, -1, None)],
+                         "nan-last": [(399, None, float("nan"))], "inf": [(50, None, float("inf"))],
+                         "negative": [(7, None, -1.5)], "id-n-then-price": [(10, "n", None), (20, None, 0.0)],
+                         "cap-overflow": [(30, None, 1e306)], "tiny-prices": [(5, None, 5e-324)]}.items():
+        out.append(Case(label, lambda e=edits: family_f64_args(11, 30, 5, 400, mode="rows", edits=e)))
+    out.append(Case("twins-rows", lambda: family_f64_args(15, 30, 5, 400, mode="rows", twins=2, all_columns=True)))
+    out.append(Case("twins-dense", lambda: family_f64_args(15, 30, 5, 400, mode="dense", twins=2, n_samples=40)))
+    out.append(Case("satoshi-scale", lambda: family_f64_args(16, 12, 3, 200, mode="rows", scale=1e-8)))
+    base = lambda: family_f64_args(14, 8, 3, 40, mode="rows")  # noqa: E731
+    based = lambda: family_f64_args(14, 8, 3, 40, mode="dense")  # noqa: E731
+    out += [
+        refused(base, "prices-int64", 0, lambda a: a.astype(np.int64)),
+        refused(base, "prices-readonly", 0, _readonly),
+        refused(base, "col-int64", 2, lambda a: a.astype(np.int64)),
+        refused(base, "col-out-of-range", 2, lambda a: np.where(np.arange(a.shape[0]) == 1, 999, a).astype(np.int32)),
+        refused(base, "sh-int64", 3, lambda a: a.astype(np.int64)),
+        refused(base, "caps-short", 4, lambda a: a[:-1].copy()),
+        refused(base, "comps-readonly", 5, _readonly),
+        refused(base, "divisors-float32", 6, lambda a: a.astype(np.float32)),
+        refused(base, "src-out-of-range", 7, lambda a: np.where(np.arange(a.shape[0]) == 2, -1, a).astype(np.int32)),
+        refused(base, "ids-float64", 8, _f64),
+        refused(base, "new_prices-int64", 9, lambda a: a.astype(np.int64)),
+        refused(base, "out-float32", 10, lambda a: a.astype(np.float32)),
+        refused(base, "out-rows-short", 10, lambda a: a[:-1].copy()),
+        refused(based, "sample_at-int32", 11, lambda a: a.astype(np.int32)),
+    ]
+    return out
+
+
+@st.composite
+def family_f64_strategy(draw):
+    n = draw(st.integers(0, 8))
+    K = draw(st.integers(1, 4))
+    m = draw(st.integers(0, 30))
+    args = list(family_f64_args(draw(st.integers(0, 2**16)), n, K, m,
+                                mode=draw(st.sampled_from(["none", "rows", "dense"])),
+                                all_columns=draw(st.booleans()), n_samples=draw(st.integers(0, 4)),
+                                id_dtype=draw(st.sampled_from([np.int64, np.int32])), twins=draw(st.integers(0, K - 1)),
+                                scale=draw(st.sampled_from([1e-8, 1.0, 1e5]))))
+    ids, px = args[8], args[9]
+    for k in range(m):
+        if draw(st.integers(0, 9)) == 0:
+            ids[k] = draw(st.sampled_from([-1, n, n + 5]))
+        if draw(st.integers(0, 9)) == 0:
+            px[k] = draw(st.sampled_from([0.0, -1.0, float("nan"), float("inf"), 1e306, 5e-324]))
+    return tuple(args)
+
+
 def ell_args(seed=0, n=8, K=3, *, n_slots=None, col_edit=None, width_zero=False):
     width, col, sh, pmax = ell(seed, n, K)
     rng = np.random.default_rng(seed)
@@ -1229,6 +1331,7 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._rebase.apply_changes_inplace": Pair(changes_cases, changes_strategy, mutated=(0, 1)),
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),
+    "kospi_fast._family.run_family_f64": Pair(family_f64_cases, family_f64_strategy, collect=family_f64_collect),
     "kospi_fast._session.run_validated": Pair(lambda: day_cases(VALIDATED), lambda: day_strategy(VALIDATED)(),
                                               mutated=tuple(VALIDATED.index(k) for k in ("prices", "levels", "status", "counts"))),
     "kospi_fast._session.classify": Pair(lambda: day_cases(CLASSIFY), lambda: day_strategy(CLASSIFY)(),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from bisect import bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -55,6 +56,7 @@ __all__ = [
     "rebase_divisor",
     "replay",
     "run_family",
+    "run_family_f64",
     "run_validated",
     "carry_divisor",
     "first_outside_band",
@@ -379,6 +381,85 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     caps[:] = final
     if bad == -1:
         levels[:] = [(float(final[j]) + a) / d for j, a, d in zip(reads, adds, divs)]
+    return bad
+
+
+def run_family_f64(prices, width, col, sh, caps, comps, divisors, src, ids, new_prices, out, sample_at):
+    """Slow run_family_f64 for the float64 family: the padded-row layout trade by trade in
+    Python floats (IEEE doubles, each operation correctly rounded as in C)."""
+    # Contract (the seam's): prices float64 (writable); col int32 and sh float64 of length
+    # n_stocks × width; caps, comps (writable) and divisors float64, one per cap slot; src
+    # int32, one per slot, each in range; ids int32/int64; new_prices float64; out None or
+    # float64 C-contiguous (rows, n_out <= n_slots); sample_at None or int64 ascending trade
+    # positions. A trade moving stock i from old to p adds (p - old) × sh[e] to the running cap
+    # caps[k] + comps[k] of each membership e of stock i (in row order, padding included) by
+    # TwoSum: t = c + x; b = t - c; comps[k] += (c - (t - b)) + (x - b); caps[k] = t — the
+    # rounding error of every addition kept, so the pair is the exact sum of the rounded terms.
+    # The first trade with a bad id, a price not a finite number > 0, or a membership whose cap
+    # leaves float64's range (its own and the earlier memberships' adds then done, its price
+    # not set) stops the batch; its index is returned, else -1. Row t of `out` (sample_at None)
+    # or row s (sample_at[s] == t) holds (caps[src[k]] + comps[src[k]]) / divisors[k] for the
+    # first n_out slots after trade t; other rows are left untouched. (The drift of these
+    # levels from an exact rational recount is tested in tests/test_float_books.py.)
+    n = _length(prices, "prices", _F64, writable=True)
+    width = _int_scalar(width, "width")
+    if width < 0:
+        raise ValueError(f"`width` must be >= 0, got {width}")
+    _same(_length(col, "col", _I32), "col", n * width)
+    _same(_length(sh, "sh", _F64), "sh", n * width)
+    n_slots = _length(caps, "caps", _F64, writable=True)
+    _same(_length(comps, "comps", _F64, writable=True), "comps", n_slots)
+    _same(_length(divisors, "divisors", _F64), "divisors", n_slots)
+    _same(_length(src, "src", _I32), "src", n_slots)
+    m = _length(ids, "ids", _IDS)
+    _same(_length(new_prices, "new_prices", _F64), "new_prices", m)
+    rows_at: dict[int, list[int]] = {}
+    if sample_at is not None:
+        _length(sample_at, "sample_at", _I64)
+        for r, t in enumerate(sample_at.tolist()):
+            rows_at.setdefault(t, []).append(r)
+    n_out = n_slots
+    if out is not None:
+        _check(out, "out", _F64, writable=True, ndim=2)
+        _same(out.shape[0], "out", m if sample_at is None else sample_at.shape[0])
+        n_out = out.shape[1]
+        if n_out > n_slots:
+            raise ValueError(f"`out` has {n_out} columns, more than the {n_slots} of `caps`")
+    reads = src.tolist()
+    for k, j in enumerate(reads):
+        if not 0 <= j < n_slots:
+            raise ValueError(f"`src[{k}]` must be in [0, {n_slots}), got {j}")
+    cols, shs = col.tolist(), sh.tolist()
+    for e, k in enumerate(cols):
+        if not 0 <= k < n_slots:
+            raise ValueError(f"`col[{e}]` must be in [0, {n_slots}), got {k}")
+    cur, cs, es, divs = prices.tolist(), caps.tolist(), comps.tolist(), divisors.tolist()
+    bad = -1
+    for t, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
+        if not (0 <= i < n and 0.0 < p <= sys.float_info.max):
+            bad = t
+            break
+        d = p - cur[i]
+        for e in range(i * width, i * width + width):
+            k, x = cols[e], d * shs[e]
+            c = cs[k]
+            total = c + x
+            b = total - c
+            es[k] += (c - (total - b)) + (x - b)
+            cs[k] = total
+            if not math.isfinite(total):
+                bad = t
+                break
+        if bad != -1:
+            break
+        cur[i] = p
+        if out is None:
+            continue
+        for r in ([t] if sample_at is None else rows_at.get(t, ())):
+            out[r, :] = [(cs[reads[k]] + es[reads[k]]) / divs[k] for k in range(n_out)]
+    prices[:] = cur
+    caps[:] = cs
+    comps[:] = es
     return bad
 
 
@@ -841,6 +922,7 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._rebase.apply_changes_inplace", apply_changes_inplace),
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),
+    ("kospi_fast._family.run_family_f64", run_family_f64),
     ("kospi_fast._session.run_validated", run_validated),
     ("kospi_fast._session.classify", classify),
     ("kospi_fast._session.feed_engine", feed_engine),
