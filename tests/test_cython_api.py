@@ -234,6 +234,14 @@ def test_kernels_float_family_and_validating_kernels_equal_the_python_drivers(co
     assert _family.run_family(*fast) == consumer.family(*mine[:10], mine[10]) == -1
     for k in (0, 4, 6, 10):  # prices, caps, levels, rows
         assert fast[k].tobytes() == mine[k].tobytes()
+    # float64 family, a row per trade; add_f64 keeps what an addition loses
+    args = zoo.family_f64_args(6, 30, 5, 600, mode="rows")
+    fast = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    assert _family.run_family_f64(*fast) == -1
+    assert consumer.family_f64(*mine[:8], mine[8].astype(np.int64), mine[9], mine[10]) == (-1, 1.0, 1e-17)
+    for k in (0, 4, 5, 10):  # prices, caps, compensations, rows
+        assert fast[k].tobytes() == mine[k].tobytes()
     # validating
     from test_kernel_seams import CALL, CLOSE, LATE, OPEN, RULES, TABLES, _day
 

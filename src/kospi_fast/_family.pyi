@@ -25,3 +25,17 @@ def caps_from_ell(
     sh: npt.NDArray[np.int64],
     n_slots: int,
 ) -> npt.NDArray[np.int64]: ...
+def run_family_f64(
+    prices: npt.NDArray[np.float64],  # double[::1], mutated
+    width: int,  # Py_ssize_t, memberships per stock (padded)
+    col: npt.NDArray[np.int32],  # const int32_t[::1]
+    sh: npt.NDArray[np.float64],  # const double[::1]
+    caps: npt.NDArray[np.float64],  # double[::1], mutated: running caps
+    comps: npt.NDArray[np.float64],  # double[::1], mutated: their compensations
+    divisors: npt.NDArray[np.float64],  # const double[::1]
+    src: npt.NDArray[np.int32],  # const int32_t[::1], cap slot of each level
+    ids: npt.NDArray[np.integer],  # const int32_t/int64_t[::1]
+    new_prices: npt.NDArray[np.float64],  # const double[::1]
+    out: npt.NDArray[np.float64] | None,  # double[:, ::1] or NULL
+    sample_at: npt.NDArray[np.int64] | None,  # const int64_t[::1] or NULL
+) -> int: ...

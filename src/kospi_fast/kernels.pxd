@@ -54,7 +54,8 @@ from kospi_fast._overflow cimport kf_cap_add as cap_add_checked
 #     priced <= headroom_bound(cap, share_total(...)) cannot overflow, take cap_step; re-take
 #     the bound after a checked step.
 # step_f64(&cap, &comp, prices, shares, i, p): the float64 step, compensated (cap + comp).
-from kospi_fast._ticks cimport (cap_step, cap_step_checked, headroom_bound, id_t, move_price,
+# add_f64(&cap, &comp, term): its compensated addition (TwoSum), for per-membership updates.
+from kospi_fast._ticks cimport (add_f64, cap_step, cap_step_checked, headroom_bound, id_t, move_price,
                                 share_total, step_f64, trade_ok, trade_ok_f64)
 
 
@@ -72,8 +73,9 @@ cdef inline bint step_i64(int64_t* cap, int64_t* prices, const int64_t* shares, 
 from kospi_fast._aggregate cimport checked_cap_i64, sum_cap_f64, sum_cap_i64
 # One index over a tick stream: apply_ticks_i64 (exact int64), apply_ticks_f64 (float64).
 from kospi_fast._ticks cimport apply_ticks_f64, apply_ticks_i64
-# K indices over one stream (padded rows by stock): apply_ticks_family.
-from kospi_fast._family cimport apply_ticks_family
+# K indices over one stream (padded rows by stock): apply_ticks_family (exact int64),
+# apply_ticks_family_f64 (float64, compensated).
+from kospi_fast._family cimport apply_ticks_family, apply_ticks_family_f64
 # The validating (KRX rules) kernel: DayRules, apply_validated.
 from kospi_fast._session cimport DayRules, apply_validated
 # A rebasing moment (new prices and shares of some stocks): apply_changes_i64.

@@ -186,6 +186,21 @@ def family(int64_t[::1] prices, Py_ssize_t width, const int32_t[::1] col, const 
     return bad
 
 
+def family_f64(double[::1] prices, Py_ssize_t width, const int32_t[::1] col, const double[::1] sh,
+               double[::1] caps, double[::1] comps, const double[::1] divisors, const int32_t[::1] src,
+               const int64_t[::1] ids, const double[::1] new_prices, double[:, ::1] out):
+    """K.apply_ticks_family_f64, a row of levels per trade; and a float64 running cap of one's
+    own moved by K.add_f64 with each trade's first membership's term (the same TwoSum)."""
+    cdef Py_ssize_t bad
+    with nogil:
+        bad = K.apply_ticks_family_f64(&prices[0], prices.shape[0], width, &col[0], &sh[0], &caps[0], &comps[0],
+                                       &divisors[0], out.shape[1], &src[0], &ids[0], &new_prices[0], ids.shape[0],
+                                       &out[0, 0], NULL, 0)
+    cdef double c = 1.0, e = 0.0
+    K.add_f64(&c, &e, 1e-17)  # 1 + 1e-17 rounds to 1: the lost part kept in e
+    return bad, c, e
+
+
 def validated(int64_t[::1] prices, const int64_t[::1] shares, const int64_t[::1] lower,
               const int64_t[::1] upper, const uint8_t[::1] halted, const int64_t[::1] thresholds,
               const int64_t[::1] ticks, const uint8_t[::1] grid, const int64_t[:, ::1] fast,
