@@ -67,10 +67,12 @@ def family() -> kf.IndexFamily:
     return kf.IndexFamily(u, defs, price_band=None)
 
 
-def check_memberships(fam: kf.IndexFamily, gone: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def check_memberships(fam: kf.IndexFamily, gone: set[str] = frozenset(),  # type: ignore[assignment]
+                      basket: dict[str, int] | None = None) -> None:
     """The index shares each definition's rule implies, computed here independently. ``gone``:
     codes that left the market at some point (a stock relisted later rejoins only the indices
-    that follow the market or its sector)."""
+    that follow the market or its sector). ``basket``: the fixed Basket's expected shares
+    (given 1 each, scaled by every split since)."""
     st_ = fam.to_state()
     listed, member, sh = st_.listed, st_.member, st_.index_shares
     sectors = fam.universe.sectors
@@ -86,7 +88,8 @@ def check_memberships(fam: kf.IndexFamily, gone: set[str] = frozenset()) -> None
             assert sh[k["KOSPI 200"], i] == 0, c
         assert sh[k["Sector A"], i] == (listed[i] if member[i] and sectors[i] == "A" else 0), c
         assert (sh[k["EW"], i] >= 1) == (c in EW and stayed), c
-        assert sh[k["Basket"], i] == (1 if c in BASKET and stayed else 0), c
+        want = (basket or {}).get(c, 1)
+        assert sh[k["Basket"], i] == (want if c in BASKET and stayed else 0), c
 
 
 def snapshot(fam: kf.IndexFamily) -> tuple:
@@ -299,6 +302,7 @@ def test_random_event_sequences_keep_every_level(data):
     gone: set[str] = set()
     fresh = [f"9{k:05d}" for k in range(8)]
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    basket = dict.fromkeys(BASKET, 1)  # fixed shares: a split scales them (half-up, once a batch)
     for _ in range(data.draw(st.integers(1, 6))):
         batch = [_event(data, fam, fresh) for _ in range(data.draw(st.integers(1, 4)))]
         before, snap = fam.levels, snapshot(fam)
@@ -308,8 +312,13 @@ def test_random_event_sequences_keep_every_level(data):
             assert snapshot(fam) == snap  # rejected: nothing changed
         else:
             assert_continuous(before, fam)
+            for c in basket:
+                r = math.prod((Fraction(e.ratio) if not isinstance(e.ratio, str) else
+                               Fraction(int(e.ratio.split(":")[1]), int(e.ratio.split(":")[0]))
+                               for e in batch if isinstance(e, Split) and e.code == c), start=Fraction(1))
+                basket[c] = max(1, math.floor(basket[c] * r + Fraction(1, 2)))
             gone |= {c for c, m in zip(fam.universe.codes, fam.members) if not m}
-            check_memberships(fam, gone)
+            check_memberships(fam, gone, basket)
         n = len(fam.universe)  # then some trades: incremental == full recount, bit for bit
         ids = rng.integers(0, n, 200)
         px = np.maximum(1, (fam.prices[ids] * rng.uniform(0.9, 1.1, 200))).astype(np.int64)

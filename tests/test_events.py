@@ -399,22 +399,44 @@ def test_failed_batch_does_not_mark_effective_events_applied(eng):
     assert eng.listed_shares[0] == 120
 
 
-def test_custom_index_shares_engine_keeps_its_shares_through_events():
+def test_custom_index_shares_engine_keeps_its_shares_through_events_but_a_split():
     """Decision (docs/methodology-notes.md, "Index books"): given ("fixed") index shares are
     not tied to listed shares: share-count and price-basis events leave them alone and the
-    divisor absorbs the price change, as a price-weighted index does."""
+    divisor absorbs the price change — except a split, which redenominates the shares they
+    count: they scale by its ratio (rounded half-up to a whole share), so the member keeps its
+    weight (issue 18; a price-weighted index, weighting="price", keeps 1 share and the divisor
+    absorbs the split)."""
     u = kf.Universe([A, B], ["x", "y"], [100, 1000], [10_000, 50_000])
     e = kf.IndexEngine(u, level=1000.0, index_shares=[50, 400], price_band=None)
     level = e.level
     e.apply_events([AdditionalListing(A, 20)])
     assert e.index_shares.tolist() == [50, 400] and e.listed_shares.tolist() == [120, 1000]
     assert e.level == level and e.divisor == e.audit[-1].divisor_before
-    e.apply_events([Split(B, 10)])  # 50,000 -> 5,000 won, still 400 index shares
-    assert e.prices.tolist() == [10_000, 5_000] and e.index_shares.tolist() == [50, 400]
-    assert e.level == pytest.approx(level, rel=1e-15) and e.level == e.recompute()
+    e.apply_events([Split(B, 10)])  # 50,000 -> 5,000 won; 400 -> 4,000 index shares
+    assert e.prices.tolist() == [10_000, 5_000] and e.index_shares.tolist() == [50, 4_000]
+    assert e.level == level and e.divisor == e.audit[-2].divisor_after  # cap-neutral: no rebase needed
     e.apply_events([SetReferencePrice(A, 9_000)])
-    assert e.prices[0] == 9_000 and e.index_shares.tolist() == [50, 400]
+    assert e.prices[0] == 9_000 and e.index_shares.tolist() == [50, 4_000]
     assert e.level == pytest.approx(level, rel=1e-15)
+    # a 3-for-2 split: 50 × 3/2 = 75; then a 1-for-3 reverse split: 25 × ... rounded half-up
+    e.apply_events([Split(A, "2:3")])
+    assert e.index_shares.tolist() == [75, 4_000] and e.prices[0] == 6_000
+    e.apply_events([Split(A, Fraction(1, 2)), Split(A, Fraction(1, 3))])  # together: 75 / 6 = 12.5 -> 13
+    assert e.index_shares[0] == 13 and e.level == pytest.approx(level, rel=1e-15)
+    assert e.level == e.recompute()
+
+
+def test_a_split_of_a_price_weighted_member_is_absorbed_by_the_divisor():
+    u = kf.Universe([A, B], ["x", "y"], [100, 1000], [10_000, 50_000])
+    fam = kf.IndexFamily(u, [kf.IndexDefinition("PW", [A, B], weighting="price", level=100.0),
+                             kf.IndexDefinition("FX", [A, B], weighting="fixed", shares=[3, 5], level=100.0)],
+                         price_band=None)
+    d0 = fam.divisors
+    fam.apply_events([Split(B, 5)])  # 50,000 -> 10,000 won
+    assert fam.index_shares("PW")[1].tolist() == [1, 1] and fam.index_shares("FX")[1].tolist() == [3, 25]
+    # PW: the cap 60,000 -> 20,000, the divisor absorbs it; FX: 280,000 both sides, unchanged
+    assert fam.divisors.tolist() == [d0[0] / 3, d0[1]]
+    assert fam.levels.tolist() == pytest.approx([100.0, 100.0], rel=1e-15)
 
 
 CONSTRUCTION_ERRORS = {

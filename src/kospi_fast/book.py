@@ -19,7 +19,8 @@ a member leaving the market leaves the index; a cap-weighted member's index shar
 ``round(listed × factor)`` (factor = float ratio × capping factor, fixed between rebalances)
 when its listed shares change; an equal-weighted member keeps its value in the index across a
 price-basis change (``shares × old price / new price``, rounded); a "fixed" member keeps
-its given shares (the divisor absorbs a split, as a price-weighted index does); a new
+its given shares through every event but a split, which scales them by its ratio (they count
+the stock's shares); a new
 listing joins the indices that follow the market or its sector. Each index whose members
 changed is rebased, ``divisor × cap_after / cap_before`` at the same prices, so no level
 moves; everything is checked before anything is installed, so a rejected batch changes
@@ -38,7 +39,8 @@ import numpy as np
 from kospi_fast import _session, _validation, krx, persist
 from kospi_fast._rebase import rebase_divisor
 from kospi_fast.definitions import IndexDefinition, equal_shares, joins_on_listing, shares_from_listed
-from kospi_fast.events import CashDividend, DividendCorrection, Event, Plan, StockState, dividend_amount
+from kospi_fast.events import (CashDividend, DividendCorrection, Event, Plan, Split, StockState, dividend_amount,
+                               parse_ratio)
 from kospi_fast.persist.codec import check_storable
 from kospi_fast.state import BOOK_TYPES, BookState, RebaseRecord, exact_caps
 
@@ -435,6 +437,7 @@ class IndexBook:
         sector_of = {c: plan.new_stocks[c][1] if c in plan.new_stocks else
                      (universe.sectors[index[c]] if universe.sectors is not None else None) for c in codes}
         joining = new_m & ~old_m
+        splits = _split_ratios(events)  # code -> product of this batch's split ratios
         for k, d in enumerate(self._defs):
             sh, f = shares[k], factors[k]
             held = f[idx] > 0
@@ -454,6 +457,11 @@ class IndexBook:
                         np.rint(new_sh[moved].astype(np.float64) * old_p[moved] / new_p[moved]), 1).astype(np.int64)
                 else:  # a float64 book: the value kept exactly up to one rounding, no whole shares
                     new_sh[moved] = new_sh[moved] * old_p[moved] / new_p[moved]
+            elif d.weighting == "fixed" and splits:
+                # given index shares count the stock's shares: a split redenominates them
+                for j, c in enumerate(codes):
+                    if stay[j] and c in splits:
+                        new_sh[j] = _split_shares(new_sh[j].item(), splits[c], d.name, c)
             join = joining & ~held & np.array([joins_on_listing(d, sector_of[c]) for c in codes], dtype=bool)
             if join.any():
                 new_f[join] = 1.0
@@ -806,6 +814,28 @@ class IndexBook:
         ``kospi_fast.persist.CorruptStateError`` (a ``ValueError``) naming the file and the
         problem when it is damaged, and ``TypeError`` when it holds another kind of book."""
         return persist.load(path, cls=cls, event_types=event_types)
+
+
+def _split_ratios(events: Sequence[Event]) -> dict[str, Fraction]:
+    """{code: product of the ratios of the batch's splits of that code}."""
+    out: dict[str, Fraction] = {}
+    for ev in events:
+        if isinstance(ev, Split):
+            out[ev.code] = out.get(ev.code, Fraction(1)) * parse_ratio(ev.ratio)
+    return out
+
+
+def _split_shares(shares: int | float, ratio: Fraction, index: str, code: str) -> int | float:
+    """A fixed member's index shares after a split of ``ratio``: ``shares × ratio``, rounded
+    half-up to a whole share (at least 1) in an exact book, rounded once to float64 in a float64
+    book."""
+    if isinstance(shares, float):
+        return float(Fraction(shares) * ratio)
+    x = Fraction(shares) * ratio
+    out = max(1, (2 * x.numerator + x.denominator) // (2 * x.denominator))
+    if out > _validation.INT64_MAX:
+        raise ValueError(f"the split of {code!r} takes its index shares in {index!r} beyond int64: {out}")
+    return out
 
 
 def _check_band(rate: object) -> object:
