@@ -120,10 +120,17 @@ def live_and_other_designs() -> None:
                                    rebalances=[(1, [0], [16_000])], return_state=True)
     floats: npt.NDArray[np.float64] = kf.replay(np.array([1.5]), np.array([64_250.5]), 10.0, np.array([0]),
                                                 np.array([64_300.25]), exact=False)
+    crypto = kf.IndexEngine(us, exact=False, listed=[19_700_000.5, 120_100_000.25], prices=[64_250.5, 3_120.75],
+                            price_band=None)
+    moved: float = crypto.update("AAPL", 64_300.25) + crypto.update_id(1, 3_119.5)
+    exact: bool = crypto.exact and fam.exact
+    fcoins = kf.IndexFamily(us, [IndexDefinition("CAP", ("AAPL", "BRK.B"), level=100.0)], exact=False,
+                            listed=np.array([0.5, 2.25]))
+    frows: npt.NDArray[np.float64] = fcoins.update_many(np.array([0]), np.array([64_300.25]))
     kernels.check_api_version(kernels.API_VERSION)
     w: bench.Workload = bench.synthetic_workload(n_ticks=10_000)
     print(status, when, as_json, bars, closed, one, kind, payload, stats, st.cap, st.divisor, floats, w,
-          kernels.CAP_MAX, pub)
+          kernels.CAP_MAX, pub, moved, exact, frows)
 
 
 if __name__ == "__main__":
