@@ -56,13 +56,13 @@ class _DefaultBand:
 
 
 #: The books' ``price_band`` default (see :class:`_DefaultBand`).
-DEFAULT_BAND: object = _DefaultBand()
+_DEFAULT_BAND: object = _DefaultBand()
 
 
-def band_for(price_band: object, exact: bool) -> object:
+def _band_for(price_band: object, exact: bool) -> object:
     """The band rate a book is built with: the default resolved (0.30 exact, None float64);
     a float64 book refuses any band (KRX's daily limits live on its integer tick grid)."""
-    if price_band is DEFAULT_BAND:
+    if price_band is _DEFAULT_BAND:
         return 0.30 if exact else None
     if not exact and price_band is not None:
         raise ValueError(f"`price_band` = {price_band!r}: a float64 book (exact=False) has no price band "

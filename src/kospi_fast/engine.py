@@ -16,7 +16,7 @@ import numpy as np
 from kospi_fast import _session, _validation
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._engine import EngineCore
-from kospi_fast.book import DEFAULT_BAND, IndexBook, band_for, register_book
+from kospi_fast.book import _DEFAULT_BAND, IndexBook, _band_for, register_book
 from kospi_fast.definitions import KOSPI_BASE_VALUE, IndexDefinition
 from kospi_fast.events import Event
 from kospi_fast.publish import published
@@ -93,7 +93,7 @@ class IndexEngine(EngineCore, IndexBook):
         members: object = None,
         prices: object = None,
         name: str = "KOSPI",
-        price_band: object = DEFAULT_BAND,
+        price_band: object = _DEFAULT_BAND,
         exact: bool = True,
         listed: object = None,
     ) -> None:
@@ -112,7 +112,7 @@ class IndexEngine(EngineCore, IndexBook):
             self._init_f64(universe, level, base_cap, base_value, index_shares, members, prices, name,
                            price_band, listed)
             return
-        price_band = band_for(price_band, True)
+        price_band = _band_for(price_band, True)
         n = len(universe)
         if listed is not None:
             lst = _validation.int64_array(listed, "listed")
@@ -160,7 +160,7 @@ class IndexEngine(EngineCore, IndexBook):
         if index_shares is not None:
             raise ValueError("`index_shares` (a fixed-share index) is for the exact book; a float64 book "
                              "(exact=False) is cap-weighted by `listed` (its listed shares or supply)")
-        band_for(price_band, False)
+        _band_for(price_band, False)
         n = len(universe)
         lst = universe.shares.astype(np.float64) if listed is None else _validation.float64_array(listed, "listed")
         px = universe.base_prices.astype(np.float64) if prices is None else _validation.float64_array(prices, "prices")

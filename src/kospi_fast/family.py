@@ -17,7 +17,7 @@ from kospi_fast import _validation, kospi200
 from kospi_fast._engine import first_outside_band
 from kospi_fast._family import caps_from_ell, run_family, run_family_f64
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
-from kospi_fast.book import DEFAULT_BAND, IndexBook, band_for, register_book
+from kospi_fast.book import _DEFAULT_BAND, IndexBook, _band_for, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
 from kospi_fast.events import Event
 from kospi_fast.state import BookState, RebaseRecord, exact_cap_f64, exact_caps, running_pair
@@ -65,7 +65,7 @@ class IndexFamily(IndexBook):
                                  "_levels", "_src", "_twins", "_carry", "_history", "_band", "_comps"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
-                 date: object = None, price_band: object = DEFAULT_BAND, exact: bool = True,
+                 date: object = None, price_band: object = _DEFAULT_BAND, exact: bool = True,
                  listed: object = None) -> None:
         if not isinstance(universe, Universe):
             raise TypeError(f"`universe` must be a kospi_fast.Universe, got {type(universe).__name__}")
@@ -80,7 +80,7 @@ class IndexFamily(IndexBook):
                 raise ValueError(f"`definitions[{k}]`: duplicate index name {d.name!r}")
         if not isinstance(exact, bool):
             raise TypeError(f"`exact` must be a bool, got {exact!r}")
-        price_band = band_for(price_band, exact)
+        price_band = _band_for(price_band, exact)
         n = len(universe)
         num = _validation.int64_array if exact else _validation.float64_array
         if prices is None:
