@@ -49,6 +49,21 @@ def test_update_many(benchmark, universe, day, expected):
 
 
 @pytest.mark.benchmark(group="replay 2M ticks")
+def test_update_many_float64_book(benchmark, universe, day, expected):
+    """Issue 18: the float64 engine (exact=False) on the same day, prices as float64: on integer
+    data below 2**53 it gives the exact engine's levels bit for bit (compare with
+    test_update_many, same group)."""
+    prices = day.prices.astype(np.float64)
+
+    def fresh_engine():
+        return (kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE, exact=False), day.ids, prices), {}
+
+    levels = benchmark.pedantic(lambda engine, ids, px: engine.update_many(ids, px),
+                                setup=fresh_engine, rounds=20, warmup_rounds=1)
+    assert np.array_equal(levels, expected)
+
+
+@pytest.mark.benchmark(group="replay 2M ticks")
 @pytest.mark.parametrize("band", [0.30, None], ids=["band", "no-band"])
 def test_update_many_band(benchmark, universe, day, expected, band):
     """Issue 16: the default ±30% band checked in the kernel's loop vs no band."""
