@@ -365,11 +365,24 @@ def test_book_state_check_covers_the_float_fields():
         exact.check()
 
 
-def test_an_exact_checkpoint_has_no_running_caps(tmp_path):
+def test_an_exact_checkpoint_is_written_as_before_and_a_float_one_needs_its_running_caps(tmp_path):
+    import importlib
+
+    from kospi_fast.persist.codec import _Decoder
+
+    checkpoint = importlib.import_module("kospi_fast.persist.checkpoint")
     e = kf.IndexEngine(kf.Universe(["A", "B"], ["a", "b"], [5, 6], [7, 8]), price_band=None)
     e.save(tmp_path / "x.ck")
     assert kf.IndexEngine.load(tmp_path / "x.ck").to_state().running is None
     assert os.path.getsize(tmp_path / "x.ck") > 0
+    header, _ = checkpoint._verify("<bytes>", kf.persist.dumps(e))
+    assert "running" not in header["arrays"] and header["caps"] == [83]  # the format of older files
+    f = crypto_engine()
+    header, section = checkpoint._verify("<bytes>", kf.persist.dumps(f))
+    assert header["caps"][0]["$fraction"][1] > 1  # the exact cap of float inputs, tagged
+    del header["arrays"]["running"]
+    with pytest.raises(ValueError, match=r"`running`: expected float64 \(1, 2\)"):
+        checkpoint._decode_state(header, section, _Decoder(()))
 
 
 # ================================================================== float64 families

@@ -29,7 +29,7 @@ __all__ = ["KOSPI_BASE_VALUE", "IndexEngine", "RebaseRecord", "published"]
 
 @register_book
 class IndexEngine(EngineCore, IndexBook):
-    """One cap-weighted index over a universe, exact on int64.
+    """One cap-weighted index over a universe, exact on int64 (or a float64 book, ``exact=False``).
 
     Parameters
     ----------
@@ -312,9 +312,9 @@ class IndexEngine(EngineCore, IndexBook):
         ----------
         ids : sequence of str codes or array_like of int ids, length k, unique
         prices : array_like of int, shape (k,), optional
-            New reference prices in won (> 0).
+            New reference prices in price units (> 0; reals in a float64 book).
         index_shares : array_like of int, shape (k,), optional
-            New index shares (>= 0).
+            New index shares (>= 0; reals in a float64 book).
 
         Returns
         -------

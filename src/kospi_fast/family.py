@@ -272,6 +272,7 @@ class IndexFamily(IndexBook):
         ----------
         ids : array_like of int, shape (n_ticks,)
         prices : array_like of int, shape (n_ticks,)
+            Integer price units; finite reals > 0 in a float64 family (``exact=False``).
         sample_at : array_like of int, optional
             Ascending trade positions after which to record the levels (e.g. the last trade
             before each publication time). Default: after every trade.
