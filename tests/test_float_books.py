@@ -527,3 +527,42 @@ def test_family_save_load_and_journal_bit_for_bit(tmp_path):
     jb.close()
     back, _ = kf.persist.recover(tmp_path / "j.ck", tmp_path / "j.journal")
     assert back.levels.tobytes() == want.tobytes()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_event_batches_on_a_float_family(data):
+    """Random batches of every event a float book takes (and some it refuses), with trades in
+    between: each accepted batch keeps every level, each refused one changes nothing, and the
+    running caps stay within the bound of an exact recount."""
+    f = crypto_family()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    fresh = iter(f"NEW{k}" for k in range(20))
+    for _ in range(data.draw(st.integers(1, 5))):
+        batch = []
+        for _ in range(data.draw(st.integers(1, 3))):
+            c = data.draw(st.sampled_from(list(f.universe.codes)))
+            kind = data.draw(st.sampled_from(["split", "listing", "buyback", "set", "ref", "new", "delist",
+                                              "bonus", "grid"]))
+            batch.append({"split": lambda: ev.Split(c, data.draw(st.sampled_from([2, 3, "10:1", "3:2"]))),
+                          "listing": lambda: ev.AdditionalListing(c, data.draw(st.integers(1, 10**9))),
+                          "buyback": lambda: ev.BuybackCancellation(c, data.draw(st.integers(1, 10**6))),
+                          "set": lambda: ev.SetListedShares(c, data.draw(st.integers(1, 10**12))),
+                          "ref": lambda: ev.SetReferencePrice(c, data.draw(st.integers(1, 10**5))),
+                          "new": lambda: ev.NewListing(next(fresh), data.draw(st.integers(1, 10**10)), 3),
+                          "delist": lambda: ev.Delisting(c),
+                          "bonus": lambda: ev.BonusIssue(c, 5),
+                          "grid": lambda: ev.Split(c, 2, grid=1)}[kind]())
+        before, snap = f.levels, state_bytes(f)
+        try:
+            f.apply_events(batch)
+        except (KeyError, ValueError):
+            assert state_bytes(f) == snap
+        else:
+            assert np.all(np.abs(f.levels - before) <= 4e-16 * before)
+        n = len(f.universe)
+        ids = rng.integers(0, n, 100)
+        f.update_many(ids, f.prices[ids] * np.exp(rng.normal(0, 0.05, 100)))
+        want = family_exact_levels(f)
+        for k, x in enumerate(f.levels.tolist()):
+            assert abs(Fraction(x) - want[k]) <= DRIFT_BOUND * want[k]
