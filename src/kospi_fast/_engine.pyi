@@ -37,8 +37,6 @@ class EngineCore:
     def prices(self) -> npt.NDArray[np.int64]: ...  # float64 in a float64 book
     @property
     def index_shares(self) -> npt.NDArray[np.int64]: ...  # float64 in a float64 book
-    @property
-    def price_bound(self) -> int: ...
     def __len__(self) -> int: ...
 
 def first_outside_band(
