@@ -72,6 +72,8 @@ TARGET_UPDATE_ID_NS = 45.0  # issue 16: IndexEngine.update_id per call
 TARGET_BIG_BATCH_NS = 1.7  # issue 16: a 10M-tick replay, ns/tick
 TARGET_AGGREGATE_FUSED_NS = 200.0  # issue 16: aggregate_cap of 850 stocks from Python
 BIG_TICKS = 10_000_000  # issue 16: the large-batch measurement (the day tiled)
+TARGET_FAMILY_GRID_RATIO = 3.0  # issue 16: the 26-index family on the 1-s grid <= 3x replay
+TARGET_MANY_INDICES_NS = 80.0  # issue 16: 351 indices on the 1-s grid, ns/tick
 
 
 # ---------------------------------------------------------------------------- machine
@@ -624,6 +626,9 @@ def run_speed(universe, day, repeat: int, log) -> dict:
         {"target": f"aggregate_cap <= {TARGET_AGGREGATE_FUSED_NS:g} ns/call (issue 16: fused pass)",
          "measured": f"{by[rows[6]['name']]['best']:.0f} ns", "met": rows[6]["best"] <= TARGET_AGGREGATE_FUSED_NS},
     ]
+    fam = _speed_family(universe, day, repeat, log)
+    rows += fam["rows"]
+    targets += fam["targets"]
     for t in targets:
         t["suite"] = "speed"
     return {"rows": rows, "targets": targets}
@@ -652,11 +657,76 @@ def _speed_simd(prices, shares, repeat: int, log) -> list[dict]:
              "median": sorted(v)[len(v) // 2], "unit": "ns"} for t, v in times.items()]
 
 
+def _speed_family(universe, day, repeat: int, log) -> dict:
+    """Issue 16's family rows: the 26-index KOSPI family on the 1-s and 10-s grids and final
+    only, and a SYNTHETIC 351-index family on the 1-s grid, each timed round-robin with the
+    single-index replay (best and median, ns/tick, x replay of the same round)."""
+    ids, prices, n = day.ids, day.prices, len(day)
+    divisor = kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE).divisor
+    grid1 = scenarios.publication_samples(day.times)
+    grid10 = scenarios.publication_samples(day.times, interval_s=10)
+    kospi = lambda: scenarios.kospi_family(universe)  # noqa: E731  (construction: never timed)
+    many = lambda: scenarios.synthetic_family(universe)  # noqa: E731
+
+    log("checking the family paths against per-trade rows (26 indices) and single-index replays (351) ...")
+    per_trade = kospi().update_many(ids, prices)
+    for at in (grid1, grid10):
+        assert kospi().update_many(ids, prices, sample_at=at).tobytes() == per_trade[at].tobytes()
+    f = kospi()
+    f.update_many(ids, prices, sample_at=[])
+    assert f.levels.tobytes() == per_trade[-1].tobytes()
+    del per_trade
+    big = many()
+    got = big.update_many(ids, prices, sample_at=grid1)
+    for k in (0, 1, len(big.names) // 2, len(big.names) - 1):  # a few columns: each its own replay
+        members, sh = big.index_shares(big.names[k])
+        shares = np.zeros(len(universe), dtype=np.int64)
+        shares[members] = sh
+        single = kf.replay(shares, universe.base_prices, big.divisors[k], ids, prices)
+        assert got[:, k].tobytes() == single[grid1].tobytes(), big.names[k]
+    counts = (big._shares > 0).sum(axis=0)
+    width, per_tick = int(counts.max()), float(counts[ids].mean())
+    del big, got
+
+    log(f"timing the family grids (best of {repeat}, fresh family per run, round-robin with replay) ...")
+    cases = [
+        (lambda: None, lambda _: kf.replay(universe.shares, universe.base_prices, divisor, ids, prices)),
+        (kospi, lambda f: f.update_many(ids, prices, sample_at=grid1)),
+        (kospi, lambda f: f.update_many(ids, prices, sample_at=grid10)),
+        (kospi, lambda f: f.update_many(ids, prices, sample_at=[])),
+        (many, lambda f: f.update_many(ids, prices, sample_at=grid1)),
+    ]
+    t_replay, t_1s, t_10s, t_final, t_many = interleaved(cases, repeat)
+
+    def row(name, times):
+        return {"name": name, "best": times[0] / n * 1e9, "median": times[len(times) // 2] / n * 1e9,
+                "unit": "ns/tick", "x_replay": times[0] / t_replay[0]}
+
+    rows = [
+        row("replay (KOSPI alone), the family rows' peer", t_replay),
+        row(f"IndexFamily 26 indices, 1-s grid ({grid1.shape[0]:,} rows)", t_1s),
+        row(f"IndexFamily 26 indices, 10-s grid ({grid10.shape[0]:,} rows)", t_10s),
+        row("IndexFamily 26 indices, final levels only", t_final),
+        row(f"IndexFamily 351 indices (SYNTHETIC; widest row {width}, {per_tick:.0f} per trade), 1-s grid", t_many),
+    ]
+    targets = [
+        {"target": f"26-index family, 1-s grid <= {TARGET_FAMILY_GRID_RATIO:g}x replay",
+         "measured": f"{rows[1]['x_replay']:.2f}x ({rows[1]['best']:.2f} ns/tick, median {rows[1]['median']:.2f}; "
+                     f"10-s grid {rows[2]['x_replay']:.2f}x, final only {rows[3]['x_replay']:.2f}x)",
+         "met": rows[1]["x_replay"] <= TARGET_FAMILY_GRID_RATIO},
+        {"target": f"351 indices (synthetic), 1-s grid <= {TARGET_MANY_INDICES_NS:g} ns/tick",
+         "measured": f"{rows[4]['best']:.1f} ns/tick (median {rows[4]['median']:.1f})",
+         "met": rows[4]["best"] <= TARGET_MANY_INDICES_NS},
+    ]
+    return {"rows": rows, "targets": targets}
+
+
 def _report_speed(res: dict) -> list[str]:
     return [
         "== speed (issue 16): old and new paths timed round-robin; best and median of the rounds",
-        _table(["name", "best", "median", "unit"],
-               [[r["name"], f"{r['best']:.2f}", f"{r['median']:.2f}", r["unit"]] for r in res["speed"]["rows"]]),
+        _table(["name", "best", "median", "unit", "x replay"],
+               [[r["name"], f"{r['best']:.2f}", f"{r['median']:.2f}", r["unit"]]
+                + ([f"{r['x_replay']:.2f}x"] if "x_replay" in r else [""]) for r in res["speed"]["rows"]]),
     ]
 
 
@@ -685,7 +755,7 @@ def run_returns(universe, day, repeat: int, log) -> dict:
     twins = lambda: book(("price", "total", "net"))  # noqa: E731
     log("checking KOSPI + TR + NTR against KOSPI alone ...")
     a, t = alone(), twins()
-    assert a._width == t._width, "the twins must add no row to the kernel layout"
+    assert np.array_equal(a._sh, t._sh), "the twins must add no row to the kernel layout"
     ra, rt = a.update_many(ids, prices, sample_at=grid_at), t.update_many(ids, prices, sample_at=grid_at)
     assert np.array_equal(ra[:, 0], rt[:, 0]) and np.array_equal(a.levels, t.levels[:1])
     assert t.levels.tobytes() == t.recompute().tobytes() == t.recompute_levels().tobytes()

@@ -7,6 +7,8 @@ Scenarios
 kospi_family          the KOSPI family over the sample universe: KOSPI, KOSPI 200/100/50 (top
                       200/100/50 by cap, float-adjusted with deterministic pseudo-random ratios
                       in [0.2, 1]), Large/Mid/Small and one index per sector (26 indices).
+synthetic_family      SYNTHETIC: KOSPI + 350 indices of random members (KRX's 351 real-time
+                      indices' size, not their lists), the many-index benchmark.
 publication_samples   trade positions of the KOSPI 200 1-second publication grid.
 event_batch           50 corporate actions of six kinds on 50 distinct stocks.
 real_eod              the real KRX end-of-day files of ../shared/data (None when absent).
@@ -79,6 +81,25 @@ def kospi_family(universe: kf.Universe) -> kf.IndexFamily:
         float_ratios=float_ratios(universe),
         levels={"KOSPI": SAMPLE_PREVIOUS_CLOSE},
     )
+
+
+def synthetic_family(universe: kf.Universe, n_indices: int = 351, seed: int = 351) -> kf.IndexFamily:
+    """SYNTHETIC (not KRX's list): a family the size of KRX's 351 real-time indices over the
+    sample universe: KOSPI (every stock) plus ``n_indices`` − 1 indices of 5..299 members drawn
+    without replacement with probability ∝ cap^0.5 (the performance review's stand-in: wide
+    rows, about 125 memberships per trade on the simulated day)."""
+    from kospi_fast.definitions import IndexDefinition
+
+    rng = np.random.default_rng(seed)
+    cap = (universe.base_prices * universe.shares).astype(float)
+    p = cap ** 0.5
+    p /= p.sum()
+    codes = list(universe.codes)
+    defs = [IndexDefinition("KOSPI", codes, follows_market=True)]
+    for k in range(n_indices - 1):
+        members = rng.choice(len(codes), int(rng.integers(5, 300)), replace=False, p=p)
+        defs.append(IndexDefinition(f"SYN{k:03d}", [codes[i] for i in sorted(members)]))
+    return kf.IndexFamily(universe, defs)
 
 
 def publication_samples(times: np.ndarray, date: str = DAY_DATE, interval_s: int = 1) -> np.ndarray:

@@ -572,6 +572,84 @@ def family_f64_cases() -> list[Case]:
     return out
 
 
+def rows_from_family(args, *, seed: int = 0, broad: bool = True, band: bool = False, path: int = 0,
+                     pad: bool = False):
+    """run_rows arguments from run_family's (the same trades, caps and outputs): the slot with
+    the most members as the broad index (``broad``), the other memberships in rows (padded to
+    one width with 0-share entries at the dummy slots when ``pad``), pmax as each stock's band
+    [1, pmax], or with ``band`` a random band inside it per stock (some empty, some wide)."""
+    prices, width, col, sh, caps, divisors, levels, ids, px, pmax, out, sample_at = args[:12]
+    n, n_slots = prices.shape[0], caps.shape[0]
+    rows = [[(int(col[e]), int(sh[e])) for e in range(i * width, i * width + width) if sh[e]] for i in range(n)]
+    counts = np.bincount([k for r in rows for k, _ in r], minlength=n_slots)
+    b = int(np.argmax(counts)) if broad and n_slots and counts.max() > 0 else -1
+    rng = np.random.default_rng(seed + 77)
+    rec = np.zeros((n + 1, 4), dtype=np.int64)
+    cols, shs = [], []
+    k_real = n_slots - width
+    for i, r in enumerate(rows):
+        rec[i, 0], rec[i, 1] = 1, pmax - 1
+        if band:
+            kind = rng.integers(0, 4)
+            if kind == 0:  # empty
+                rec[i, 0], rec[i, 1] = I64_MIN, 0
+            elif kind in (1, 2):  # around the price: some trades inside, some outside
+                lo = max(1, int(prices[i]) * 4 // 5)
+                rec[i, 0], rec[i, 1] = lo, min(int(prices[i]) * 6 // 5, pmax) - lo if lo <= pmax else 0
+        rec[i, 2] = sum(s for k, s in r if k == b)
+        rec[i, 3] = len(cols)
+        rest = [(k, s) for k, s in r if k != b]
+        if pad:
+            rest += [(k_real + j, 0) for j in range(len(rest), width)]
+        cols += [k for k, _ in rest]
+        shs += [s for _, s in rest]
+    rec[n, 3] = len(cols)
+    extra = tuple(args[12:15]) if len(args) > 12 else (None, None, None)
+    return (prices, rec.reshape(-1), np.array(cols, dtype=np.int32), np.array(shs, dtype=np.int64), b, caps,
+            divisors, levels, ids, px, out, sample_at, *extra, path)
+
+
+def rows_collect(ret, args):
+    levels = args[7].copy() if ret == -1 else None
+    out = None if args[10] is None else args[10].copy()
+    return (ret, args[0].copy(), args[5].copy(), levels, out)
+
+
+ROWS_VARIANTS = [dict(broad=b, band=bd, path=p, pad=pd) for b in (True, False) for bd in (False, True)
+                 for p in (0, 1, 2) for pd in (False, True)]
+
+
+def rows_cases() -> list[Case]:
+    """Every run_family case that is not a refusal of its arguments, in the row layout, the
+    variants (broad index or none, band or none, each path, padded or not) taken in turn; each
+    shape of trades also under every variant."""
+    out = []
+    fam = [c for c in family_cases() if c.expect == "ok"]
+    for j, c in enumerate(fam):
+        v = ROWS_VARIANTS[j % len(ROWS_VARIANTS)]
+        out.append(Case(f"{c.name}-" + "-".join(f"{k}{int(x)}" for k, x in v.items()),
+                        lambda c=c, v=v, j=j: rows_from_family(c.build(), seed=j, **v)))
+    for j, v in enumerate(ROWS_VARIANTS):
+        for mode in ("sparse", "dense", "none"):
+            label = "-".join(f"{k}{int(x)}" for k, x in v.items())
+            out.append(Case(f"all-{mode}-{label}", lambda v=v, j=j, mo=mode: rows_from_family(
+                family_args(40 + j, 30, 5, 600, mode=mo, n_samples=2 if mo == "sparse" else 40), seed=j, **v)))
+            for over in (0, 1):  # the largest price that fits every cap, then one won more
+                out.append(Case(f"big{over}-{mode}-{label}", lambda v=v, mo=mode, o=over: rows_from_family(
+                    family_big(mo if mo != "none" else "dense", o), **v)))
+    base = lambda: rows_from_family(family_args(14, 8, 3, 40, mode="rows"))  # noqa: E731
+    out += [
+        refused(base, "rec-float64", 1, _f64),
+        refused(base, "rec-short", 1, lambda a: a[:-1].copy()),
+        refused(base, "rec-descending", 1, lambda a: np.where(np.arange(a.shape[0]) == 7, 10**6, a)),
+        refused(base, "col-int64", 2, lambda a: a.astype(np.int64)),
+        refused(base, "sh-short", 3, lambda a: a[:-1].copy()),
+        refused(base, "broad-too-big", 4, lambda a: 10**6),
+        refused(base, "path-3", 15, lambda a: 3),
+    ]
+    return out
+
+
 @st.composite
 def family_f64_strategy(draw):
     n = draw(st.integers(0, 8))
@@ -589,6 +667,13 @@ def family_f64_strategy(draw):
         if draw(st.integers(0, 9)) == 0:
             px[k] = draw(st.sampled_from([0.0, -1.0, float("nan"), float("inf"), 1e306, 5e-324]))
     return tuple(args)
+
+
+@st.composite
+def rows_strategy(draw):
+    args = draw(family_strategy())
+    return rows_from_family(args, seed=draw(st.integers(0, 2**16)), broad=draw(st.booleans()),
+                            band=draw(st.booleans()), path=draw(st.sampled_from([0, 1, 2])), pad=draw(st.booleans()))
 
 
 def ell_args(seed=0, n=8, K=3, *, n_slots=None, col_edit=None, width_zero=False):
@@ -1332,6 +1417,7 @@ PAIRS: dict[str, Pair] = {
     "kospi_fast._family.caps_from_ell": Pair(ell_cases, ell_strategy),
     "kospi_fast._family.run_family": Pair(family_cases, family_strategy, collect=family_collect),
     "kospi_fast._family.run_family_f64": Pair(family_f64_cases, family_f64_strategy, collect=family_f64_collect),
+    "kospi_fast._family.run_rows": Pair(rows_cases, rows_strategy, collect=rows_collect),
     "kospi_fast._session.run_validated": Pair(lambda: day_cases(VALIDATED), lambda: day_strategy(VALIDATED)(),
                                               mutated=tuple(VALIDATED.index(k) for k in ("prices", "levels", "status", "counts"))),
     "kospi_fast._session.classify": Pair(lambda: day_cases(CLASSIFY), lambda: day_strategy(CLASSIFY)(),

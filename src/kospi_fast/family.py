@@ -2,8 +2,9 @@
 
 What an index is (members, weighting, capping) lives in :mod:`kospi_fast.definitions`;
 corporate actions, the roll, snapshots and persistence in :class:`~kospi_fast.book.IndexBook`.
-This module holds the family's hot state: memberships laid out by stock in padded rows (see
-``_family.pyx``), so a trade touches only the indices holding the stock.
+This module holds the family's hot state: memberships laid out by stock in rows, the broad
+index (KOSPI) apart (see ``_family.pyx``), so a trade touches only the indices holding the
+stock.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from kospi_fast import _validation, kospi200
-from kospi_fast._engine import first_outside_band
-from kospi_fast._family import caps_from_ell, run_family, run_family_f64
+from kospi_fast._family import run_family_f64, run_rows
 from kospi_fast._ticks import prepare_ticks, raise_bad_tick
 from kospi_fast.book import _DEFAULT_BAND, IndexBook, _band_for, register_book
 from kospi_fast.definitions import EQUAL_NOTIONAL, IndexDefinition, cap_weights, index_weights, kospi_definitions
@@ -24,6 +24,8 @@ from kospi_fast.state import BookState, RebaseRecord, exact_cap_f64, exact_caps,
 from kospi_fast.universe import Universe
 
 __all__ = ["EQUAL_NOTIONAL", "IndexDefinition", "IndexFamily", "cap_weights"]
+
+PAD_WIDTH = 8  # rows (beyond the broad index) at most this wide are padded to one width
 
 
 @register_book
@@ -61,8 +63,8 @@ class IndexFamily(IndexBook):
     (2, 23)
     """
 
-    _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_col", "_sh", "_divisors", "_caps",
-                                 "_levels", "_src", "_twins", "_carry", "_history", "_band", "_comps"}
+    _ATTRS = IndexBook._ATTRS | {"_prices", "_shares", "_width", "_broad", "_rec", "_col", "_sh", "_divisors",
+                                 "_caps", "_levels", "_src", "_twins", "_carry", "_history", "_band", "_comps"}
 
     def __init__(self, universe: Universe, definitions: Sequence[IndexDefinition], *, prices: object = None,
                  date: object = None, price_band: object = _DEFAULT_BAND, exact: bool = True,
@@ -140,8 +142,17 @@ class IndexFamily(IndexBook):
         return np.stack([self._caps[src], self._comps[src]], axis=1)
 
     def _core_install(self, prices, shares, divisors, universe, carries=None, running=None) -> None:
-        """Lay the memberships out by stock, padded to the widest row (see ``_family.pyx``),
-        and recount every cap. Called with validated arrays only.
+        """Lay the memberships out for the kernel (``_family.pyx``) and recount every cap.
+        Called with validated arrays only.
+
+        An exact family: the index holding the most stocks (KOSPI in the KOSPI family) is the
+        kernel's broad index, its shares in the per-stock records (``_rec``: lo, hi − lo, broad
+        shares, row start) and its cap in a register; the other memberships are rows by stock,
+        padded to the widest row with 0-share entries at dummy slots after the K real ones when
+        that row is at most ``PAD_WIDTH`` wide (a constant trip count predicts better), else
+        unpadded (each stock walks its own memberships only; "Speed (issue 16)" in
+        docs/methodology-notes.md has the figures). A float64 family keeps every index in rows
+        padded to the widest (``_width``; ``_family.run_family_f64``).
 
         An index whose index shares equal an earlier index's (a TR/NTR twin of its price
         index) gets no row of its own: its level divides that index's cap (``src``), so it
@@ -153,28 +164,43 @@ class IndexFamily(IndexBook):
         for k in range(K):
             src[k] = first.setdefault(shares[k].tobytes(), k)
         own = np.where((src == np.arange(K))[:, None], shares, 0)
-        stock_k, stock_i = np.nonzero(own)
-        order = np.lexsort((stock_k, stock_i))
-        stock, col, sh = stock_i[order], stock_k[order].astype(np.int32), shares[stock_k, stock_i][order]
-        counts = np.bincount(stock, minlength=n)
-        width = max(int(counts.max()) if n else 0, 1)
-        slot = np.arange(stock.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        # padding position j points at its own dummy slot K + j (see _family.pyx)
-        ell_col = np.broadcast_to(np.arange(K, K + width, dtype=np.int32), (n, width)).copy()
         num = np.float64 if prices.dtype == np.float64 else np.int64  # a float64 family: reals
-        ell_sh = np.zeros((n, width), dtype=num)
-        ell_col[stock, slot] = col
-        ell_sh[stock, slot] = sh
+        broad = int(np.argmax((own > 0).sum(axis=1)))
+        rest = own.copy()
+        if num is np.int64:
+            rest[broad] = 0
+        stock_k, stock_i = np.nonzero(rest)
+        order = np.lexsort((stock_k, stock_i))
+        stock, col, sh = stock_i[order], stock_k[order].astype(np.int32), rest[stock_k, stock_i][order]
+        counts = np.bincount(stock, minlength=n)
+        width = int(counts.max()) if n else 0
+        if num is np.float64:
+            pad = max(width, 1)
+        else:
+            pad = width if 0 < width <= PAD_WIDTH and not np.all(counts == width) else 0
+        if pad:  # padding position j of a row points at its own dummy slot K + j (_family.pyx)
+            slot = np.arange(stock.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+            ell_col = np.broadcast_to(np.arange(K, K + pad, dtype=np.int32), (n, pad)).copy()
+            ell_sh = np.zeros((n, pad), dtype=num)
+            ell_col[stock, slot] = col
+            ell_sh[stock, slot] = sh
+            col, sh, counts = ell_col.reshape(-1), ell_sh.reshape(-1), np.full(n, pad)
         self._prices = np.ascontiguousarray(prices, dtype=num)
         self._shares = np.ascontiguousarray(shares, dtype=num)
         self._shares.flags.writeable = False
-        self._width = width
-        self._col = ell_col.reshape(-1)
-        self._sh = ell_sh.reshape(-1)
-        self._divisors = np.ones(K + width)  # slots after K are padding dummies
+        self._col = np.ascontiguousarray(col, dtype=np.int32)
+        self._sh = np.ascontiguousarray(sh, dtype=num)
+        if num is np.float64:
+            self._width, self._broad, self._rec = pad, None, None
+        else:
+            self._width, self._broad = None, broad
+            self._rec = np.zeros((n + 1, 4), dtype=np.int64)  # (lo, hi - lo, broad shares, row start)
+            self._rec[:n, 2] = own[broad]
+            self._rec[1:, 3] = np.cumsum(counts)
+        self._divisors = np.ones(K + pad)  # slots after K are padding dummies
         self._divisors[:K] = divisors
-        self._src = np.concatenate([src, np.arange(K, K + width, dtype=np.int32)])
-        self._carry = np.zeros(K + width)
+        self._src = np.concatenate([src, np.arange(K, K + pad, dtype=np.int32)])
+        self._carry = np.zeros(K + pad)
         if carries is not None:
             self._carry[:K] = carries
         # levels read another way than caps[k] / divisors[k]: refreshed per trade when every
@@ -182,7 +208,7 @@ class IndexFamily(IndexBook):
         self._twins = np.flatnonzero((src != np.arange(K)) | (self._carry[:K] != 0)).astype(np.int32)
         if num is np.float64:
             # each own-row index's running cap: as saved (bit for bit), else an exact recount
-            self._caps, self._comps = np.zeros(K + width), np.zeros(K + width)
+            self._caps, self._comps = np.zeros(K + pad), np.zeros(K + pad)
             for k in np.flatnonzero(src == np.arange(K)):
                 pair = running_pair(exact_cap_f64(self._prices, self._shares[k])) if running is None \
                     else tuple(running[k])
@@ -192,17 +218,26 @@ class IndexFamily(IndexBook):
             self._comps = None
             self._caps = self._full_caps()
             self._levels = (self._caps[self._src] + self._carry) / self._divisors
-        self._band = None  # the book sets it around the reference prices (_core_set_band)
+        self._core_set_band(None, None)  # the book sets it around the reference prices
 
     def _core_set_band(self, lower, upper) -> None:
-        """Install the per-stock price band (validated int64 arrays, or None for none); ``p > 0``
-        is folded in (no price ceiling: the caps' overflow is guarded exactly per trade)."""
+        """Install the per-stock price band (validated int64 arrays, or None for none), for an
+        exact family also in the kernel's records as (lo, hi - lo): the band test is one
+        unsigned compare, and lo >= 1 folds in ``p > 0``; an empty band (hi < lo) is
+        (INT64_MIN, 0). No price ceiling: the caps' overflow is guarded exactly per trade."""
+        rec = self._rec
         if lower is None:
             self._band = None
+            if rec is not None:
+                rec[:-1, 0], rec[:-1, 1] = 1, _validation.INT64_MAX - 1
         else:
             lo = np.ascontiguousarray(np.maximum(lower, 1), dtype=np.int64)
             hi = np.ascontiguousarray(upper, dtype=np.int64)
             self._band = (lo, hi)
+            if rec is not None:
+                empty = hi < lo
+                rec[:-1, 0] = np.where(empty, np.iinfo(np.int64).min, lo)
+                rec[:-1, 1] = np.where(empty, 0, hi - np.where(empty, 0, lo))
 
     def _core_band(self) -> tuple[np.ndarray, np.ndarray]:
         if self._comps is not None:  # a float64 family: any finite price > 0
@@ -214,8 +249,14 @@ class IndexFamily(IndexBook):
         return self._band[0].copy(), self._band[1].copy()
 
     def _full_caps(self) -> np.ndarray:
-        """Caps of every index plus the padding slots (always 0), recomputed in full."""
-        return caps_from_ell(self._prices, self._width, self._col, self._sh, self._shares.shape[0] + self._width)
+        """An exact family's caps of every cap slot, recomputed in full and exactly from the
+        index shares: each index with its own row, 0 for a twin (its level reads its price
+        index's cap) and for the padding slots."""
+        K = self._shares.shape[0]
+        own = self._src[:K] == np.arange(K)
+        caps = np.zeros(self._divisors.shape[0], dtype=np.int64)
+        caps[:K][own] = exact_caps(self._prices, self._shares[own])
+        return caps
 
     # ------------------------------------------------------------------ reading
     @property
@@ -297,18 +338,14 @@ class IndexFamily(IndexBook):
             samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
             if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
                 raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
-        if self._band is not None:
-            k = first_outside_band(ids, prices, self._band[0], self._band[1], _validation.INT64_MAX)
-            if k >= 0:
-                self._band_error(k, int(ids[k]), int(prices[k]))
         rows = m if samples is None else samples.shape[0]
         shape = (rows, len(self._defs))
         out = _validation.out_array(out, shape, (ids, prices, samples))
         if out is None:
             out = np.empty(shape, dtype=np.float64)
         work_p, work_c, work_l = self._prices.copy(), self._caps.copy(), self._levels.copy()
-        bad = run_family(work_p, self._width, self._col, self._sh, work_c, self._divisors, work_l,
-                         ids, prices, _validation.INT64_MAX, out, samples, self._src, self._twins, self._carry)
+        bad = run_rows(work_p, self._rec.reshape(-1), self._col, self._sh, self._broad, work_c, self._divisors,
+                       work_l, ids, prices, out, samples, self._src, self._twins, self._carry)
         if bad == -2:
             raise MemoryError("IndexFamily.update_many: no memory for the kernel's scratch arrays")
         if bad != -1:
@@ -356,6 +393,8 @@ class IndexFamily(IndexBook):
         take beyond int64 when that was the reason."""
         n, i = len(self.universe), int(ids[k])
         if 0 <= i < n and int(prices[k]) > 0:
+            if self._band is not None and not self._band[0][i] <= int(prices[k]) <= self._band[1][i]:
+                self._band_error(k, i, int(prices[k]))
             for j in range(len(self._defs)):
                 s = int(self._shares[j, i])
                 if int(work_c[j]) + (int(prices[k]) - int(work_p[i])) * s > _validation.INT64_MAX:

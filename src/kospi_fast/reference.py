@@ -57,6 +57,7 @@ __all__ = [
     "replay",
     "run_family",
     "run_family_f64",
+    "run_rows",
     "run_validated",
     "carry_divisor",
     "first_outside_band",
@@ -316,6 +317,50 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
     _same(_length(col, "col", _I32), "col", n * width)
     _same(_length(sh, "sh", _I64), "sh", n * width)
     n_slots = _length(caps, "caps", _I64, writable=True)
+    batch = _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_at, src, twins, carry)
+    members = _ell_members(n, width, col, sh, n_slots)
+    pmax = _int_scalar(pmax, "pmax")
+    return _family_replay(prices, members, lambda i, p: 0 < p <= pmax, caps, levels, ids, new_prices, out,
+                          sample_at, *batch)
+
+
+def run_rows(prices, rec, col, sh, broad, caps, divisors, levels, ids, new_prices, out, sample_at, src=None,
+             twins=None, carry=None, path=0):
+    """Slow run_rows for K indices in the row layout with a broad index and price bands."""
+    # Contract (the seam's): as run_family, with the layout given per stock i by the record
+    # rec[4i .. 4i+3] = (lo, span, broad shares, row start): its memberships are the broad slot
+    # `broad` (if >= 0) with the record's shares and slots col[e] with sh[e] for e from its row
+    # start to the next record's (the last record holds only the end, = len(col)); a trade
+    # of stock i at p is refused unless lo <= p <= lo + span and p > 0 (pmax: int64's
+    # maximum). `path` does not change the result.
+    n = _length(prices, "prices", _I64, writable=True)
+    _same(_length(rec, "rec", _I64), "rec", 4 * (n + 1))
+    nnz = _length(col, "col", _I32)
+    _same(_length(sh, "sh", _I64), "sh", nnz)
+    n_slots = _length(caps, "caps", _I64, writable=True)
+    broad = _int_scalar(broad, "broad")
+    if not -1 <= broad < n_slots:
+        raise ValueError(f"`broad` must be in [-1, {n_slots}), got {broad}")
+    if _int_scalar(path, "path") not in (0, 1, 2):
+        raise ValueError(f"`path` must be 0, 1 or 2, got {path}")
+    r = rec.tolist()
+    starts = r[3::4]
+    if starts[0] != 0 or starts[-1] != nnz or any(b < a for a, b in zip(starts, starts[1:])):
+        raise ValueError(f"`rec`: the rows must start at 0, ascend and end at len(`col`) = {nnz}")
+    batch = _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_at, src, twins, carry)
+    members: list[list[tuple[int, int]]] = [[] for _ in range(n_slots)]
+    cols, shs = col.tolist(), sh.tolist()
+    for i in range(n):
+        if broad >= 0:
+            members[broad].append((i, r[4 * i + 2]))
+        for e in range(starts[i], starts[i + 1]):
+            members[cols[e]].append((i, shs[e]))
+    return _family_replay(prices, members, lambda i, p: 0 < p and r[4 * i] <= p <= r[4 * i] + r[4 * i + 1],
+                          caps, levels, ids, new_prices, out, sample_at, *batch)
+
+
+def _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_at, src, twins, carry):
+    """The checks of the family seams' common arguments; (rows_at, n_out, reads, adds, divs)."""
     _same(_length(divisors, "divisors", _F64), "divisors", n_slots)
     _same(_length(levels, "levels", _F64, writable=True), "levels", n_slots)
     m = _length(ids, "ids", _IDS)
@@ -349,9 +394,14 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
         for k, j in enumerate(twins.tolist()):
             if not 0 <= j < n_slots:
                 raise ValueError(f"`twins[{k}]` must be in [0, {n_slots}), got {j}")
-    members = _ell_members(n, width, col, sh, n_slots)
-    pmax = _int_scalar(pmax, "pmax")
-    divs = divisors.tolist()
+    return rows_at, n_out, reads, adds, divisors.tolist()
+
+
+def _family_replay(prices, members, allowed, caps, levels, ids, new_prices, out, sample_at, rows_at, n_out,
+                   reads, adds, divs):
+    """Trades in order, each slot's cap recounted in full after each (``members``: per slot,
+    its (stock, index shares) entries; ``allowed(i, p)``: the trade's own price check)."""
+    n = prices.shape[0]
     cur = prices.tolist()
     offsets = [c - _slot_cap(cur, e) for c, e in zip(caps.tolist(), members)]  # 0 for true caps
 
@@ -360,7 +410,7 @@ def run_family(prices, width, col, sh, caps, divisors, levels, ids, new_prices, 
 
     bad = -1
     for t, (i, p) in enumerate(zip(ids.tolist(), new_prices.tolist())):
-        if not (0 <= i < n and 0 < p <= pmax):
+        if not (0 <= i < n and allowed(i, p)):
             bad = t
             break
         old, cur[i] = cur[i], p
@@ -923,6 +973,7 @@ FAST_SLOW: list[tuple[str, Any]] = [
     ("kospi_fast._family.caps_from_ell", caps_from_ell),
     ("kospi_fast._family.run_family", run_family),
     ("kospi_fast._family.run_family_f64", run_family_f64),
+    ("kospi_fast._family.run_rows", run_rows),
     ("kospi_fast._session.run_validated", run_validated),
     ("kospi_fast._session.classify", classify),
     ("kospi_fast._session.feed_engine", feed_engine),
