@@ -657,6 +657,17 @@ def _speed_simd(prices, shares, repeat: int, log) -> list[dict]:
              "median": sorted(v)[len(v) // 2], "unit": "ns"} for t, v in times.items()]
 
 
+def _portable(fn):
+    """``fn()`` on the portable SIMD target (the family's dense run without AVX-512)."""
+    from kospi_fast import _aggregate
+
+    chosen = _aggregate._set_simd("portable")
+    try:
+        return fn()
+    finally:
+        _aggregate._set_simd(chosen)
+
+
 def _speed_family(universe, day, repeat: int, log) -> dict:
     """Issue 16's family rows: the 26-index KOSPI family on the 1-s and 10-s grids and final
     only, and a SYNTHETIC 351-index family on the 1-s grid, each timed round-robin with the
@@ -695,8 +706,10 @@ def _speed_family(universe, day, repeat: int, log) -> dict:
         (kospi, lambda f: f.update_many(ids, prices, sample_at=grid10)),
         (kospi, lambda f: f.update_many(ids, prices, sample_at=[])),
         (many, lambda f: f.update_many(ids, prices, sample_at=grid1)),
+        (kospi, lambda f: _portable(lambda: f.update_many(ids, prices, sample_at=grid1))),
+        (kospi, lambda f: _portable(lambda: f.update_many(ids, prices, sample_at=grid10))),
     ]
-    t_replay, t_1s, t_10s, t_final, t_many = interleaved(cases, repeat)
+    t_replay, t_1s, t_10s, t_final, t_many, t_1s_port, t_10s_port = interleaved(cases, repeat)
 
     def row(name, times):
         return {"name": name, "best": times[0] / n * 1e9, "median": times[len(times) // 2] / n * 1e9,
@@ -704,15 +717,19 @@ def _speed_family(universe, day, repeat: int, log) -> dict:
 
     rows = [
         row("replay (KOSPI alone), the family rows' peer", t_replay),
-        row(f"IndexFamily 26 indices, 1-s grid ({grid1.shape[0]:,} rows)", t_1s),
-        row(f"IndexFamily 26 indices, 10-s grid ({grid10.shape[0]:,} rows)", t_10s),
+        row(f"IndexFamily 26 indices, 1-s grid ({grid1.shape[0]:,} rows), SIMD target {kernels.simd_target()}", t_1s),
+        row(f"IndexFamily 26 indices, 10-s grid ({grid10.shape[0]:,} rows), SIMD target {kernels.simd_target()}",
+            t_10s),
         row("IndexFamily 26 indices, final levels only", t_final),
         row(f"IndexFamily 351 indices (SYNTHETIC; widest row {width}, {per_tick:.0f} per trade), 1-s grid", t_many),
+        row("IndexFamily 26 indices, 1-s grid, SIMD target portable", t_1s_port),
+        row("IndexFamily 26 indices, 10-s grid, SIMD target portable", t_10s_port),
     ]
     targets = [
         {"target": f"26-index family, 1-s grid <= {TARGET_FAMILY_GRID_RATIO:g}x replay",
          "measured": f"{rows[1]['x_replay']:.2f}x ({rows[1]['best']:.2f} ns/tick, median {rows[1]['median']:.2f}; "
-                     f"10-s grid {rows[2]['x_replay']:.2f}x, final only {rows[3]['x_replay']:.2f}x)",
+                     f"10-s grid {rows[2]['x_replay']:.2f}x, final only {rows[3]['x_replay']:.2f}x; target "
+                     f"{kernels.simd_target()}; portable 1-s {rows[5]['x_replay']:.2f}x)",
          "met": rows[1]["x_replay"] <= TARGET_FAMILY_GRID_RATIO},
         {"target": f"351 indices (synthetic), 1-s grid <= {TARGET_MANY_INDICES_NS:g} ns/tick",
          "measured": f"{rows[4]['best']:.1f} ns/tick (median {rows[4]['median']:.1f})",

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kospi_fast as kf
-from kospi_fast import reference
+from kospi_fast import _aggregate, kernels, reference
 from kospi_fast._family import run_family, run_rows
 from kospi_fast.definitions import IndexDefinition
 
@@ -26,6 +26,21 @@ import zoo
 
 INT64_MAX = 2**63 - 1
 HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _on_every_target(run):
+    """``run()`` under each SIMD target this CPU runs (the dense path has an AVX-512 twin),
+    the answers all equal; the chosen target restored."""
+    chosen = kernels.simd_target()
+    answers = []
+    try:
+        for target in kernels.simd_supported():
+            _aggregate._set_simd(target)
+            answers.append(run())
+    finally:
+        _aggregate._set_simd(chosen)
+    assert all(a == answers[0] for a in answers)
+    return answers[0]
 
 
 def _copy(args):
@@ -74,8 +89,10 @@ def test_every_path_equals_the_padded_layout_and_the_reference(args, data):
     want = _result((ell[0], None, None, None, None, ell[4], None, ell[6], None, None, ell[10]), run_family(*ell))
     variant = dict(broad=data.draw(st.booleans()), pad=data.draw(st.booleans()))
     for path in (0, 1, 2):
-        rows = zoo.rows_from_family(_copy(args), path=path, **variant)
-        assert _result(rows, run_rows(*rows)) == want, (path, variant)
+        def run(path=path):
+            rows = zoo.rows_from_family(_copy(args), path=path, **variant)
+            return _result(rows, run_rows(*rows))
+        assert _on_every_target(run) == want, (path, variant)
     if len(args[7]) <= 400:  # the reference recounts every cap per trade: small batches only
         slow = zoo.rows_from_family(_copy(args), **variant)
         assert _result(slow, reference.run_rows(*slow)) == want
@@ -97,8 +114,10 @@ def test_banded_paths_equal_the_reference(args, data):
     slow = zoo.rows_from_family(_copy(a), **variant)
     want = _result(slow, reference.run_rows(*slow))
     for path in (0, 1, 2):
-        fast = zoo.rows_from_family(_copy(a), path=path, **variant)
-        assert _result(fast, run_rows(*fast)) == want, path
+        def run(path=path):
+            fast = zoo.rows_from_family(_copy(a), path=path, **variant)
+            return _result(fast, run_rows(*fast))
+        assert _on_every_target(run) == want, path
 
 
 # ---------------------------------------------------------------- IndexFamily
@@ -168,13 +187,16 @@ def test_kospi_family_paths_agree_on_the_sample_day(sample):
         fam = kospi_family_of(u)
         np.testing.assert_array_equal(fam.update_many(day.ids, day.prices, sample_at=at), per_trade[at])
         for path in (1, 2):
-            f = kospi_family_of(u)
-            out = np.empty((at.shape[0], len(f.names)))
-            work = (f._prices.copy(), f._caps.copy(), f._levels.copy())
-            assert run_rows(work[0], f._rec.reshape(-1), f._col, f._sh, f._broad, work[1], f._divisors, work[2],
-                            day.ids, day.prices, out, at, f._src, f._twins, f._carry, path) == -1
-            assert out.tobytes() == per_trade[at].tobytes()
-            assert work[2][: len(f.names)].tobytes() == per_trade[-1].tobytes()
+            def run(path=path, at=at):
+                f = kospi_family_of(u)
+                out = np.empty((at.shape[0], len(f.names)))
+                work = (f._prices.copy(), f._caps.copy(), f._levels.copy())
+                assert run_rows(work[0], f._rec.reshape(-1), f._col, f._sh, f._broad, work[1], f._divisors,
+                                work[2], day.ids, day.prices, out, at, f._src, f._twins, f._carry, path) == -1
+                assert out.tobytes() == per_trade[at].tobytes()
+                assert work[2][: len(f.names)].tobytes() == per_trade[-1].tobytes()
+                return out.tobytes()
+            _on_every_target(run)  # 26 indices: the AVX-512 run's widest rows (4 vectors)
     fam = kospi_family_of(u)
     fam.update_many(day.ids, day.prices, sample_at=[])
     assert fam.levels.tobytes() == per_trade[-1].tobytes()
@@ -233,3 +255,27 @@ def test_an_overflow_before_a_band_miss_is_named_first():
     prices[5] = 1
     with pytest.raises(ValueError, match=r"`prices\[9\]` = 5,000 .* outside its price band \[700, 1,300\]"):
         fam.update_many(ids, prices)
+
+
+@pytest.mark.parametrize("n_indices", [1, 7, 8, 15, 16, 24, 31, 32])
+def test_avx512_dense_run_every_vector_count_and_its_limit(n_indices):
+    """The AVX-512 dense run (rows of 1-4 vectors of 8 slots; 32 slots at most, else the
+    portable run) equals the portable one bit for bit on a banded, sampled day, including a
+    refused trade: the same position and the state before it."""
+    u = kf.sample_universe()
+    day = kf.simulate_day(u, n_ticks=20_000, seed=n_indices)
+    ids, px = day.ids.copy(), day.prices.copy()
+    px[15_000] = px[15_000] * 2  # outside the ±30% band
+    at = np.arange(9, len(day), 10)
+    rng = np.random.default_rng(n_indices)
+    defs = [IndexDefinition(f"I{k}", tuple(u.codes[j] for j in np.sort(rng.choice(len(u), 100 + 7 * k, replace=False))))
+            for k in range(n_indices)]
+
+    def run():
+        fam = kf.IndexFamily(u, defs)
+        with pytest.raises(ValueError, match="band") as err:
+            fam.update_many(ids, px, sample_at=at)
+        good = fam.update_many(ids[:15_000], px[:15_000], sample_at=at[at < 15_000])
+        return str(err.value), good.tobytes(), fam.levels.tobytes(), fam._caps.tobytes()
+
+    _on_every_target(run)

@@ -20,3 +20,7 @@ cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py
 
 # Σ prices[i] * shares[i] in float64 with Neumaier compensated summation.
 cdef double sum_cap_f64(const double* prices, const double* shares, Py_ssize_t n) noexcept nogil
+
+# The vector unit the aggregate (and the family's dense AVX-512 run) uses now: 0 portable, 1 AVX2,
+# 2 AVX-512 (kospi_fast.kernels.simd_target() names it).
+cdef int simd_level() noexcept nogil

@@ -133,6 +133,10 @@ cdef Py_ssize_t checked_cap_i64(const int64_t* prices, const int64_t* shares, Py
     return -1
 
 
+cdef int simd_level() noexcept nogil:
+    return SIMD_TARGET
+
+
 def _simd_target():
     """The vector unit the exact aggregate uses: ``"portable"``, ``"avx2"`` or ``"avx512"``."""
     return SIMD_NAMES[SIMD_TARGET]

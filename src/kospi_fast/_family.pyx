@@ -31,6 +31,7 @@ from libc.stdlib cimport calloc, free, malloc
 from kospi_fast._buffers cimport data, length, length_f64, length_i64, length_ids, same_length, shape_2d
 from kospi_fast._ticks cimport headroom_bound, id_t, kf_cap_add, move_price, share_total, trade_ok
 from kospi_fast._ticks cimport add_f64, trade_ok_f64
+from kospi_fast._aggregate cimport simd_level
 from libc.math cimport isfinite
 
 import numpy as np
@@ -66,6 +67,29 @@ cnp.import_array()
 # Rows are not padded (each stock walks its own memberships only); a builder may still pad
 # short rows to one width with 0-share entries at dummy slots when a constant trip count
 # predicts better (IndexFamily decides, see family.py).
+
+cdef extern from "_simd.h" nogil:
+    int KF_SIMD_AVX512
+    Py_ssize_t kf_dense512_i32(Py_ssize_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+                               const int64_t* dense, uint64_t* w, Py_ssize_t n_slots, const int32_t* ids,
+                               const int64_t* new_prices, Py_ssize_t t, Py_ssize_t stop, int64_t lim,
+                               int64_t* cbp)
+    Py_ssize_t kf_dense512_i64(Py_ssize_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+                               const int64_t* dense, uint64_t* w, Py_ssize_t n_slots, const int64_t* ids,
+                               const int64_t* new_prices, Py_ssize_t t, Py_ssize_t stop, int64_t lim,
+                               int64_t* cbp)
+
+
+cdef enum:
+    # The dense run with the caps in AVX-512 registers (_simd.h) is taken, on a CPU whose chosen
+    # target is avx512, for a sampled batch of at least DENSE512_PER_STOCK trades per stock (its
+    # dense share rows are built per batch: O(stocks × slots)) over at most DENSE512_SLOTS cap
+    # slots, with fewer than DENSE512_BELOW trades per sample (measured: methodology notes,
+    # "Speed (issue 16)").
+    DENSE512_SLOTS = 32
+    DENSE512_PER_STOCK = 16
+    DENSE512_BELOW = 4000
+
 
 cdef enum:
     # The dense path (caps updated per trade) is taken for a sampled batch with fewer than
@@ -390,7 +414,8 @@ cdef Py_ssize_t _dense(
         Py_ssize_t width, Py_ssize_t nnz, Py_ssize_t bslot, uint64_t* w, const double* divisors, Py_ssize_t n_idx,
         Py_ssize_t n_out, const id_t* ids, const int64_t* new_prices, Py_ssize_t n_ticks, int64_t pmax,
         double* out, const int64_t* sample_at, Py_ssize_t n_samples, const int32_t* src,
-        const double* carry, Py_ssize_t t, Py_ssize_t s) noexcept nogil:
+        const double* carry, Py_ssize_t t, Py_ssize_t s, const int64_t* dense=NULL,
+        Py_ssize_t nv=0) noexcept nogil:
     """Update the caps trade by trade (broad cap in a register, the rest over the banks) from
     trade ``t`` on (``s``: the first sample position not yet written); a row of levels at each
     sample point (none without ``out``). A trade above the headroom bound folds the banks and
@@ -404,7 +429,13 @@ cdef Py_ssize_t _dense(
     cdef int64_t lim = 0
     while t < n_ticks:
         stop = next_at + 1 if 0 <= next_at < n_ticks else n_ticks
-        t = _dense_run(prices, rec, n, col, sh, width, w, ids, new_prices, t, stop, lim, &cb)
+        if dense != NULL:  # the caps in AVX-512 registers (_simd.h), the same sums
+            if id_t is int32_t:
+                t = kf_dense512_i32(nv, prices, rec, n, dense, w, n_idx + 1, ids, new_prices, t, stop, lim, &cb)
+            else:
+                t = kf_dense512_i64(nv, prices, rec, n, dense, w, n_idx + 1, ids, new_prices, t, stop, lim, &cb)
+        else:
+            t = _dense_run(prices, rec, n, col, sh, width, w, ids, new_prices, t, stop, lim, &cb)
         if t < stop:  # refused by the fast test: the exact checked step on the folded caps
             i = <uint64_t>ids[t]
             p = new_prices[t]
@@ -546,6 +577,21 @@ cdef Py_ssize_t _fixed_width(const int64_t* rec, Py_ssize_t n_stocks) noexcept n
     return width
 
 
+cdef int64_t* _dense_rows(const int64_t* rec, Py_ssize_t n_stocks, const int32_t* col, const int64_t* sh,
+                          Py_ssize_t nv) noexcept nogil:
+    """Each stock's shares by cap slot, 8 × ``nv`` per stock (0 where it is no member), for the
+    AVX-512 dense run; NULL when out of memory. The caller frees it."""
+    cdef Py_ssize_t i, e, width = 8 * nv
+    cdef int64_t* dense = <int64_t*>calloc(<size_t>(n_stocks * width + 1), sizeof(int64_t))
+    if dense == NULL:
+        return NULL
+    for i in range(n_stocks):
+        for e in range(rec[4 * i + 3], rec[4 * i + 7]):
+            if sh[e] != 0:  # a padding entry's dummy slot may lie past the real ones
+                dense[i * width + col[e]] += sh[e]
+    return dense
+
+
 cdef Py_ssize_t run_rows_kernel(
         int64_t* prices, const int64_t* rec, Py_ssize_t n_stocks, const int32_t* col, const int64_t* sh,
         Py_ssize_t broad, int64_t* caps, const double* divisors, double* levels, Py_ssize_t n_idx,
@@ -557,12 +603,17 @@ cdef Py_ssize_t run_rows_kernel(
     (``_family.pxd``) otherwise. ``broad``: the slot kept in a register (its shares in the
     records, absent from the rows), or -1 for none. ``path``: 0 picks (a row per trade; no
     sample: lazy; sampled: dense below ``DENSE_BELOW`` trades per sample on rows of at most
-    ``DENSE_WIDTH`` entries per stock on average, else lazy), 1 forces
+    ``DENSE_WIDTH`` entries per stock on average, else lazy; on AVX-512, the dense run with the
+    caps in registers below ``DENSE512_BELOW`` trades per sample), 1 forces
     dense, 2 lazy (for tests and measurements)."""
     cdef Py_ssize_t nnz = rec[4 * n_stocks + 3]
     cdef Py_ssize_t bslot = broad if 0 <= broad < n_idx else n_idx  # slot n_idx: a spare home
     cdef Py_ssize_t k, bad
     cdef uint64_t* w = <uint64_t*>calloc(<size_t>((n_idx + 1) * (NB + 1)), sizeof(uint64_t))  # banks, totals
+    cdef Py_ssize_t nv = (n_idx + 1 + 7) // 8  # 8-slot vectors of a dense row
+    cdef int64_t* dense
+    cdef bint use512 = (simd_level() == KF_SIMD_AVX512 and n_idx + 1 <= DENSE512_SLOTS
+                        and (path == 1 or n_ticks >= DENSE512_PER_STOCK * n_stocks))
     if w == NULL:
         return -2
     for k in range(n_idx):
@@ -571,6 +622,14 @@ cdef Py_ssize_t run_rows_kernel(
         bad = _every_trade(prices, rec, n_stocks, col, sh, _fixed_width(rec, n_stocks), nnz, bslot, w, divisors,
                            levels, n_idx, n_out,
                            ids, new_prices, n_ticks, pmax, out, src, carry, twins, n_twins)
+    elif use512 and (path == 1 or (path == 0 and out != NULL and n_samples > 0
+                                   and n_samples * DENSE512_BELOW > n_ticks)):
+        bad = -2
+        dense = _dense_rows(rec, n_stocks, col, sh, nv)
+        if dense != NULL:
+            bad = _dense(prices, rec, n_stocks, col, sh, -1, nnz, bslot, w, divisors, n_idx, n_out, ids,
+                         new_prices, n_ticks, pmax, out, sample_at, n_samples, src, carry, 0, 0, dense, nv)
+            free(dense)
     elif path == 1 or (path == 0 and out != NULL and n_samples > 0 and n_samples * DENSE_BELOW > n_ticks
                        and nnz <= DENSE_WIDTH * n_stocks):
         bad = _dense(prices, rec, n_stocks, col, sh, _fixed_width(rec, n_stocks), nnz, bslot, w, divisors, n_idx, n_out,

@@ -144,6 +144,83 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl"))) static void kf_cap_pas
     out->total = r_total;
 }
 
+/* The family's dense run with every cap slot in AVX-512 registers (IndexFamily on a sampled
+ * grid; _family.pyx's KF_DENSE_RUN is the portable twin and defines the contract). Each stock
+ * has a dense row of 8 × NV share counts, one per cap slot (0 where it is no member); a trade
+ * adds (new − old price) × that row into NV accumulators with vpmullq, so no cap goes through
+ * memory between trades (the portable loop's limit: a store-to-load chain per membership).
+ * The run's sums are added into bank 0 of each slot at the end: the same integer sums modulo
+ * 2**64 as the portable run, bit for bit. A trade the portable run would stop at (id out of
+ * range, outside its band, above the headroom bound ``lim``) stops this one at the same t. */
+#define KF_FAMILY_TAKE(r, p, i, n, lim) \
+    ((i) < (n) && (uint64_t)(p) - (uint64_t)(r)[0] <= (uint64_t)(r)[1] \
+     && (uint64_t)(p) - 1u < (uint64_t)(lim))
+#define KF_DENSE512(NAME, IDT, NV) \
+__attribute__((target("avx512f,avx512dq"))) static ptrdiff_t NAME( \
+        int64_t* prices, const int64_t* rec, uint64_t n, const int64_t* dense, uint64_t* w, \
+        ptrdiff_t n_slots, const IDT* ids, const int64_t* new_prices, ptrdiff_t t, ptrdiff_t stop, \
+        int64_t lim, int64_t* cbp) { \
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0; \
+    uint64_t cb = (uint64_t)*cbp; \
+    uint64_t lanes[32]; \
+    ptrdiff_t k; \
+    for (; t < stop; t++) { \
+        uint64_t i = (uint64_t)ids[t]; \
+        int64_t p = new_prices[t]; \
+        const int64_t* r = rec + 4 * i; \
+        const int64_t* row; \
+        __m512i dv; \
+        uint64_t d; \
+        if (!KF_FAMILY_TAKE(r, p, i, n, lim)) break; \
+        d = (uint64_t)p - (uint64_t)prices[i]; \
+        prices[i] = p; \
+        cb += d * (uint64_t)r[2]; \
+        dv = _mm512_set1_epi64((long long)d); \
+        row = dense + i * (8 * NV); \
+        a0 = _mm512_add_epi64(a0, _mm512_mullo_epi64(dv, _mm512_loadu_si512((const void*)row))); \
+        if (NV > 1) a1 = _mm512_add_epi64(a1, _mm512_mullo_epi64(dv, _mm512_loadu_si512((const void*)(row + 8)))); \
+        if (NV > 2) a2 = _mm512_add_epi64(a2, _mm512_mullo_epi64(dv, _mm512_loadu_si512((const void*)(row + 16)))); \
+        if (NV > 3) a3 = _mm512_add_epi64(a3, _mm512_mullo_epi64(dv, _mm512_loadu_si512((const void*)(row + 24)))); \
+    } \
+    _mm512_storeu_si512((void*)lanes, a0); \
+    if (NV > 1) _mm512_storeu_si512((void*)(lanes + 8), a1); \
+    if (NV > 2) _mm512_storeu_si512((void*)(lanes + 16), a2); \
+    if (NV > 3) _mm512_storeu_si512((void*)(lanes + 24), a3); \
+    for (k = 0; k < n_slots && k < 8 * NV; k++) w[k << 2] += lanes[k]; \
+    *cbp = (int64_t)cb; \
+    return t; \
+}
+KF_DENSE512(kf_dense512_1_i32, int32_t, 1)
+KF_DENSE512(kf_dense512_2_i32, int32_t, 2)
+KF_DENSE512(kf_dense512_3_i32, int32_t, 3)
+KF_DENSE512(kf_dense512_4_i32, int32_t, 4)
+KF_DENSE512(kf_dense512_1_i64, int64_t, 1)
+KF_DENSE512(kf_dense512_2_i64, int64_t, 2)
+KF_DENSE512(kf_dense512_3_i64, int64_t, 3)
+KF_DENSE512(kf_dense512_4_i64, int64_t, 4)
+
+/* The dense run for rows of 8 × nv slots (nv in 1..4), or -1 without AVX-512 in this build. */
+static ptrdiff_t kf_dense512_i32(ptrdiff_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+        const int64_t* dense, uint64_t* w, ptrdiff_t n_slots, const int32_t* ids,
+        const int64_t* new_prices, ptrdiff_t t, ptrdiff_t stop, int64_t lim, int64_t* cbp) {
+    switch (nv) {
+    case 1: return kf_dense512_1_i32(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    case 2: return kf_dense512_2_i32(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    case 3: return kf_dense512_3_i32(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    default: return kf_dense512_4_i32(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    }
+}
+static ptrdiff_t kf_dense512_i64(ptrdiff_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+        const int64_t* dense, uint64_t* w, ptrdiff_t n_slots, const int64_t* ids,
+        const int64_t* new_prices, ptrdiff_t t, ptrdiff_t stop, int64_t lim, int64_t* cbp) {
+    switch (nv) {
+    case 1: return kf_dense512_1_i64(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    case 2: return kf_dense512_2_i64(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    case 3: return kf_dense512_3_i64(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    default: return kf_dense512_4_i64(prices, rec, n, dense, w, n_slots, ids, new_prices, t, stop, lim, cbp);
+    }
+}
+
 #else
 #define KF_HAVE_X86_SIMD 0
 
@@ -157,6 +234,20 @@ static void kf_cap_pass_avx2(const int64_t* p, const int64_t* s, ptrdiff_t n, kf
 }
 static void kf_cap_pass_avx512(const int64_t* p, const int64_t* s, ptrdiff_t n, kf_cap_summary* out) {
     kf_cap_pass_avx2(p, s, n, out);
+}
+static ptrdiff_t kf_dense512_i32(ptrdiff_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+        const int64_t* dense, uint64_t* w, ptrdiff_t n_slots, const int32_t* ids,
+        const int64_t* new_prices, ptrdiff_t t, ptrdiff_t stop, int64_t lim, int64_t* cbp) {
+    (void)nv; (void)prices; (void)rec; (void)n; (void)dense; (void)w; (void)n_slots; (void)ids;
+    (void)new_prices; (void)t; (void)stop; (void)lim; (void)cbp;
+    return -1;
+}
+static ptrdiff_t kf_dense512_i64(ptrdiff_t nv, int64_t* prices, const int64_t* rec, uint64_t n,
+        const int64_t* dense, uint64_t* w, ptrdiff_t n_slots, const int64_t* ids,
+        const int64_t* new_prices, ptrdiff_t t, ptrdiff_t stop, int64_t lim, int64_t* cbp) {
+    (void)nv; (void)prices; (void)rec; (void)n; (void)dense; (void)w; (void)n_slots; (void)ids;
+    (void)new_prices; (void)t; (void)stop; (void)lim; (void)cbp;
+    return -1;
 }
 #endif
 
