@@ -31,9 +31,12 @@ from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint16_t, uint64_
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
 from kospi_fast._overflow cimport kf_cap_add
-from kospi_fast._ticks cimport cap_step, cap_step_checked, headroom_bound, id_t, share_total
+from kospi_fast._ticks cimport (Claim, apply_ticks_i64, cap_step, cap_step_checked, headroom_bound, id_t,
+                                share_total)
 
 import numpy as np
+
+from kospi_fast import _parallel
 
 cnp.import_array()
 
@@ -365,7 +368,7 @@ def run_validated(prices, shares, lower, upper, halted, thresholds, ticks, grid,
 def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halted, thresholds,
                 ticks, grid, fast, int64_t win_open, int64_t call_start, int64_t call_end,
                 int64_t win_close, int64_t last_time, bint stop_at_bad, print_times=None,
-                print_levels=None):
+                print_levels=None, levels=None, int threads=1):
     """One validated batch into an engine: the rules kernel runs on the core's scratch copy of
     its prices, which is swapped in when the batch was not stopped.
 
@@ -383,6 +386,10 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
     ``print_levels[j]`` is the level after the last applied trade stamped at or before
     ``print_times[j]``, written for the prints before the latest trade time seen (the others
     are left as they were: a later batch may still move them).
+
+    ``levels`` (optional): a writeable float64 array of the batch's length to write the levels
+    into (returned as the levels). ``threads``: 2 allows a ``stop_at_bad`` batch of at least
+    ``FEED_SPLIT_MIN_TICKS`` trades to run on two threads (above), with the same results.
     """
     if core._scratch is None:
         raise RuntimeError("the engine core has no state yet (_core_set_state was not called)")
@@ -391,7 +398,10 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
                win_open, call_start, call_end, win_close, INT64_MAX)
     cdef bint narrow
     cdef Py_ssize_t n_ticks = _tape(times, ids, prices, "prices", &narrow)
-    levels = np.empty(n_ticks, dtype=np.float64)
+    if levels is None:
+        levels = np.empty(n_ticks, dtype=np.float64)
+    else:
+        same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`times`")
     status = np.empty(n_ticks, dtype=np.uint8)
     counts = np.zeros(N_STATUS, dtype=np.int64)
     cdef Py_ssize_t n_prints = 0
@@ -404,7 +414,27 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
         same_length(length_f64(print_levels, "print_levels", True), "print_levels", n_prints, "`print_times`")
         ptp = <const int64_t*>data(print_times)
         plp = <double*>data(print_levels)
-    cdef int64_t* scratch = core._begin_batch()
+    cdef int64_t* scratch
+    cdef _CheckedBatch job
+    if threads >= 2 and stop_at_bad and n_ticks >= FEED_SPLIT_MIN_TICKS:
+        job = _CheckedBatch.__new__(_CheckedBatch)
+        job._keep = (times, ids, prices, status, counts, levels, print_times, print_levels,
+                     lower, upper, halted, thresholds, ticks, grid, fast)
+        job.r = r
+        job.times, job.ids, job.narrow = <const int64_t*>data(times), data(ids), narrow
+        job.prices, job.n = <const int64_t*>data(prices), n_ticks
+        job.status, job.counts = <uint8_t*>data(status), <int64_t*>data(counts)
+        job.last_time, job.check_bad, job.replay_bad = last_time, -1, -1
+        job.claim = Claim()
+        job.work, job.shares, job.cap, job.divisor = core._begin_batch(), core._sp, core._cap, core._divisor
+        job.levels = <double*>data(levels)
+        job.print_times, job.n_prints, job.print_levels = ptp, n_prints, plp
+        _parallel.run_beside(job.run_checks, job.run_replay)
+        if job.check_bad == -1 and job.replay_bad == -1:
+            core._commit_batch(job.cap)
+            return -1, levels, status, counts, job.last_time
+        counts[:] = 0  # a refusal: the batch again on one thread, whose error is reported
+    scratch = core._begin_batch()
     cdef int64_t c = core._cap, lt = last_time
     bad = _apply(scratch, core._sp, &r, times, ids, narrow, prices, n_ticks, &c, &lt,
                  core._divisor, <double*>data(levels), status, counts, stop_at_bad, ptp, n_prints, plp)
@@ -412,6 +442,130 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
         return bad, levels, status, counts, last_time
     core._commit_batch(c)
     return -1, levels, status, counts, lt
+
+
+# ------------------------------------------------------------------ a "raise" batch on two threads
+# Under policy "raise" a batch is applied all or nothing, on a scratch copy. With ``threads=2``
+# the rules run on the worker thread (``classify_trades``) while this thread replays the batch
+# optimistically on the scratch copy with the plain tick kernel — the trades inside the
+# session window: under "raise" a batch that passes is in time order, so its ignored
+# (off-hours) trades are a run before the window and a run after it — and samples the prints
+# from the levels. The scratch copy is swapped in only when the rules passed every trade and
+# the replay refused none (the exact overflow guard). Any refusal runs the batch again on one
+# thread, whose error is the one reported: the split never decides an error, so errors are
+# those of one thread by construction. When the worker starts late (the second core busy),
+# this thread claims the checks and runs them itself. "reject" stays on one thread.
+
+#: The smallest "raise" batch checked on the second core: below it the hand-over to the worker
+#: thread costs more than it saves (measured: docs/methodology-notes.md, "Speed (issue 16)").
+FEED_SPLIT_MIN_TICKS = 50_000
+
+
+#: Trades per chunk of the optimistic replay: the prints are sampled from each chunk's levels
+#: while they are still in cache (sampled after the whole batch, each print's read of a level
+#: long written missed the cache: +2 ns per trade).
+cdef Py_ssize_t _CHUNK = 32768
+
+
+cdef void _prints_from_levels(const int64_t* times, const double* levels, Py_ssize_t k0, Py_ssize_t k1,
+                              double level0, const int64_t* print_times, Py_ssize_t n_prints,
+                              double* print_levels, Py_ssize_t* pi, int64_t* next_print) noexcept nogil:
+    """The prints ``_validated_loop`` samples, from the levels after trades [k0, k1) (``level0``
+    before the batch), continuing from the print ``pi[0]`` (``next_print[0]`` its time, or
+    INT64_MAX): a trade stamped after a print not final yet makes the prints before it final,
+    at the level before that trade."""
+    cdef Py_ssize_t k, j = pi[0]
+    cdef int64_t t, nxt = next_print[0]
+    for k in range(k0, k1):
+        t = times[k]
+        if t > nxt:
+            while j < n_prints and print_times[j] < t:
+                print_levels[j] = levels[k - 1] if k > 0 else level0
+                j += 1
+            nxt = print_times[j] if j < n_prints else INT64_MAX
+    pi[0] = j
+    next_print[0] = nxt
+
+
+cdef class _CheckedBatch:
+    """One "raise" batch split on two threads (above): ``run_replay`` here, ``run_checks`` on
+    the worker, both without the GIL. Then it passed when ``check_bad`` and ``replay_bad`` are
+    both -1 (``cap``, ``levels``, the prints, ``status``, ``counts`` and ``last_time`` are then
+    those of the one-thread kernel)."""
+    cdef object _keep                 # the arrays the pointers point into
+    cdef DayRules r
+    cdef const int64_t* times
+    cdef const void* ids
+    cdef bint narrow
+    cdef const int64_t* prices
+    cdef Py_ssize_t n
+    cdef uint8_t* status
+    cdef int64_t* counts
+    cdef readonly int64_t last_time
+    cdef readonly Py_ssize_t check_bad, replay_bad
+    cdef readonly Claim claim
+    cdef int64_t* work
+    cdef const int64_t* shares
+    cdef readonly int64_t cap
+    cdef double divisor
+    cdef double* levels
+    cdef const int64_t* print_times
+    cdef Py_ssize_t n_prints
+    cdef double* print_levels
+
+    def run_checks(self):
+        with nogil:
+            if self.claim.take(2):
+                self._check()
+
+    def run_replay(self):
+        with nogil:
+            self._replay()
+            if self.claim.take(1):  # the worker has not started: the checks here too
+                self._check()
+
+    cdef void _check(self) noexcept nogil:
+        if self.narrow:
+            self.check_bad = classify_trades[int32_t](&self.r, self.times, <const int32_t*>self.ids, self.prices,
+                                                      self.n, &self.last_time, self.status, self.counts, True)
+        else:
+            self.check_bad = classify_trades[int64_t](&self.r, self.times, <const int64_t*>self.ids, self.prices,
+                                                      self.n, &self.last_time, self.status, self.counts, True)
+
+    cdef void _replay(self) noexcept nogil:
+        cdef Py_ssize_t a = 0, b = self.n, k, s, e, bad, pi = 0
+        cdef int64_t next_print = self.print_times[0] if self.n_prints > 0 else INT64_MAX
+        cdef double level0 = <double>self.cap / self.divisor, last
+        while a < b and self.times[a] < self.r.win_open:
+            a += 1
+        while b > a and self.times[b - 1] > self.r.win_close:
+            b -= 1
+        for k in range(a):  # the ignored trades before the window: the level before the batch
+            self.levels[k] = level0
+        _prints_from_levels(self.times, self.levels, 0, a, level0, self.print_times, self.n_prints,
+                            self.print_levels, &pi, &next_print)
+        s = a
+        while s < b:
+            e = s + _CHUNK if b - s > _CHUNK else b
+            if self.narrow:
+                bad = apply_ticks_i64[int32_t](self.work, self.shares, <Py_ssize_t>self.r.n_stocks,
+                                               <const int32_t*>self.ids + s, self.prices + s, e - s, INT64_MAX,
+                                               &self.cap, self.divisor, self.levels + s)
+            else:
+                bad = apply_ticks_i64[int64_t](self.work, self.shares, <Py_ssize_t>self.r.n_stocks,
+                                               <const int64_t*>self.ids + s, self.prices + s, e - s, INT64_MAX,
+                                               &self.cap, self.divisor, self.levels + s)
+            if bad != -1:
+                self.replay_bad = s + bad
+                return
+            _prints_from_levels(self.times, self.levels, s, e, level0, self.print_times, self.n_prints,
+                                self.print_levels, &pi, &next_print)
+            s = e
+        last = <double>self.cap / self.divisor
+        for k in range(b, self.n):  # ... and after it: the level after the batch
+            self.levels[k] = last
+        _prints_from_levels(self.times, self.levels, b, self.n, level0, self.print_times, self.n_prints,
+                            self.print_levels, &pi, &next_print)
 
 
 def classify(times, ids, prices, lower, upper, halted, thresholds, ticks, grid, fast,

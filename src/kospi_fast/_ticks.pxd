@@ -2,6 +2,7 @@
 """Tick application kernels, for ``cimport`` by other Cython code."""
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from cpython.pythread cimport PyThread_type_lock
 
 # The id width of a tick stream: every tick kernel is specialised for int32 and int64 ids.
 ctypedef fused id_t:
@@ -137,3 +138,11 @@ cdef Py_ssize_t apply_ticks_f64(double* prices, const double* shares, Py_ssize_t
                                 const id_t* ids, const double* new_prices, Py_ssize_t n_ticks,
                                 double* cap, double* comp, double divisor,
                                 double* levels) noexcept nogil
+
+
+# Who does a shared piece of work of a batch split on two threads: the first ``take(who)``
+# (who > 0) wins and is recorded in ``owner``; callable without the GIL.
+cdef class Claim:
+    cdef PyThread_type_lock _lock
+    cdef readonly int owner
+    cdef bint take(self, int who) noexcept nogil

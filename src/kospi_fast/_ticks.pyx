@@ -6,8 +6,10 @@ division of the same two numbers).
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
+from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_release_lock, WAIT_LOCK)
 
 from kospi_fast._overflow cimport kf_cap_add, kf_slow_step
 from kospi_fast._buffers cimport (data, is_c_array, is_id_array, length_f64, length_i64, length_ids,
@@ -17,7 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from kospi_fast import _validation
+from kospi_fast import _parallel, _validation
 from kospi_fast._aggregate import aggregate_cap
 from kospi_fast._rebase import rebase_divisor
 
@@ -294,6 +296,173 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t c
     return bad, c
 
 
+# ------------------------------------------------------------------ the split batch (threads=2)
+# A batch of m trades on two threads, bit-identical to one: thread 0 replays [0, x) from the
+# start state; thread 1 first finds the state at x without any arithmetic — each trade of
+# [0, x) stores its price, so each stock ends at its last one — takes the exact cap there
+# (Σ price × shares, overflow-checked), then replays [x, m). The caps are exact int64 sums, so
+# every level is the same IEEE division of the same two numbers as on one thread. x is past the
+# middle: thread 1 also scans. The part [x, m) is claimed (``Claim``) by the first thread to get
+# to it: when the worker thread starts late (the second core busy), thread 0 goes on with it
+# from its own state and the batch costs what one thread costs. Measured:
+# docs/methodology-notes.md, "Speed (issue 16)".
+
+#: Where a split batch is cut (the fraction of its trades thread 0 replays).
+SPLIT_AT = 0.6
+#: The smallest batch split on two threads: below it the hand-over to the worker thread costs
+#: more than the second core saves (measured, as SPLIT_AT).
+SPLIT_MIN_TICKS = 200_000
+#: ... and a batch must also have this many trades per stock (thread 1 copies the prices and
+#: recomputes the cap: O(n_stocks)).
+SPLIT_MIN_TICKS_PER_STOCK = 16
+
+
+cdef class Claim:
+    """Who does a shared piece of work: the first ``take(who)`` wins (True), later ones lose.
+    A PyThread lock, usable without the GIL."""
+
+    def __cinit__(self):
+        self._lock = PyThread_allocate_lock()
+        if self._lock == NULL:
+            raise MemoryError("could not allocate a lock")
+        self.owner = 0
+
+    def __dealloc__(self):
+        if self._lock != NULL:
+            PyThread_free_lock(self._lock)
+
+    cdef bint take(self, int who) noexcept nogil:
+        cdef bint won
+        PyThread_acquire_lock(self._lock, WAIT_LOCK)
+        won = self.owner == 0
+        if won:
+            self.owner = who
+        PyThread_release_lock(self._lock)
+        return won
+
+
+cdef bint scan_state(int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks, const id_t* ids,
+                     const int64_t* new_prices, Py_ssize_t x, int64_t* cap) noexcept nogil:
+    # ``prices`` (the state before trade 0) becomes the state before trade x: each trade of
+    # [0, x) stores its price, so each stock ends at its last one (no arithmetic, no branch: an
+    # id out of range stores into a dump slot; thread 0 refuses it). ``cap`` gets
+    # Σ prices × shares. False when that state is not a valid one (a price <= 0, or the cap
+    # beyond int64): then thread 0 refuses a trade before x, whose error wins.
+    cdef Py_ssize_t k, j
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t c = 0, dump = 0
+    cdef int64_t* slot
+    for k in range(x):
+        i = <uint64_t>ids[k]
+        slot = &prices[i] if i < n else &dump
+        slot[0] = new_prices[k]
+    for j in range(n_stocks):
+        if prices[j] <= 0 or kf_cap_add(c, prices[j], shares[j], &c):
+            return False
+    cap[0] = c
+    return True
+
+
+cdef enum:
+    HEAD = 1
+    TAIL = 2
+
+
+cdef class _Split:
+    """One split batch (see above). ``run_head`` on this thread, ``run_tail`` on the worker,
+    both without the GIL. Then ``claim.owner`` says who replayed [x, m); ``head_bad`` is -1 or
+    the position of the first trade thread 0 refused (its prices and ``head_cap`` the state
+    before it), ``tail_bad`` likewise for thread 1, or -2 when the state it scanned was not a
+    valid one (thread 0 then refused a trade before x)."""
+    cdef object _keep                 # the arrays the pointers point into
+    cdef int64_t* head_prices
+    cdef int64_t* tail_prices
+    cdef const int64_t* shares
+    cdef Py_ssize_t n_stocks, x, m
+    cdef const void* ids
+    cdef bint narrow
+    cdef const int64_t* new_prices
+    cdef double divisor
+    cdef double* levels
+    cdef readonly Claim claim
+    cdef readonly Py_ssize_t head_bad, tail_bad
+    cdef readonly int64_t head_cap, tail_cap, cap_at_x
+
+    def run_head(self):
+        with nogil:
+            self.head_bad = self._replay(self.head_prices, &self.head_cap, 0, self.x)
+            if self.claim.take(HEAD) and self.head_bad == -1:  # the worker has not started: go on
+                self.head_bad = self._replay(self.head_prices, &self.head_cap, self.x, self.m)
+
+    def run_tail(self):
+        cdef bint ok
+        with nogil:
+            if self.claim.take(TAIL):
+                if self.narrow:
+                    ok = scan_state[int32_t](self.tail_prices, self.shares, self.n_stocks,
+                                             <const int32_t*>self.ids, self.new_prices, self.x, &self.tail_cap)
+                else:
+                    ok = scan_state[int64_t](self.tail_prices, self.shares, self.n_stocks,
+                                             <const int64_t*>self.ids, self.new_prices, self.x, &self.tail_cap)
+                if ok:
+                    self.cap_at_x = self.tail_cap
+                    self.tail_bad = self._replay(self.tail_prices, &self.tail_cap, self.x, self.m)
+                else:
+                    self.tail_bad = -2
+
+    cdef Py_ssize_t _replay(self, int64_t* prices, int64_t* cap, Py_ssize_t start,
+                            Py_ssize_t end) noexcept nogil:
+        cdef const void* ip = <const void*>(<const char*>self.ids + start * (4 if self.narrow else 8))
+        cdef Py_ssize_t bad = run_ticks(prices, self.shares, self.n_stocks, ip, self.narrow,
+                                        self.new_prices + start, end - start, INT64_MAX_C, cap,
+                                        self.divisor, self.levels + start)
+        return bad if bad == -1 else start + bad
+
+
+cdef int64_t INT64_MAX_C = 0x7FFFFFFFFFFFFFFF
+
+
+cdef bint split_pays(Py_ssize_t n_ticks, Py_ssize_t n_stocks, int threads):
+    """Whether a batch runs split on two threads (``threads`` allowed, and big enough)."""
+    return (threads >= 2 and n_ticks >= SPLIT_MIN_TICKS
+            and n_ticks >= SPLIT_MIN_TICKS_PER_STOCK * n_stocks)
+
+
+def apply_ticks_split(prices, shares, ids, new_prices, int64_t cap, double divisor, levels):
+    """:func:`apply_ticks_inplace` (no price ceiling; ``levels`` required) on two threads,
+    bit-identical: the same return value, and ``prices`` (mutated) left in the same state —
+    after the last trade, or before the first refused one (thread 0's refusal wins: it is the
+    earlier). The arrays as there; a batch of fewer than 2 trades runs on one thread."""
+    cdef Py_ssize_t n_stocks = length_i64(prices, "prices", True)
+    same_length(length_i64(shares, "shares"), "shares", n_stocks, "`prices`")
+    cdef bint narrow
+    cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
+    same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`ids`")
+    same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`ids`")
+    cdef Py_ssize_t x = int(n_ticks * SPLIT_AT)
+    if x < 1 or x >= n_ticks:
+        return apply_ticks_inplace(prices, shares, ids, new_prices, INT64_MAX_C, cap, divisor, levels)
+    cdef _Split job = _Split.__new__(_Split)
+    later = prices.copy()
+    job._keep = (prices, later, shares, ids, new_prices, levels)
+    job.head_prices, job.tail_prices = <int64_t*>data(prices), <int64_t*>data(later)
+    job.shares = <const int64_t*>data(shares)
+    job.n_stocks, job.x, job.m = n_stocks, x, n_ticks
+    job.ids, job.narrow = data(ids), narrow
+    job.new_prices = <const int64_t*>data(new_prices)
+    job.divisor, job.levels = divisor, <double*>data(levels)
+    job.claim = Claim()
+    job.head_cap, job.head_bad, job.tail_bad = cap, -1, -1
+    _parallel.run_beside(job.run_tail, job.run_head)
+    if job.head_bad != -1 or job.claim.owner == HEAD:
+        return job.head_bad, job.head_cap
+    # thread 0 applied [0, x) without a refusal: the state thread 1 scanned is that state (the
+    # same prices, the same exact cap), and thread 1 went on from it
+    assert job.tail_bad != -2 and job.cap_at_x == job.head_cap, "split batch: the scanned state disagrees"
+    prices[:] = later
+    return job.tail_bad, job.tail_cap
+
+
 class ReplayState(namedtuple("ReplayState", "levels prices shares cap divisor")):
     """What ``replay(..., return_state=True)`` returns: the ``levels``, and the state after the
     last trade to continue from: ``prices`` (int64 copy), ``shares`` (int64 copy, after every
@@ -310,7 +479,7 @@ class ReplayState(namedtuple("ReplayState", "levels prices shares cap divisor"))
 
 
 def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint return_state=False,
-           bint exact=True, out=None):
+           bint exact=True, out=None, threads=1):
     """Index level after each trade of a tick stream.
 
     ``level[k] = Σ_i price_i × shares_i / divisor``, with each ``price_i`` the latest at or
@@ -376,6 +545,7 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
     (array([105.    ,  92.8846]), array([110,  40]), array([10, 30]), 2300)
     """
     d = _validation.positive_float(divisor, "divisor")
+    cdef int n_threads = min(_validation.thread_count(threads), 2)
     if not exact:
         if rebalances is not None:
             raise ValueError("`rebalances` are for the exact path (exact=True)")
@@ -395,7 +565,7 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
     work = pr.copy()
     cap = aggregate_cap(work, sh)
     if not plan:
-        bad, cap = apply_ticks_inplace(work, sh, ids, new_prices, INT64_MAX_PY, cap, d, levels)
+        bad, cap = _segment(work, sh, ids, new_prices, cap, d, levels, n_threads)
         if bad != -1:
             raise_bad_tick(bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
         return ReplayState(levels, work, sh, cap, d) if return_state else levels
@@ -403,8 +573,7 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
     start = 0
     for j, (at, r_ids, r_shares) in enumerate(plan):
         if at > start:
-            bad, cap = apply_ticks_inplace(work, sh, ids[start:at], new_prices[start:at], INT64_MAX_PY, cap, d,
-                                           levels[start:at])
+            bad, cap = _segment(work, sh, ids[start:at], new_prices[start:at], cap, d, levels[start:at], n_threads)
             if bad != -1:
                 raise_bad_tick(start + bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
             start = at
@@ -422,11 +591,18 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
         d = rebase_divisor(d, cap, after)
         cap = after
     if start < n_ticks:
-        bad, cap = apply_ticks_inplace(work, sh, ids[start:], new_prices[start:], INT64_MAX_PY, cap, d,
-                                       levels[start:])
+        bad, cap = _segment(work, sh, ids[start:], new_prices[start:], cap, d, levels[start:], n_threads)
         if bad != -1:
             raise_bad_tick(start + bad, ids, new_prices, n_stocks, INT64_MAX_PY, cap=cap, prices=work, shares=sh)
     return ReplayState(levels, work, sh, cap, d) if return_state else levels
+
+
+cdef tuple _segment(work, sh, ids, new_prices, int64_t cap, double d, levels, int threads):
+    """A rebalance-free stretch of replay's trades: split on two threads when ``threads`` allows
+    and it pays (``split_pays``), else on this one."""
+    if split_pays(cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0), cnp.PyArray_DIM(<cnp.ndarray>work, 0), threads):
+        return apply_ticks_split(work, sh, ids, new_prices, cap, d, levels)
+    return apply_ticks_inplace(work, sh, ids, new_prices, INT64_MAX_PY, cap, d, levels)
 
 
 def _rebalance_plan(rebalances, Py_ssize_t n_ticks, Py_ssize_t n_stocks):

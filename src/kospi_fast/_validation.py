@@ -511,3 +511,14 @@ def ratio(value: object, name: str = "ratio") -> Fraction:
             raise ValueError(f"`{name}` must have both sides > 0, got {value!r}")
         return new / old
     return Fraction(positive_exact(value, name))
+
+
+def thread_count(value: object, name: str = "threads") -> int:
+    """``threads=`` of a batch entry point: an int >= 1, how many threads the caller allows (the
+    split kernels use at most 2; ``_parallel``). Else TypeError/ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an int >= 1 (1: one thread, 2: the second core too), got {_short(value)}")
+    out = int(value)
+    if out < 1:
+        raise ValueError(f"`{name}` must be >= 1, got {out}")
+    return out

@@ -294,7 +294,8 @@ class IndexBook:
 
     # ------------------------------------------------------------------ validated trades
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
-                        stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
+                        stop_at_bad: bool, sample_times: np.ndarray, threads: int = 1,
+                        out: np.ndarray | None = None) -> tuple:
         """One validated batch for :class:`~kospi_fast.TradingDay` (arrays already prepared):
         the KRX rules kernel classifies every trade, then the accepted ones go through the
         book's own ``update_many`` (all or nothing). Returns ``(bad, status, counts,
@@ -302,7 +303,12 @@ class IndexBook:
         after the last applied trade at or before ``sample_times[j]`` (the levels before the
         batch when there is none), needed for the sample times before the batch's latest
         trade time only; ``last_time`` is the latest trade time seen before. With ``stop_at_bad`` and a rejected trade, nothing is
-        applied and ``bad`` is its position."""
+        applied and ``bad`` is its position. ``threads``: this path runs on one thread (only an
+        :class:`~kospi_fast.IndexEngine` splits a batch); ``out``: it has no per-trade levels
+        to write (TypeError)."""
+        if out is not None:
+            raise TypeError(f"`out`: a {type(self).__name__}'s feed returns no per-trade levels (FeedResult.levels "
+                            "is None); `out` is for a one-index IndexEngine book")
         n = times.shape[0]
         status = np.empty(n, dtype=np.uint8)
         counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)

@@ -278,15 +278,19 @@ class IndexEngine(EngineCore, IndexBook):
         return np.take(levels, samples, out=target)
 
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules, last_time: int,
-                        stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
+                        stop_at_bad: bool, sample_times: np.ndarray, threads: int = 1,
+                        out: np.ndarray | None = None) -> tuple:
         """The fused validated path: rules, application and the print sampling in one kernel
         pass (see :meth:`IndexBook._feed_validated` for the contract; ``rows[j]`` is written for
-        the prints stamped before the batch's latest trade time, the others are undefined)."""
+        the prints stamped before the batch's latest trade time, the others are undefined).
+        ``threads`` >= 2 lets a "raise" batch check the rules on the second core
+        (``_session.feed_engine``); ``out`` (checked) receives the levels."""
         w = rules.window
         rows = np.empty(sample_times.shape[0])
         bad, levels, status, counts, last = _session.feed_engine(
             self, times, ids, prices, rules.lower, rules.upper, rules.halted, rules.thresholds, rules.ticks,
-            rules.grid, rules.fast, w[0], w[1], w[2], w[3], last_time, stop_at_bad, sample_times, rows)
+            rules.grid, rules.fast, w[0], w[1], w[2], w[3], last_time, stop_at_bad, sample_times, rows,
+            out, min(threads, 2))
         if bad != -1:
             return bad, status, counts, last, None, None
         return -1, status, counts, last, levels, rows[:, None]

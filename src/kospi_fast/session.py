@@ -359,7 +359,8 @@ class TradingDay:
         _check_clock(t)
         return pol, t, ids_a, prices_a
 
-    def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None) -> FeedResult:
+    def feed(self, times: object, ids: object, prices: object, *, policy: str | None = None, threads: int = 1,
+             out: np.ndarray | None = None) -> FeedResult:
         """Apply a batch of timestamped trades under the day's rules.
 
         Parameters
@@ -367,6 +368,18 @@ class TradingDay:
         times : array_like of int64, shape (n,)
             ns since midnight KST, non-decreasing.
         ids, prices : array_like, shape (n,)
+        policy : {"raise", "reject"}, optional
+            This batch's policy (default: the day's).
+        threads : int
+            1 (default): one thread. 2 (or more: at most 2 are used) lets a batch under policy
+            "raise" of an :class:`~kospi_fast.IndexEngine` book check the rules on a second
+            core while the batch is applied on a scratch copy, committed only when every trade
+            passed; the same results, errors and book as one thread. Below a batch size where
+            it stops paying, under "reject", and for other books it runs on one thread.
+        out : ndarray of float64, shape (n,), optional
+            Write the per-trade levels here (C-contiguous, writeable, sharing no memory with the
+            inputs) and return it as ``FeedResult.levels``: for a one-index IndexEngine book.
+            On an error ``out`` may be partly written.
 
         Returns
         -------
@@ -379,13 +392,15 @@ class TradingDay:
             the book and the day are then unchanged.
         """
         pol, t, ids_a, prices_a = self._batch(times, ids, prices, policy)
+        n_threads = _validation.thread_count(threads)
+        out = _validation.out_array(out, (t.shape[0],), (t, ids_a, prices_a))
         rules = self.rules()
         self._sync_prints()
         # the prints this batch can make final (a view of the grid; the kernel samples them while
         # it applies the trades): a print is final once a trade stamped after it has come
         sample_times = self._prints.open_times(int(t[0])) if t.shape[0] else _NO_TIMES
         bad, status, counts, last, levels, rows = self.book._feed_validated(
-            t, ids_a, prices_a, rules, self._last_time, pol == "raise", sample_times)
+            t, ids_a, prices_a, rules, self._last_time, pol == "raise", sample_times, n_threads, out)
         if bad != -1:
             raise _rejected(int(bad), t, ids_a, prices_a, status, "; nothing of the batch was applied")
         self._single.last_time = int(last)

@@ -159,14 +159,16 @@ class JournaledBook:
         self._mutate(lambda: self.book.set_price_band(rate))  # type: ignore[attr-defined]
 
     def _feed_validated(self, times: np.ndarray, ids: np.ndarray, prices: np.ndarray, rules: object,
-                        last_time: int, stop_at_bad: bool, sample_times: np.ndarray) -> tuple:
+                        last_time: int, stop_at_bad: bool, sample_times: np.ndarray, threads: int = 1,
+                        out: np.ndarray | None = None) -> tuple:
         """The book's validated path (for TradingDay), journaling the applied trades."""
         with self._lock:
             self._check()
             book = self.book
             before = book.to_state()  # type: ignore[attr-defined]
-            out = book._feed_validated(times, ids, prices, rules, last_time, stop_at_bad, sample_times)  # type: ignore[attr-defined]
-            bad, status = out[0], out[1]
+            res = book._feed_validated(times, ids, prices, rules, last_time, stop_at_bad, sample_times,  # type: ignore[attr-defined]
+                                       threads, out)
+            bad, status = res[0], res[1]
             if bad == -1:
                 keep = status == 0
                 try:
@@ -174,7 +176,7 @@ class JournaledBook:
                 except BaseException:
                     book.restore(before)  # type: ignore[attr-defined]
                     raise
-            return out
+            return res
 
     def _mutate(self, fn: Callable[[], object]) -> object:
         with self._lock:
