@@ -307,8 +307,8 @@ class IndexBook:
         :class:`~kospi_fast.IndexEngine` splits a batch); ``out``: it has no per-trade levels
         to write (TypeError)."""
         if out is not None:
-            raise TypeError(f"`out`: a {type(self).__name__}'s feed returns no per-trade levels (FeedResult.levels "
-                            "is None); `out` is for a one-index IndexEngine book")
+            raise TypeError(f"`out` is for a one-index IndexEngine book: the feed of an {type(self).__name__} returns "
+                            "no per-trade levels (FeedResult.levels is None)")
         n = times.shape[0]
         status = np.empty(n, dtype=np.uint8)
         counts = np.zeros(len(_session.STATUS_NAMES), dtype=np.int64)
