@@ -439,3 +439,24 @@ def test_feed_out_is_checked_and_families_have_none(sample):
     with pytest.raises(TypeError, match="`out` is for a one-index IndexEngine book: the feed of an IndexFamily"):
         tdf.feed(t, ids, p, out=np.empty(2))
     assert tdf.counts == {} and tdf.feed(t, ids, p, threads=2).levels is None
+
+
+@pytest.mark.parametrize("kind", ["engine", "family"])
+def test_journaled_update_many_takes_out(tmp_path, kind):
+    """``out=`` on the journaled book's batch (the one batch entry point that lacked it): the
+    book's own ``update_many(out=)``, the buffer returned; a bad buffer is refused before
+    anything is applied or journaled."""
+    from kospi_fast import persist
+
+    e = small_engine()
+    book = e if kind == "engine" else kf.IndexFamily(
+        e.universe, [kf.definitions.IndexDefinition("KOSPI", CODES, follows_market=True, level=1000.0)])
+    twin = small_engine()
+    jb = persist.JournaledBook.create(book, tmp_path / "state", tmp_path / "journal", fsync=False)
+    ids, p = np.array([0, 1, 2]), np.array([10_010, 1_501, 50_100])
+    with pytest.raises(ValueError, match="`out` must have shape"):
+        jb.update_many(ids, p, out=np.empty(2) if kind == "engine" else np.empty((2, 1)))
+    assert jb.levels.tolist() == [twin.level]
+    buf = np.empty(3) if kind == "engine" else np.empty((3, 1))
+    got = jb.update_many(ids, p, out=buf)
+    assert got is buf and same_bits(buf.ravel(), twin.update_many(ids, p))

@@ -122,16 +122,19 @@ class JournaledBook:
     def __len__(self) -> int:
         return len(self.book)  # type: ignore[arg-type]
 
-    def update_many(self, ids: object, prices: object, times: object = None, *, sample_at: object = None) -> np.ndarray:
-        """Apply a batch (all or nothing), journal it durably, then return its levels."""
+    def update_many(self, ids: object, prices: object, times: object = None, *, sample_at: object = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
+        """Apply a batch (all or nothing), journal it durably, then return its levels (written
+        into ``out`` when given: the book's ``update_many(..., out=)``)."""
         with self._lock:
             self._check()
             book = self.book
             before = book.to_state()  # type: ignore[attr-defined]
+            kw = {} if out is None else {"out": out}
             if sample_at is None:
-                levels = book.update_many(ids, prices)  # type: ignore[attr-defined]
+                levels = book.update_many(ids, prices, **kw)  # type: ignore[attr-defined]
             else:
-                levels = book.update_many(ids, prices, sample_at=sample_at)  # type: ignore[attr-defined]
+                levels = book.update_many(ids, prices, sample_at=sample_at, **kw)  # type: ignore[attr-defined]
             try:
                 self.journal.append(ids, prices, times)
             except BaseException:
