@@ -74,6 +74,8 @@ TARGET_AGGREGATE_FUSED_NS = 200.0  # issue 16: aggregate_cap of 850 stocks from 
 BIG_TICKS = 10_000_000  # issue 16: the large-batch measurement (the day tiled)
 TARGET_FAMILY_GRID_RATIO = 3.0  # issue 16: the 26-index family on the 1-s grid <= 3x replay
 TARGET_MANY_INDICES_NS = 80.0  # issue 16: 351 indices on the 1-s grid, ns/tick
+TARGET_REPLAY_2T_NS = 1.0  # issue 16: exact replay on 2 cores (threads=2), ns/tick, bit-identical
+TARGET_FEED_2T_RATIO = 2.0  # issue 16: validated feed (threads=2, policy "raise") <= 2x update_many
 
 
 # ---------------------------------------------------------------------------- machine
@@ -629,6 +631,9 @@ def run_speed(universe, day, repeat: int, log) -> dict:
     fam = _speed_family(universe, day, repeat, log)
     rows += fam["rows"]
     targets += fam["targets"]
+    mt_rows, mt_targets = _speed_second_core(universe, day, repeat, log)
+    rows += mt_rows
+    targets += mt_targets
     for t in targets:
         t["suite"] = "speed"
     return {"rows": rows, "targets": targets}
@@ -736,6 +741,68 @@ def _speed_family(universe, day, repeat: int, log) -> dict:
          "met": rows[4]["best"] <= TARGET_MANY_INDICES_NS},
     ]
     return {"rows": rows, "targets": targets}
+
+
+def _speed_second_core(universe, day, repeat: int, log) -> tuple[list, list]:
+    """Issue 16's second-core rows: ``replay(threads=2)`` against one thread, and the validated
+    ``TradingDay.feed(threads=2)`` (policy "raise") against ``update_many``, each interleaved
+    round-robin with its baseline. Two-thread timings depend on the other core being free: the
+    load average before and after is printed with them."""
+    from kospi_fast import _session, _ticks
+
+    times, ids, prices, n = day.times, day.ids, day.prices, len(day)
+    sh, base = universe.shares, universe.base_prices
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    engine = lambda: kf.IndexEngine(universe, level=SAMPLE_PREVIOUS_CLOSE)  # noqa: E731  (never timed)
+    d = engine().divisor
+
+    def trading_day():  # the rules built untimed (a day is made once, fed many batches)
+        td = session.TradingDay(engine(), scenarios.DAY_DATE, check_calendar=False)
+        td.rules()
+        return td
+
+    log("checking replay and feed with threads=2 against one thread ...")
+    one = kf.replay(sh, base, d, ids, prices)
+    assert kf.replay(sh, base, d, ids, prices, threads=2).tobytes() == one.tobytes()
+    f1, f2 = trading_day().feed(times, ids, prices), trading_day().feed(times, ids, prices, threads=2)
+    assert f1.levels.tobytes() == f2.levels.tobytes() and f1.status.tobytes() == f2.status.tobytes()
+    del one, f1, f2
+    rounds = max(repeat, 9)
+    log(f"timing replay and feed on one and two threads, interleaved ({rounds} rounds) ...")
+    buf, buf2 = np.empty(n), np.empty(n)
+    none = lambda: None  # noqa: E731
+    t_r1, t_r2, t_upd, t_f1, t_f2 = interleaved([
+        (none, lambda _: kf.replay(sh, base, d, ids, prices, out=buf)),
+        (none, lambda _: kf.replay(sh, base, d, ids, prices, out=buf2, threads=2)),
+        (engine, lambda e: e.update_many(ids, prices)),
+        (trading_day, lambda td: td.feed(times, ids, prices)),
+        (trading_day, lambda td: td.feed(times, ids, prices, threads=2)),
+    ], rounds)
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    split = "" if n >= _ticks.SPLIT_MIN_TICKS else " (below the split threshold: one thread)"
+    fsplit = "" if n >= _session.FEED_SPLIT_MIN_TICKS else " (below the split threshold: one thread)"
+
+    def row(name, ts):
+        return {"name": name, "best": ts[0] / n * 1e9, "median": ts[len(ts) // 2] / n * 1e9, "unit": "ns/tick"}
+
+    rows = [row("replay, 1 thread (out=)", t_r1), row(f"replay, threads=2 (out=){split}", t_r2),
+            row("IndexEngine.update_many (band ±30%)", t_upd),
+            row('TradingDay.feed, policy "raise", 1 thread', t_f1),
+            row(f'TradingDay.feed, policy "raise", threads=2{fsplit}', t_f2)]
+    r1, r2, upd, fd1, fd2 = rows
+    cores = f"load average {load0:.2f} before, {load1:.2f} after, {os.cpu_count()} logical CPUs"
+    targets = [
+        {"target": f"replay threads=2 <= {TARGET_REPLAY_2T_NS:g} ns/tick (bit-identical)",
+         "measured": f"{r2['best']:.2f} ns/tick best, {r2['median']:.2f} median = {r2['best'] / r1['best']:.2f}x / "
+                     f"{r2['median'] / r1['median']:.2f}x replay 1 thread ({r1['best']:.2f} / {r1['median']:.2f}); "
+                     f"{cores}", "met": r2["best"] <= TARGET_REPLAY_2T_NS},
+        {"target": f"validated feed threads=2 <= {TARGET_FEED_2T_RATIO:g}x update_many",
+         "measured": f"{fd2['best'] / upd['best']:.2f}x best, {fd2['median'] / upd['median']:.2f}x median "
+                     f"({fd2['best']:.2f} vs {upd['best']:.2f} ns/tick; 1 thread {fd1['best'] / upd['best']:.2f}x; "
+                     f"{fd2['best'] / r1['best']:.2f}x replay 1 thread); {cores}",
+         "met": fd2["best"] <= TARGET_FEED_2T_RATIO * upd["best"]},
+    ]
+    return rows, targets
 
 
 def _report_speed(res: dict) -> list[str]:

@@ -16,6 +16,7 @@ HALTED: int
 OUT_OF_ORDER: int
 IN_CLOSING_CALL: int
 STATUS_NAMES: tuple[str, ...]
+FEED_SPLIT_MIN_TICKS: int
 
 def run_validated(
     prices: npt.NDArray[np.int64],  # int64_t[::1], mutated
@@ -63,6 +64,8 @@ def feed_engine(
     stop_at_bad: bool,
     print_times: npt.NDArray[np.int64] | None = None,  # const int64_t[::1]
     print_levels: npt.NDArray[np.float64] | None = None,  # double[::1], written
+    levels: npt.NDArray[np.float64] | None = None,  # double[::1], written and returned
+    threads: int = 1,
 ) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint8], npt.NDArray[np.int64], int]: ...
 def classify(
     times: npt.NDArray[np.int64],  # const int64_t[::1]

@@ -522,7 +522,17 @@ def replay(shares, prices, divisor, ids, new_prices, *, rebalances=None, bint re
         Write the levels here (C-contiguous, writeable, sharing no memory with the inputs) and
         return it (or it is the state's ``levels``): a reused buffer spares a large batch the
         page faults of a fresh array. On an error ``out`` may hold levels of the trades before
-        the bad one.
+        the bad one (and, with ``threads=2``, anything after it).
+    threads : int
+        1 (default): one thread. 2 (more: at most 2 are used): a batch of at least
+        ``SPLIT_MIN_TICKS`` trades, and ``SPLIT_MIN_TICKS_PER_STOCK`` per stock, is split on
+        two threads with the GIL released — one replays the first part while the other finds
+        the state where the second part starts (each stock's last price before it, the exact
+        cap) and replays it. Bit-identical to one thread: the same levels, state and error
+        (the first bad trade). Each rebalance-free stretch is split on its own; the float path
+        (``exact=False``) and smaller batches run on one thread. Opt-in, since the speed-up
+        needs a free second core: when it is busy, the thread that reaches the second part
+        first replays it, so the batch costs about what one thread costs.
 
     Returns
     -------
