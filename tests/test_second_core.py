@@ -126,8 +126,8 @@ def test_replay_two_threads_equals_one(split_always, monkeypatch, mode, day, at)
     r2, e2 = outcome(lambda: kf.replay(shares, prices, d, ids, px, rebalances=rebalances, return_state=True,
                                        out=out2, threads=2))
     assert e1 == e2
-    if rebalances is None:  # the split ran (thresholds lowered) unless the cut leaves a part empty
-        assert spy.calls == (1 if 1 <= int(m * at) < m else 0)
+    if rebalances is None:  # the split ran (thresholds lowered) for any batch of 2 trades or more
+        assert spy.calls == (1 if m >= 2 else 0)
     if e1 is None:
         assert r2.levels is out2
         assert out1.tobytes() == out2.tobytes()
@@ -146,17 +146,39 @@ def _book(n=5):
     return shares, prices
 
 
+class JobSpy(Spy):
+    """``Spy`` keeping the split's job (the worker's bound method's object)."""
+
+    def __call__(self, other, here):
+        self.job = other.__self__
+        return super().__call__(other, here)
+
+
 def test_replay_worked_example_split_on_two_threads(split_always, monkeypatch):
-    """Pinned (each level worked by hand): a 10-trade batch cut at 6 — thread 1 finds stock 0 at
-    130 and stock 1 at 55 (the last prices before trade 6) and goes on from cap 130×10 + 55×20
-    = 2400, level 96."""
+    """Pinned (each level worked by hand). A 10-trade batch: thread 1 looks back from the middle
+    (trade 5) and sees both stocks — stock 0 at 125 (trade 4), stock 1 at 55 (trade 3) — so it
+    starts there from cap 125×10 + 55×20 = 2350 (the level after trade 4, 94). Three stocks,
+    the third trading only at trade 7: the probe cannot see it, so the cut is SPLIT_AT (trade
+    6) and thread 1 stores every price of [0, 6) (stock 2 keeps its 40)."""
     monkeypatch.setattr(_ticks, "SPLIT_AT", 0.6)
+    ids = np.array([0, 1, 0, 1, 0, 0, 1, 1, 0, 1])
+    px = np.array([110, 40, 120, 55, 125, 130, 60, 65, 100, 70])
     for mode in MODES:
-        monkeypatch.setattr(_parallel, "run_beside", MODES[mode])
-        st_ = kf.replay(np.array([10, 20]), np.array([100, 50]), 25.0, np.array([0, 1, 0, 1, 0, 0, 1, 1, 0, 1]),
-                        np.array([110, 40, 120, 55, 125, 130, 60, 65, 100, 70]), return_state=True, threads=2)
+        spy = JobSpy(mode)
+        monkeypatch.setattr(_parallel, "run_beside", spy)
+        st_ = kf.replay(np.array([10, 20]), np.array([100, 50]), 25.0, ids, px, return_state=True, threads=2)
         assert st_.levels.tolist() == [84.0, 76.0, 80.0, 92.0, 94.0, 96.0, 100.0, 104.0, 92.0, 96.0]
         assert st_.prices.tolist() == [100, 70] and st_.cap == 2400
+        assert spy.job.tail_x == 5
+        if mode != "parallel":  # in parallel, whichever thread gets there first (a tiny batch: thread 0)
+            assert spy.job.claim.owner == (1 if mode == "worker_late" else 2)
+        ids3 = ids.copy()
+        ids3[7] = 2
+        st3 = kf.replay(np.array([10, 20, 5]), np.array([100, 50, 40]), 25.0, ids3, px, return_state=True,
+                        threads=2)
+        assert spy.job.tail_x == 6  # (a late worker chose it too, then found the batch done)
+        assert st3.levels.tolist() == [92.0, 84.0, 88.0, 100.0, 102.0, 104.0, 108.0, 113.0, 101.0, 109.0]
+        assert st3.prices.tolist() == [100, 70, 65] and st3.cap == 2725
 
 
 def test_overflow_in_the_second_part_names_the_same_trade(split_always, monkeypatch):

@@ -31,8 +31,8 @@ from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint16_t, uint64_
 from kospi_fast._buffers cimport data, length_f64, length_i64, length_ids, length_u8, same_length, shape_2d
 from kospi_fast._engine cimport EngineCore
 from kospi_fast._overflow cimport kf_cap_add
-from kospi_fast._ticks cimport (Claim, apply_ticks_i64, cap_step, cap_step_checked, headroom_bound, id_t,
-                                share_total)
+from kospi_fast._ticks cimport _Claim, apply_ticks_i64
+from kospi_fast._ticks cimport cap_step, cap_step_checked, headroom_bound, id_t, share_total
 
 import numpy as np
 
@@ -425,7 +425,7 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
         job.prices, job.n = <const int64_t*>data(prices), n_ticks
         job.status, job.counts = <uint8_t*>data(status), <int64_t*>data(counts)
         job.last_time, job.check_bad, job.replay_bad = last_time, -1, -1
-        job.claim = Claim()
+        job.claim = _Claim()
         job.work, job.shares, job.cap, job.divisor = core._begin_batch(), core._sp, core._cap, core._divisor
         job.levels = <double*>data(levels)
         job.print_times, job.n_prints, job.print_levels = ptp, n_prints, plp
@@ -503,7 +503,7 @@ cdef class _CheckedBatch:
     cdef int64_t* counts
     cdef readonly int64_t last_time
     cdef readonly Py_ssize_t check_bad, replay_bad
-    cdef readonly Claim claim
+    cdef readonly _Claim claim
     cdef int64_t* work
     cdef const int64_t* shares
     cdef readonly int64_t cap

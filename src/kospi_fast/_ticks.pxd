@@ -142,7 +142,7 @@ cdef Py_ssize_t apply_ticks_f64(double* prices, const double* shares, Py_ssize_t
 
 # Who does a shared piece of work of a batch split on two threads: the first ``take(who)``
 # (who > 0) wins and is recorded in ``owner``; callable without the GIL.
-cdef class Claim:
+cdef class _Claim:
     cdef PyThread_type_lock _lock
     cdef readonly int owner
     cdef bint take(self, int who) noexcept nogil

@@ -42,16 +42,8 @@ def replay(
 SPLIT_AT: float
 SPLIT_MIN_TICKS: int
 SPLIT_MIN_TICKS_PER_STOCK: int
+SPLIT_PROBE: float
 
-def apply_ticks_split(
-    prices: npt.NDArray[np.int64],  # int64_t[::1], mutated
-    shares: npt.NDArray[np.int64],  # const int64_t[::1]
-    ids: npt.NDArray[np.integer],  # const int32_t/int64_t[::1]
-    new_prices: npt.NDArray[np.int64],  # const int64_t[::1]
-    cap: int,  # int64_t
-    divisor: float,  # double
-    levels: npt.NDArray[np.float64],  # double[::1]
-) -> tuple[int, int]: ...
 def prepare_ticks(
     ids: npt.ArrayLike, new_prices: npt.ArrayLike, n_stocks: int, prices_name: str = ...
 ) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.int64]]: ...

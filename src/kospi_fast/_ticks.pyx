@@ -298,17 +298,24 @@ def apply_ticks_inplace(prices, shares, ids, new_prices, int64_t pmax, int64_t c
 
 # ------------------------------------------------------------------ the split batch (threads=2)
 # A batch of m trades on two threads, bit-identical to one: thread 0 replays [0, x) from the
-# start state; thread 1 first finds the state at x without any arithmetic — each trade of
-# [0, x) stores its price, so each stock ends at its last one — takes the exact cap there
-# (Σ price × shares, overflow-checked), then replays [x, m). The caps are exact int64 sums, so
-# every level is the same IEEE division of the same two numbers as on one thread. x is past the
-# middle: thread 1 also scans. The part [x, m) is claimed (``Claim``) by the first thread to get
-# to it: when the worker thread starts late (the second core busy), thread 0 goes on with it
-# from its own state and the batch costs what one thread costs. Measured:
-# docs/methodology-notes.md, "Speed (issue 16)".
+# start state; thread 1 finds the state at x without any arithmetic — each stock's last price
+# before x — takes the exact cap there (Σ price × shares, overflow-checked), then replays
+# [x, m). The caps are exact int64 sums, so every level is the same IEEE division of the same
+# two numbers as on one thread. Where x is: thread 1 first scans back from the middle for at
+# most SPLIT_PROBE of the batch; when every stock trades there (most batches of a day) the state
+# at the middle is known and x = m / 2. Else (a stock halted, or not yet traded) x = SPLIT_AT
+# of the batch, past the middle since thread 1 then stores the price of every trade before x
+# (each stock ends at its last one). Thread 0 replays to the middle and then reads x. The part
+# after the middle is claimed (``_Claim``) by the first thread to get to it: when the worker
+# starts late (the second core busy), thread 0 goes on from its own state and the batch costs
+# what one thread costs. Measured: docs/methodology-notes.md, "Speed (issue 16)".
 
-#: Where a split batch is cut (the fraction of its trades thread 0 replays).
+#: Where a split batch is cut when the probe did not see every stock (the fraction of its
+#: trades thread 0 replays); at least the middle.
 SPLIT_AT = 0.6
+#: How far back from the middle thread 1 looks for every stock's last price (a fraction of the
+#: batch, at least 2 trades per stock).
+SPLIT_PROBE = 0.0625
 #: The smallest batch split on two threads: below it the hand-over to the worker thread costs
 #: more than the second core saves (measured, as SPLIT_AT).
 SPLIT_MIN_TICKS = 200_000
@@ -317,7 +324,7 @@ SPLIT_MIN_TICKS = 200_000
 SPLIT_MIN_TICKS_PER_STOCK = 16
 
 
-cdef class Claim:
+cdef class _Claim:
     """Who does a shared piece of work: the first ``take(who)`` wins (True), later ones lose.
     A PyThread lock, usable without the GIL."""
 
@@ -341,21 +348,46 @@ cdef class Claim:
         return won
 
 
-cdef bint scan_state(int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks, const id_t* ids,
-                     const int64_t* new_prices, Py_ssize_t x, int64_t* cap) noexcept nogil:
-    # ``prices`` (the state before trade 0) becomes the state before trade x: each trade of
-    # [0, x) stores its price, so each stock ends at its last one (no arithmetic, no branch: an
-    # id out of range stores into a dump slot; thread 0 refuses it). ``cap`` gets
-    # Σ prices × shares. False when that state is not a valid one (a price <= 0, or the cap
-    # beyond int64): then thread 0 refuses a trade before x, whose error wins.
-    cdef Py_ssize_t k, j
+cdef bint probe_state(int64_t* prices, Py_ssize_t n_stocks, const id_t* ids, const int64_t* new_prices,
+                      Py_ssize_t x, Py_ssize_t window, uint8_t* seen) noexcept nogil:
+    # Scanning back from trade x - 1 over at most ``window`` trades, each stock's last price
+    # before x into ``prices``, until every stock is seen (``seen``: one zeroed byte per stock;
+    # ids out of range are skipped: thread 0 refuses them). True when every stock was seen:
+    # ``prices`` is then the state before trade x.
+    cdef Py_ssize_t k = x, stop = x - window if x > window else 0, left = n_stocks
     cdef uint64_t i, n = <uint64_t>n_stocks
-    cdef int64_t c = 0, dump = 0
+    while k > stop and left > 0:
+        k -= 1
+        i = <uint64_t>ids[k]
+        if i < n and not seen[i]:
+            seen[i] = 1
+            prices[i] = new_prices[k]
+            left -= 1
+    return left == 0
+
+
+cdef void scan_state(int64_t* prices, Py_ssize_t n_stocks, const id_t* ids, const int64_t* new_prices,
+                     Py_ssize_t x) noexcept nogil:
+    # ``prices`` (the state before trade 0, or a state some stocks of which already hold a later
+    # price of [0, x)) becomes the state before trade x: each trade of [0, x) stores its price,
+    # so each stock ends at its last one (no arithmetic, no branch: an id out of range stores
+    # into a dump slot; thread 0 refuses it).
+    cdef Py_ssize_t k
+    cdef uint64_t i, n = <uint64_t>n_stocks
+    cdef int64_t dump = 0
     cdef int64_t* slot
     for k in range(x):
         i = <uint64_t>ids[k]
         slot = &prices[i] if i < n else &dump
         slot[0] = new_prices[k]
+
+
+cdef bint state_cap(const int64_t* prices, const int64_t* shares, Py_ssize_t n_stocks,
+                    int64_t* cap) noexcept nogil:
+    # ``cap`` = Σ prices × shares; False when that state is not a valid one (a price <= 0, or
+    # the cap beyond int64: then thread 0 refuses a trade before x, whose error wins).
+    cdef Py_ssize_t j
+    cdef int64_t c = 0
     for j in range(n_stocks):
         if prices[j] <= 0 or kf_cap_add(c, prices[j], shares[j], &c):
             return False
@@ -370,45 +402,63 @@ cdef enum:
 
 cdef class _Split:
     """One split batch (see above). ``run_head`` on this thread, ``run_tail`` on the worker,
-    both without the GIL. Then ``claim.owner`` says who replayed [x, m); ``head_bad`` is -1 or
-    the position of the first trade thread 0 refused (its prices and ``head_cap`` the state
-    before it), ``tail_bad`` likewise for thread 1, or -2 when the state it scanned was not a
-    valid one (thread 0 then refused a trade before x)."""
+    both without the GIL. Then ``claim.owner`` says who replayed after the middle ``x0``;
+    ``tail_x`` is the cut thread 1 chose; ``head_bad`` is -1 or the position of the first trade
+    thread 0 refused (its prices and ``head_cap`` the state before it), ``tail_bad`` likewise
+    for thread 1, or -2 when the state it found was not a valid one (thread 0 then refused a
+    trade before the cut)."""
     cdef object _keep                 # the arrays the pointers point into
     cdef int64_t* head_prices
     cdef int64_t* tail_prices
     cdef const int64_t* shares
-    cdef Py_ssize_t n_stocks, x, m
+    cdef Py_ssize_t n_stocks, x0, x1, window, m
     cdef const void* ids
     cdef bint narrow
     cdef const int64_t* new_prices
     cdef double divisor
     cdef double* levels
-    cdef readonly Claim claim
-    cdef readonly Py_ssize_t head_bad, tail_bad
+    cdef uint8_t* seen
+    cdef readonly _Claim claim
+    cdef readonly Py_ssize_t head_bad, tail_bad, tail_x
     cdef readonly int64_t head_cap, tail_cap, cap_at_x
 
     def run_head(self):
         with nogil:
-            self.head_bad = self._replay(self.head_prices, &self.head_cap, 0, self.x)
-            if self.claim.take(HEAD) and self.head_bad == -1:  # the worker has not started: go on
-                self.head_bad = self._replay(self.head_prices, &self.head_cap, self.x, self.m)
+            self.head_bad = self._replay(self.head_prices, &self.head_cap, 0, self.x0)
+            if self.claim.take(HEAD):  # the worker has not started: go on alone
+                if self.head_bad == -1:
+                    self.head_bad = self._replay(self.head_prices, &self.head_cap, self.x0, self.m)
+            elif self.head_bad == -1 and self.tail_x > self.x0:  # thread 1 starts at tail_x
+                self.head_bad = self._replay(self.head_prices, &self.head_cap, self.x0, self.tail_x)
 
     def run_tail(self):
-        cdef bint ok
         with nogil:
-            if self.claim.take(TAIL):
+            self._tail()
+
+    cdef void _tail(self) noexcept nogil:
+        cdef bint seen_all
+        if True:
+            if self.narrow:
+                seen_all = probe_state[int32_t](self.tail_prices, self.n_stocks, <const int32_t*>self.ids,
+                                                self.new_prices, self.x0, self.window, self.seen)
+            else:
+                seen_all = probe_state[int64_t](self.tail_prices, self.n_stocks, <const int64_t*>self.ids,
+                                                self.new_prices, self.x0, self.window, self.seen)
+            self.tail_x = self.x0 if seen_all else self.x1
+            if not self.claim.take(TAIL):
+                return
+            if not seen_all:  # every stock the probe set trades again before x1: overwritten
                 if self.narrow:
-                    ok = scan_state[int32_t](self.tail_prices, self.shares, self.n_stocks,
-                                             <const int32_t*>self.ids, self.new_prices, self.x, &self.tail_cap)
+                    scan_state[int32_t](self.tail_prices, self.n_stocks, <const int32_t*>self.ids,
+                                        self.new_prices, self.x1)
                 else:
-                    ok = scan_state[int64_t](self.tail_prices, self.shares, self.n_stocks,
-                                             <const int64_t*>self.ids, self.new_prices, self.x, &self.tail_cap)
-                if ok:
-                    self.cap_at_x = self.tail_cap
-                    self.tail_bad = self._replay(self.tail_prices, &self.tail_cap, self.x, self.m)
-                else:
-                    self.tail_bad = -2
+                    scan_state[int64_t](self.tail_prices, self.n_stocks, <const int64_t*>self.ids,
+                                        self.new_prices, self.x1)
+            if state_cap(self.tail_prices, self.shares, self.n_stocks, &self.tail_cap):
+                self.cap_at_x = self.tail_cap
+                self.tail_bad = self._replay(self.tail_prices, &self.tail_cap, self.tail_x, self.m)
+            else:
+                self.tail_bad = -2
 
     cdef Py_ssize_t _replay(self, int64_t* prices, int64_t* cap, Py_ssize_t start,
                             Py_ssize_t end) noexcept nogil:
@@ -428,7 +478,7 @@ cdef bint split_pays(Py_ssize_t n_ticks, Py_ssize_t n_stocks, int threads):
             and n_ticks >= SPLIT_MIN_TICKS_PER_STOCK * n_stocks)
 
 
-def apply_ticks_split(prices, shares, ids, new_prices, int64_t cap, double divisor, levels):
+cdef tuple _apply_split(prices, shares, ids, new_prices, int64_t cap, double divisor, levels):
     """:func:`apply_ticks_inplace` (no price ceiling; ``levels`` required) on two threads,
     bit-identical: the same return value, and ``prices`` (mutated) left in the same state —
     after the last trade, or before the first refused one (thread 0's refusal wins: it is the
@@ -439,25 +489,29 @@ def apply_ticks_split(prices, shares, ids, new_prices, int64_t cap, double divis
     cdef Py_ssize_t n_ticks = length_ids(ids, "ids", &narrow)
     same_length(length_i64(new_prices, "new_prices"), "new_prices", n_ticks, "`ids`")
     same_length(length_f64(levels, "levels", True), "levels", n_ticks, "`ids`")
-    cdef Py_ssize_t x = int(n_ticks * SPLIT_AT)
-    if x < 1 or x >= n_ticks:
+    cdef Py_ssize_t x0 = n_ticks // 2
+    if x0 < 1:
         return apply_ticks_inplace(prices, shares, ids, new_prices, INT64_MAX_C, cap, divisor, levels)
     cdef _Split job = _Split.__new__(_Split)
     later = prices.copy()
-    job._keep = (prices, later, shares, ids, new_prices, levels)
+    seen = np.zeros(n_stocks, dtype=np.uint8)
+    job._keep = (prices, later, shares, ids, new_prices, levels, seen)
     job.head_prices, job.tail_prices = <int64_t*>data(prices), <int64_t*>data(later)
     job.shares = <const int64_t*>data(shares)
-    job.n_stocks, job.x, job.m = n_stocks, x, n_ticks
+    job.n_stocks, job.m = n_stocks, n_ticks
+    job.x0, job.x1 = x0, min(max(int(n_ticks * SPLIT_AT), x0), n_ticks - 1)
+    job.window = max(int(n_ticks * SPLIT_PROBE), 2 * n_stocks)
     job.ids, job.narrow = data(ids), narrow
     job.new_prices = <const int64_t*>data(new_prices)
     job.divisor, job.levels = divisor, <double*>data(levels)
-    job.claim = Claim()
-    job.head_cap, job.head_bad, job.tail_bad = cap, -1, -1
+    job.seen = <uint8_t*>data(seen)
+    job.claim = _Claim()
+    job.head_cap, job.head_bad, job.tail_bad, job.tail_x = cap, -1, -1, x0
     _parallel.run_beside(job.run_tail, job.run_head)
     if job.head_bad != -1 or job.claim.owner == HEAD:
         return job.head_bad, job.head_cap
-    # thread 0 applied [0, x) without a refusal: the state thread 1 scanned is that state (the
-    # same prices, the same exact cap), and thread 1 went on from it
+    # thread 0 applied [0, tail_x) without a refusal: the state thread 1 found is that state
+    # (the same prices, the same exact cap), and thread 1 went on from it
     assert job.tail_bad != -2 and job.cap_at_x == job.head_cap, "split batch: the scanned state disagrees"
     prices[:] = later
     return job.tail_bad, job.tail_cap
@@ -611,7 +665,7 @@ cdef tuple _segment(work, sh, ids, new_prices, int64_t cap, double d, levels, in
     """A rebalance-free stretch of replay's trades: split on two threads when ``threads`` allows
     and it pays (``split_pays``), else on this one."""
     if split_pays(cnp.PyArray_DIM(<cnp.ndarray>new_prices, 0), cnp.PyArray_DIM(<cnp.ndarray>work, 0), threads):
-        return apply_ticks_split(work, sh, ids, new_prices, cap, d, levels)
+        return _apply_split(work, sh, ids, new_prices, cap, d, levels)
     return apply_ticks_inplace(work, sh, ids, new_prices, INT64_MAX_PY, cap, d, levels)
 
 
