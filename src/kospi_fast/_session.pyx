@@ -456,8 +456,9 @@ def feed_engine(EngineCore core not None, times, ids, prices, lower, upper, halt
 # those of one thread by construction. When the worker starts late (the second core busy),
 # this thread claims the checks and runs them itself. "reject" stays on one thread.
 
-#: The smallest "raise" batch checked on the second core: below it the hand-over to the worker
-#: thread costs more than it saves (measured: docs/methodology-notes.md, "Speed (issue 16)").
+#: The smallest "raise" batch checked on the second core: the hand-over to the worker thread
+#: (~30 µs) against the ~1.2 ns a free second core saves per trade breaks even near 25,000
+#: trades (docs/methodology-notes.md, "Speed (issue 16)").
 FEED_SPLIT_MIN_TICKS = 50_000
 
 

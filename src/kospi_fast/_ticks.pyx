@@ -316,8 +316,9 @@ SPLIT_AT = 0.6
 #: How far back from the middle thread 1 looks for every stock's last price (a fraction of the
 #: batch, at least 2 trades per stock).
 SPLIT_PROBE = 0.0625
-#: The smallest batch split on two threads: below it the hand-over to the worker thread costs
-#: more than the second core saves (measured, as SPLIT_AT).
+#: The smallest batch split on two threads: the hand-over to the worker thread (~30 µs) against
+#: the ~0.5 ns a free second core saves per trade breaks even near 60,000 trades; 200,000 leaves
+#: a margin for a shared machine.
 SPLIT_MIN_TICKS = 200_000
 #: ... and a batch must also have this many trades per stock (thread 1 copies the prices and
 #: recomputes the cap: O(n_stocks)).
