@@ -23,7 +23,9 @@ Suites (``--suite``, default all):
 * ``speed``: issue 16's goals: ``IndexEngine.update_many`` with the default band (checked in
   the kernel's loop) against no band and against the two-pass path it replaced (rebuilt from
   its pieces), ``update_id`` per call, a 10M-tick replay into a fresh array and into ``out=``,
-  and ``aggregate_cap``, each against its goal; old and new timed round-robin.
+  and ``aggregate_cap``, each against its goal; old and new timed round-robin. Also
+  ``replay(threads=2)`` against one thread and ``TradingDay.feed(threads=2)`` (policy "raise")
+  against ``update_many``, with the load average and whether a second core was free.
 * ``returns``: an ``IndexFamily`` of KOSPI with its TR and NTR twins (three divisors, and the
   day's dividends carried: an ex-date) against KOSPI alone, on the final-levels path, the 10-s KOSPI grid
   and per tick (issue 14).
