@@ -102,7 +102,8 @@ cdef enum:
     NB_MASK = NB - 1
 
 
-# The two hot loops in C, each its own function and never inlined (``KF_FAM_NOINLINE``): inlined
+# The hot loops in C (the trade test KF_FAMILY_TAKE comes from _simd.h, shared with the AVX-512
+# run), each its own function and never inlined (``KF_FAM_NOINLINE``): inlined
 # into the kernel's big function they kept ids, prices, the band and the bounds on the stack and
 # reloaded them every trade (objdump), which cost the lazy loop half its speed. One copy per id
 # width. ``KF_FAM_NB_SHIFT`` must equal ``NB_SHIFT`` below (the tests' bank sums would differ).
@@ -119,9 +120,6 @@ cdef extern from *:
     #endif
     #define KF_FAM_NB_SHIFT 2
     #define KF_FAM_NB_MASK ((1u << KF_FAM_NB_SHIFT) - 1u)
-    #define KF_FAM_TAKE(r, p, i, n, lim) \
-        ((i) < (n) && (uint64_t)(p) - (uint64_t)(r)[0] <= (uint64_t)(r)[1] \
-         && (uint64_t)(p) - 1u < (uint64_t)(lim))
     #define KF_DENSE_RUN(NAME, IDT) \
     static KF_FAM_NOINLINE Py_ssize_t NAME(int64_t* prices, const int64_t* rec, uint64_t n, \
             const int32_t* col, const int64_t* sh, Py_ssize_t width, uint64_t* w, const IDT* ids, \
@@ -133,7 +131,7 @@ cdef extern from *:
             const int64_t* r = rec + 4 * i; \
             uint64_t* wb; \
             Py_ssize_t e, end; \
-            if (!KF_FAM_TAKE(r, p, i, n, lim)) break; \
+            if (!KF_FAMILY_TAKE(r, p, i, n, lim)) break; \
             d = (uint64_t)p - (uint64_t)prices[i]; \
             prices[i] = p; \
             cb += d * (uint64_t)r[2]; \
@@ -154,14 +152,14 @@ cdef extern from *:
             for (; t < stop; t++) { \
                 uint64_t i = (uint64_t)ids[t]; \
                 int64_t p = new_prices[t]; \
-                if (!KF_FAM_TAKE(band + 2 * i, p, i, n, lim)) break; \
+                if (!KF_FAMILY_TAKE(band + 2 * i, p, i, n, lim)) break; \
                 prices[i] = p; \
             } \
         } else { \
             for (; t < stop; t++) { \
                 uint64_t i = (uint64_t)ids[t]; \
                 int64_t p = new_prices[t]; \
-                if (!KF_FAM_TAKE(band + 2 * i, p, i, n, lim)) break; \
+                if (!KF_FAMILY_TAKE(band + 2 * i, p, i, n, lim)) break; \
                 prices[i] = p; \
                 dirty[m] = (Py_ssize_t)i; \
                 m += 1 - is_dirty[i]; \
@@ -184,7 +182,7 @@ cdef extern from *:
             int64_t p = new_prices[t]; \
             const int64_t* r = rec + 4 * i; \
             Py_ssize_t e, end, j, k; \
-            if (!KF_FAM_TAKE(r, p, i, n, lim)) break; \
+            if (!KF_FAMILY_TAKE(r, p, i, n, lim)) break; \
             d = (uint64_t)p - (uint64_t)prices[i]; \
             prices[i] = p; \
             cb += d * (uint64_t)r[2]; \
