@@ -204,6 +204,16 @@ def calibrated_divisor(numerator: object, denominator: object, cap: int, what: s
     return divisor
 
 
+def index_divisor(cap: object, base_cap: object, base_value: object, level: object, prefix: str = "") -> float:
+    """An index's divisor at ``cap``: ``base_cap / base_value`` when ``base_cap`` is given, else
+    ``cap / level`` (``level`` None: ``base_value``), checked by :func:`calibrated_divisor` with
+    the argument used named (after ``prefix``)."""
+    if base_cap is not None:
+        return calibrated_divisor(base_cap, base_value, cap, f"{prefix}`base_cap` = {base_cap!r}")
+    name, target = ("`base_value`", base_value) if level is None else ("`level`", level)
+    return calibrated_divisor(cap, target, cap, f"{prefix}{name} = {target!r}")
+
+
 def ambiguous_int(key: object, id_way: str) -> str:
     """The message for an integer given where a stock code is expected: ``660`` may be the code
     ``'000660'`` with its leading zeros lost, or the id 660; neither is assumed."""
@@ -522,3 +532,12 @@ def thread_count(value: object, name: str = "threads") -> int:
     if out < 1:
         raise ValueError(f"`{name}` must be >= 1, got {out}")
     return out
+
+
+def sample_positions(sample_at: object, n_ticks: int) -> np.ndarray:
+    """``sample_at`` as int64 ascending trade positions in [0, n_ticks) (any upper end when
+    ``n_ticks`` < 0): the rows of a sampled batch (``IndexEngine``/``IndexFamily.update_many``)."""
+    samples = int64_array(sample_at, "sample_at", allow_float=False)
+    if samples.size and (samples[0] < 0 or (n_ticks >= 0 and samples[-1] >= n_ticks) or (np.diff(samples) < 0).any()):
+        raise ValueError(f"`sample_at` must be ascending positions in [0, {n_ticks}), got {samples[:5]}...")
+    return samples

@@ -137,13 +137,8 @@ class IndexEngine(EngineCore, IndexBook):
         cap = aggregate_cap(px, shares) if n else 0
         if cap <= 0:
             raise ValueError("cannot build an index with no members (its cap is 0)")
-        if base_cap is not None:
-            divisor = _validation.calibrated_divisor(_validation.positive_float(base_cap, "base_cap"), base_value,
-                                                     cap, f"`base_cap` = {base_cap!r}")
-        else:
-            target = base_value if level is None else _validation.positive_float(level, "level")
-            divisor = _validation.calibrated_divisor(cap, target, cap, f"`level` = {target!r}"
-                                                     if level is not None else f"`base_value` = {target!r}")
+        divisor = _validation.index_divisor(cap, _positive_or_none(base_cap, "base_cap"), base_value,
+                                            _positive_or_none(level, "level"))
         held = shares > 0
         defn = IndexDefinition(
             name, [universe.codes[i] for i in np.flatnonzero(held)], base_value=base_value,
@@ -175,13 +170,8 @@ class IndexEngine(EngineCore, IndexBook):
         if cap <= 0:
             raise ValueError("cannot build an index with no members (its cap is 0)")
         fcap = float(cap)
-        if base_cap is not None:
-            divisor = _validation.calibrated_divisor(_validation.positive_float(base_cap, "base_cap"), base_value,
-                                                     fcap, f"`base_cap` = {base_cap!r}")
-        else:
-            target = base_value if level is None else _validation.positive_float(level, "level")
-            divisor = _validation.calibrated_divisor(fcap, target, fcap, f"`level` = {target!r}"
-                                                     if level is not None else f"`base_value` = {target!r}")
+        divisor = _validation.index_divisor(fcap, _positive_or_none(base_cap, "base_cap"), base_value,
+                                            _positive_or_none(level, "level"))
         held = shares > 0
         defn = IndexDefinition(name, [universe.codes[i] for i in np.flatnonzero(held)], base_value=base_value,
                                follows_market=True)
@@ -270,7 +260,7 @@ class IndexEngine(EngineCore, IndexBook):
         if sample_at is None:
             return EngineCore.update_many(self, ids, prices, out)
         n_ticks = np.shape(prices)[0] if np.ndim(prices) == 1 else -1
-        samples = _sample_positions(sample_at, n_ticks)
+        samples = _validation.sample_positions(sample_at, n_ticks)
         target = _validation.out_array(out, samples.shape, (ids, prices, samples))
         levels = EngineCore.update_many(self, ids, prices)
         if target is None:
@@ -422,11 +412,8 @@ class IndexEngine(EngineCore, IndexBook):
         return np.ascontiguousarray(idx, dtype=np.intp)
 
 
-def _sample_positions(sample_at: object, n_ticks: int) -> np.ndarray:
-    samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
-    if samples.size and (samples[0] < 0 or (n_ticks >= 0 and samples[-1] >= n_ticks) or (np.diff(samples) < 0).any()):
-        raise ValueError(f"`sample_at` must be ascending positions in [0, {n_ticks}), got {samples[:5]}...")
-    return samples
+def _positive_or_none(value: object, name: str) -> float | None:
+    return None if value is None else _validation.positive_float(value, name)
 
 
 def _member_mask(universe: Universe, members: object, listed: np.ndarray) -> np.ndarray:

@@ -108,13 +108,7 @@ class IndexFamily(IndexBook):
             if caps[k] <= 0:
                 raise ValueError(f"index {d.name!r} has a cap of 0")
             cap = caps[k] if exact else float(caps[k])
-            if d.base_cap is not None:
-                divisors[k] = _validation.calibrated_divisor(d.base_cap, d.base_value, cap,
-                                                             f"index {d.name!r}: `base_cap` = {d.base_cap!r}")
-            else:
-                target = d.base_value if d.level is None else d.level
-                divisors[k] = _validation.calibrated_divisor(cap, target, cap,
-                                                             f"index {d.name!r}: `level` = {target!r}")
+            divisors[k] = _validation.index_divisor(cap, d.base_cap, d.base_value, d.level, f"index {d.name!r}: ")
         day = None if date is None else _validation.as_date(date, "date")
         self._core_install(px, shares, divisors, universe)
         self._book_init(universe, defs, lst, lst > 0, factors, px, price_band)
@@ -333,11 +327,7 @@ class IndexFamily(IndexBook):
             return self._update_many_f64(ids, prices, sample_at, out)
         ids, prices = prepare_ticks(ids, prices, n, "prices")
         m = prices.shape[0]
-        samples = None
-        if sample_at is not None:
-            samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
-            if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
-                raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
+        samples = None if sample_at is None else _validation.sample_positions(sample_at, m)
         rows = m if samples is None else samples.shape[0]
         shape = (rows, len(self._defs))
         out = _validation.out_array(out, shape, (ids, prices, samples))
@@ -361,11 +351,7 @@ class IndexFamily(IndexBook):
         prices = _validation.float64_array(prices, "prices")
         _validation.check_same_length(ids, "ids", prices, "prices")
         m = prices.shape[0]
-        samples = None
-        if sample_at is not None:
-            samples = _validation.int64_array(sample_at, "sample_at", allow_float=False)
-            if samples.size and (samples[0] < 0 or samples[-1] >= m or (np.diff(samples) < 0).any()):
-                raise ValueError(f"`sample_at` must be ascending positions in [0, {m}), got {samples[:5]}...")
+        samples = None if sample_at is None else _validation.sample_positions(sample_at, m)
         shape = (m if samples is None else samples.shape[0], len(self._defs))
         target = _validation.out_array(out, shape, (ids, prices, samples))
         if target is None:
