@@ -359,13 +359,10 @@ def run_rows(prices, rec, col, sh, broad, caps, divisors, levels, ids, new_price
                           caps, levels, ids, new_prices, out, sample_at, *batch)
 
 
-def _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_at, src, twins, carry):
-    """The checks of the family seams' common arguments; (rows_at, n_out, reads, adds, divs)."""
-    _same(_length(divisors, "divisors", _F64), "divisors", n_slots)
-    _same(_length(levels, "levels", _F64, writable=True), "levels", n_slots)
-    m = _length(ids, "ids", _IDS)
-    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
-    rows_at: dict[int, list[int]] = {}  # trade position -> the rows of `out` sampled after it
+def _rows_and_out(m, sample_at, out, n_slots):
+    """The family seams' sampling arguments checked: (trade position -> the rows of ``out``
+    sampled after it, the columns written per row)."""
+    rows_at: dict[int, list[int]] = {}
     if sample_at is not None:
         _length(sample_at, "sample_at", _I64)
         for r, t in enumerate(sample_at.tolist()):
@@ -377,6 +374,16 @@ def _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_
         n_out = out.shape[1]
         if n_out > n_slots:
             raise ValueError(f"`out` has {n_out} columns, more than the {n_slots} of `caps`")
+    return rows_at, n_out
+
+
+def _family_batch(n_slots, caps, divisors, levels, ids, new_prices, out, sample_at, src, twins, carry):
+    """The checks of the family seams' common arguments; (rows_at, n_out, reads, adds, divs)."""
+    _same(_length(divisors, "divisors", _F64), "divisors", n_slots)
+    _same(_length(levels, "levels", _F64, writable=True), "levels", n_slots)
+    m = _length(ids, "ids", _IDS)
+    _same(_length(new_prices, "new_prices", _I64), "new_prices", m)
+    rows_at, n_out = _rows_and_out(m, sample_at, out, n_slots)
     if src is None:
         reads = list(range(n_slots))
     else:
@@ -463,18 +470,7 @@ def run_family_f64(prices, width, col, sh, caps, comps, divisors, src, ids, new_
     _same(_length(src, "src", _I32), "src", n_slots)
     m = _length(ids, "ids", _IDS)
     _same(_length(new_prices, "new_prices", _F64), "new_prices", m)
-    rows_at: dict[int, list[int]] = {}
-    if sample_at is not None:
-        _length(sample_at, "sample_at", _I64)
-        for r, t in enumerate(sample_at.tolist()):
-            rows_at.setdefault(t, []).append(r)
-    n_out = n_slots
-    if out is not None:
-        _check(out, "out", _F64, writable=True, ndim=2)
-        _same(out.shape[0], "out", m if sample_at is None else sample_at.shape[0])
-        n_out = out.shape[1]
-        if n_out > n_slots:
-            raise ValueError(f"`out` has {n_out} columns, more than the {n_slots} of `caps`")
+    rows_at, n_out = _rows_and_out(m, sample_at, out, n_slots)
     reads = src.tolist()
     for k, j in enumerate(reads):
         if not 0 <= j < n_slots:
